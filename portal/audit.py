@@ -1,0 +1,103 @@
+"""修改留痕: the audit log writer used by every service.
+
+Services call `audit_record` inside their transaction, so a change and its audit row are
+saved together or not at all. The request's address comes from a context variable set by
+`portal.middleware.RequestContextMiddleware`, so services need no request argument.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime
+import decimal
+import uuid
+from typing import Any
+
+from django.db import models
+from django.db.models.fields.files import FieldFile
+
+from portal.choices import AuditAction
+from portal.models import AuditEvent, User
+
+current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_ip", default=None)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, FieldFile):
+        return value.name or ""
+    return value
+
+
+def snapshot(instance: models.Model) -> dict[str, Any]:
+    """The concrete field values of a record, JSON-safe; secrets are left out."""
+    data: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        if field.name in {"password"}:
+            continue
+        data[field.name] = _jsonable(getattr(instance, field.attname))
+    return data
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, tuple[Any, Any]]:
+    before = before or {}
+    after = after or {}
+    return {
+        key: (before.get(key), after.get(key))
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
+
+
+def region_path_of(instance: models.Model | None) -> str:
+    """The region path a record is filed under, following the model's own scope lookups."""
+    if instance is None:
+        return ""
+    lookups = getattr(type(instance), "scope_region_path", None)
+    if lookups is None:
+        return ""
+    for lookup in (lookups,) if isinstance(lookups, str) else lookups:
+        value: Any = instance
+        for part in lookup.split("__"):
+            value = getattr(value, part, None)
+            if value is None:
+                break
+        if value:
+            return str(value)
+    return ""
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    instance: models.Model | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    detail: str = "",
+    region_path: str | None = None,
+    actor_name: str = "",
+) -> AuditEvent:
+    if region_path is None:
+        region_path = region_path_of(instance) or (region_path_of(actor) if actor is not None else "")
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_name=actor_name or (actor.get_username() if actor is not None else ""),
+        action=action,
+        object_type=instance._meta.verbose_name if instance is not None else "",
+        object_id=str(instance.pk) if instance is not None and instance.pk is not None else "",
+        object_repr=str(instance)[:200] if instance is not None else "",
+        before=before,
+        after=after,
+        detail=detail[:500],
+        ip_address=current_ip.get(),
+        region_path=region_path,
+    )
+
+
+__all__ = ["AuditAction", "audit_record", "current_ip", "diff", "region_path_of", "snapshot"]

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from portal.choices import Role
+
+# (url name, label, roles that see it; None = every signed-in user)
+NAVIGATION: list[tuple[str, str, set[str] | None]] = [
+    ("home", "工作台", None),
+    ("enterprise-list", "企业名录", None),
+    ("audit-list", "操作日志", {Role.ADMIN}),
+    ("api-docs", "接口文档", {Role.ADMIN}),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = [
+        {"url_name": name, "label": label}
+        for name, label, roles in NAVIGATION
+        if roles is None or user.is_superuser or user.role in roles
+    ]
+    return {"nav_items": items}

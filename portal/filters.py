@@ -1,0 +1,68 @@
+"""One FilterSet per model, feeding the list page, the API and the Excel export alike."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from portal.choices import Industry, ProductionStatus, RegionLevel, RiskGrade
+from portal.models import Enterprise, Region
+
+
+class EnterpriseFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="搜索", method="search")
+    town = django_filters.ModelChoiceFilter(
+        label="所在镇", queryset=Region.objects.filter(level=RegionLevel.TOWN), field_name="town"
+    )
+    industry = django_filters.ChoiceFilter(label="行业类别", choices=Industry.choices)
+    production_status = django_filters.ChoiceFilter(label="生产状态", choices=ProductionStatus.choices)
+    risk_grade = django_filters.ChoiceFilter(label="风险等级", choices=RiskGrade.choices)
+    active = django_filters.BooleanFilter(label="正常生产建设", method="filter_active")
+    ordering = django_filters.OrderingFilter(
+        label="排序",
+        fields=(
+            ("name", "name"),
+            ("credit_code", "credit_code"),
+            ("town__code", "town"),
+            ("industry", "industry"),
+            ("production_status", "production_status"),
+            ("risk_grade", "risk_grade"),
+            ("license_expiry", "license_expiry"),
+        ),
+        field_labels={
+            "name": "企业名称",
+            "credit_code": "统一社会信用代码",
+            "town": "所在镇",
+            "industry": "行业类别",
+            "production_status": "生产状态",
+            "risk_grade": "风险等级",
+            "license_expiry": "许可证有效期",
+        },
+    )
+
+    class Meta:
+        model = Enterprise
+        fields = ["q", "town", "industry", "production_status", "risk_grade", "parent_company"]
+
+    def __init__(self, *args, user=None, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        # Only offer the towns the user may see.
+        town_filter = self.filters["town"]
+        town_filter.queryset = Region.objects.visible_to(user).filter(level=RegionLevel.TOWN)
+        if "parent_company" in self.filters:
+            from portal.models import ParentCompany
+
+            self.filters["parent_company"].queryset = ParentCompany.objects.visible_to(user)
+            self.filters["parent_company"].label = "上级企业"
+
+    def search(self, queryset: QuerySet[Enterprise], name: str, value: str) -> QuerySet[Enterprise]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(credit_code__icontains=value.upper()))
+
+    def filter_active(self, queryset: QuerySet[Enterprise], name: str, value: bool | None) -> QuerySet[Enterprise]:
+        if value is None:
+            return queryset
+        condition = Q(production_status__in=ProductionStatus.active())
+        return queryset.filter(condition) if value else queryset.exclude(condition)

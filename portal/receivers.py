@@ -1,0 +1,46 @@
+"""Authentication events go to the audit log (登录、登录失败、退出)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from portal.audit import audit_record, current_ip
+from portal.choices import AuditAction
+from portal.models import User
+
+
+def _ip(request: HttpRequest | None) -> None:
+    if request is not None and current_ip.get() is None:
+        current_ip.set(request.META.get("REMOTE_ADDR"))
+
+
+@receiver(user_logged_in)
+def on_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
+    _ip(request)
+    audit_record(actor=user, action=AuditAction.LOGIN, instance=user)
+
+
+@receiver(user_logged_out)
+def on_logout(sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any) -> None:
+    if user is not None:
+        _ip(request)
+        audit_record(actor=user, action=AuditAction.LOGOUT, instance=user)
+
+
+@receiver(user_login_failed)
+def on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+    _ip(request)
+    username = str(credentials.get("username", ""))[:150]
+    user = User.objects.filter(username=username).first()
+    audit_record(
+        actor=None,
+        action=AuditAction.LOGIN_FAILED,
+        instance=user,
+        actor_name=username,
+        detail="用户名或密码错误",
+        region_path=None,
+    )

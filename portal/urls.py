@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("portal.web_urls")),
+    path("api/v1/", include("portal.api.urls")),
+    path("hazards/", include("hazards.urls")),
+    path("inspections/", include("inspections.urls")),
+    path("reports/", include("reporting.urls")),
+]
+
+# Uploaded files are never served as static media: every download goes through a view that
+# checks the user's scope.

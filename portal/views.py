@@ -1,0 +1,155 @@
+"""Pages of the directory. Every object reaches a view through `visible_to` (see selectors)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from portal import selectors
+from portal.choices import Role
+from portal.filters import EnterpriseFilterSet
+from portal.forms import LoginForm
+from portal.models import User
+
+PAGE_SIZES = (20, 50, 100)
+
+
+class PortalLoginView(LoginView):
+    template_name = "registration/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+def _page_size(request: HttpRequest) -> int:
+    try:
+        size = int(request.GET.get("page_size", PAGE_SIZES[0]))
+    except ValueError:
+        return PAGE_SIZES[0]
+    return size if size in PAGE_SIZES else PAGE_SIZES[0]
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if user.enterprise_id is not None:
+        return redirect("enterprise-detail", pk=user.enterprise_id)
+    enterprises = selectors.enterprise_list(user=user)
+    context = {
+        "enterprise_count": enterprises.count(),
+        "active_count": enterprises.filter(production_status__in=["producing", "building"]).count(),
+    }
+    return render(request, "portal/home.html", context)
+
+
+@login_required
+def enterprise_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    base = selectors.enterprise_list(user=user)
+    filterset = EnterpriseFilterSet(request.GET or None, queryset=base, user=user)
+    queryset = filterset.qs if filterset.is_bound else base
+    paginator = Paginator(queryset, _page_size(request))
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query": query.urlencode(),
+        "page_sizes": PAGE_SIZES,
+        "can_import": user.is_superuser or user.role in {Role.ADMIN, Role.COUNTY_STAFF},
+    }
+    template = "portal/_enterprise_table.html" if getattr(request, "htmx", False) else "portal/enterprise_list.html"
+    return render(request, template, context)
+
+
+@login_required
+def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    enterprise = selectors.enterprise_get(user=user, pk=pk)
+    people = selectors.enterprise_people(user=user, enterprise=enterprise)
+    show_personal = user.is_superuser or user.role in {Role.ADMIN} or user.enterprise_id == enterprise.pk
+    return render(
+        request,
+        "portal/enterprise_detail.html",
+        {"enterprise": enterprise, "people": people, "show_personal": show_personal},
+    )
+
+
+@login_required
+def enterprise_export(request: HttpRequest) -> HttpResponse:
+    from portal.exports import enterprise_export_response
+
+    user: User = request.user  # type: ignore[assignment]
+    return enterprise_export_response(user=user, params=request.GET)
+
+
+@login_required
+def enterprise_import(request: HttpRequest) -> HttpResponse:
+    from portal.imports import enterprise_import_view
+
+    user: User = request.user  # type: ignore[assignment]
+    if not (user.is_superuser or user.role in {Role.ADMIN, Role.COUNTY_STAFF}):
+        raise PermissionDenied("只有县局管理员或股室可以导入企业名录。")
+    return enterprise_import_view(request, user=user)
+
+
+@login_required
+def audit_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if not (user.is_superuser or user.role == Role.ADMIN):
+        raise PermissionDenied("只有管理员可以查看操作日志。")
+    events = selectors.audit_event_list(user=user)
+    action = request.GET.get("action")
+    if action:
+        events = events.filter(action=action)
+    paginator = Paginator(events, 50)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(request, "portal/audit_list.html", {"page": page, "action": action or ""})
+
+
+def _check_database() -> dict[str, Any]:
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _check_broker() -> dict[str, Any]:
+    from portal.celery import app
+
+    started = time.perf_counter()
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+    return {
+        "ok": True,
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+        "transport": conn.transport_cls if isinstance(conn.transport_cls, str) else "custom",
+    }
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks: dict[str, Any] = {}
+    for name, check in (("database", _check_database), ("broker", _check_broker)):
+        try:
+            checks[name] = check()
+        except Exception as exc:  # noqa: BLE001 - a health check reports every failure
+            checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    checks["worker_heartbeat"] = cache.get("portal:worker-heartbeat")
+    healthy = all(isinstance(c, dict) and c.get("ok") for k, c in checks.items() if k != "worker_heartbeat")
+    payload = {"status": "ok" if healthy else "error", "checks": checks, "debug": settings.DEBUG}
+    return JsonResponse(payload, status=200 if healthy else 503)

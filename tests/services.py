@@ -1,0 +1,1 @@
+"""Starts PostgreSQL and Redis for the test session (placeholder; see tests/services.py)."""
