@@ -153,6 +153,10 @@ class Enterprise(models.Model):
         return reverse("enterprise-detail", args=[self.pk])
 
     @property
+    def masked_contact_phone(self) -> str:
+        return mask_phone(self.contact_phone)
+
+    @property
     def is_active_target(self) -> bool:
         return self.production_status in ProductionStatus.active()
 
