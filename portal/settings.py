@@ -253,7 +253,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "heartbeat": {"task": "portal.tasks.record_heartbeat", "schedule": 60.0},
+    "heartbeat": {
+        "task": "portal.tasks.record_heartbeat",
+        "schedule": float(os.environ.get("HEARTBEAT_INTERVAL_SECONDS", "60")),
+    },
 }
 
 # --- E-mail (notifications are sent only when a server is configured) ------------------------
