@@ -10,20 +10,50 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from portal.audit import audit_record, snapshot
-from portal.choices import AuditAction
+from portal.choices import AuditAction, Role
 from portal.models import AuditEvent, Enterprise, ParentCompany, Person, Region, User
 
 admin.site.site_header = "非煤矿山安全监管门户 管理"
 admin.site.site_title = "非煤矿山安全监管门户"
 
 
+def is_portal_admin(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.is_active and user.is_staff and (user.is_superuser or getattr(user, "role", "") == Role.ADMIN))
+
+
 class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Records every admin create, update and delete in the audit log, scoped like the site."""
+    """Records every admin create, update and delete in the audit log, scoped like the site.
+
+    A county's 管理员 manages the records of their county only: the change lists, the objects
+    and the choices offered in foreign-key fields all go through `visible_to`.
+    """
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)
         visible = getattr(queryset, "visible_to", None)
         return visible(request.user) if visible is not None else queryset
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        manager = db_field.remote_field.model._default_manager
+        if hasattr(manager, "visible_to"):
+            kwargs["queryset"] = manager.visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_portal_admin(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_portal_admin(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_portal_admin(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_portal_admin(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_portal_admin(request)
 
     def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
         before = snapshot(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else None  # type: ignore[attr-defined]
@@ -106,6 +136,12 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
         return AuditEvent.objects.visible_to(request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_portal_admin(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_portal_admin(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

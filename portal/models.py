@@ -181,9 +181,7 @@ class Person(models.Model):
     )
     name = models.CharField("姓名", max_length=50)
     role = models.CharField("职务", max_length=20, choices=PersonRole.choices)
-    principal_kind = models.CharField(
-        "主要负责人类型", max_length=20, choices=PrincipalKind.choices, blank=True
-    )
+    principal_kind = models.CharField("主要负责人类型", max_length=20, choices=PrincipalKind.choices, blank=True)
     id_number = models.CharField("身份证号", max_length=18, blank=True)
     phone = models.CharField("电话", max_length=30, blank=True)
     certificate_type = models.CharField("证书类别", max_length=60, blank=True)

@@ -32,7 +32,9 @@ def on_logout(sender: Any, request: HttpRequest | None, user: User | None, **kwa
 
 
 @receiver(user_login_failed)
-def on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+def on_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     _ip(request)
     username = str(credentials.get("username", ""))[:150]
     user = User.objects.filter(username=username).first()

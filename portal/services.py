@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from portal.audit import audit_record, snapshot
 from portal.choices import AuditAction, RegionLevel
@@ -25,9 +26,7 @@ def _region_path(*, code: str, parent: Region | None) -> str:
 
 @transaction.atomic
 def region_create(*, actor: User | None, code: str, name: str, level: str, parent: Region | None) -> Region:
-    if parent is not None and _LEVEL_ORDER.index(RegionLevel(level)) <= _LEVEL_ORDER.index(
-        RegionLevel(parent.level)
-    ):
+    if parent is not None and _LEVEL_ORDER.index(RegionLevel(level)) <= _LEVEL_ORDER.index(RegionLevel(parent.level)):
         raise ValidationError({"level": "下级区划的级别必须低于上级区划。"})
     region = Region(code=code, name=name, level=level, parent=parent, path=_region_path(code=code, parent=parent))
     region.full_clean()
@@ -79,6 +78,31 @@ def parent_company_create(*, actor: User | None, **fields: Any) -> ParentCompany
     company.save()
     audit_record(actor=actor, action=AuditAction.CREATE, instance=company, after=snapshot(company))
     return company
+
+
+@transaction.atomic
+def parent_company_update(*, actor: User | None, company: ParentCompany, data: dict[str, Any]) -> ParentCompany:
+    locked = ParentCompany.objects.select_for_update().get(pk=company.pk)
+    before = snapshot(locked)
+    _apply(locked, data)
+    locked.full_clean()
+    after = snapshot(locked)
+    if after == before:
+        return locked
+    locked.save()
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=after)
+    return locked
+
+
+@transaction.atomic
+def parent_company_delete(*, actor: User | None, company: ParentCompany) -> None:
+    """Refused (ProtectedError) while enterprises still belong to it; its people go with it, each audited."""
+    if company.enterprises.exists():
+        raise ProtectedError("该上级企业下仍有企业，不能删除。", set(company.enterprises.all()))
+    for person in company.people.all():
+        audit_record(actor=actor, action=AuditAction.DELETE, instance=person, before=snapshot(person))
+    audit_record(actor=actor, action=AuditAction.DELETE, instance=company, before=snapshot(company))
+    company.delete()
 
 
 @transaction.atomic

@@ -67,7 +67,10 @@ def world(db: None) -> World:
     )
     enterprise_a2 = EnterpriseFactory(name="巴公镇第二石料厂", town=town_a, industry=Industry.QUARRY)
     enterprise_b = EnterpriseFactory(
-        name="高都镇铁矿有限公司", town=town_b, industry=Industry.UNDERGROUND, production_status=ProductionStatus.BUILDING
+        name="高都镇铁矿有限公司",
+        town=town_b,
+        industry=Industry.UNDERGROUND,
+        production_status=ProductionStatus.BUILDING,
     )
     enterprise_other = EnterpriseFactory(name="上党区外县矿业有限公司", town=other_town)
     return World(

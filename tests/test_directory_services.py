@@ -59,7 +59,9 @@ def test_duplicate_wrong_and_missing_town_are_refused_and_nothing_saved(cast: Ca
         services.enterprise_create(actor=cast.admin, **_fields(world, credit_code="91350100M000100Y43", town=None))
     assert "town" in missing.value.message_dict
     with pytest.raises(ValidationError) as county_as_town:
-        services.enterprise_create(actor=cast.admin, **_fields(world, credit_code="91350100M000100Y43", town=world.county))
+        services.enterprise_create(
+            actor=cast.admin, **_fields(world, credit_code="91350100M000100Y43", town=world.county)
+        )
     assert "镇/乡" in str(county_as_town.value)
     assert Enterprise.objects.count() == before
     assert AuditEvent.objects.count() == audits
@@ -85,10 +87,14 @@ def test_create_update_delete_write_audit_with_before_and_after(cast: Cast, worl
 
 
 def test_region_paths_and_levels(cast: Cast, world: World) -> None:
-    town = services.region_create(actor=cast.admin, code="140525100", name="南村镇", level=RegionLevel.TOWN, parent=world.county)
+    town = services.region_create(
+        actor=cast.admin, code="140525100", name="南村镇", level=RegionLevel.TOWN, parent=world.county
+    )
     assert town.path == "/140000/140500/140525/140525100/"
     with pytest.raises(ValidationError):
-        services.region_create(actor=cast.admin, code="140525999", name="错误", level=RegionLevel.COUNTY, parent=world.county)
+        services.region_create(
+            actor=cast.admin, code="140525999", name="错误", level=RegionLevel.COUNTY, parent=world.county
+        )
 
 
 @pytest.mark.parametrize(
@@ -108,19 +114,25 @@ def test_users_have_one_role_and_a_matching_scope(cast: Cast, world: World, role
     kwargs = {"enterprise": target} if scope.startswith("enterprise") else {"region": target}
     count = User.objects.count()
     if ok:
-        user = services.user_create(actor=cast.admin, username=f"new_{role}", password="Strong-Pass-2024", role=role, **kwargs)
+        user = services.user_create(
+            actor=cast.admin, username=f"new_{role}", password="Strong-Pass-2024", role=role, **kwargs
+        )
         assert user.check_password("Strong-Pass-2024")
         assert AuditEvent.objects.filter(action="create", object_id=str(user.pk)).exists()
         assert "password" not in AuditEvent.objects.get(action="create", object_id=str(user.pk)).after
     else:
         with pytest.raises(ValidationError):
-            services.user_create(actor=cast.admin, username=f"new_{role}", password="Strong-Pass-2024", role=role, **kwargs)
+            services.user_create(
+                actor=cast.admin, username=f"new_{role}", password="Strong-Pass-2024", role=role, **kwargs
+            )
         assert User.objects.count() == count
 
 
 def test_weak_passwords_are_refused(cast: Cast, world: World) -> None:
     with pytest.raises(ValidationError):
-        services.user_create(actor=cast.admin, username="weak", password="123456", role=Role.TOWN_STAFF, region=world.town_a)
+        services.user_create(
+            actor=cast.admin, username="weak", password="123456", role=Role.TOWN_STAFF, region=world.town_a
+        )
 
 
 def test_masking() -> None:
