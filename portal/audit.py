@@ -89,7 +89,7 @@ def audit_record(
         actor=actor if actor is not None and actor.pk else None,
         actor_name=actor_name or (actor.get_username() if actor is not None else ""),
         action=action,
-        object_type=instance._meta.verbose_name if instance is not None else "",
+        object_type=str(instance._meta.verbose_name) if instance is not None else "",
         object_id=str(instance.pk) if instance is not None and instance.pk is not None else "",
         object_repr=str(instance)[:200] if instance is not None else "",
         before=before,
