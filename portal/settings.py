@@ -224,6 +224,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets share the field name "role" (accounts and people).
+    "ENUM_NAME_OVERRIDES": {
+        "UserRoleEnum": "portal.choices.Role",
+        "PersonRoleEnum": "portal.choices.PersonRole",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------

@@ -1,0 +1,75 @@
+"""Who may do what through the API.
+
+Reading is decided by `Model.objects.visible_to(user)` alone (out of scope → 404). These classes
+only add the role rules for writing and for the admin-only resources:
+
+- a write refused by role is a 403 — but only for an object the user can see: detail writes are
+  checked in `has_object_permission`, i.e. after the scoped lookup, so an unseen object stays 404;
+- a resource reserved to admins (accounts, audit log) is a 403 for everyone else, whatever the id,
+  so the answer never depends on whether the object exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+
+from portal.choices import Role
+from portal.models import Person
+
+ENTERPRISE_WRITERS = frozenset({Role.ADMIN, Role.COUNTY_STAFF})
+ADMINS = frozenset({Role.ADMIN})
+
+
+def has_role(user: Any, roles: frozenset[str]) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return bool(user.is_superuser or user.role in roles)
+
+
+def is_admin(user: Any) -> bool:
+    return has_role(user, ADMINS)
+
+
+def can_write_enterprises(user: Any) -> bool:
+    return has_role(user, ENTERPRISE_WRITERS)
+
+
+def can_see_personal_data(user: Any, person: Person) -> bool:
+    """ID numbers and phones in clear: admins, and the people of the user's own enterprise."""
+    if is_admin(user):
+        return True
+    return bool(user.enterprise_id is not None and user.enterprise_id == person.enterprise_id)
+
+
+class RoleWritePermission(BasePermission):
+    """Everyone in scope reads; only `view.write_roles` write (403 for a visible object, else 404)."""
+
+    message = "您的角色无权进行此操作。"
+
+    def _may_write(self, request: Request, view: Any) -> bool:
+        return has_role(request.user, getattr(view, "write_roles", frozenset()))
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        if getattr(view, "detail", False):
+            # Decided after the scoped lookup, in has_object_permission.
+            return True
+        return self._may_write(request, view)
+
+    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return self._may_write(request, view)
+
+
+class IsCountyAdmin(BasePermission):
+    """Accounts and the audit log: admins only, for every method and every id."""
+
+    message = "只有管理员可以访问此接口。"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return is_admin(request.user)

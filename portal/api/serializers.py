@@ -1,0 +1,387 @@
+"""API serializers: output serializers for reading, input serializers that only validate.
+
+Input serializers never save: the views pass `validated_data` to `portal.services`, which save
+and write the audit row in one transaction. Every related field offered for writing draws its
+choices from `visible_to(request.user)`, so an out-of-scope id is refused like a missing one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from portal.api.permissions import can_see_personal_data, can_write_enterprises, is_admin
+from portal.choices import RegionLevel, Role
+from portal.models import AuditEvent, Enterprise, ParentCompany, Person, Region, User
+from portal.validators import normalize_credit_code, validate_credit_code
+
+NOT_IN_SCOPE = "不存在或不在您的辖区内。"
+
+
+class DescribedFieldsMixin:
+    """Every field gets a Chinese description (its label) in the OpenAPI schema."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields: dict[str, serializers.Field] = super().get_fields()  # type: ignore[misc]
+        for field in fields.values():
+            if not field.help_text and field.label:
+                field.help_text = field.label
+        return fields
+
+
+class CreditCodeField(serializers.CharField):
+    """统一社会信用代码: folded to upper-case ASCII without spaces before it is checked and stored."""
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        return normalize_credit_code(value)
+
+
+def _request_user(serializer: serializers.BaseSerializer) -> Any:
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+def scoped_related(label: str, **kwargs: Any) -> serializers.PrimaryKeyRelatedField:
+    """A related field whose queryset is set per request (see `ScopedChoicesMixin`)."""
+    message = f"{label}{NOT_IN_SCOPE}"
+    return serializers.PrimaryKeyRelatedField(
+        label=label,
+        queryset=kwargs.pop("queryset"),
+        error_messages={
+            "does_not_exist": message,
+            "incorrect_type": f"{label}应为编号（整数）。",
+            "required": f"必须指定{label}。",
+            "null": f"必须指定{label}。",
+        },
+        **kwargs,
+    )
+
+
+class ScopedChoicesMixin:
+    """Restricts the querysets of the fields named in `Meta.scoped_querysets` to the request's user."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields: dict[str, serializers.Field] = super().get_fields()  # type: ignore[misc]
+        user = _request_user(self)  # type: ignore[arg-type]
+        for name, build in getattr(self.Meta, "scoped_querysets", {}).items():  # type: ignore[attr-defined]
+            field = fields.get(name)
+            if isinstance(field, serializers.PrimaryKeyRelatedField):
+                field.queryset = build(user)
+        return fields
+
+
+# --- Regions ----------------------------------------------------------------------------------
+
+
+class RegionSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
+    level_display = serializers.CharField(source="get_level_display", read_only=True, label="级别名称")
+
+    class Meta:
+        model = Region
+        fields = ["id", "code", "name", "level", "level_display", "parent", "path"]
+        read_only_fields = fields
+
+
+# --- Parent companies -------------------------------------------------------------------------
+
+
+class ParentCompanySerializer(DescribedFieldsMixin, serializers.ModelSerializer):
+    region_name = serializers.CharField(source="region.name", read_only=True, label="监管辖区名称")
+
+    class Meta:
+        model = ParentCompany
+        fields = ["id", "name", "credit_code", "region", "region_name", "address"]
+        read_only_fields = fields
+
+
+class ParentCompanyInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, serializers.ModelSerializer):
+    credit_code = CreditCodeField(
+        label="统一社会信用代码",
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="18位，按 GB 32100-2015 校验；可留空。",
+    )
+    region = scoped_related("监管辖区", queryset=Region.objects.none())
+
+    class Meta:
+        model = ParentCompany
+        fields = ["name", "credit_code", "region", "address"]
+        scoped_querysets = {"region": lambda user: Region.objects.visible_to(user)}
+
+    def validate_credit_code(self, value: str | None) -> str | None:
+        if not value:
+            return None
+        _django_to_drf(validate_credit_code, value)
+        duplicates = ParentCompany.objects.filter(credit_code=value)
+        if self.instance is not None:
+            duplicates = duplicates.exclude(pk=self.instance.pk)
+        if duplicates.exists():
+            raise serializers.ValidationError("统一社会信用代码已存在，不能重复登记。")
+        return value
+
+
+# --- Enterprises ------------------------------------------------------------------------------
+
+
+class EnterpriseSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
+    town_name = serializers.CharField(source="town.name", read_only=True, label="所在镇名称")
+    county_name = serializers.SerializerMethodField(label="所在县（市、区）")
+    parent_company_name = serializers.SerializerMethodField(label="上级企业名称")
+    industry_display = serializers.CharField(source="get_industry_display", read_only=True, label="行业类别名称")
+    production_status_display = serializers.CharField(
+        source="get_production_status_display", read_only=True, label="生产状态名称"
+    )
+
+    class Meta:
+        model = Enterprise
+        fields = [
+            "id", "name", "credit_code", "town", "town_name", "county_name", "industry", "industry_display",
+            "production_status", "production_status_display", "parent_company", "parent_company_name",
+            "risk_grade", "standardization_grade", "license_number", "license_expiry", "address",
+            "contact_name", "contact_phone", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_county_name(self, obj: Enterprise) -> str | None:
+        parent = obj.town.parent
+        return parent.name if parent is not None else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_parent_company_name(self, obj: Enterprise) -> str | None:
+        return obj.parent_company.name if obj.parent_company is not None else None
+
+
+class EnterpriseInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, serializers.ModelSerializer):
+    credit_code = CreditCodeField(
+        label="统一社会信用代码", max_length=40, help_text="18位，按 GB 32100-2015 校验，全局唯一。"
+    )
+    town = scoped_related("所在镇", queryset=Region.objects.none())
+    parent_company = scoped_related(
+        "上级企业/主体公司", queryset=ParentCompany.objects.none(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Enterprise
+        fields = [
+            "name", "credit_code", "town", "industry", "production_status", "parent_company", "risk_grade",
+            "standardization_grade", "license_number", "license_expiry", "address", "contact_name", "contact_phone",
+        ]  # fmt: skip
+        scoped_querysets = {
+            "town": lambda user: Region.objects.visible_to(user).filter(level=RegionLevel.TOWN),
+            "parent_company": lambda user: ParentCompany.objects.visible_to(user),
+        }
+
+    def validate_credit_code(self, value: str) -> str:
+        _django_to_drf(validate_credit_code, value)
+        duplicates = Enterprise.objects.filter(credit_code=value)
+        if self.instance is not None:
+            duplicates = duplicates.exclude(pk=self.instance.pk)
+        if duplicates.exists():
+            raise serializers.ValidationError("统一社会信用代码已存在，不能重复登记。")
+        return value
+
+
+def _django_to_drf(validator: Any, value: Any) -> None:
+    try:
+        validator(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(list(exc.messages)) from exc
+
+
+# --- People -----------------------------------------------------------------------------------
+
+
+class PersonSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
+    """ID number and phone are masked unless the reader is an admin or belongs to the person's enterprise."""
+
+    enterprise_name = serializers.SerializerMethodField(label="企业名称")
+    parent_company_name = serializers.SerializerMethodField(label="上级企业名称")
+    role_display = serializers.CharField(source="get_role_display", read_only=True, label="职务名称")
+    id_number = serializers.SerializerMethodField(label="身份证号", help_text="身份证号；无权查看时为脱敏值。")
+    phone = serializers.SerializerMethodField(label="电话", help_text="电话；无权查看时为脱敏值。")
+    personal_data_masked = serializers.SerializerMethodField(label="个人信息已脱敏")
+
+    class Meta:
+        model = Person
+        fields = [
+            "id", "enterprise", "enterprise_name", "parent_company", "parent_company_name", "name", "role",
+            "role_display", "principal_kind", "id_number", "phone", "personal_data_masked", "certificate_type",
+            "certificate_number", "certificate_expiry",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def _masked(self, obj: Person) -> bool:
+        return not can_see_personal_data(_request_user(self), obj)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_enterprise_name(self, obj: Person) -> str | None:
+        return obj.enterprise.name if obj.enterprise is not None else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_parent_company_name(self, obj: Person) -> str | None:
+        return obj.parent_company.name if obj.parent_company is not None else None
+
+    def get_id_number(self, obj: Person) -> str:
+        return obj.masked_id_number if self._masked(obj) else obj.id_number
+
+    def get_phone(self, obj: Person) -> str:
+        return obj.masked_phone if self._masked(obj) else obj.phone
+
+    def get_personal_data_masked(self, obj: Person) -> bool:
+        return self._masked(obj)
+
+
+# --- Accounts ---------------------------------------------------------------------------------
+
+
+class UserSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
+    role_display = serializers.CharField(source="get_role_display", read_only=True, label="角色名称")
+    region_name = serializers.SerializerMethodField(label="所属辖区名称")
+    enterprise_name = serializers.SerializerMethodField(label="所属企业名称")
+
+    class Meta:
+        model = User
+        fields = [
+            "id", "username", "full_name", "role", "role_display", "region", "region_name", "enterprise",
+            "enterprise_name", "person", "phone", "email", "is_active", "last_login", "date_joined",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_region_name(self, obj: User) -> str | None:
+        return obj.region.name if obj.region is not None else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_enterprise_name(self, obj: User) -> str | None:
+        return obj.enterprise.name if obj.enterprise is not None else None
+
+
+class MePermissionsSerializer(serializers.Serializer):
+    write_enterprises = serializers.BooleanField(label="可维护企业名录", help_text="可维护企业名录")
+    write_parent_companies = serializers.BooleanField(label="可维护上级企业", help_text="可维护上级企业")
+    manage_users = serializers.BooleanField(label="可管理用户", help_text="可管理用户")
+    read_audit_log = serializers.BooleanField(label="可查看操作日志", help_text="可查看操作日志")
+    see_personal_data = serializers.BooleanField(
+        label="可查看全部个人信息", help_text="可查看辖区内全部人员的身份证号和电话（否则仅本企业人员）"
+    )
+
+
+class MeSerializer(UserSerializer):
+    is_superuser = serializers.BooleanField(read_only=True, label="超级用户")
+    scope_label = serializers.CharField(read_only=True, label="数据范围")
+    permissions = serializers.SerializerMethodField(label="权限")
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "is_superuser", "scope_label", "permissions"]
+        read_only_fields = fields
+
+    @extend_schema_field(MePermissionsSerializer)
+    def get_permissions(self, obj: User) -> dict[str, bool]:
+        return {
+            "write_enterprises": can_write_enterprises(obj),
+            "write_parent_companies": is_admin(obj),
+            "manage_users": is_admin(obj),
+            "read_audit_log": is_admin(obj),
+            "see_personal_data": is_admin(obj),
+        }
+
+
+class _UserScopeInput(DescribedFieldsMixin, ScopedChoicesMixin, serializers.ModelSerializer):
+    region = scoped_related("所属辖区", queryset=Region.objects.none(), required=False, allow_null=True)
+    enterprise = scoped_related("所属企业", queryset=Enterprise.objects.none(), required=False, allow_null=True)
+    person = scoped_related("对应人员", queryset=Person.objects.none(), required=False, allow_null=True)
+
+    class Meta:
+        model = User
+        fields: list[str] = []
+        scoped_querysets = {
+            "region": lambda user: Region.objects.visible_to(user),
+            "enterprise": lambda user: Enterprise.objects.visible_to(user),
+            "person": lambda user: Person.objects.visible_to(user),
+        }
+
+    def _check_password(self, password: str, attrs: dict[str, Any]) -> None:
+        candidate = User(**{k: v for k, v in attrs.items() if k != "password"})
+        if self.instance is not None:
+            candidate.username = attrs.get("username", self.instance.username)
+            candidate.full_name = attrs.get("full_name", self.instance.full_name)
+            candidate.email = attrs.get("email", self.instance.email)
+        try:
+            password_validation.validate_password(password, candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+
+
+class UserCreateSerializer(_UserScopeInput):
+    password = serializers.CharField(
+        label="初始密码", write_only=True, style={"input_type": "password"}, help_text="至少10位，不能过于简单。"
+    )
+    role = serializers.ChoiceField(label="角色", choices=Role.choices)
+
+    class Meta(_UserScopeInput.Meta):
+        fields = ["username", "password", "full_name", "role", "region", "enterprise", "person", "phone", "email"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        self._check_password(attrs["password"], attrs)
+        return attrs
+
+
+class UserUpdateSerializer(_UserScopeInput):
+    password = serializers.CharField(
+        label="新密码",
+        write_only=True,
+        required=False,
+        style={"input_type": "password"},
+        help_text="留空则不修改密码。",
+    )
+
+    class Meta(_UserScopeInput.Meta):
+        fields = ["full_name", "role", "region", "enterprise", "person", "phone", "email", "is_active", "password"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        actor = _request_user(self)
+        if self.instance is not None and actor is not None and self.instance.pk == actor.pk:
+            if "role" in attrs and attrs["role"] != self.instance.role:
+                raise serializers.ValidationError({"role": "不能修改自己的角色。"})
+            if attrs.get("is_active") is False:
+                raise serializers.ValidationError({"is_active": "不能停用自己的账号。"})
+        if attrs.get("password"):
+            self._check_password(attrs["password"], attrs)
+        return attrs
+
+
+# --- Audit log and token ----------------------------------------------------------------------
+
+
+class AuditEventSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
+    action_display = serializers.CharField(source="get_action_display", read_only=True, label="操作名称")
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id", "created_at", "actor", "actor_name", "action", "action_display", "object_type", "object_id",
+            "object_repr", "before", "after", "detail", "ip_address",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class LoginSerializer(DescribedFieldsMixin, serializers.Serializer):
+    username = serializers.CharField(label="用户名", max_length=150)
+    password = serializers.CharField(label="密码", style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenSerializer(DescribedFieldsMixin, serializers.Serializer):
+    token = serializers.CharField(label="令牌", help_text="在请求头中发送：Authorization: Token <令牌>", read_only=True)
+    user = MeSerializer(read_only=True, label="当前用户")
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(label="说明", help_text="错误说明（中文）。")

@@ -1,0 +1,668 @@
+"""REST API of the directory (/api/v1/).
+
+Every queryset comes from `Model.objects.visible_to(request.user)` (via `portal.selectors` where a
+selector exists): an object out of scope is a 404, and the attempt is written to the audit log
+(越权访问). Role rules for writing are in `portal.api.permissions`. Writes go through
+`portal.services`, which validate the whole record, save it and write the audit row in one
+transaction; their Django validation errors come back as a 400 with the Chinese messages, and
+nothing is saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.contrib.auth import authenticate, user_logged_in
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models, transaction
+from django.db.models import ProtectedError, Q, QuerySet, RestrictedError
+from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.filters import OrderingFilter
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from portal import selectors, services
+from portal.api import serializers as api
+from portal.api.permissions import ADMINS, ENTERPRISE_WRITERS, IsCountyAdmin, RoleWritePermission
+from portal.audit import audit_record
+from portal.choices import AuditAction, PersonRole, RegionLevel, Role
+from portal.filters import EnterpriseFilterSet
+from portal.models import AuditEvent, Enterprise, ParentCompany, Person, Region, User
+
+# Token first: an anonymous request is then answered 401 with `WWW-Authenticate: Token`.
+AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
+
+
+# --- Plumbing ---------------------------------------------------------------------------------
+
+
+class PortalPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    page_size_query_description = "每页条数（默认50，最多200）。"
+    page_query_description = "页码，从1开始。"
+    max_page_size = 200
+
+
+class ScopedFilterBackend(DjangoFilterBackend):
+    """Passes the request's user to the FilterSet, whose related choices are scoped with it."""
+
+    def get_filterset_kwargs(self, request: Request, queryset: QuerySet[Any], view: Any) -> dict[str, Any]:
+        kwargs: dict[str, Any] = super().get_filterset_kwargs(request, queryset, view)
+        kwargs["user"] = request.user
+        return kwargs
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "该记录仍有关联数据，不能删除。"
+    default_code = "conflict"
+
+
+class LockedOut(APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked_out"
+
+
+@contextmanager
+def service_errors(conflict: str | None = None) -> Iterator[None]:
+    """A service's validation error becomes a 400 by field; a protected relation a 409."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        detail = serializers.as_serializer_error(exc)
+        if "__all__" in detail:
+            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop("__all__")
+        raise serializers.ValidationError(detail) from exc
+    except (ProtectedError, RestrictedError) as exc:
+        raise Conflict(conflict) from exc
+
+
+def _error(description: str, schema: Any = api.ErrorSerializer) -> OpenApiResponse:
+    return OpenApiResponse(response=schema, description=description)
+
+
+ERRORS: dict[int, OpenApiResponse] = {
+    400: _error('输入有误：按字段列出的中文错误信息，例如 {"credit_code": ["…"]}。', OpenApiTypes.OBJECT),
+    401: _error("未登录，或令牌无效。"),
+    403: _error("您的角色无权进行此操作。"),
+    404: _error("对象不存在，或不在您的数据范围内。"),
+    409: _error("仍有关联记录（如企业、用户），不能删除。"),
+    429: _error("登录失败次数过多，账号已暂时锁定。"),
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: ERRORS[code] for code in codes}
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """A filter on a foreign key's id that does not look the id up (an unknown id just matches nothing)."""
+
+    field_class = forms.IntegerField
+
+
+def _user(request: Request) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+# Object lookup through the scoped queryset; a miss on an existing object is logged as 越权访问.
+# (A comment, not a docstring: drf-spectacular would show a docstring as the operations' description.)
+class ScopedViewSetMixin:
+    authentication_classes = AUTHENTICATION
+    pagination_class = PortalPagination
+    model: ClassVar[type[models.Model]]
+    request: Request
+    kwargs: dict[str, Any]
+    lookup_field = "pk"
+
+    def get_object(self) -> Any:
+        try:
+            return super().get_object()  # type: ignore[misc]
+        except Http404:
+            self._log_denied()
+            raise
+
+    def _log_denied(self) -> None:
+        value = self.kwargs.get(self.lookup_field)
+        try:
+            target = self.model._default_manager.filter(pk=value).first()
+        except (TypeError, ValueError, DjangoValidationError):
+            return
+        if target is None:
+            return
+        audit_record(
+            actor=_user(self.request),
+            action=AuditAction.DENIED,
+            instance=target,
+            detail=f"API {self.request.method} {self.request.path}",
+        )
+
+
+# --- Auth -------------------------------------------------------------------------------------
+
+
+@extend_schema(
+    tags=["认证"],
+    summary="用户名和密码换取令牌",
+    description=(
+        "校验用户名和密码，返回 API 令牌（每个用户一个）。之后在请求头中发送 `Authorization: Token <令牌>`。"
+        "登录成功和失败都记入操作日志；连续失败达到上限后账号被暂时锁定（返回 429）。"
+    ),
+    request=api.LoginSerializer,
+    responses={200: api.TokenSerializer, **errors(400, 429)},
+    auth=[],
+)
+class ObtainTokenView(APIView):
+    authentication_classes: ClassVar[list[Any]] = []
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request) -> Response:
+        serializer = api.LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # The plain HttpRequest: django-axes counts the failure and flags a lockout on it, and the
+        # audit receivers take the client address from it.
+        http_request = request._request
+        user = authenticate(
+            request=http_request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
+        if getattr(http_request, "axes_locked_out", False):
+            # Answer in JSON ourselves; otherwise AxesMiddleware would swap in the HTML lockout page.
+            http_request.axes_locked_out = False
+            minutes = round(float(settings.AXES_COOLOFF_TIME) * 60)
+            raise LockedOut(f"登录失败次数过多，账号已被暂时锁定，请{minutes}分钟后再试。")
+        if user is None:
+            raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: ["用户名或密码错误。"]})
+        user_logged_in.send(sender=user.__class__, request=http_request, user=user)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key, "user": api.MeSerializer(user, context={"request": request}).data})
+
+
+@extend_schema(
+    tags=["认证"],
+    summary="当前用户",
+    description="当前登录用户的账号、角色、数据范围和权限。",
+    responses={200: api.MeSerializer, **errors(401)},
+)
+class MeView(APIView):
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        return Response(api.MeSerializer(request.user, context={"request": request}).data)
+
+
+# --- Regions ----------------------------------------------------------------------------------
+
+
+class RegionFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="搜索（名称或代码）", method="search")
+    level = django_filters.ChoiceFilter(label="级别", choices=RegionLevel.choices)
+    parent = IdFilter(label="上级区划编号", field_name="parent_id")
+
+    class Meta:
+        model = Region
+        fields = ["q", "level", "parent"]
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+    def search(self, queryset: QuerySet[Region], name: str, value: str) -> QuerySet[Region]:
+        value = value.strip()
+        return queryset.filter(Q(name__icontains=value) | Q(code__startswith=value)) if value else queryset
+
+
+@extend_schema(tags=["行政区划"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="行政区划列表",
+        description="您数据范围内的行政区划（辖区用户为本辖区及其下级，企业用户为企业所在镇）。",
+        responses={200: api.RegionSerializer, **errors(400, 401, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="行政区划详情",
+        description="不在您数据范围内的区划返回 404。",
+        responses={200: api.RegionSerializer, **errors(401, 404)},
+    ),
+)
+class RegionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    model = Region
+    serializer_class = api.RegionSerializer
+    permission_classes = [IsAuthenticated]
+    filter_backends = [ScopedFilterBackend, OrderingFilter]
+    filterset_class = RegionFilterSet
+    ordering_fields = ["code", "name", "level"]
+    ordering = ["code"]
+
+    def get_queryset(self) -> QuerySet[Region]:
+        return Region.objects.visible_to(_user(self.request)).order_by("code")
+
+
+# --- Parent companies -------------------------------------------------------------------------
+
+
+class ParentCompanyFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="搜索（名称或信用代码）", method="search")
+    region = IdFilter(label="监管辖区编号", field_name="region_id")
+
+    class Meta:
+        model = ParentCompany
+        fields = ["q", "region"]
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+    def search(self, queryset: QuerySet[ParentCompany], name: str, value: str) -> QuerySet[ParentCompany]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(credit_code__icontains=value.upper()))
+
+
+PARENT_COMPANY_WRITE_RULES = (
+    "统一社会信用代码可留空，填写时按 GB 32100-2015 校验且不能重复；监管辖区须在您的辖区内。保存成功记入操作日志。"
+)
+
+
+@extend_schema(tags=["上级企业"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="上级企业/主体公司列表",
+        description="您数据范围内的上级企业；企业用户看到本企业所属的上级企业。",
+        responses={200: api.ParentCompanySerializer, **errors(400, 401, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="上级企业详情",
+        description="不在您数据范围内的上级企业返回 404。",
+        responses={200: api.ParentCompanySerializer, **errors(401, 404)},
+    ),
+    create=extend_schema(
+        summary="新增上级企业（管理员）",
+        description=PARENT_COMPANY_WRITE_RULES,
+        request=api.ParentCompanyInputSerializer,
+        responses={201: api.ParentCompanySerializer, **errors(400, 401, 403)},
+    ),
+    update=extend_schema(
+        summary="修改上级企业（管理员）",
+        description=PARENT_COMPANY_WRITE_RULES,
+        request=api.ParentCompanyInputSerializer,
+        responses={200: api.ParentCompanySerializer, **errors(400, 401, 403, 404)},
+    ),
+    partial_update=extend_schema(
+        summary="部分修改上级企业（管理员）",
+        description=PARENT_COMPANY_WRITE_RULES,
+        request=api.ParentCompanyInputSerializer,
+        responses={200: api.ParentCompanySerializer, **errors(400, 401, 403, 404)},
+    ),
+    destroy=extend_schema(
+        summary="删除上级企业（管理员）",
+        description="其下仍有企业时不能删除（409）；其人员一并删除，逐条记入操作日志。",
+        responses={204: None, **errors(401, 403, 404, 409)},
+    ),
+)
+class ParentCompanyViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    model = ParentCompany
+    serializer_class = api.ParentCompanySerializer
+    permission_classes = [IsAuthenticated, RoleWritePermission]
+    write_roles = ADMINS
+    filter_backends = [ScopedFilterBackend, OrderingFilter]
+    filterset_class = ParentCompanyFilterSet
+    ordering_fields = ["name", "credit_code"]
+    ordering = ["name"]
+
+    def get_queryset(self) -> QuerySet[ParentCompany]:
+        return ParentCompany.objects.visible_to(_user(self.request)).select_related("region").order_by("name", "id")
+
+    def _output(self, company: ParentCompany, code: int = status.HTTP_200_OK) -> Response:
+        return Response(api.ParentCompanySerializer(company, context=self.get_serializer_context()).data, status=code)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = api.ParentCompanyInputSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        with service_errors():
+            company = services.parent_company_create(actor=_user(request), **serializer.validated_data)
+        return self._output(company, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        company = self.get_object()
+        serializer = api.ParentCompanyInputSerializer(
+            company, data=request.data, partial=kwargs.get("partial", False), context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        with service_errors():
+            company = services.parent_company_update(
+                actor=_user(request), company=company, data=serializer.validated_data
+            )
+        return self._output(company)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        company = self.get_object()
+        with service_errors(conflict="该上级企业下仍有企业，不能删除。"):
+            services.parent_company_delete(actor=_user(request), company=company)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Enterprises ------------------------------------------------------------------------------
+
+ENTERPRISE_WRITE_RULES = (
+    "统一社会信用代码按 GB 32100-2015 校验且不能重复；所在镇和上级企业须在您的辖区内。"
+    "出错时返回按字段列出的中文错误信息，不保存任何数据；保存成功记入操作日志。"
+)
+ENTERPRISE_ORDERING = ("name", "credit_code", "town", "industry", "production_status", "risk_grade", "license_expiry")
+
+
+@extend_schema(tags=["企业"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="企业列表",
+        description=(
+            "您数据范围内的非煤矿山企业，可按镇、行业、生产状态、风险等级、上级企业筛选，按 q 搜索名称或信用代码，"
+            "用 ordering 排序（前加 - 为倒序）。与企业列表页和导出使用同一套筛选。"
+        ),
+        parameters=[
+            OpenApiParameter(
+                "active", OpenApiTypes.BOOL, description="正常生产建设：true 只看正常生产、正常建设，false 只看其他"
+            ),
+            OpenApiParameter("parent_company", OpenApiTypes.INT, description="上级企业编号"),
+            OpenApiParameter(
+                "ordering",
+                OpenApiTypes.STR,
+                description=(
+                    "排序字段：name 企业名称、credit_code 统一社会信用代码、town 所在镇、industry 行业类别、"
+                    "production_status 生产状态、risk_grade 风险等级、license_expiry 许可证有效期；前加 - 为倒序，"
+                    "多个字段用逗号分隔。"
+                ),
+                enum=[f"{sign}{name}" for name in ENTERPRISE_ORDERING for sign in ("", "-")],
+            ),
+        ],
+        responses={200: api.EnterpriseSerializer, **errors(400, 401, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="企业详情",
+        description="不在您数据范围内的企业返回 404，并记入操作日志（越权访问）。",
+        responses={200: api.EnterpriseSerializer, **errors(401, 404)},
+    ),
+    create=extend_schema(
+        summary="新增企业（管理员、县局股室）",
+        description=ENTERPRISE_WRITE_RULES,
+        request=api.EnterpriseInputSerializer,
+        responses={201: api.EnterpriseSerializer, **errors(400, 401, 403)},
+    ),
+    update=extend_schema(
+        summary="修改企业（管理员、县局股室）",
+        description=ENTERPRISE_WRITE_RULES,
+        request=api.EnterpriseInputSerializer,
+        responses={200: api.EnterpriseSerializer, **errors(400, 401, 403, 404)},
+    ),
+    partial_update=extend_schema(
+        summary="部分修改企业（管理员、县局股室）",
+        description=ENTERPRISE_WRITE_RULES,
+        request=api.EnterpriseInputSerializer,
+        responses={200: api.EnterpriseSerializer, **errors(400, 401, 403, 404)},
+    ),
+    destroy=extend_schema(
+        summary="删除企业（管理员、县局股室）",
+        description="仍有用户账号等关联记录时不能删除（409）。",
+        responses={204: None, **errors(401, 403, 404, 409)},
+    ),
+)
+class EnterpriseViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    model = Enterprise
+    serializer_class = api.EnterpriseSerializer
+    permission_classes = [IsAuthenticated, RoleWritePermission]
+    write_roles = ENTERPRISE_WRITERS
+    # EnterpriseFilterSet carries its own `ordering` parameter.
+    filter_backends = [ScopedFilterBackend]
+    filterset_class = EnterpriseFilterSet
+
+    def get_queryset(self) -> QuerySet[Enterprise]:
+        return selectors.enterprise_list(user=_user(self.request))
+
+    def _output(self, enterprise: Enterprise, code: int = status.HTTP_200_OK) -> Response:
+        return Response(api.EnterpriseSerializer(enterprise, context=self.get_serializer_context()).data, status=code)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = api.EnterpriseInputSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        with service_errors():
+            enterprise = services.enterprise_create(actor=_user(request), **serializer.validated_data)
+        return self._output(enterprise, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        enterprise = self.get_object()
+        serializer = api.EnterpriseInputSerializer(
+            enterprise, data=request.data, partial=kwargs.get("partial", False), context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        with service_errors():
+            enterprise = services.enterprise_update(
+                actor=_user(request), enterprise=enterprise, data=serializer.validated_data
+            )
+        return self._output(enterprise)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        enterprise = self.get_object()
+        with service_errors(conflict="该企业仍有关联的用户账号或其他记录，不能删除。"):
+            services.enterprise_delete(actor=_user(request), enterprise=enterprise)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- People -----------------------------------------------------------------------------------
+
+
+class PersonFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="搜索（姓名）", field_name="name", lookup_expr="icontains")
+    enterprise = IdFilter(label="企业编号", field_name="enterprise_id")
+    parent_company = IdFilter(label="上级企业编号", field_name="parent_company_id")
+    role = django_filters.ChoiceFilter(label="职务", choices=PersonRole.choices)
+
+    class Meta:
+        model = Person
+        fields = ["q", "enterprise", "parent_company", "role"]
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema(tags=["人员"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="人员列表",
+        description="您数据范围内企业和上级企业的人员。身份证号和电话仅对管理员和本企业用户显示全文，其他人看到脱敏值。",
+        responses={200: api.PersonSerializer, **errors(400, 401, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="人员详情",
+        description="身份证号和电话按权限脱敏；不在您数据范围内的人员返回 404。",
+        responses={200: api.PersonSerializer, **errors(401, 404)},
+    ),
+)
+class PersonViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    model = Person
+    serializer_class = api.PersonSerializer
+    permission_classes = [IsAuthenticated]
+    filter_backends = [ScopedFilterBackend, OrderingFilter]
+    filterset_class = PersonFilterSet
+    ordering_fields = ["name", "role", "certificate_expiry"]
+    ordering = ["role", "name"]
+
+    def get_queryset(self) -> QuerySet[Person]:
+        return (
+            Person.objects.visible_to(_user(self.request))
+            .select_related("enterprise", "parent_company")
+            .order_by("role", "name", "id")
+        )
+
+
+# --- Accounts ---------------------------------------------------------------------------------
+
+
+class UserFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="搜索（账号或姓名）", method="search")
+    role = django_filters.ChoiceFilter(label="角色", choices=Role.choices)
+    region = IdFilter(label="所属辖区编号", field_name="region_id")
+    enterprise = IdFilter(label="所属企业编号", field_name="enterprise_id")
+    is_active = django_filters.BooleanFilter(label="启用")
+
+    class Meta:
+        model = User
+        fields = ["q", "role", "region", "enterprise", "is_active"]
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+    def search(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
+        value = value.strip()
+        return queryset.filter(Q(username__icontains=value) | Q(full_name__icontains=value)) if value else queryset
+
+
+@extend_schema(tags=["用户"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="用户列表（管理员）",
+        description="管理员所在县的用户账号。",
+        responses={200: api.UserSerializer, **errors(400, 401, 403, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="用户详情（管理员）",
+        description="管理员所在县以外的用户返回 404。",
+        responses={200: api.UserSerializer, **errors(401, 403, 404)},
+    ),
+    create=extend_schema(
+        summary="新增用户（管理员）",
+        description=(
+            "每个用户一个角色、一个数据范围：企业角色指定所属企业，其他角色指定相应级别的所属辖区"
+            "（镇应急管理中心为镇，县局股室、分管负责人、管理员为县）。辖区和企业须在管理员所在县内。"
+        ),
+        request=api.UserCreateSerializer,
+        responses={201: api.UserSerializer, **errors(400, 401, 403)},
+    ),
+    update=extend_schema(
+        summary="修改用户（管理员）",
+        description="可修改姓名、角色、数据范围、联系方式、启用状态和密码；不能修改自己的角色或停用自己。",
+        request=api.UserUpdateSerializer,
+        responses={200: api.UserSerializer, **errors(400, 401, 403, 404)},
+    ),
+    partial_update=extend_schema(
+        summary="部分修改用户（管理员）",
+        description="只修改提交的字段；规则同“修改用户”。",
+        request=api.UserUpdateSerializer,
+        responses={200: api.UserSerializer, **errors(400, 401, 403, 404)},
+    ),
+)
+class UserViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    model = User
+    serializer_class = api.UserSerializer
+    permission_classes = [IsAuthenticated, IsCountyAdmin]
+    filter_backends = [ScopedFilterBackend, OrderingFilter]
+    filterset_class = UserFilterSet
+    ordering_fields = ["username", "full_name", "role", "last_login"]
+    ordering = ["username"]
+
+    def get_queryset(self) -> QuerySet[User]:
+        return User.objects.visible_to(_user(self.request)).order_by("username")
+
+    def _output(self, user: User, code: int = status.HTTP_200_OK) -> Response:
+        return Response(api.UserSerializer(user, context=self.get_serializer_context()).data, status=code)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = api.UserCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        with service_errors():
+            user = services.user_create(actor=_user(request), **serializer.validated_data)
+        return self._output(user, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        target = self.get_object()
+        actor = _user(request)
+        if target.is_superuser and not actor.is_superuser:
+            raise PermissionDenied("不能修改超级用户的账号。")
+        serializer = api.UserUpdateSerializer(
+            target, data=request.data, partial=kwargs.get("partial", False), context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        password = data.pop("password", "")
+        with service_errors(), transaction.atomic():
+            target = services.user_update(actor=actor, user=target, data=data)
+            if password:
+                services.user_set_password(actor=actor, user=target, password=password)
+        return self._output(target)
+
+
+# --- Audit log --------------------------------------------------------------------------------
+
+
+class AuditEventFilterSet(django_filters.FilterSet):
+    action = django_filters.ChoiceFilter(label="操作", choices=AuditAction.choices)
+    actor = IdFilter(label="操作人编号", field_name="actor_id")
+    actor_name = django_filters.CharFilter(label="操作人账号", field_name="actor_name")
+    object_type = django_filters.CharFilter(label="对象类型", field_name="object_type")
+    object_id = django_filters.CharFilter(label="对象编号", field_name="object_id")
+    created_after = django_filters.IsoDateTimeFilter(label="起始时间", field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(label="截止时间", field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["action", "actor", "actor_name", "object_type", "object_id", "created_after", "created_before"]
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema(tags=["操作日志"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="操作日志（管理员）",
+        description="管理员所在县的修改留痕：新增、修改、删除、登录、登录失败、导出、越权访问等，按时间倒序。",
+        responses={200: api.AuditEventSerializer, **errors(400, 401, 403, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="操作日志详情（管理员）",
+        description="一条操作记录，含修改前后的值。",
+        responses={200: api.AuditEventSerializer, **errors(401, 403, 404)},
+    ),
+)
+class AuditEventViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    model = AuditEvent
+    serializer_class = api.AuditEventSerializer
+    permission_classes = [IsAuthenticated, IsCountyAdmin]
+    filter_backends = [ScopedFilterBackend, OrderingFilter]
+    filterset_class = AuditEventFilterSet
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        return selectors.audit_event_list(user=_user(self.request))
