@@ -29,7 +29,9 @@ class Command(BaseCommand):
         state = demo.build(scale.name, log=self.stdout.write)
         elapsed = time.perf_counter() - started
 
-        created = ", ".join(f"{key} {value}" for key, value in sorted(state.created.items())) or "无（数据已齐全）"
+        created = (
+            ", ".join(f"{key} {value}" for key, value in sorted(state.created.items()) if value) or "无（数据已齐全）"
+        )
         self.stdout.write(f"规模：{scale.label}（{scale.name}），用时 {elapsed:.1f} 秒。本次新增：{created}")
         self.stdout.write(
             f"现有：区划 {Region.objects.count()} 个，企业 {Enterprise.objects.count()} 家，"
