@@ -1,1 +1,102 @@
-"""隐患排查治理 — built by its own issue; the app is wired from the start."""
+"""Django admin for hazards.
+
+The 判定依据 catalogue is edited here (audited like the directory). Hazards and their timeline are
+read-only here: every change to a hazard goes through `hazards.services`, so that it is checked,
+recorded as an event and notified — a closed hazard changes only through `hazard_admin_amend`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from hazards.models import ExtensionRequest, Hazard, HazardEvent, HazardEvidence, MajorHazardCriterion, Notification
+from portal.admin import AuditedAdmin
+
+
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(MajorHazardCriterion)
+class MajorHazardCriterionAdmin(AuditedAdmin):
+    list_display = ("code_display", "mine_type", "short_text", "document", "uncertain", "is_active")
+    list_filter = ("document", "mine_type", "is_active", "uncertain")
+    search_fields = ("text", "label")
+    ordering = ("document", "mine_type", "number")
+
+    @admin.display(description="条目")
+    def code_display(self, obj: MajorHazardCriterion) -> str:
+        return obj.code
+
+    @admin.display(description="内容")
+    def short_text(self, obj: MajorHazardCriterion) -> str:
+        return obj.text[:50]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Cited items must stay; retire them with "启用" instead.
+        return False
+
+
+class HazardEventInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
+    model = HazardEvent
+    fields = ("created_at", "actor_name", "action", "from_status", "to_status", "comment")
+    readonly_fields = fields
+    extra = 0
+
+
+class HazardEvidenceInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
+    model = HazardEvidence
+    fields = ("kind", "original_name", "size", "sha256", "uploaded_by", "uploaded_at")
+    readonly_fields = fields
+    extra = 0
+
+
+class ExtensionRequestInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
+    model = ExtensionRequest
+    fields = ("requested_at", "old_deadline", "requested_deadline", "reason", "status", "decided_by", "decided_at")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Hazard)
+class HazardAdmin(ReadOnlyAdminMixin, AuditedAdmin):
+    list_display = (
+        "ledger_number",
+        "short_description",
+        "enterprise",
+        "level",
+        "category",
+        "status",
+        "current_deadline",
+        "supervision_level",
+    )
+    list_filter = ("level", "status", "category", "source", "supervision_level")
+    search_fields = ("description", "ledger_number", "enterprise__name")
+    list_select_related = ("enterprise", "criterion")
+    date_hierarchy = "found_on"
+    inlines = (HazardEventInline, HazardEvidenceInline, ExtensionRequestInline)
+
+    @admin.display(description="隐患内容")
+    def short_description(self, obj: Hazard) -> str:
+        return obj.description[:40]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("created_at", "recipient", "kind", "message", "is_read")
+    list_filter = ("kind", "is_read")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # Notifications are personal: an admin reads only their own here.
+        queryset = super().get_queryset(request).select_related("recipient")
+        return queryset if request.user.is_superuser else queryset.filter(recipient=request.user)

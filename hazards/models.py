@@ -1,1 +1,482 @@
-"""隐患排查治理 — built by its own issue; the app is wired from the start."""
+"""隐患排查治理: hazards, the 判定依据 catalogue, the event timeline, evidence, extensions, notifications.
+
+Records only. Every write goes through `hazards.services`; status, deadlines and notifications
+are never changed in save() or in signals.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+import unicodedata
+from typing import Any, cast
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, Q, Value, When
+from django.utils import timezone
+
+from hazards.choices import (
+    MAIN_STANDARD_DOCUMENT,
+    MINE_TYPE_SECTION,
+    EvidenceKind,
+    ExtensionStatus,
+    HazardAction,
+    HazardCategory,
+    HazardLevel,
+    HazardSource,
+    HazardStatus,
+    MineType,
+    NotificationKind,
+    ReminderKind,
+    SupervisionLevel,
+)
+from portal.scoping import ScopedManager, ScopedQuerySet
+
+# How far ahead the daily reminder looks.
+DUE_SOON_DAYS = 3
+
+
+def local_today() -> datetime.date:
+    """Today in the portal's time zone (Asia/Shanghai)."""
+    return timezone.localdate()
+
+
+class MajorHazardCriterion(models.Model):
+    """One item of the 判定依据 catalogue: 《金属非金属矿山重大事故隐患判定标准》 and any documents admins add."""
+
+    document = models.CharField("依据文件文号", max_length=60, default=MAIN_STANDARD_DOCUMENT)
+    mine_type = models.CharField("矿山类型", max_length=20, choices=MineType.choices)
+    number = models.PositiveSmallIntegerField("序号", help_text="在该矿山类型中的顺序号，如（七）为 7。")
+    label = models.CharField("条目编号", max_length=20, help_text="如“（七）”。")
+    text = models.TextField("条目内容")
+    sub_items = models.JSONField("分项", default=list, blank=True)
+    source = models.CharField("来源", max_length=200, blank=True)
+    verification = models.TextField("核对情况", blank=True)
+    cross_checked_by = models.JSONField("核对来源", default=list, blank=True)
+    note = models.TextField("说明", blank=True)
+    uncertain = models.BooleanField("文字待核", default=False)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "重大事故隐患判定依据"
+        verbose_name_plural = "重大事故隐患判定依据"
+        ordering = ["document", "mine_type", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "mine_type", "number"],
+                name="criterion_unique_number_per_mine_type",
+                violation_error_message="同一文件、同一矿山类型下的条目序号不能重复。",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_mine_type_display()}{self.code}"
+
+    @property
+    def section(self) -> str:
+        return MINE_TYPE_SECTION.get(self.mine_type, "")
+
+    @property
+    def code(self) -> str:
+        """The code ledgers use: section number + label, e.g. "二（七）"."""
+        return f"{self.section}{self.label}"
+
+    @property
+    def full_text(self) -> str:
+        return "\n".join([f"{self.label}{self.text}", *self.sub_items])
+
+
+_SPACES = re.compile(r"\s+")
+_TRAILING_PUNCTUATION = "。.；;，,、！!"
+
+
+def normalise_text(value: str) -> str:
+    """Full-width to half-width (NFKC), no spaces: what makes two spellings of a ledger cell equal."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", value or ""))
+
+
+def hazard_identity_key(*, ledger_number: str, found_on: datetime.date | None, description: str) -> str:
+    """The identity of a hazard within its enterprise, so that a re-uploaded ledger updates instead of duplicating.
+
+    The ledger's own 编号 when there is one; otherwise the date found and the normalised description.
+    """
+    number = normalise_text(ledger_number).upper()
+    if number:
+        return f"no:{number}"[:100]
+    text = normalise_text(description).rstrip(_TRAILING_PUNCTUATION)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
+    return f"dd:{found_on.isoformat() if found_on else ''}:{digest}"
+
+
+class HazardQuerySet(ScopedQuerySet["Hazard"]):
+    def visible_to(self, user: Any) -> HazardQuerySet:
+        return cast(HazardQuerySet, super().visible_to(user))
+
+    def overdue(self, today: datetime.date | None = None) -> HazardQuerySet:
+        """逾期: the current deadline has passed and the rectification is not done."""
+        today = today or local_today()
+        return self.filter(current_deadline__lt=today, status__in=HazardStatus.rectification_owed())
+
+    def not_overdue(self, today: datetime.date | None = None) -> HazardQuerySet:
+        today = today or local_today()
+        return self.exclude(current_deadline__lt=today, status__in=HazardStatus.rectification_owed())
+
+    def due_within(self, days: int, today: datetime.date | None = None) -> HazardQuerySet:
+        today = today or local_today()
+        return self.filter(
+            current_deadline__gte=today,
+            current_deadline__lte=today + datetime.timedelta(days=days),
+            status__in=HazardStatus.rectification_owed(),
+        )
+
+    def with_overdue(self, today: datetime.date | None = None) -> HazardQuerySet:
+        """Annotates `overdue_flag` (for ordering and the API; the `is_overdue` property needs no annotation)."""
+        today = today or local_today()
+        return self.annotate(
+            overdue_flag=Case(
+                When(current_deadline__lt=today, status__in=HazardStatus.rectification_owed(), then=Value(True)),
+                default=Value(False),
+                output_field=models.BooleanField(),
+            )
+        )
+
+
+class HazardManager(ScopedManager["Hazard"]):
+    def get_queryset(self) -> HazardQuerySet:
+        return HazardQuerySet(self.model, using=self._db)
+
+    def visible_to(self, user: Any) -> HazardQuerySet:
+        return self.get_queryset().visible_to(user)
+
+
+class Hazard(models.Model):
+    """事故隐患: one row of an enterprise's 隐患台账, general or major."""
+
+    enterprise = models.ForeignKey(
+        "portal.Enterprise", verbose_name="企业", on_delete=models.PROTECT, related_name="hazards"
+    )
+    ledger_number = models.CharField("台账编号", max_length=60, blank=True)
+    description = models.TextField("隐患内容")
+    location = models.CharField("隐患部位", max_length=200, blank=True)
+    category = models.CharField("隐患类别", max_length=20, choices=HazardCategory.choices)
+    level = models.CharField("隐患级别", max_length=10, choices=HazardLevel.choices)
+    criterion = models.ForeignKey(
+        MajorHazardCriterion,
+        verbose_name="判定依据",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="hazards",
+    )
+    criterion_text = models.CharField("判定依据（原文）", max_length=300, blank=True)
+    found_on = models.DateField("发现日期")
+    found_by = models.CharField("发现人", max_length=100, blank=True)
+    source = models.CharField("隐患来源", max_length=30, choices=HazardSource.choices)
+
+    # 五落实
+    measures = models.TextField("整改措施", blank=True)
+    responsible_unit = models.CharField("责任单位", max_length=200, blank=True)
+    responsible_person = models.CharField("责任人", max_length=100, blank=True)
+    funds_wan = models.DecimalField("整改资金（万元）", max_digits=12, decimal_places=2, null=True, blank=True)
+    deadline = models.DateField("整改时限", null=True, blank=True, help_text="原定整改时限；批准延期后保留不变。")
+    interim_measures = models.TextField("应急预案/临时管控措施", blank=True)
+    current_deadline = models.DateField(
+        "现整改时限", null=True, blank=True, help_text="批准延期后的有效整改时限，逾期据此计算。"
+    )
+
+    status = models.CharField("状态", max_length=20, choices=HazardStatus.choices)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="填报人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="签字人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    signed_at = models.DateTimeField("签字时间", null=True, blank=True)
+    rectified_on = models.DateField("整改完成日期", null=True, blank=True)
+    rectification_note = models.TextField("整改情况", blank=True)
+    rectified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="整改填报人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="验收/销号人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    closed_on = models.DateField("销号日期", null=True, blank=True)
+
+    # 挂牌督办
+    supervision_level = models.CharField("挂牌督办级别", max_length=10, choices=SupervisionLevel.choices, blank=True)
+    supervision_unit = models.CharField("督办单位", max_length=200, blank=True)
+    supervision_doc_number = models.CharField("督办文号", max_length=100, blank=True)
+    supervision_date = models.DateField("督办日期", null=True, blank=True)
+    supervision_deadline = models.DateField("督办期限", null=True, blank=True)
+
+    identity_key = models.CharField("台账识别码", max_length=100, editable=False)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    scope_region_path = "enterprise__town__path"
+    scope_enterprise_path = "enterprise"
+
+    objects = HazardManager()
+
+    class Meta:
+        verbose_name = "事故隐患"
+        verbose_name_plural = "事故隐患"
+        ordering = ["-found_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level=HazardLevel.GENERAL) | Q(criterion__isnull=False),
+                name="major_hazard_cites_criterion",
+                violation_error_message="重大事故隐患必须选择判定依据。",
+            ),
+            models.CheckConstraint(
+                condition=Q(funds_wan__isnull=True) | Q(funds_wan__gte=0),
+                name="hazard_funds_not_negative",
+                violation_error_message="整改资金不能为负数。",
+            ),
+            models.UniqueConstraint(
+                fields=["enterprise", "identity_key"],
+                name="hazard_unique_identity_per_enterprise",
+                violation_error_message="该企业已有同一编号（或同一发现日期和内容）的隐患。",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["enterprise", "status"], name="hazard_enterprise_status_idx"),
+            models.Index(fields=["status", "current_deadline"], name="hazard_status_deadline_idx"),
+            models.Index(fields=["level", "status"], name="hazard_level_status_idx"),
+            models.Index(fields=["-found_on", "-id"], name="hazard_found_on_idx"),
+        ]
+
+    def __str__(self) -> str:
+        label = self.ledger_number or f"#{self.pk}"
+        return f"{label} {self.description[:40]}"
+
+    @property
+    def is_major(self) -> bool:
+        return self.level == HazardLevel.MAJOR
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in HazardStatus.finished()
+
+    def is_overdue_on(self, today: datetime.date) -> bool:
+        return (
+            self.current_deadline is not None
+            and self.current_deadline < today
+            and self.status in HazardStatus.rectification_owed()
+        )
+
+    @property
+    def is_overdue(self) -> bool:
+        """逾期, computed from the current deadline and today (Asia/Shanghai); never stored."""
+        return self.is_overdue_on(local_today())
+
+    @property
+    def is_supervised(self) -> bool:
+        return bool(self.supervision_level)
+
+    def missing_five_implementations(self) -> list[str]:
+        """The 五落实 items still missing, by their Chinese names."""
+        missing = []
+        if not self.measures.strip():
+            missing.append("整改措施")
+        if not self.responsible_unit.strip() or not self.responsible_person.strip():
+            missing.append("责任单位和责任人")
+        if self.funds_wan is None:
+            missing.append("整改资金")
+        if self.deadline is None:
+            missing.append("整改时限")
+        if not self.interim_measures.strip():
+            missing.append("应急预案/临时管控措施")
+        return missing
+
+
+class _AppendOnly(models.Model):
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise RuntimeError(f"{self._meta.verbose_name}只能追加，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"{self._meta.verbose_name}只能追加，不能删除。")
+
+
+class HazardEvent(_AppendOnly):
+    """One step of a hazard's timeline: who, when, what, from which status to which, and why."""
+
+    hazard = models.ForeignKey(Hazard, verbose_name="隐患", on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField("操作人姓名", max_length=150, blank=True)
+    created_at = models.DateTimeField("时间", default=timezone.now)
+    action = models.CharField("操作", max_length=30, choices=HazardAction.choices)
+    from_status = models.CharField("原状态", max_length=20, choices=HazardStatus.choices, blank=True)
+    to_status = models.CharField("新状态", max_length=20, choices=HazardStatus.choices, blank=True)
+    comment = models.TextField("意见/说明", blank=True)
+    data = models.JSONField("附加信息", default=dict, blank=True)
+
+    scope_region_path = "hazard__enterprise__town__path"
+    scope_enterprise_path = "hazard__enterprise"
+
+    objects = ScopedManager["HazardEvent"]()
+
+    class Meta:
+        verbose_name = "隐患处理记录"
+        verbose_name_plural = "隐患处理记录"
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["hazard", "created_at"], name="hazard_event_timeline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()}"
+
+
+class HazardEvidence(models.Model):
+    """A photo or file about a hazard, stored through Django's storage API (local disk or S3-compatible)."""
+
+    hazard = models.ForeignKey(Hazard, verbose_name="隐患", on_delete=models.CASCADE, related_name="evidence")
+    kind = models.CharField("材料类型", max_length=20, choices=EvidenceKind.choices)
+    file = models.FileField("文件", upload_to="hazards/%Y/%m/", max_length=255)
+    original_name = models.CharField("原文件名", max_length=255)
+    size = models.PositiveBigIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    description = models.CharField("说明", max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    scope_region_path = "hazard__enterprise__town__path"
+    scope_enterprise_path = "hazard__enterprise"
+
+    objects = ScopedManager["HazardEvidence"]()
+
+    class Meta:
+        verbose_name = "隐患材料"
+        verbose_name_plural = "隐患材料"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name}"
+
+
+class ExtensionRequest(models.Model):
+    """整改延期申请. The hazard's original deadline is never changed; the old current deadline is kept here."""
+
+    hazard = models.ForeignKey(Hazard, verbose_name="隐患", on_delete=models.CASCADE, related_name="extensions")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    old_deadline = models.DateField("原整改时限")
+    requested_deadline = models.DateField("申请延至")
+    reason = models.TextField("延期理由")
+    status = models.CharField(
+        "审批状态", max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审批人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_comment = models.TextField("审批意见", blank=True)
+
+    scope_region_path = "hazard__enterprise__town__path"
+    scope_enterprise_path = "hazard__enterprise"
+
+    objects = ScopedManager["ExtensionRequest"]()
+
+    class Meta:
+        verbose_name = "延期申请"
+        verbose_name_plural = "延期申请"
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hazard"],
+                condition=Q(status=ExtensionStatus.PENDING),
+                name="one_pending_extension_per_hazard",
+                violation_error_message="该隐患已有待审批的延期申请。",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hazard} 延期至 {self.requested_deadline:%Y-%m-%d}"
+
+
+class Notification(models.Model):
+    """站内通知: what a user must act on next, and reminders of deadlines."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="hazard_notifications"
+    )
+    hazard = models.ForeignKey(
+        Hazard, verbose_name="隐患", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField("类型", max_length=20, choices=NotificationKind.choices, default=NotificationKind.ACTION)
+    message = models.CharField("内容", max_length=500)
+    is_read = models.BooleanField("已读", default=False)
+    created_at = models.DateTimeField("时间", default=timezone.now)
+    read_at = models.DateTimeField("阅读时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "站内通知"
+        verbose_name_plural = "站内通知"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "is_read", "-created_at"], name="notification_inbox_idx")]
+
+    def __str__(self) -> str:
+        return self.message[:60]
+
+
+class HazardReminder(models.Model):
+    """The daily deadline job's claim: one row per hazard, kind and day, so no reminder is ever sent twice."""
+
+    hazard = models.ForeignKey(Hazard, verbose_name="隐患", on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField("类型", max_length=10, choices=ReminderKind.choices)
+    date = models.DateField("日期")
+    claim_token = models.CharField("处理批次", max_length=32, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "到期提醒记录"
+        verbose_name_plural = "到期提醒记录"
+        constraints = [
+            models.UniqueConstraint(fields=["hazard", "kind", "date"], name="one_reminder_per_hazard_kind_day")
+        ]
+        indexes = [models.Index(fields=["date", "claim_token"], name="reminder_claim_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()} {self.hazard_id}"
