@@ -1,0 +1,205 @@
+"""PDF files of the monthly tables (WeasyPrint): figures in, bytes out; no database.
+
+The same layout as the Excel file, drawn from templates/reporting/pdf/*.html with
+reporting/builders/pdf.css: A4 landscape, Noto CJK fonts (Debian fonts-noto-cjk, embedded as
+subsets), page numbers in the bottom margin box, the header of a long list repeated on each page
+(thead).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from reporting.layouts import (
+    ACCOUNTABILITY_NOTE,
+    MAJOR_HAZARD_COLUMNS,
+    PROBLEM_COLUMNS,
+    PROBLEM_LIST_TITLE,
+    RECTIFICATION_COLUMNS,
+    RECTIFICATION_LIST_TITLE,
+    RESPONSIBILITY_COLUMNS,
+    RESPONSIBILITY_LIST_TITLE,
+    WINTER_CUMULATIVE,
+    WINTER_INDUSTRY,
+    Layout,
+    header_rows,
+)
+from reporting.tables import AccountabilityTable, AnyTable, Heading, WinterTable, chinese_date
+
+STYLESHEET = Path(__file__).with_name("pdf.css")
+# WeasyPrint announces each rendering step at INFO; the worker's log needs only its warnings.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+
+def format_value(value: Any, *, amount: bool = False) -> str:
+    if value is None:
+        return ""
+    if amount or isinstance(value, Decimal):
+        return f"{Decimal(value):.2f}"
+    if hasattr(value, "isoformat"):
+        return f"{value:%Y-%m-%d}"
+    return str(value)
+
+
+@dataclass
+class _DataRow:
+    label: str
+    values: list[str]
+
+
+@dataclass
+class _List:
+    name: str
+    title: str
+    columns: tuple[str, ...]
+    widths: list[float]
+    rows: list[list[str]]
+    text_columns: tuple[int, ...]  # 1-based, aligned left
+
+
+def _row_values(layout: Layout, values: Any) -> list[str]:
+    return [format_value(getattr(values, leaf.key), amount=leaf.is_amount) for leaf in layout.leaves()]
+
+
+def _period_text(heading: Heading, *, cumulative_only: bool = False) -> str:
+    period = heading.period
+    if cumulative_only:
+        return (
+            f"统计期间：{chinese_date(period.cumulative_start)}至{chinese_date(period.end)}"
+            f"（{heading.campaign_name}开始至{period.month_label}末累计）"
+        )
+    return f"统计期间：{period.description}"
+
+
+def _list_css(lists: list[_List]) -> str:
+    rules = []
+    for item in lists:
+        for index, width in enumerate(item.widths, start=1):
+            rules.append(f"table.list-{item.name} col:nth-child({index}) {{ width: {width}%; }}")
+    return "\n".join(rules)
+
+
+def _context(table: AnyTable) -> tuple[str, dict[str, Any], list[_List]]:
+    heading = table.heading
+    context: dict[str, Any] = {
+        "heading": heading,
+        "filled_on_text": chinese_date(heading.filled_on),
+        "period_text": _period_text(heading),
+    }
+    if isinstance(table, AccountabilityTable):
+        if not heading.filled_on:
+            context["filled_on_text"] = "填表日期：\u3000\u3000年\u3000\u3000月\u3000\u3000日"
+        else:
+            context["filled_on_text"] = f"填表日期：{chinese_date(heading.filled_on)}"
+        context.update(
+            header_rows=header_rows(table.layout),
+            data_rows=[_DataRow("", _row_values(table.layout, table.row))],
+            note=ACCOUNTABILITY_NOTE,
+            period_text=_period_text(heading, cumulative_only=True),
+        )
+        return "reporting/pdf/accountability.html", context, []
+    if isinstance(table, WinterTable):
+        major = _List(
+            name="major",
+            title="重大隐患明细",
+            columns=MAJOR_HAZARD_COLUMNS,
+            widths=[5, 19, 8, 13, 14, 41],
+            rows=[
+                [str(x.number), x.enterprise, x.town, x.industry, x.supervision_unit, x.detail]
+                for x in table.major_hazards
+            ],
+            text_columns=(2, 5, 6),
+        )
+        context.update(
+            header_rows=header_rows(table.layout),
+            data_rows=[
+                _DataRow(WINTER_INDUSTRY, _row_values(table.layout, table.month)),
+                _DataRow(WINTER_CUMULATIVE, _row_values(table.layout, table.cumulative)),
+            ],
+            major_list=major,
+        )
+        return "reporting/pdf/winter.html", context, [major]
+    lists = [
+        _List(
+            name="problems",
+            title=PROBLEM_LIST_TITLE,
+            columns=PROBLEM_COLUMNS,
+            widths=[5, 18, 8, 33, 12, 9, 7, 8],
+            rows=[
+                [
+                    str(x.number),
+                    x.enterprise,
+                    x.town,
+                    x.description,
+                    x.location,
+                    x.level,
+                    x.source,
+                    format_value(x.found_on),
+                ]
+                for x in table.problems
+            ],
+            text_columns=(2, 4, 5),
+        ),
+        _List(
+            name="rectifications",
+            title=RECTIFICATION_LIST_TITLE,
+            columns=RECTIFICATION_COLUMNS,
+            widths=[5, 16, 25, 25, 8, 8, 5, 8],
+            rows=[
+                [
+                    str(x.number),
+                    x.enterprise,
+                    x.description,
+                    x.measures,
+                    format_value(x.funds_wan, amount=True),
+                    format_value(x.deadline),
+                    x.status,
+                    format_value(x.rectified_on),
+                ]
+                for x in table.rectifications
+            ],
+            text_columns=(2, 3, 4),
+        ),
+        _List(
+            name="responsibilities",
+            title=RESPONSIBILITY_LIST_TITLE,
+            columns=RESPONSIBILITY_COLUMNS,
+            widths=[5, 18, 33, 16, 9, 9, 10],
+            rows=[
+                [
+                    str(x.number),
+                    x.enterprise,
+                    x.description,
+                    x.responsible_unit,
+                    x.responsible_person,
+                    x.principal,
+                    x.supervising_unit,
+                ]
+                for x in table.responsibilities
+            ],
+            text_columns=(2, 3, 4),
+        ),
+    ]
+    context["lists"] = lists
+    return "reporting/pdf/three_lists.html", context, lists
+
+
+def render_html(table: AnyTable) -> str:
+    template, context, _ = _context(table)
+    return render_to_string(template, context)
+
+
+def build_pdf(table: AnyTable) -> bytes:
+    from weasyprint import CSS, HTML  # imported here: WeasyPrint loads Pango at import time
+
+    template, context, lists = _context(table)
+    html = render_to_string(template, context)
+    stylesheets = [CSS(filename=str(STYLESHEET)), CSS(string=_list_css(lists))]
+    document = HTML(string=html, base_url=str(STYLESHEET.parent))
+    return bytes(document.write_pdf(stylesheets=stylesheets))
