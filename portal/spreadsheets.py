@@ -91,7 +91,7 @@ def _max_ratio() -> int:
     return int(getattr(settings, "SPREADSHEET_MAX_COMPRESSION_RATIO", 200))
 
 
-def _read_source(source: Any) -> bytes:
+def read_bytes(source: Any) -> bytes:
     """The bytes of an upload, a path, bytes or a binary file, refusing more than the size limit."""
     limit = int(settings.UPLOAD_MAX_BYTES)
     too_big = f"文件过大：上限为 {limit / (1024 * 1024):.0f} MB，请删除无关的工作表或图片后再上传。"
@@ -225,7 +225,7 @@ def open_workbook(source: Any) -> Workbook:
     Raises ``SpreadsheetError`` (Chinese message) for anything that is not a sane .xlsx. The caller
     closes the workbook (``workbook.close()``), or uses ``open_table``.
     """
-    data = _read_source(source)
+    data = read_bytes(source)
     if not data:
         raise SpreadsheetError("文件为空：请上传填写好的 Excel 工作簿（.xlsx）。")
     _refuse_by_magic(data[:1024])
@@ -396,7 +396,7 @@ def parse_decimal(
 
 
 def choice_lookup(
-    choices: Iterable[tuple[str, str]], synonyms: Mapping[str, Iterable[str]] | None = None
+    choices: Iterable[tuple[str, str]], synonyms: Mapping[Any, Iterable[str]] | None = None
 ) -> dict[str, str]:
     """normalised label/value/synonym → stored value, for ``parse_choice``."""
     lookup: dict[str, str] = {}
@@ -405,7 +405,7 @@ def choice_lookup(
         lookup[normalize_header(value)] = value
     for value, words in (synonyms or {}).items():
         for word in words:
-            lookup[normalize_header(word)] = value
+            lookup[normalize_header(word)] = str(value)
     lookup.pop("", None)
     return lookup
 
@@ -414,7 +414,7 @@ def parse_choice(
     value: Any,
     choices: Iterable[tuple[str, str]],
     *,
-    synonyms: Mapping[str, Iterable[str]] | None = None,
+    synonyms: Mapping[Any, Iterable[str]] | None = None,
     lookup: Mapping[str, str] | None = None,
 ) -> str | None:
     """The stored value of a choice written by its label, its value or a synonym; None when blank."""
@@ -880,6 +880,7 @@ __all__ = [
     "parse_choice",
     "parse_date",
     "parse_decimal",
+    "read_bytes",
     "read_cell",
     "write_table",
 ]

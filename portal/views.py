@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -88,7 +89,7 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def enterprise_export(request: HttpRequest) -> HttpResponse:
+def enterprise_export(request: HttpRequest) -> HttpResponseBase:
     from portal.exports import enterprise_export_response
 
     user: User = request.user  # type: ignore[assignment]
@@ -96,7 +97,7 @@ def enterprise_export(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def enterprise_import(request: HttpRequest) -> HttpResponse:
+def enterprise_import(request: HttpRequest) -> HttpResponseBase:
     from portal.imports import enterprise_import_view
 
     user: User = request.user  # type: ignore[assignment]
