@@ -124,6 +124,12 @@ class IdFilter(django_filters.NumberFilter):
 
     field_class = forms.IntegerField
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Ids are 64-bit: a bigger number would overflow the database driver (SQLite) instead of matching nothing.
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
 
 def _user(request: Request) -> User:
     return request.user  # type: ignore[return-value]
