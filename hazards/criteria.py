@@ -205,12 +205,12 @@ def parse_criterion_reference(text: str, mine_type_hint: str | None = None) -> P
     if sub_match:
         sub_item = int(sub_match.group(1))
 
-    mine_type = (
+    resolved = (
         section_mine_type or (next(iter(mine_types)) if mine_types else None) or mine_type_from_hint(mine_type_hint)
     )
-    if mine_type is None:
+    if resolved is None:
         return ParseResult(None, "未写明矿山类型（地下矿山、露天矿山或尾矿库），无法确定判定依据。")
-    return ParseResult(CriterionReference(mine_type=mine_type, number=number, sub_item=sub_item, document=document))
+    return ParseResult(CriterionReference(mine_type=resolved, number=number, sub_item=sub_item, document=document))
 
 
 @dataclass

@@ -150,6 +150,18 @@ class HazardManager(ScopedManager["Hazard"]):
     def visible_to(self, user: Any) -> HazardQuerySet:
         return self.get_queryset().visible_to(user)
 
+    def overdue(self, today: datetime.date | None = None) -> HazardQuerySet:
+        return self.get_queryset().overdue(today)
+
+    def not_overdue(self, today: datetime.date | None = None) -> HazardQuerySet:
+        return self.get_queryset().not_overdue(today)
+
+    def due_within(self, days: int, today: datetime.date | None = None) -> HazardQuerySet:
+        return self.get_queryset().due_within(days, today)
+
+    def with_overdue(self, today: datetime.date | None = None) -> HazardQuerySet:
+        return self.get_queryset().with_overdue(today)
+
 
 class Hazard(models.Model):
     """事故隐患: one row of an enterprise's 隐患台账, general or major."""

@@ -969,9 +969,11 @@ def hazard_send_deadline_reminders(*, today: datetime.date | None = None) -> dic
         for reminder in reminders:
             hazard = reminder.hazard
             message = _reminder_message(hazard, reminder.kind, today)
-            kind = NotificationKind.OVERDUE if reminder.kind == ReminderKind.OVERDUE else NotificationKind.DUE_SOON
+            notification_kind = (
+                NotificationKind.OVERDUE if reminder.kind == ReminderKind.OVERDUE else NotificationKind.DUE_SOON
+            )
             for user in recipients.get(hazard.enterprise_id, []):
-                rows.append(Notification(recipient=user, hazard=hazard, kind=kind, message=message[:500]))
+                rows.append(Notification(recipient=user, hazard=hazard, kind=notification_kind, message=message[:500]))
                 emails[user.pk].append(message)
         Notification.objects.bulk_create(rows, batch_size=1000)
         _send_emails_later(emails, f"非煤矿山安全监管门户：隐患整改到期提醒（{today:%Y-%m-%d}）")

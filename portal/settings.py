@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
@@ -262,6 +263,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "portal.tasks.record_heartbeat",
         "schedule": float(os.environ.get("HEARTBEAT_INTERVAL_SECONDS", "60")),
     },
+}
+# 隐患整改到期提醒 (hazards): every morning, what falls due within 3 days and what is overdue.
+CELERY_BEAT_SCHEDULE["hazard-deadline-reminders"] = {
+    "task": "hazards.tasks.send_deadline_reminders",
+    "schedule": crontab(hour=7, minute=30),
 }
 
 # --- E-mail (notifications are sent only when a server is configured) ------------------------
