@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from portal.choices import Industry, ProductionStatus, RegionLevel, RiskGrade
 from portal.models import Enterprise, Region
@@ -54,6 +56,26 @@ class EnterpriseFilterSet(django_filters.FilterSet):
 
             self.filters["parent_company"].queryset = ParentCompany.objects.visible_to(user)
             self.filters["parent_company"].label = "上级企业"
+
+    def town_options(self) -> list[tuple[int, str, bool]]:
+        """The towns the list page offers, as (id, label, selected), read in one query.
+
+        Rendering `form.town.field.choices` builds a model instance and asks the bound field for its
+        value once per option: a quarter of a second for a province's 1,400 towns. Towns are labelled
+        with their county when the user sees more than one county.
+        """
+        rows = list(self.filters["town"].queryset.order_by("code").values_list("pk", "parent__name", "name"))
+        several_counties = len({county for _, county, _ in rows}) > 1
+        selected = str(self.form["town"].value() or "") if self.is_bound else ""
+        return [(pk, f"{county}{name}" if several_counties else name, str(pk) == selected) for pk, county, name in rows]
+
+    def town_options_html(self) -> SafeString:
+        """The <option> tags of the town filter, built in Python (the template engine takes ~0.1 ms per option)."""
+        return mark_safe('<option value="">全部</option>') + format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((pk, mark_safe(" selected") if selected else "", label) for pk, label, selected in self.town_options()),
+        )
 
     def search(self, queryset: QuerySet[Enterprise], name: str, value: str) -> QuerySet[Enterprise]:
         value = value.strip()
