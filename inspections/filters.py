@@ -1,0 +1,96 @@
+"""One FilterSet per list, feeding the page, the API and the export alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from inspections.choices import EnforcementKind, InspectionMethod
+from inspections.models import Campaign, EnforcementRecord, Exam, Inspection, PrincipalDutyLog
+from portal.choices import RegionLevel
+from portal.models import Enterprise, Region
+
+
+class _ScopedChoices(django_filters.FilterSet):
+    """Offers only the towns, enterprises and campaigns the user may see."""
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "town" in self.filters:
+            self.filters["town"].queryset = Region.objects.visible_to(user).filter(level=RegionLevel.TOWN)
+        if "enterprise" in self.filters:
+            self.filters["enterprise"].queryset = Enterprise.objects.visible_to(user).only("id", "name")
+        if "campaign" in self.filters:
+            self.filters["campaign"].queryset = Campaign.objects.visible_to(user)
+
+
+class EnforcementRecordFilterSet(_ScopedChoices):
+    q = django_filters.CharFilter(label="搜索", method="search")
+    kind = django_filters.MultipleChoiceFilter(label="类型", choices=EnforcementKind.choices)
+    date_from = django_filters.DateFilter(label="日期从", field_name="date", lookup_expr="gte")
+    date_to = django_filters.DateFilter(label="日期至", field_name="date", lookup_expr="lte")
+    town = django_filters.ModelChoiceFilter(
+        label="所在镇", queryset=Region.objects.none(), field_name="enterprise__town"
+    )
+    enterprise = django_filters.ModelChoiceFilter(label="企业", queryset=Enterprise.objects.none())
+    campaign = django_filters.ModelChoiceFilter(label="专项行动", queryset=Campaign.objects.none())
+    issuing_level = django_filters.ChoiceFilter(
+        label="实施单位层级",
+        choices=[(RegionLevel.TOWN, "镇应急管理中心"), (RegionLevel.COUNTY, "县局")],
+        field_name="issuing_unit__level",
+    )
+    ordering = django_filters.OrderingFilter(
+        label="排序",
+        fields=(("date", "date"), ("kind", "kind"), ("amount", "amount"), ("enterprise__name", "enterprise")),
+        field_labels={"date": "日期", "kind": "类型", "amount": "金额", "enterprise": "企业"},
+    )
+
+    class Meta:
+        model = EnforcementRecord
+        fields = ["q", "kind", "date_from", "date_to", "town", "enterprise", "campaign", "issuing_level"]
+
+    def search(self, queryset: QuerySet[EnforcementRecord], name: str, value: str) -> QuerySet[EnforcementRecord]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(enterprise__name__icontains=value)
+            | Q(parent_company__name__icontains=value)
+            | Q(person_name__icontains=value)
+            | Q(document_number__icontains=value)
+        )
+
+
+class InspectionFilterSet(_ScopedChoices):
+    method = django_filters.ChoiceFilter(label="检查方式", choices=InspectionMethod.choices)
+    date_from = django_filters.DateFilter(label="日期从", field_name="date", lookup_expr="gte")
+    date_to = django_filters.DateFilter(label="日期至", field_name="date", lookup_expr="lte")
+    town = django_filters.ModelChoiceFilter(
+        label="所在镇", queryset=Region.objects.none(), field_name="enterprise__town"
+    )
+    enterprise = django_filters.ModelChoiceFilter(label="企业", queryset=Enterprise.objects.none())
+    campaign = django_filters.ModelChoiceFilter(label="专项行动", queryset=Campaign.objects.none())
+
+    class Meta:
+        model = Inspection
+        fields = ["method", "date_from", "date_to", "town", "enterprise", "campaign"]
+
+
+class ExamFilterSet(_ScopedChoices):
+    enterprise = django_filters.ModelChoiceFilter(label="企业", queryset=Enterprise.objects.none())
+    campaign = django_filters.ModelChoiceFilter(label="专项行动", queryset=Campaign.objects.none())
+
+    class Meta:
+        model = Exam
+        fields = ["enterprise", "campaign"]
+
+
+class DutyLogFilterSet(_ScopedChoices):
+    enterprise = django_filters.ModelChoiceFilter(label="企业", queryset=Enterprise.objects.none())
+    month = django_filters.DateFilter(label="月份", field_name="month")
+
+    class Meta:
+        model = PrincipalDutyLog
+        fields = ["enterprise", "month"]

@@ -1,0 +1,98 @@
+"""Reads of campaigns and field work. Every queryset that reaches a user starts from `visible_to`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+
+from inspections.choices import (
+    ACCOUNTABILITY_COLUMNS,
+    ACCOUNTABILITY_TABLE,
+    WINTER_ENFORCEMENT_COLUMNS,
+    WINTER_TABLE,
+    Measure,
+    TableColumn,
+    kinds_for_column,
+)
+from inspections.filters import EnforcementRecordFilterSet
+from inspections.models import Campaign, EnforcementRecord
+from portal.models import User
+
+# --- Campaigns --------------------------------------------------------------------------------
+
+
+def campaign_list(*, user: User) -> QuerySet[Campaign]:
+    return Campaign.objects.visible_to(user).select_related("issuing_region").order_by("-start_date", "id")
+
+
+def campaign_get(*, user: User, pk: int) -> Campaign:
+    return get_object_or_404(campaign_list(user=user), pk=pk)
+
+
+# --- Enforcement records ----------------------------------------------------------------------
+
+
+def enforcement_list(*, user: User, params: Any = None) -> QuerySet[EnforcementRecord]:
+    queryset = (
+        EnforcementRecord.objects.visible_to(user)
+        .select_related("issuing_unit", "enterprise", "enterprise__town", "parent_company", "campaign")
+        .order_by("-date", "-id")
+    )
+    if params is None:
+        return queryset
+    return EnforcementRecordFilterSet(params, queryset=queryset, user=user).qs
+
+
+def enforcement_get(*, user: User, pk: int) -> EnforcementRecord:
+    return get_object_or_404(enforcement_list(user=user), pk=pk)
+
+
+@dataclass(frozen=True)
+class ColumnFigure:
+    column: TableColumn
+    value: Decimal | int  # the number of the column's unit (人次, 家, 处, 次 …) or the amount
+    amount: Decimal | None  # the 万元 cell under the same header, when the column has one
+    kinds: tuple[str, ...]
+
+
+def _column_aggregates(column: TableColumn, table: str) -> dict[str, Any]:
+    kinds = kinds_for_column(column.key, table)
+    condition = Q(kind__in=kinds)
+    aggregates: dict[str, Any] = {}
+    if column.measure == Measure.COUNT:
+        aggregates[f"{column.key}__value"] = Count("id", filter=condition)
+    elif column.measure == Measure.DISTINCT_ENTERPRISES:
+        aggregates[f"{column.key}__value"] = Count("enterprise", filter=condition, distinct=True)
+    elif column.measure == Measure.DISTINCT_PARENTS:
+        aggregates[f"{column.key}__value"] = Count("parent_company", filter=condition, distinct=True)
+    elif column.measure == Measure.AMOUNT:
+        aggregates[f"{column.key}__value"] = Sum("amount", filter=condition)
+    if column.amount_unit:
+        aggregates[f"{column.key}__amount"] = Sum("amount", filter=condition)
+    return aggregates
+
+
+def enforcement_column_figures(records: QuerySet[EnforcementRecord], table: str) -> list[ColumnFigure]:
+    """The enforcement columns of a monthly table over `records` (already scoped and cut to a period),
+    in one query. Amounts are in 万元, to two decimals; an empty column is 0."""
+    columns = ACCOUNTABILITY_COLUMNS if table == ACCOUNTABILITY_TABLE else WINTER_ENFORCEMENT_COLUMNS
+    if table not in (ACCOUNTABILITY_TABLE, WINTER_TABLE):
+        raise ValueError(f"unknown table {table!r}")
+    aggregates: dict[str, Any] = {}
+    for column in columns:
+        aggregates.update(_column_aggregates(column, table))
+    row = records.order_by().aggregate(**aggregates)
+    figures = []
+    for column in columns:
+        value = row[f"{column.key}__value"]
+        if column.measure == Measure.AMOUNT:
+            value = Decimal(value or 0).quantize(Decimal("0.01"))
+        amount = None
+        if column.amount_unit:
+            amount = Decimal(row[f"{column.key}__amount"] or 0).quantize(Decimal("0.01"))
+        figures.append(ColumnFigure(column, value or 0, amount, tuple(kinds_for_column(column.key, table))))
+    return figures
