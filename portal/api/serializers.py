@@ -27,8 +27,10 @@ class DescribedFieldsMixin:
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields: dict[str, serializers.Field] = super().get_fields()  # type: ignore[misc]
-        for field in fields.values():
-            if not field.help_text and field.label:
+        for name, field in fields.items():
+            if name == "id":
+                field.label = field.help_text = "编号"
+            elif not field.help_text and field.label:
                 field.help_text = field.label
         return fields
 

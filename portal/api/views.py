@@ -28,7 +28,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
@@ -64,6 +63,18 @@ class PortalPagination(PageNumberPagination):
     page_size_query_description = "每页条数（默认50，最多200）。"
     page_query_description = "页码，从1开始。"
     max_page_size = 200
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated: dict[str, Any] = super().get_paginated_response_schema(schema)
+        descriptions = {
+            "count": "符合条件的总条数",
+            "next": "下一页的地址（没有则为空）",
+            "previous": "上一页的地址（没有则为空）",
+            "results": "本页的记录",
+        }
+        for name, description in descriptions.items():
+            paginated["properties"][name]["description"] = description
+        return paginated
 
 
 class ScopedFilterBackend(DjangoFilterBackend):
@@ -118,7 +129,6 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: ERRORS[code] for code in codes}
 
 
-@extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
     """A filter on a foreign key's id that does not look the id up (an unknown id just matches nothing)."""
 
@@ -137,17 +147,15 @@ def _user(request: Request) -> User:
 
 # Object lookup through the scoped queryset; a miss on an existing object is logged as 越权访问.
 # (A comment, not a docstring: drf-spectacular would show a docstring as the operations' description.)
-class ScopedViewSetMixin:
+class ScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     authentication_classes = AUTHENTICATION
     pagination_class = PortalPagination
     model: ClassVar[type[models.Model]]
-    request: Request
-    kwargs: dict[str, Any]
     lookup_field = "pk"
 
     def get_object(self) -> Any:
         try:
-            return super().get_object()  # type: ignore[misc]
+            return super().get_object()
         except Http404:
             self._log_denied()
             raise
@@ -183,7 +191,7 @@ class ScopedViewSetMixin:
     auth=[],
 )
 class ObtainTokenView(APIView):
-    authentication_classes: ClassVar[list[Any]] = []
+    authentication_classes = ()
     permission_classes = [AllowAny]
 
     def post(self, request: Request) -> Response:
@@ -199,7 +207,7 @@ class ObtainTokenView(APIView):
         )
         if getattr(http_request, "axes_locked_out", False):
             # Answer in JSON ourselves; otherwise AxesMiddleware would swap in the HTML lockout page.
-            http_request.axes_locked_out = False
+            http_request.axes_locked_out = False  # type: ignore[attr-defined]
             minutes = round(float(settings.AXES_COOLOFF_TIME) * 60)
             raise LockedOut(f"登录失败次数过多，账号已被暂时锁定，请{minutes}分钟后再试。")
         if user is None:
@@ -229,7 +237,7 @@ class MeView(APIView):
 class RegionFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label="搜索（名称或代码）", method="search")
     level = django_filters.ChoiceFilter(label="级别", choices=RegionLevel.choices)
-    parent = IdFilter(label="上级区划编号", field_name="parent_id")
+    parent = IdFilter(label="上级区划编号", field_name="parent__id")
 
     class Meta:
         model = Region
@@ -256,7 +264,7 @@ class RegionFilterSet(django_filters.FilterSet):
         responses={200: api.RegionSerializer, **errors(401, 404)},
     ),
 )
-class RegionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class RegionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     model = Region
     serializer_class = api.RegionSerializer
     permission_classes = [IsAuthenticated]
@@ -274,7 +282,7 @@ class RegionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 class ParentCompanyFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label="搜索（名称或信用代码）", method="search")
-    region = IdFilter(label="监管辖区编号", field_name="region_id")
+    region = IdFilter(label="监管辖区编号", field_name="region__id")
 
     class Meta:
         model = ParentCompany
@@ -331,7 +339,14 @@ PARENT_COMPANY_WRITE_RULES = (
         responses={204: None, **errors(401, 403, 404, 409)},
     ),
 )
-class ParentCompanyViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+class ParentCompanyViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ScopedViewSet,
+):
     model = ParentCompany
     serializer_class = api.ParentCompanySerializer
     permission_classes = [IsAuthenticated, RoleWritePermission]
@@ -437,7 +452,14 @@ ENTERPRISE_ORDERING = ("name", "credit_code", "town", "industry", "production_st
         responses={204: None, **errors(401, 403, 404, 409)},
     ),
 )
-class EnterpriseViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+class EnterpriseViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ScopedViewSet,
+):
     model = Enterprise
     serializer_class = api.EnterpriseSerializer
     permission_classes = [IsAuthenticated, RoleWritePermission]
@@ -483,8 +505,8 @@ class EnterpriseViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
 class PersonFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label="搜索（姓名）", field_name="name", lookup_expr="icontains")
-    enterprise = IdFilter(label="企业编号", field_name="enterprise_id")
-    parent_company = IdFilter(label="上级企业编号", field_name="parent_company_id")
+    enterprise = IdFilter(label="企业编号", field_name="enterprise__id")
+    parent_company = IdFilter(label="上级企业编号", field_name="parent_company__id")
     role = django_filters.ChoiceFilter(label="职务", choices=PersonRole.choices)
 
     class Meta:
@@ -508,7 +530,7 @@ class PersonFilterSet(django_filters.FilterSet):
         responses={200: api.PersonSerializer, **errors(401, 404)},
     ),
 )
-class PersonViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     model = Person
     serializer_class = api.PersonSerializer
     permission_classes = [IsAuthenticated]
@@ -531,8 +553,8 @@ class PersonViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 class UserFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label="搜索（账号或姓名）", method="search")
     role = django_filters.ChoiceFilter(label="角色", choices=Role.choices)
-    region = IdFilter(label="所属辖区编号", field_name="region_id")
-    enterprise = IdFilter(label="所属企业编号", field_name="enterprise_id")
+    region = IdFilter(label="所属辖区编号", field_name="region__id")
+    enterprise = IdFilter(label="所属企业编号", field_name="enterprise__id")
     is_active = django_filters.BooleanFilter(label="启用")
 
     class Meta:
@@ -582,12 +604,11 @@ class UserFilterSet(django_filters.FilterSet):
     ),
 )
 class UserViewSet(
-    ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    ScopedViewSet,
 ):
     model = User
     serializer_class = api.UserSerializer
@@ -633,7 +654,7 @@ class UserViewSet(
 
 class AuditEventFilterSet(django_filters.FilterSet):
     action = django_filters.ChoiceFilter(label="操作", choices=AuditAction.choices)
-    actor = IdFilter(label="操作人编号", field_name="actor_id")
+    actor = IdFilter(label="操作人编号", field_name="actor__id")
     actor_name = django_filters.CharFilter(label="操作人账号", field_name="actor_name")
     object_type = django_filters.CharFilter(label="对象类型", field_name="object_type")
     object_id = django_filters.CharFilter(label="对象编号", field_name="object_id")
@@ -661,7 +682,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
         responses={200: api.AuditEventSerializer, **errors(401, 403, 404)},
     ),
 )
-class AuditEventViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     model = AuditEvent
     serializer_class = api.AuditEventSerializer
     permission_classes = [IsAuthenticated, IsCountyAdmin]
