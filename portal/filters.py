@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import html
+
 import django_filters
 from django.db.models import Q, QuerySet
-from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from portal.choices import Industry, ProductionStatus, RegionLevel, RiskGrade
@@ -70,12 +71,12 @@ class EnterpriseFilterSet(django_filters.FilterSet):
         return [(pk, f"{county}{name}" if several_counties else name, str(pk) == selected) for pk, county, name in rows]
 
     def town_options_html(self) -> SafeString:
-        """The <option> tags of the town filter, built in Python (the template engine takes ~0.1 ms per option)."""
-        return mark_safe('<option value="">全部</option>') + format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            ((pk, mark_safe(" selected") if selected else "", label) for pk, label, selected in self.town_options()),
-        )
+        """The <option> tags of the town filter, built in Python: the template engine (or format_html_join)
+        takes 0.03–0.1 ms per option, which adds up for a province's 1,400 towns."""
+        parts = ['<option value="">全部</option>']
+        for pk, label, selected in self.town_options():
+            parts.append(f'<option value="{int(pk)}"{" selected" if selected else ""}>{html.escape(label)}</option>')
+        return mark_safe("".join(parts))  # noqa: S308 - every label is escaped above, pk is an int
 
     def search(self, queryset: QuerySet[Enterprise], name: str, value: str) -> QuerySet[Enterprise]:
         value = value.strip()
