@@ -255,7 +255,8 @@ def open_workbook(source: Any) -> Workbook:
 _WIDTH_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _ALNUM_FOLD = {code: code - 0xFEE0 for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))}
 _SPACE_FOLD = {0x3000: " ", 0x00A0: " ", 0x2002: " ", 0x2003: " ", 0x2009: " ", 0x202F: " "}
-_INVISIBLE = dict.fromkeys((0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF))
+_INVISIBLE: dict[int, str | None] = dict.fromkeys((0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF))
+_TEXT_FOLD: dict[int, Any] = {**_ALNUM_FOLD, **_SPACE_FOLD, **_INVISIBLE}
 _BRACKETS_RE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕|<[^<>]*>")
 _HEADER_DROP_RE = re.compile(r"[\s*※:：]")
 
@@ -295,29 +296,43 @@ def clean_text(value: Any) -> str:
     A leading ``=``, ``+``, ``-`` or ``@`` stays as literal text (formulas are never evaluated; every
     export neutralises them again). Numbers keep their digits (13800001234 stays 13800001234).
     """
-    if value is None:
+    if isinstance(value, str):
+        # Fast path: plain printable ASCII with nothing to fold, trim or unguard.
+        if (
+            value.isascii()
+            and value.isprintable()
+            and "  " not in value
+            and value[:1] not in (" ", "'")
+            and value[-1:] != " "
+        ):
+            return value
+    elif value is None:
         return ""
-    if isinstance(value, bool):
+    elif isinstance(value, bool):
         return "是" if value else "否"
-    if isinstance(value, datetime.datetime):
+    elif isinstance(value, datetime.datetime):
         return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(sep=" ")
-    if isinstance(value, datetime.date):
+    elif isinstance(value, datetime.date):
         return value.isoformat()
-    if isinstance(value, float):
+    elif isinstance(value, float):
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
         return repr(value)
-    if isinstance(value, decimal.Decimal):
+    elif isinstance(value, decimal.Decimal):
         return format(value.normalize(), "f") if value == value.to_integral() else str(value)
-    if not isinstance(value, str):
+    elif isinstance(value, int):
+        return str(value)
+    else:
         text = getattr(value, "text", None)  # ArrayFormula and the like
         value = str(text if text is not None else value)
-    text = ILLEGAL_CHARACTERS_RE.sub("", value)
-    text = text.translate(_ALNUM_FOLD).translate(_SPACE_FOLD).translate(_INVISIBLE)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = [_TEXT_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
-    text = "\n".join(line for line in lines if line)
-    return _GUARDED_RE.sub("", text)
+    text = ILLEGAL_CHARACTERS_RE.sub("", value).translate(_TEXT_FOLD)
+    if "\r" in text or "\n" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines = [_TEXT_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
+        text = "\n".join(line for line in lines if line)
+    else:
+        text = _TEXT_SPACES_RE.sub(" ", text).strip()
+    return _GUARDED_RE.sub("", text) if text[:1] == "'" else text
 
 
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?(?:[\sT].*)?$")
