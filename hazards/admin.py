@@ -92,7 +92,7 @@ class HazardAdmin(ReadOnlyAdminMixin, AuditedAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class NotificationAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     list_display = ("created_at", "recipient", "kind", "message", "is_read")
     list_filter = ("kind", "is_read")
 
