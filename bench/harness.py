@@ -1,0 +1,154 @@
+"""What every bench shares: the bench database, the seeded scales, timing and query counting, tables.
+
+Server time is measured around Django's test `Client` (the whole request through the middleware,
+view, template and session save, in-process, no network); the query count is taken on a separate
+request with `CaptureQueriesContext`, so that capturing does not slow the timed requests.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+_seeded: dict[str, float] = {}
+
+
+def bench_dir() -> Path:
+    path = Path(getattr(settings, "BENCH_DIR", "bench-out"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_label() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"SQLite {db['NAME']}"
+    return f"PostgreSQL {db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def prepare_database(*, fresh: bool) -> None:
+    """Migrate the bench database; a SQLite bench file is deleted first unless `fresh` is False."""
+    db = settings.DATABASES["default"]
+    if fresh and db["ENGINE"].endswith("sqlite3"):
+        connection.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db['NAME']}{suffix}").unlink(missing_ok=True)
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def ensure_scale(scale: str) -> float:
+    """Seed a scale once per run (idempotent anyway); returns the seconds it took."""
+    if scale not in _seeded:
+        from portal import demo
+
+        started = time.perf_counter()
+        demo.build(scale, log=lambda message: None)
+        _seeded[scale] = time.perf_counter() - started
+    return _seeded[scale]
+
+
+@dataclass
+class Measurement:
+    label: str
+    url: str
+    status: int
+    queries: int
+    median_ms: float
+    p90_ms: float
+    reps: int
+    rows: int | None = None  # rows shown on the page, when the check could count them
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Case:
+    """One URL fetched by one logged-in client; `count_rows` reads how many rows the response shows."""
+
+    label: str
+    client: Client
+    url: str
+    count_rows: Callable[[Any], int] | None = None
+
+
+def measure(cases: Sequence[Case], *, reps: int, warmup: int = 2) -> list[Measurement]:
+    """Query count and server time of each case; the timed requests of the cases are interleaved
+    (round robin, rotating who goes first) so that they share the machine's load alike."""
+    counted: list[tuple[int, int, int | None]] = []
+    for case in cases:
+        with CaptureQueriesContext(connection) as captured:
+            response = case.client.get(case.url)
+        # captured_queries reads the connection's log lazily: take it before the next request resets it.
+        queries = len(captured.captured_queries)
+        rows = case.count_rows(response) if case.count_rows is not None and response.status_code == 200 else None
+        counted.append((response.status_code, queries, rows))
+    for _ in range(warmup):
+        for case in cases:
+            case.client.get(case.url)
+    times: list[list[float]] = [[] for _ in cases]
+    for rep in range(reps):
+        for offset in range(len(cases)):
+            index = (rep + offset) % len(cases)
+            started = time.perf_counter()
+            cases[index].client.get(cases[index].url)
+            times[index].append((time.perf_counter() - started) * 1000)
+    results = []
+    for case, (status, queries, rows), samples in zip(cases, counted, times, strict=True):
+        samples.sort()
+        results.append(
+            Measurement(
+                label=case.label,
+                url=case.url,
+                status=status,
+                queries=queries,
+                median_ms=statistics.median(samples),
+                p90_ms=samples[min(len(samples) - 1, int(len(samples) * 0.9))],
+                reps=reps,
+                rows=rows,
+            )
+        )
+    return results
+
+
+def logged_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain text table; CJK characters count as two columns."""
+
+    def width(text: str) -> int:
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+    cells = [[str(c) for c in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(width(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for n, row in enumerate(cells):
+        lines.append("  ".join(c + " " * (widths[i] - width(c)) for i, c in enumerate(row)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def save_json(name: str, payload: Any) -> Path:
+    path = bench_dir() / f"{name}.json"
+
+    def default(value: Any) -> Any:
+        if isinstance(value, Measurement):
+            return asdict(value)
+        raise TypeError(type(value).__name__)
+
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=default), encoding="utf-8")
+    return path
