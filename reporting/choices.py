@@ -62,4 +62,5 @@ class ScheduleStep(models.TextChoices):
     DRAFT_LATE = "draft_late", "截止前一日生成草稿"
     REMIND = "remind", "提醒未报送的镇"
     FLAG_MISSING = "flag_missing", "截止日标记未报送"
+    NOTIFY_MISSING = "notify_missing", "截止日向县局通报未报送"
     CHECK_AMENDMENTS = "check_amendments", "检查已签字报表的数据变更"

@@ -7,36 +7,30 @@ that hold numbers), each with its unit. Three header rows follow from it:
     row 2  column labels     (a column with two leaves spans both, e.g. 次 and 万元)
     row 3  units
 
-The leaf keys are the field names of the figures dataclasses in `reporting.tables` and the
-column names used by `inspections.choices` to say where each enforcement kind counts.
+The leaf keys are the field names of the figures dataclasses in `reporting.tables`; a leaf fed by
+enforcement records names its column of `inspections.choices.ENFORCEMENT_COLUMNS`, which alone
+says which kinds count there and how (records, distinct enterprises, distinct parent companies, 万元).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import StrEnum
-
-
-class Measure(StrEnum):
-    """How a leaf turns records into a number."""
-
-    COUNT = "count"  # 人次, 次, 处, 个, 项: one per record
-    ENTERPRISES = "enterprises"  # 家 of 非煤矿山企业: distinct enterprises
-    PARENTS = "parents"  # 家 of 上级企业: distinct parent companies
-    PEOPLE = "people"  # 人数: distinct persons
-    AMOUNT = "amount"  # 万元: sum of the amounts, two decimals
 
 
 @dataclass(frozen=True)
 class Leaf:
+    """A cell that holds a number. `column` names the column of `inspections.choices` it is fed by
+    (the same as `key` except for 行政处罚, whose one column has two cells: 次 and 万元)."""
+
     key: str
     unit: str
-    measure: Measure = Measure.COUNT
+    is_amount: bool = False
+    column: str = ""
 
     @property
-    def is_amount(self) -> bool:
-        return self.measure is Measure.AMOUNT
+    def source_column(self) -> str:
+        return self.column or self.key
 
 
 @dataclass(frozen=True)
@@ -88,8 +82,8 @@ class Layout:
         return sum(group.width for group in self.groups) + (1 if self.row_label else 0)
 
 
-def _one(label: str, key: str, unit: str, measure: Measure = Measure.COUNT) -> Group:
-    return Group(label, (Column(None, (Leaf(key, unit, measure),)),))
+def _one(label: str, key: str, unit: str, *, is_amount: bool = False) -> Group:
+    return Group(label, (Column(None, (Leaf(key, unit, is_amount),)),))
 
 
 # 追责问责情况统计表 (泽应急发〔2024〕83号 附件)
@@ -100,7 +94,7 @@ ACCOUNTABILITY = Layout(
             "谈话情况",
             (
                 Column("非煤矿山企业", (Leaf("talk_enterprise", "人次"),)),
-                Column("上级企业", (Leaf("talk_parent", "家", Measure.PARENTS),)),
+                Column("上级企业", (Leaf("talk_parent", "家"),)),
             ),
         ),
         Group(
@@ -109,15 +103,15 @@ ACCOUNTABILITY = Layout(
                 Column(
                     "非煤矿山企业行政处罚",
                     (
-                        Leaf("penalty_enterprise_count", "次"),
-                        Leaf("penalty_enterprise_amount", "万元", Measure.AMOUNT),
+                        Leaf("penalty_enterprise_count", "次", column="penalty_enterprise"),
+                        Leaf("penalty_enterprise_amount", "万元", is_amount=True, column="penalty_enterprise"),
                     ),
                 ),
                 Column(
                     "非煤矿山企业主要负责人行政处罚",
                     (
-                        Leaf("penalty_principal_count", "次"),
-                        Leaf("penalty_principal_amount", "万元", Measure.AMOUNT),
+                        Leaf("penalty_principal_count", "次", column="penalty_principal"),
+                        Leaf("penalty_principal_amount", "万元", is_amount=True, column="penalty_principal"),
                     ),
                 ),
             ),
@@ -127,7 +121,7 @@ ACCOUNTABILITY = Layout(
             (
                 Column("非煤矿山企业", (Leaf("interview_enterprise", "处"),)),
                 Column("非煤矿山企业主要负责人", (Leaf("interview_principal", "人次"),)),
-                Column("上级企业", (Leaf("interview_parent", "家", Measure.PARENTS),)),
+                Column("上级企业", (Leaf("interview_parent", "家"),)),
                 Column("上级企业主要负责人或分管负责人", (Leaf("interview_parent_leader", "人次"),)),
             ),
         ),
@@ -136,7 +130,7 @@ ACCOUNTABILITY = Layout(
             (
                 Column("党纪政纪处理", (Leaf("discipline", "人次"),)),
                 Column("调整工作岗位", (Leaf("reassignment", "人次"),)),
-                Column("解聘", (Leaf("dismissal", "人数", Measure.PEOPLE),)),
+                Column("解聘", (Leaf("dismissal", "人数"),)),
             ),
         ),
         Group(
@@ -167,7 +161,7 @@ WINTER = Layout(
     row_label="行业",
     groups=(
         _one("成立督查组", "teams", "(个)"),
-        _one("排查企业", "enterprises_inspected", "(家)", Measure.ENTERPRISES),
+        _one("排查企业", "enterprises_inspected", "(家)"),
         Group(
             "一般隐患",
             (
@@ -182,11 +176,11 @@ WINTER = Layout(
                 Column("已整改", (Leaf("major_rectified", "(项)"),)),
             ),
         ),
-        _one("责令限期整改企业数", "ordered_rectification", "(家)", Measure.ENTERPRISES),
-        _one("行政罚款金额", "fine_amount", "(万)", Measure.AMOUNT),
-        _one("停产整顿数", "suspension", "(家)", Measure.ENTERPRISES),
-        _one("公开曝光案例数", "exposure_cases", "(个)"),
-        _one("查处违法分包转包和挂靠资质行为数", "subcontracting", "(家)", Measure.ENTERPRISES),
+        _one("责令限期整改企业数", "ordered_rectification", "(家)"),
+        _one("行政罚款金额", "fine_amount", "(万)", is_amount=True),
+        _one("停产整顿数", "suspension", "(家)"),
+        _one("公开曝光案例数", "public_exposure_case", "(个)"),
+        _one("查处违法分包转包和挂靠资质行为数", "illegal_subcontracting", "(家)"),
         _one("查处劳务派遣用工违法行为数", "labour_dispatch", "(个)"),
     ),
 )

@@ -1,1 +1,229 @@
-"""月报统计 — built by its own issue; the app is wired from the start."""
+"""月报统计: the monthly tables, their versions (draft → submitted → signed, frozen), export jobs and
+the beat job's claims.
+
+Records only. Every write goes through `reporting.services`; nothing happens in save() or signals.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from portal.models import Region
+from portal.scoping import ScopedManager
+from reporting.choices import FileFormat, JobStatus, ReportKind, ScheduleStep, VersionStatus
+
+
+def _version_file_path(instance: Any, filename: str) -> str:
+    report = instance.report
+    return f"reports/{report.kind}/{report.region.code}/{report.month:%Y-%m}/v{instance.number}-{filename}"
+
+
+def _export_file_path(instance: Any, filename: str) -> str:
+    return f"reports/exports/{instance.created_at:%Y/%m}/{instance.pk}-{filename}"
+
+
+class Report(models.Model):
+    """One table of one region for one month of a campaign (追责问责情况统计表 of 巴公镇 for 2024年5月)."""
+
+    kind = models.CharField("报表", max_length=20, choices=ReportKind.choices)
+    region = models.ForeignKey(Region, verbose_name="填报单位辖区", on_delete=models.PROTECT, related_name="+")
+    campaign = models.ForeignKey(
+        "inspections.Campaign", verbose_name="专项行动", on_delete=models.PROTECT, related_name="reports"
+    )
+    month = models.DateField("月份", help_text="该月1日。")
+    due_on = models.DateField("报送截止日期")
+    flagged_missing_at = models.DateTimeField("截止日未报送标记时间", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    scope_region_path = "region__path"
+    scope_enterprise_path = None
+
+    objects = ScopedManager["Report"]()
+
+    class Meta:
+        verbose_name = "月度报表"
+        verbose_name_plural = "月度报表"
+        ordering = ["-month", "kind", "region__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "region", "campaign", "month"],
+                name="one_report_per_kind_region_campaign_month",
+                violation_error_message="该单位本月的这张报表已存在。",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region.name}{self.month.year}年{self.month.month}月{self.get_kind_display()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reporting:table", args=[self.kind, self.region.code, f"{self.month:%Y-%m}"])
+
+
+class ReportVersion(models.Model):
+    """A version of a table. Signed versions are frozen: files, figures, record ids and checksums never change."""
+
+    report = models.ForeignKey(Report, verbose_name="报表", on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField("版本号")
+    status = models.CharField("状态", max_length=10, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
+    figures = models.JSONField("数据快照", default=dict)
+    record_ids = models.JSONField("数据来源记录", default=dict)
+    fingerprint = models.CharField("数据指纹", max_length=64)
+    based_on = models.ForeignKey(
+        "self",
+        verbose_name="所更正的已签字版本",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="amendments",
+    )
+    differences = models.JSONField("与已签字版本的差异", default=list, blank=True)
+    computed_at = models.DateTimeField("数据计算时间")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="创建人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField("报送时间", null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="报送人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    signed_at = models.DateTimeField("签字时间", null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="签字人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    xlsx_file = models.FileField("Excel 文件", upload_to=_version_file_path, max_length=255, blank=True)
+    xlsx_sha256 = models.CharField("Excel SHA-256", max_length=64, blank=True)
+    pdf_file = models.FileField("PDF 文件", upload_to=_version_file_path, max_length=255, blank=True)
+    pdf_sha256 = models.CharField("PDF SHA-256", max_length=64, blank=True)
+
+    scope_region_path = "report__region__path"
+    scope_enterprise_path = None
+
+    objects = ScopedManager["ReportVersion"]()
+
+    class Meta:
+        verbose_name = "报表版本"
+        verbose_name_plural = "报表版本"
+        ordering = ["report", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "number"], name="report_version_number_unique"),
+            # At most one version in the works (draft or submitted) per table: building a draft twice
+            # updates that one instead of making a second.
+            models.UniqueConstraint(
+                fields=["report"],
+                condition=Q(status__in=[VersionStatus.DRAFT, VersionStatus.SUBMITTED]),
+                name="one_open_version_per_report",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=VersionStatus.SIGNED)
+                | (Q(signed_at__isnull=False) & ~Q(xlsx_sha256="") & ~Q(pdf_sha256="")),
+                name="signed_version_has_files",
+                violation_error_message="已签字版本必须保存文件及其校验值。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} 第{self.number}版（{self.get_status_display()}）"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == VersionStatus.SIGNED
+
+    @property
+    def label(self) -> str:
+        return f"第{self.number}版 {self.get_status_display()}"
+
+
+class ExportJob(models.Model):
+    """A file asked for from the UI, built on the worker. The task receives only the id."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField("报表", max_length=20, choices=ReportKind.choices)
+    region = models.ForeignKey(Region, verbose_name="辖区", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField("月份")
+    file_format = models.CharField("格式", max_length=5, choices=FileFormat.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField("状态", max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    file = models.FileField("文件", upload_to=_export_file_path, max_length=255, blank=True)
+    error = models.TextField("错误信息", blank=True)
+    created_at = models.DateTimeField("申请时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    scope_region_path = "region__path"
+    scope_enterprise_path = None
+
+    objects = ScopedManager["ExportJob"]()
+
+    class Meta:
+        verbose_name = "报表导出任务"
+        verbose_name_plural = "报表导出任务"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.region.name}{self.month:%Y-%m} {self.get_kind_display()}（{self.get_file_format_display()}）"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.SUCCESS, JobStatus.FAILED)
+
+
+class ScheduledRun(models.Model):
+    """The beat job's claim of one step for one table and day: a step runs once however often beat fires."""
+
+    step = models.CharField("步骤", max_length=20, choices=ScheduleStep.choices)
+    kind = models.CharField("报表", max_length=20, choices=ReportKind.choices)
+    campaign = models.ForeignKey(
+        "inspections.Campaign", verbose_name="专项行动", on_delete=models.CASCADE, related_name="+"
+    )
+    region = models.ForeignKey(Region, verbose_name="辖区", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField("月份")
+    run_on = models.DateField("执行日期")
+    status = models.CharField("状态", max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    detail = models.TextField("结果", blank=True)
+    error = models.TextField("错误信息", blank=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    scope_region_path = "region__path"
+    scope_enterprise_path = None
+
+    objects = ScopedManager["ScheduledRun"]()
+
+    class Meta:
+        verbose_name = "报表定时任务记录"
+        verbose_name_plural = "报表定时任务记录"
+        ordering = ["-run_on", "step", "region__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["step", "kind", "campaign", "region", "month", "run_on"], name="one_scheduled_run_per_step_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_on} {self.get_step_display()} {self.region.name} {self.get_kind_display()}"

@@ -105,8 +105,8 @@ class WinterRow:
     ordered_rectification: int = 0
     fine_amount: Decimal = ZERO
     suspension: int = 0
-    exposure_cases: int = 0
-    subcontracting: int = 0
+    public_exposure_case: int = 0
+    illegal_subcontracting: int = 0
     labour_dispatch: int = 0
 
 

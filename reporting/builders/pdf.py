@@ -43,7 +43,7 @@ def format_value(value: Any, *, amount: bool = False) -> str:
     if amount or isinstance(value, Decimal):
         return f"{Decimal(value):.2f}"
     if hasattr(value, "isoformat"):
-        return f"{value:%Y-%m-%d}"
+        return chinese_date(value)
     return str(value)
 
 

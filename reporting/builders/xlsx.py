@@ -52,7 +52,7 @@ from reporting.tables import (
 FONT_NAME = "宋体"
 AMOUNT_FORMAT = "0.00"
 COUNT_FORMAT = "0"
-DATE_FORMAT = "yyyy-mm-dd"
+DATE_FORMAT = 'yyyy"年"m"月"d"日"'  # documents write 2024年5月1日
 
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)

@@ -152,7 +152,8 @@ def test_three_lists_xlsx_has_the_three_lists() -> None:
     assert rect["E5"].value == pytest.approx(0.3)
     assert rect["E6"].value is None  # no funds given: an empty cell, not 0
     assert rect["E5"].number_format == "0.00"
-    assert rect["F5"].number_format == "yyyy-mm-dd"
+    assert rect["F5"].number_format == 'yyyy"年"m"月"d"日"'
+    assert rect["F5"].is_date
     responsibility = workbook["责任清单"]
     assert [c.value for c in responsibility[5]] == [
         1,

@@ -1,0 +1,125 @@
+"""Reads of the monthly tables. Everything that reaches a user is scoped with `visible_to`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from inspections.choices import DeliverableSchedule
+from inspections.models import Campaign, Deliverable
+from portal.choices import RegionLevel, Role
+from portal.models import Region, User
+from reporting.choices import DEFAULT_DUE_DAY, DELIVERABLE_WORDS, ReportKind
+from reporting.figures import (
+    SOURCE_MODELS,
+    ReportError,
+    Scope,
+    ancestor_paths,
+    cell_queryset,
+    month_bounds,
+    period_for,
+    spec_for,
+)
+from reporting.models import ExportJob, Report, ReportVersion
+
+# Who may open the tables at all; enterprise accounts never see them.
+REPORT_ROLES = {Role.TOWN_STAFF, Role.COUNTY_STAFF, Role.COUNTY_LEADER, Role.ADMIN, Role.CITY_VIEWER}
+
+
+def can_see_reports(user: Any) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_superuser or (user.enterprise_id is None and user.role in REPORT_ROLES))
+
+
+def _deliverable_q(kind: str) -> Q:
+    words = Q()
+    for word in DELIVERABLE_WORDS[kind]:
+        words |= Q(name__contains=word)
+    return Q(schedule=DeliverableSchedule.MONTHLY) & words
+
+
+def deliverable_for(kind: str, campaign: Campaign) -> Deliverable | None:
+    return campaign.deliverables.filter(_deliverable_q(kind)).order_by("order", "id").first()
+
+
+def due_day(kind: str, campaign: Campaign) -> int:
+    deliverable = deliverable_for(kind, campaign)
+    if deliverable is not None and deliverable.day_of_month:
+        return int(deliverable.day_of_month)
+    return DEFAULT_DUE_DAY[kind]
+
+
+def campaign_for(*, kind: str, region: Region, month: dt.date) -> Campaign:
+    """The campaign whose deliverables ask for this table in this month, issued by the region or above it."""
+    first, last = month_bounds(month)
+    deliverables = Deliverable.objects.filter(_deliverable_q(kind))
+    campaign = (
+        Campaign.objects.filter(
+            issuing_region__path__in=ancestor_paths(region.path),
+            start_date__lte=last,
+            end_date__gte=first,
+            pk__in=deliverables.values("campaign_id"),
+        )
+        .select_related("issuing_region")
+        .order_by("-start_date", "-id")
+        .first()
+    )
+    if campaign is None:
+        raise ReportError(
+            f"{region.name}{first.year}年{first.month}月没有需要报送“{ReportKind(kind).label}”的专项行动。"
+        )
+    return campaign
+
+
+def scope_for(*, kind: str, region: Region, month: dt.date, campaign: Campaign | None = None) -> Scope:
+    campaign = campaign or campaign_for(kind=kind, region=region, month=month)
+    return Scope(region=region, campaign=campaign, period=period_for(campaign, month))
+
+
+def region_for(*, user: User, code: str) -> Region:
+    """A region the user may report on, or 404 (also for enterprise accounts and unknown codes)."""
+    if not can_see_reports(user):
+        raise Http404
+    return get_object_or_404(Region.objects.visible_to(user).exclude(level=RegionLevel.PROVINCE), code=code)
+
+
+def report_list(*, user: User) -> QuerySet[Report]:
+    if not can_see_reports(user):
+        return Report.objects.none()
+    return Report.objects.visible_to(user).select_related("region", "campaign")
+
+
+def report_get(*, user: User, pk: int) -> Report:
+    return get_object_or_404(report_list(user=user), pk=pk)
+
+
+def version_get(*, user: User, pk: int) -> ReportVersion:
+    if not can_see_reports(user):
+        raise Http404
+    return get_object_or_404(
+        ReportVersion.objects.visible_to(user).select_related("report", "report__region", "report__campaign"), pk=pk
+    )
+
+
+def export_get(*, user: User, pk: Any) -> ExportJob:
+    if not can_see_reports(user):
+        raise Http404
+    return get_object_or_404(ExportJob.objects.visible_to(user).select_related("region"), pk=pk)
+
+
+def cell_records(*, user: User, kind: str, scope: Scope, key: str) -> QuerySet[Any]:
+    """The records behind one number of a table, as far as the user may see them."""
+    spec = spec_for(kind, scope.period, key)
+    model: Any = SOURCE_MODELS[spec.source]
+    visible = model.objects.visible_to(user)
+    return visible.filter(pk__in=cell_queryset(kind, scope, key).values("pk"))
+
+
+def child_regions(region: Region) -> QuerySet[Region]:
+    """A city's counties, a county's towns: the columns of a side-by-side view."""
+    return Region.objects.filter(parent=region).order_by("code")
