@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 
 from inspections.choices import EnforcementKind, InspectionMethod
@@ -24,6 +25,15 @@ class _ScopedChoices(django_filters.FilterSet):
             self.filters["enterprise"].queryset = Enterprise.objects.visible_to(user).only("id", "name")
         if "campaign" in self.filters:
             self.filters["campaign"].queryset = Campaign.objects.visible_to(user)
+        # Bootstrap classes on the widgets (the CSP forbids inline styles).
+        for field in self.form.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.SelectMultiple | forms.Select):
+                widget.attrs.setdefault("class", "form-select form-select-sm")
+            else:
+                widget.attrs.setdefault("class", "form-control form-control-sm")
+            if isinstance(field, forms.DateField):
+                widget.input_type = "date"
 
 
 class EnforcementRecordFilterSet(_ScopedChoices):

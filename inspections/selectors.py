@@ -19,7 +19,7 @@ from inspections.choices import (
     kinds_for_column,
 )
 from inspections.filters import EnforcementRecordFilterSet
-from inspections.models import Campaign, EnforcementRecord
+from inspections.models import Campaign, EnforcementRecord, Exam
 from portal.models import User
 
 # --- Campaigns --------------------------------------------------------------------------------
@@ -96,3 +96,18 @@ def enforcement_column_figures(records: QuerySet[EnforcementRecord], table: str)
             amount = Decimal(row[f"{column.key}__amount"] or 0).quantize(Decimal("0.01"))
         figures.append(ColumnFigure(column, value or 0, amount, tuple(kinds_for_column(column.key, table))))
     return figures
+
+
+# --- Exams ------------------------------------------------------------------------------------
+
+
+def exam_list(*, user: User) -> QuerySet[Exam]:
+    return (
+        Exam.objects.visible_to(user)
+        .select_related("enterprise", "enterprise__town", "person", "unit", "campaign", "retake_of")
+        .order_by("-date", "-id")
+    )
+
+
+def exam_get(*, user: User, pk: int) -> Exam:
+    return get_object_or_404(exam_list(user=user), pk=pk)

@@ -101,7 +101,8 @@ def _check_enforcement_scope(actor: User, record: EnforcementRecord) -> None:
             raise ValidationError({"exam": "所选考试记录不是该企业的。"})
 
 
-def _validate_enforcement(actor: User, record: EnforcementRecord) -> None:
+def validate_enforcement(actor: User, record: EnforcementRecord) -> None:
+    """Completes and checks a record as the services save it (used by the importer for each row)."""
     _complete_enforcement_target(record)
     if record.amount is not None:
         record.amount = Decimal(record.amount).quantize(Decimal("0.01"))
@@ -147,7 +148,7 @@ def enforcement_record_create(
         description=description or "",
         created_by=actor,
     )
-    _validate_enforcement(actor, record)
+    validate_enforcement(actor, record)
     record.save()
     audit_record(actor=actor, action=AuditAction.CREATE, instance=record, after=snapshot(record))
     for upload in attachments:
@@ -167,7 +168,7 @@ def enforcement_record_update(*, actor: User, record: EnforcementRecord, data: d
         setattr(locked, key, value)
     if "person" in data and "person_name" not in data and locked.person is not None:
         locked.person_name = ""
-    _validate_enforcement(actor, locked)
+    validate_enforcement(actor, locked)
     after = snapshot(locked)
     if after == before:
         return locked

@@ -1,0 +1,326 @@
+"""Forms of the field-work pages. They validate input and offer only in-scope choices; the services save."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from inspections import permissions
+from inspections.choices import Answer, InspectionMethod
+from inspections.files import DOCUMENT_EXTENSIONS, IMAGE_EXTENSIONS
+from inspections.models import (
+    Campaign,
+    CampaignPhase,
+    EnforcementRecord,
+    Exam,
+    Inspection,
+    InspectionTeam,
+    PrincipalDutyLog,
+    TownProgressReport,
+)
+from portal.choices import PersonRole
+from portal.models import Enterprise, ParentCompany, Person, Region, User
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; each one is checked by the service (type by content, size)."""
+
+    def __init__(self, *args: Any, accept: str = "", capture: str = "", **kwargs: Any) -> None:
+        attrs = {"class": "form-control"}
+        if accept:
+            attrs["accept"] = accept
+        if capture:
+            attrs["capture"] = capture
+        kwargs.setdefault("widget", MultipleFileInput(attrs=attrs))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+DOCUMENT_ACCEPT = ",".join(DOCUMENT_EXTENSIONS)
+IMAGE_ACCEPT = "image/*"
+
+
+def unit_enterprises(user: User) -> QuerySet[Enterprise]:
+    """The enterprises a user records field work for: their town's, or their county's."""
+    unit = permissions.acting_unit(user)
+    queryset = Enterprise.objects.visible_to(user).select_related("town")
+    if unit is None:
+        return queryset.none()
+    return queryset.filter(town__path__startswith=unit.path).order_by("town__code", "name")
+
+
+class _Styled:
+    """Bootstrap classes on every widget (no inline style: the CSP forbids it)."""
+
+    def _f(self, name: str) -> Any:
+        """A field, typed loosely (ModelChoiceField.queryset is set per request)."""
+        return self.fields[name]  # type: ignore[attr-defined]
+
+    def _style(self) -> None:
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")
+            if isinstance(widget, forms.Textarea):
+                widget.attrs.setdefault("rows", 3)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class EnforcementRecordForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
+    attachments = MultipleFileField(label="执法文书等附件", accept=DOCUMENT_ACCEPT)
+
+    class Meta:
+        model = EnforcementRecord
+        fields = [
+            "kind", "date", "enterprise", "parent_company", "person_name", "person_title", "amount",
+            "document_number", "campaign", "inspection", "description",
+        ]  # fmt: skip
+        widgets = {"date": DateInput(), "description": forms.Textarea()}
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        unit = permissions.acting_unit(user)
+        enterprises = unit_enterprises(user)
+        self._f("enterprise").queryset = enterprises
+        parents = ParentCompany.objects.none()
+        if unit is not None:
+            parents = (
+                ParentCompany.objects.filter(enterprises__town__path__startswith=unit.path)
+                | ParentCompany.objects.filter(region__path__startswith=unit.path)
+            ).distinct()
+        self._f("parent_company").queryset = parents
+        self._f("campaign").queryset = Campaign.objects.visible_to(user)
+        self._f("inspection").queryset = (
+            Inspection.objects.visible_to(user).filter(enterprise__in=enterprises).select_related("enterprise")
+        )
+        self.fields["date"].initial = timezone.localdate()
+        self.fields[
+            "person_name"
+        ].help_text = "约谈、处罚主要负责人、责任追究等必填；主要负责人可留空，自动取企业登记的主要负责人。"
+        self._style()
+        if self.instance.pk:
+            del self.fields["attachments"]
+
+    def _post_clean(self) -> None:
+        # The service fills what follows from the target (the principal's name, the parent company)
+        # before it validates the whole record; validating the bare instance here would refuse it.
+        pass
+
+
+class InspectionForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
+    photos = MultipleFileField(label="现场照片", accept=IMAGE_ACCEPT, capture="environment")
+
+    class Meta:
+        model = Inspection
+        fields = [
+            "enterprise", "date", "method", "campaign", "team", "leader", "members", "findings", "talk_held",
+            "exam_held",
+        ]  # fmt: skip
+        widgets = {"date": DateInput(), "members": forms.Textarea(), "findings": forms.Textarea()}
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        unit = permissions.acting_unit(user)
+        self._f("enterprise").queryset = unit_enterprises(user)
+        self._f("campaign").queryset = Campaign.objects.visible_to(user)
+        teams = InspectionTeam.objects.none() if unit is None else InspectionTeam.objects.filter(unit=unit)
+        self._f("team").queryset = teams
+        self._f("method").choices = InspectionMethod.choices
+        self.fields["date"].initial = timezone.localdate()
+        if not self.instance.pk:
+            self.fields["leader"].initial = user.full_name or user.username
+            today = timezone.localdate()
+            running = Campaign.objects.visible_to(user).filter(start_date__lte=today, end_date__gte=today).first()
+            if running is not None:
+                self.fields["campaign"].initial = running.pk
+        self._style()
+        if self.instance.pk:
+            del self.fields["photos"]
+
+
+class InspectionTeamForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = InspectionTeam
+        fields = ["campaign", "name", "leader", "members", "formed_on", "note"]
+        widgets = {"formed_on": DateInput(), "members": forms.Textarea(), "note": forms.Textarea()}
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._f("campaign").queryset = Campaign.objects.visible_to(user)
+        self.fields["formed_on"].initial = timezone.localdate()
+        self._style()
+
+
+class ExamForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Exam
+        fields = ["enterprise", "person", "date", "score", "pass_mark", "retake_of", "campaign", "inspection", "note"]
+        widgets = {"date": DateInput(), "note": forms.Textarea()}
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        enterprises = unit_enterprises(user)
+        self._f("enterprise").queryset = enterprises
+        self._f("person").queryset = Person.objects.visible_to(user).filter(
+            enterprise__in=enterprises, role=PersonRole.PRINCIPAL
+        )
+        self._f("person").label_from_instance = lambda p: f"{p.name}（{p.enterprise}）"
+        failed = [e.pk for e in Exam.objects.visible_to(user).filter(enterprise__in=enterprises) if not e.passed]
+        self._f("retake_of").queryset = (
+            Exam.objects.visible_to(user)
+            .filter(pk__in=failed, retake_of__isnull=True, retake__isnull=True)
+            .select_related("person")
+        )
+        self.fields["retake_of"].help_text = "补考时选择不合格的那次考试。"
+        self._f("campaign").queryset = Campaign.objects.visible_to(user)
+        self._f("inspection").queryset = Inspection.objects.visible_to(user).filter(enterprise__in=enterprises)
+        self.fields["date"].initial = timezone.localdate()
+        self._style()
+
+
+class DutyLogForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
+    month_text = forms.CharField(
+        label="月份", help_text="如 2024-05", widget=forms.TextInput(attrs={"type": "month"}), max_length=7
+    )
+    on_site_text = forms.CharField(
+        label="在生产现场履职日期",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="每行或用逗号分隔填写日期，如 2024-05-06, 2024-05-07；只计算工作日（含调休上班日）。",
+    )
+
+    class Meta:
+        model = PrincipalDutyLog
+        fields = [
+            "enterprise", "person", "inspections_led", "safety_meetings", "major_hazard_investigation_on",
+            "parent_leader_visits", "note",
+        ]  # fmt: skip
+        widgets = {"major_hazard_investigation_on": DateInput(), "note": forms.Textarea()}
+
+    def __init__(self, *args: Any, user: User, enterprises: QuerySet[Enterprise], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._f("enterprise").queryset = enterprises
+        self._f("person").queryset = Person.objects.visible_to(user).filter(
+            enterprise__in=enterprises, role=PersonRole.PRINCIPAL
+        )
+        if self.instance.pk:
+            self.fields["month_text"].initial = f"{self.instance.month:%Y-%m}"
+            self.fields["on_site_text"].initial = "\n".join(d.isoformat() for d in self.instance.on_site_days())
+        self._style()
+
+    def clean_month_text(self) -> dt.date:
+        text = self.cleaned_data["month_text"].strip()
+        try:
+            return dt.date.fromisoformat(f"{text}-01")
+        except ValueError:
+            raise forms.ValidationError("月份格式应为 2024-05。") from None
+
+    def clean_on_site_text(self) -> list[dt.date]:
+        text = self.cleaned_data.get("on_site_text") or ""
+        values = [part.strip() for part in text.replace("，", ",").replace("\n", ",").split(",") if part.strip()]
+        dates = []
+        for value in values:
+            try:
+                dates.append(dt.date.fromisoformat(value))
+            except ValueError:
+                raise forms.ValidationError(f"“{value}”不是有效日期，请写作 2024-05-06。") from None
+        return dates
+
+
+class ProgressReportForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = TownProgressReport
+        fields = ["progress", "problems", "measures"]
+        widgets = {"progress": forms.Textarea(), "problems": forms.Textarea(), "measures": forms.Textarea()}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style()
+
+
+class PhaseChoiceForm(_Styled, forms.Form):
+    phase = forms.ModelChoiceField(label="阶段", queryset=CampaignPhase.objects.none())
+
+
+class AnswerForm(forms.Form):
+    answer = forms.ChoiceField(label="回答", choices=[("", "未答"), *Answer.choices], required=False)
+    note = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EvidenceForm(forms.Form):
+    evidence = MultipleFileField(label="佐证材料", accept=DOCUMENT_ACCEPT)
+
+
+class SignForm(forms.Form):
+    """The principal signs: from their own account (password again), or in person on a town's device."""
+
+    username = forms.CharField(label="主要负责人账号", required=False, max_length=150)
+    password = forms.CharField(label="密码", strip=False, widget=forms.PasswordInput)
+    confirm = forms.BooleanField(label="本人已审阅自查自改报告，确认内容真实，签字报送镇应急管理中心和县局。")
+
+    def __init__(self, *args: Any, own_account: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if own_account:
+            del self.fields["username"]
+        for name, field in self.fields.items():
+            field.widget.attrs.setdefault("class", "form-check-input" if name == "confirm" else "form-control")
+
+
+class SubmissionForm(_Styled, forms.Form):
+    due_date = forms.TypedChoiceField(label="对应截止日期", coerce=dt.date.fromisoformat)
+    title = forms.CharField(label="标题", max_length=200, required=False)
+    content = forms.CharField(label="内容", required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    file = forms.FileField(label="附件", required=False)
+
+    def __init__(self, *args: Any, due_dates: list[dt.date], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._f("due_date").choices = [(d.isoformat(), f"{d:%Y-%m-%d}") for d in due_dates]
+        self._style()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("file") and not (data.get("content") or "").strip():
+            raise forms.ValidationError("请上传附件或填写内容。")
+        return data
+
+
+class TownChoiceForm(_Styled, forms.Form):
+    town = forms.ModelChoiceField(label="镇", queryset=Region.objects.none())
+
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "DutyLogForm",
+    "EnforcementRecordForm",
+    "ExamForm",
+    "InspectionForm",
+    "InspectionTeamForm",
+    "ProgressReportForm",
+    "SignForm",
+    "SubmissionForm",
+    "unit_enterprises",
+]
