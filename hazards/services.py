@@ -797,6 +797,12 @@ def hazard_update(*, actor: User, hazard: Hazard, data: dict[str, Any], comment:
     if locked.is_finished:
         raise ValidationError("该隐患已销号（或已验收），只能由管理员更正并说明理由。")
     check_action(actor, locked, A.UPDATE)
+    if locked.is_major and locked.status != S.DRAFT and actor.role in Role.enterprise_roles():
+        # Once signed and sent up, what was confirmed is not rewritten by the enterprise; it may still
+        # complete the 五落实. Anything else goes back to it by a send-back.
+        fixed = sorted(set(data) - set(FIVE_IMPLEMENTATION_FIELDS))
+        if fixed:
+            raise PermissionDenied("重大事故隐患上报后，企业只能补充“五落实”内容；其他内容需由确认单位退回后修改。")
     before = snapshot(locked)
     _apply_changes(locked, data, EDITABLE_FIELDS)
     _check_criterion(level=locked.level, criterion=locked.criterion)

@@ -150,7 +150,7 @@ STEPS = [
              actor=u, hazard=h, data={"location": "+320平台东帮"}, reason="部位录入错误"),
          {"admin"}, None, _closed),
     Step("update", MAJOR, S.RECTIFYING, A.UPDATE,
-         lambda u, h, x: services.hazard_update(actor=u, hazard=h, data={"location": "+320平台东帮"}),
+         lambda u, h, x: services.hazard_update(actor=u, hazard=h, data={"measures": "分台阶削坡"}),
          ENTERPRISE | {"town_a_staff", "county_staff"}),
     Step("add_evidence", GENERAL, S.RECTIFYING, A.ADD_EVIDENCE,
          lambda u, h, x: services.hazard_add_evidence(

@@ -583,3 +583,19 @@ def test_extension_request_objects_are_scoped(world: World, cast: Cast, catalogu
     assert ExtensionRequest.objects.visible_to(cast.town_b_staff).count() == 0
     assert ExtensionRequest.objects.visible_to(cast.other_clerk).count() == 0
     assert ExtensionRequest.objects.visible_to(cast.county_staff).count() == 1
+
+
+def test_after_signing_the_enterprise_only_completes_the_five_implementations(
+    world: World, cast: Cast, catalogue: None
+) -> None:
+    draft = make_hazard(world.enterprise_a, status=S.DRAFT, five=False)
+    services.hazard_update(actor=cast.clerk, hazard=draft, data={"description": "改写后的隐患内容"})
+    confirmed = make_hazard(world.enterprise_a, status=S.CONFIRMED, five=False)
+    with pytest.raises(PermissionDenied, match="只能补充“五落实”"):
+        services.hazard_update(actor=cast.clerk, hazard=confirmed, data={"criterion": open_pit_item(2)})
+    hazard = services.hazard_update(actor=cast.principal, hazard=confirmed, data={"measures": "削坡", **FIVE})
+    assert hazard.missing_five_implementations() == []
+    assert list(hazard.events.values_list("action", flat=True)) == [A.UPDATE]
+    # The town and the county may still correct what they confirm.
+    hazard = services.hazard_update(actor=cast.town_a_staff, hazard=hazard, data={"criterion": open_pit_item(2)})
+    assert hazard.criterion == open_pit_item(2)
