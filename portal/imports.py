@@ -31,7 +31,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from portal.audit import audit_record, current_ip, snapshot
-from portal.choices import AuditAction, Industry, ProductionStatus, RegionLevel, RiskGrade, StandardizationGrade
+from portal.choices import (
+    AuditAction,
+    Industry,
+    ProductionStatus,
+    RegionLevel,
+    RiskGrade,
+    Role,
+    StandardizationGrade,
+)
 from portal.models import AuditEvent, Enterprise, ParentCompany, Region, User
 from portal.spreadsheets import (
     CellError,
@@ -153,6 +161,8 @@ class _Scope:
 
 
 def _scope(user: User | None, county: Region | None) -> _Scope:
+    if user is not None and not _may_import(user):
+        raise PermissionDenied("只有县局管理员或股室可以导入企业名录。")
     if user is None and county is None:
         raise ImportScopeError("必须指定导入人或导入到的县（区）。")
     if county is not None and county.level != RegionLevel.COUNTY:
@@ -164,6 +174,10 @@ def _scope(user: User | None, county: Region | None) -> _Scope:
     else:
         path = ""
     return _Scope(user=user, county=county, region_path=path)
+
+
+def _may_import(user: User) -> bool:
+    return bool(user.is_active and (user.is_superuser or user.role in {Role.ADMIN, Role.COUNTY_STAFF}))
 
 
 def _town_key(name: str) -> str:
@@ -551,12 +565,6 @@ def _unsign(token: str, *, user: User) -> tuple[str, str]:
     if payload.get("u") != user.pk or not path.startswith(f"{STORAGE_FOLDER}/") or ".." in path:
         raise signing.BadSignature("not this user's upload")
     return path, file_name
-
-
-def _may_import(user: User) -> bool:
-    from portal.choices import Role
-
-    return bool(user.is_superuser or user.role in {Role.ADMIN, Role.COUNTY_STAFF})
 
 
 def enterprise_import_view(request: HttpRequest, *, user: User) -> HttpResponseBase:

@@ -483,13 +483,21 @@ def _row_text(row: Sequence[Any]) -> list[str]:
     return [clean_text(cell) for cell in row]
 
 
+_FOOTER_RE = re.compile(
+    "^(?:"
+    + "|".join(re.escape(word.rstrip(":：")) for word in sorted(FOOTER_KEYWORDS, key=len, reverse=True))
+    + r")(?:[(（][^)）]*[)）])?(?:[:：]|$)"
+)
+
+
 def is_footer_row(row: Sequence[Any]) -> bool:
-    """A signature, notes or totals row: its first non-empty cell starts with a footer word."""
+    """A signature, notes or totals row: its first non-empty cell is a footer word, alone or followed by
+    a colon ("填表人：张三", "主要负责人（签字）：", "备注：…", "合计"). "负责人未带班下井" is data."""
     for cell in row:
         if is_blank(cell):
             continue
-        text = fold_width(clean_text(cell)).replace(" ", "")
-        return text.startswith(FOOTER_KEYWORDS)
+        text = fold_width(clean_text(cell)).replace(" ", "").replace("\n", "")
+        return _FOOTER_RE.match(text) is not None
     return False
 
 

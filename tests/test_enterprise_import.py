@@ -310,6 +310,18 @@ def test_admin_and_county_staff_may_import(world: World, cast: Cast, member: str
 
 
 @pytest.mark.parametrize("member", NON_IMPORTERS)
+def test_the_service_refuses_others_too(world: World, cast: Cast, member: str) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    before = counts()
+    with pytest.raises(PermissionDenied):
+        enterprise_import_commit(source=simple_file(good_rows(1)), user=getattr(cast, member))
+    with pytest.raises(PermissionDenied):
+        enterprise_import_validate(source=simple_file(good_rows(1)), user=getattr(cast, member))
+    assert counts() == before
+
+
+@pytest.mark.parametrize("member", NON_IMPORTERS)
 def test_others_may_not_import(world: World, cast: Cast, member: str) -> None:
     client = Client()
     client.force_login(getattr(cast, member))

@@ -163,6 +163,42 @@ def test_signature_rows_in_the_middle_are_given_back_as_data() -> None:
     assert [number for number, _ in rows] == [2, 3, 4]
 
 
+@pytest.mark.parametrize(
+    ("first_cell", "footer"),
+    [
+        ("填表人：张三", True),
+        ("填 表 人：", True),
+        ("主要负责人（签字）：", True),
+        ("单位负责人(签字)", True),
+        ("备注：本表每月25日前报送", True),
+        ("注：", True),
+        ("合计", True),
+        ("填报单位（盖章）：某矿", True),
+        ("负责人未按规定带班下井", False),
+        ("备注栏未填写", False),
+        ("说明书缺失", False),
+        ("合计划外作业", False),
+    ],
+)
+def test_footer_rows(first_cell: str, footer: bool) -> None:
+    from portal.spreadsheets import is_footer_row
+
+    assert is_footer_row([None, first_cell, "x"]) is footer
+
+
+def test_a_last_data_row_that_starts_with_a_footer_word_is_kept() -> None:
+    data = xlsx(
+        [
+            ["存在问题", "企业名称", "统一社会信用代码"],
+            ["边坡浮石", "甲", "91140525MA0K7XQ215"],
+            ["负责人未按规定带班下井", "甲", "91140525MA0K7XQ215"],
+            ["填表人：张三"],
+        ]
+    )
+    _, rows = read_all(data)
+    assert [number for number, _ in rows] == [2, 3]
+
+
 def test_header_missing_or_below_row_10_is_refused_with_the_missing_columns() -> None:
     with pytest.raises(SpreadsheetError, match="统一社会信用代码"):
         read_all(xlsx([["企业名称", "地址"], ["甲", "x"]]))
