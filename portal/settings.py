@@ -269,6 +269,16 @@ CELERY_BEAT_SCHEDULE["hazard-deadline-reminders"] = {
     "task": "hazards.tasks.send_deadline_reminders",
     "schedule": crontab(hour=7, minute=30),
 }
+# 月度报表 (reporting): drafts 2 days and 1 day before each deadline, reminders, the deadline's flags;
+# nightly, signed tables whose records changed get a new version.
+CELERY_BEAT_SCHEDULE["reporting-monthly-schedule"] = {
+    "task": "reporting.tasks.run_monthly_schedule",
+    "schedule": crontab(hour=6, minute=30),
+}
+CELERY_BEAT_SCHEDULE["reporting-check-amendments"] = {
+    "task": "reporting.tasks.check_amendments",
+    "schedule": crontab(hour=2, minute=15),
+}
 
 # --- E-mail (notifications are sent only when a server is configured) ------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -1,0 +1,444 @@
+"""Writes of the monthly tables. Each function is one transaction that also writes its audit row.
+
+Lifecycle of a table (one `Report` per region, month, campaign and kind):
+
+    draft ──report_submit──▶ submitted ──report_sign──▶ signed (frozen)
+      ▲  report_refresh keeps the one open version up to date; after a signed version, a change in
+      └─ the records makes a new version (number + 1) listing its differences from the signed one.
+
+A signed version keeps its .xlsx and .pdf (Django storage) with their SHA-256, the JSON snapshot of
+the figures and the ids of the records behind every number. Nothing ever rewrites it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from portal.audit import audit_record
+from portal.choices import AuditAction, RegionLevel, Role
+from portal.models import Region, User
+from reporting.builders.pdf import build_pdf
+from reporting.builders.xlsx import build_xlsx
+from reporting.choices import FileFormat, JobStatus, ReportKind, VersionStatus
+from reporting.figures import (
+    ReportError,
+    Scope,
+    Signatures,
+    compute_table,
+    month_bounds,
+    period_for,
+    record_ids,
+    with_signatures,
+)
+from reporting.layouts import ACCOUNTABILITY, WINTER
+from reporting.models import ExportJob, Report, ReportVersion
+from reporting.tables import TABLE_TYPES, AnyTable, from_json, to_json
+
+# --------------------------------------------------------------------------------------------
+# Snapshots and differences
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    table: AnyTable
+    figures: dict[str, Any]
+    record_ids: dict[str, list[int]]
+    fingerprint: str
+
+
+def take_snapshot(kind: str, scope: Scope) -> Snapshot:
+    """The figures (without signatures) and the record ids behind them, and their SHA-256 fingerprint."""
+    table = compute_table(kind, scope)
+    figures = to_json(table)
+    ids = record_ids(kind, scope)
+    canonical = json.dumps({"figures": figures, "record_ids": ids}, sort_keys=True, ensure_ascii=False)
+    return Snapshot(table, figures, ids, hashlib.sha256(canonical.encode("utf-8")).hexdigest())
+
+
+def table_of(version: ReportVersion) -> AnyTable:
+    """The table exactly as the version's snapshot keeps it."""
+    return from_json(TABLE_TYPES[version.report.kind], version.figures)  # type: ignore[no-any-return]
+
+
+def _cell_label(kind: str, key: str) -> str:
+    if kind == ReportKind.ACCOUNTABILITY:
+        return ACCOUNTABILITY.label_of(key)
+    if kind == ReportKind.WINTER and "." in key:
+        row, leaf = key.split(".", 1)
+        return ("非煤矿山（本月）/ " if row == "month" else "累计 / ") + WINTER.label_of(leaf)
+    return {"problems": "问题清单条数", "rectifications": "整改清单条数", "responsibilities": "责任清单条数"}.get(
+        key, key
+    )
+
+
+_LIST_FIELDS: dict[str, list[tuple[str, str]]] = {
+    ReportKind.WINTER: [("major_hazards", "重大隐患明细")],
+    ReportKind.THREE_LISTS: [
+        ("problems", "问题清单"),
+        ("rectifications", "整改清单"),
+        ("responsibilities", "责任清单"),
+    ],
+}
+
+
+def differences(
+    kind: str, before: dict[str, Any], after: dict[str, Any], before_ids: dict[str, Any], after_ids: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """What changed between two snapshots, for people: numbers, the records behind them, list lines."""
+    table_type = TABLE_TYPES[kind]
+    old_cells: dict[str, Any] = from_json(table_type, before).cells()
+    new_cells: dict[str, Any] = from_json(table_type, after).cells()
+    changes: list[dict[str, Any]] = []
+    for key in new_cells:
+        old, new = old_cells.get(key), new_cells[key]
+        if old != new:
+            changes.append(
+                {"type": "value", "key": key, "label": _cell_label(kind, key), "before": str(old), "after": str(new)}
+            )
+    for key in sorted(set(before_ids) | set(after_ids)):
+        old_set, new_set = set(before_ids.get(key, [])), set(after_ids.get(key, []))
+        if old_set != new_set:
+            changes.append(
+                {
+                    "type": "records",
+                    "key": key,
+                    "label": _cell_label(kind, key) if key not in ("major_hazards", "hazards") else "明细所列隐患",
+                    "added": sorted(new_set - old_set),
+                    "removed": sorted(old_set - new_set),
+                }
+            )
+    for field, label in _LIST_FIELDS.get(kind, []):
+        old_lines = {line["hazard_id"]: line for line in before.get(field, [])}
+        new_lines = {line["hazard_id"]: line for line in after.get(field, [])}
+        edited = sorted(
+            hazard_id
+            for hazard_id in set(old_lines) & set(new_lines)
+            if {k: v for k, v in old_lines[hazard_id].items() if k != "number"}
+            != {k: v for k, v in new_lines[hazard_id].items() if k != "number"}
+        )
+        if edited:
+            changes.append({"type": "lines", "key": field, "label": f"{label}内容变更", "hazard_ids": edited})
+    return changes
+
+
+def describe(change: dict[str, Any]) -> str:
+    if change["type"] == "value":
+        return f"{change['label']}：{change['before']} → {change['after']}"
+    if change["type"] == "records":
+        parts = []
+        if change["added"]:
+            parts.append("新增记录 " + "、".join(f"#{pk}" for pk in change["added"]))
+        if change["removed"]:
+            parts.append("移出记录 " + "、".join(f"#{pk}" for pk in change["removed"]))
+        return f"{change['label']}：{'；'.join(parts)}"
+    return f"{change['label']}：隐患 " + "、".join(f"#{pk}" for pk in change["hazard_ids"])
+
+
+# --------------------------------------------------------------------------------------------
+# Reports and versions
+# --------------------------------------------------------------------------------------------
+
+
+def due_date(*, month: dt.date, day: int) -> dt.date:
+    """The deadline in a month: the given day, or the month's last day when it is shorter."""
+    last = month_bounds(month)[1]
+    return last.replace(day=min(day, last.day))
+
+
+@transaction.atomic
+def report_get_or_create(*, kind: str, region: Region, campaign: Any, month: dt.date, due_day: int) -> Report:
+    month = month.replace(day=1)
+    period_for(campaign, month)  # refuses a month outside the campaign
+    try:
+        with transaction.atomic():
+            report, created = Report.objects.get_or_create(
+                kind=kind,
+                region=region,
+                campaign=campaign,
+                month=month,
+                defaults={"due_on": due_date(month=month, day=due_day)},
+            )
+    except IntegrityError:  # a concurrent job created it first
+        report, created = Report.objects.get(kind=kind, region=region, campaign=campaign, month=month), False
+    if created:
+        audit_record(actor=None, action=AuditAction.CREATE, instance=report, after={"report": str(report)})
+    return report
+
+
+def _scope(report: Report) -> Scope:
+    return Scope(region=report.region, campaign=report.campaign, period=period_for(report.campaign, report.month))
+
+
+def _latest(report: Report) -> ReportVersion | None:
+    return report.versions.order_by("-number").first()
+
+
+def _last_signed(report: Report) -> ReportVersion | None:
+    return report.versions.filter(status=VersionStatus.SIGNED).order_by("-number").first()
+
+
+def _open(report: Report) -> ReportVersion | None:
+    return report.versions.filter(status__in=[VersionStatus.DRAFT, VersionStatus.SUBMITTED]).first()
+
+
+@transaction.atomic
+def report_refresh(*, actor: User | None, report: Report) -> ReportVersion:
+    """Bring the table's open version up to date with the records (idempotent).
+
+    No version yet: version 1, a draft. A draft: its snapshot is replaced when the figures changed.
+    A submitted version is left alone (signing checks it). Only signed versions: when the records now
+    give other figures, a new draft version lists the differences from the last signed one.
+    """
+    report = Report.objects.select_for_update().select_related("region", "campaign").get(pk=report.pk)
+    snapshot = take_snapshot(report.kind, _scope(report))
+    now = timezone.now()
+    open_version = _open(report)
+    if open_version is not None:
+        if open_version.status == VersionStatus.SUBMITTED or open_version.fingerprint == snapshot.fingerprint:
+            return open_version
+        signed = open_version.based_on
+        open_version.figures = snapshot.figures
+        open_version.record_ids = snapshot.record_ids
+        open_version.fingerprint = snapshot.fingerprint
+        open_version.computed_at = now
+        if signed is not None:
+            open_version.differences = differences(
+                report.kind, signed.figures, snapshot.figures, signed.record_ids, snapshot.record_ids
+            )
+        open_version.save()
+        audit_record(actor=actor, action=AuditAction.UPDATE, instance=open_version, detail="草稿数据已按最新记录更新")
+        return open_version
+    signed = _last_signed(report)
+    if signed is not None and signed.fingerprint == snapshot.fingerprint:
+        return signed
+    latest = _latest(report)
+    version = ReportVersion.objects.create(
+        report=report,
+        number=(latest.number + 1) if latest else 1,
+        status=VersionStatus.DRAFT,
+        figures=snapshot.figures,
+        record_ids=snapshot.record_ids,
+        fingerprint=snapshot.fingerprint,
+        based_on=signed,
+        differences=(
+            differences(report.kind, signed.figures, snapshot.figures, signed.record_ids, snapshot.record_ids)
+            if signed is not None
+            else []
+        ),
+        computed_at=now,
+        created_by=actor,
+    )
+    detail = "生成草稿" if signed is None else f"已签字的第{signed.number}版之后数据发生变化，生成第{version.number}版"
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=version, detail=detail)
+    return version
+
+
+def can_submit(user: User, report: Report) -> bool:
+    if user.is_superuser:
+        return True
+    if user.region_id != report.region_id:
+        return False
+    if report.region.level == RegionLevel.TOWN:
+        return user.role == Role.TOWN_STAFF
+    return user.role in (Role.COUNTY_STAFF, Role.ADMIN)
+
+
+def can_sign(user: User, report: Report) -> bool:
+    if user.is_superuser:
+        return True
+    return (
+        user.role == Role.COUNTY_LEADER
+        and user.region is not None
+        and user.region.level == RegionLevel.COUNTY
+        and report.region.path.startswith(user.region.path)
+    )
+
+
+@transaction.atomic
+def report_submit(*, actor: User, version: ReportVersion) -> ReportVersion:
+    """The filing unit submits the table (town to county; the county's own to its leader)."""
+    locked = (
+        ReportVersion.objects.select_for_update()
+        .select_related("report__region", "report__campaign")
+        .get(pk=version.pk)
+    )
+    report = locked.report
+    if not can_submit(actor, report):
+        raise ReportError("只有填报单位的工作人员可以报送这张报表。")
+    if locked.status == VersionStatus.SIGNED:
+        raise ReportError("该版本已签字，不能再报送。")
+    snapshot = take_snapshot(report.kind, _scope(report))
+    before = {"status": locked.status, "fingerprint": locked.fingerprint}
+    locked.figures = snapshot.figures
+    locked.record_ids = snapshot.record_ids
+    locked.fingerprint = snapshot.fingerprint
+    locked.computed_at = timezone.now()
+    if locked.based_on is not None:
+        signed = locked.based_on
+        locked.differences = differences(
+            report.kind, signed.figures, snapshot.figures, signed.record_ids, snapshot.record_ids
+        )
+    locked.status = VersionStatus.SUBMITTED
+    locked.submitted_at = timezone.now()
+    locked.submitted_by = actor
+    locked.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=locked,
+        before=before,
+        after={"status": locked.status, "fingerprint": locked.fingerprint},
+        detail="报送报表",
+    )
+    return locked
+
+
+def signatures_for(version: ReportVersion, *, leader: User | None = None) -> Signatures:
+    submitter = version.submitted_by
+    submitted = timezone.localtime(version.submitted_at).date() if version.submitted_at else None
+    return Signatures(
+        filled_on=submitted,
+        filled_by=(submitter.full_name or submitter.username) if submitter else "",
+        filler_phone=submitter.phone if submitter else "",
+        leader_name=(leader.full_name or leader.username) if leader else "",
+        version_label="" if leader else f"第{version.number}版 {version.get_status_display()}（未签字）",
+    )
+
+
+def _file_name(report: Report, number: int, extension: str) -> str:
+    return f"{report.region.code}-{report.month:%Y-%m}-{report.kind}-v{number}.{extension}"
+
+
+@transaction.atomic
+def report_sign(*, actor: User, version: ReportVersion) -> ReportVersion:
+    """分管负责人签字: the submitted figures are frozen with their files and checksums.
+
+    Refused when the records have changed since the submission: the leader signs what the records say.
+    """
+    locked = (
+        ReportVersion.objects.select_for_update()
+        .select_related("report__region", "report__campaign", "submitted_by")
+        .get(pk=version.pk)
+    )
+    report = locked.report
+    if not can_sign(actor, report):
+        raise ReportError("只有本县的分管负责人可以签字。")
+    if locked.status != VersionStatus.SUBMITTED:
+        raise ReportError("只能对已报送的报表签字。")
+    current = take_snapshot(report.kind, _scope(report))
+    if current.fingerprint != locked.fingerprint:
+        changes = differences(report.kind, locked.figures, current.figures, locked.record_ids, current.record_ids)
+        listed = "；".join(describe(change) for change in changes[:5]) or "数据来源记录有变化"
+        raise ReportError(f"报送后数据已发生变化，请填报单位重新报送后再签字。变化：{listed}")
+    table = with_signatures(table_of(locked), signatures_for(locked, leader=actor))
+    xlsx = build_xlsx(table)
+    pdf = build_pdf(table)
+    locked.xlsx_file.save(_file_name(report, locked.number, "xlsx"), ContentFile(xlsx), save=False)
+    locked.pdf_file.save(_file_name(report, locked.number, "pdf"), ContentFile(pdf), save=False)
+    locked.xlsx_sha256 = hashlib.sha256(xlsx).hexdigest()
+    locked.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    locked.status = VersionStatus.SIGNED
+    locked.signed_at = timezone.now()
+    locked.signed_by = actor
+    locked.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=locked,
+        before={"status": VersionStatus.SUBMITTED},
+        after={"status": VersionStatus.SIGNED, "xlsx_sha256": locked.xlsx_sha256, "pdf_sha256": locked.pdf_sha256},
+        detail="分管负责人签字，报表冻结",
+    )
+    return locked
+
+
+@transaction.atomic
+def report_flag_missing(*, report: Report) -> Report:
+    """On the deadline: the table has not been submitted (recorded once; the county is told by the caller)."""
+    updated = Report.objects.filter(pk=report.pk, flagged_missing_at__isnull=True).update(
+        flagged_missing_at=timezone.now()
+    )
+    report.refresh_from_db()
+    if updated:
+        audit_record(actor=None, action=AuditAction.UPDATE, instance=report, detail="截止日未报送")
+    return report
+
+
+# --------------------------------------------------------------------------------------------
+# Export jobs (built on the worker)
+# --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def export_request(*, actor: User, kind: str, region: Region, month: dt.date, file_format: str) -> ExportJob:
+    job = ExportJob.objects.create(
+        kind=kind, region=region, month=month.replace(day=1), file_format=FileFormat(file_format), requested_by=actor
+    )
+    audit_record(actor=actor, action=AuditAction.EXPORT, instance=job, detail=f"申请生成{job}")
+    from reporting.tasks import run_export
+
+    transaction.on_commit(lambda: run_export.delay(str(job.pk)))
+    return job
+
+
+def export_claim(*, job_id: Any) -> bool:
+    """Pending → running, once (a conditional UPDATE: a redelivered message finds nothing to claim)."""
+    return bool(
+        ExportJob.objects.filter(pk=job_id, status=JobStatus.PENDING).update(
+            status=JobStatus.RUNNING, progress=5, attempts=F("attempts") + 1, started_at=timezone.now(), error=""
+        )
+    )
+
+
+def export_progress(*, job_id: Any, progress: int) -> None:
+    ExportJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(progress=progress)
+
+
+@transaction.atomic
+def export_finish(*, job_id: Any, content: bytes, file_name: str) -> ExportJob:
+    job = ExportJob.objects.select_for_update().get(pk=job_id)
+    job.file.save(file_name, ContentFile(content), save=False)
+    job.status = JobStatus.SUCCESS
+    job.progress = 100
+    job.finished_at = timezone.now()
+    job.save()
+    return job
+
+
+def export_fail(*, job_id: Any, error: str, retrying: bool) -> None:
+    ExportJob.objects.filter(pk=job_id).update(
+        status=JobStatus.PENDING if retrying else JobStatus.FAILED,
+        error=error[:2000],
+        finished_at=None if retrying else timezone.now(),
+    )
+
+
+__all__ = [
+    "ReportError",
+    "Snapshot",
+    "can_sign",
+    "can_submit",
+    "describe",
+    "differences",
+    "export_claim",
+    "export_fail",
+    "export_finish",
+    "export_progress",
+    "export_request",
+    "report_flag_missing",
+    "report_get_or_create",
+    "report_refresh",
+    "report_sign",
+    "report_submit",
+    "take_snapshot",
+]

@@ -1,0 +1,95 @@
+"""Celery tasks of the monthly tables. Tasks receive ids and dates only, never model instances."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from celery import shared_task
+from django.utils import timezone
+
+from reporting import schedule, selectors, services
+from reporting.builders.pdf import build_pdf
+from reporting.builders.xlsx import build_xlsx
+from reporting.choices import FileFormat
+from reporting.figures import ReportError, Signatures, compute_table
+from reporting.models import ExportJob
+
+logger = logging.getLogger(__name__)
+
+
+class ScheduleIncomplete(Exception):
+    """Some steps failed; the task is retried and claims only those again."""
+
+
+def _day(value: str | None) -> dt.date:
+    return dt.date.fromisoformat(value) if value else timezone.localdate()
+
+
+@shared_task(bind=True, name="reporting.tasks.run_monthly_schedule", max_retries=4)
+def run_monthly_schedule(self: Any, today: str | None = None) -> dict[str, Any]:
+    """Beat, daily: drafts two days and one day before each deadline, reminders, and the deadline's flags."""
+    day = _day(today)
+    result = schedule.run_day(day)
+    if result.failed:
+        if self.request.retries < self.max_retries:
+            raise self.retry(
+                exc=ScheduleIncomplete("；".join(result.failed)),
+                countdown=60 * 2**self.request.retries,
+                args=[day.isoformat()],
+            )
+        logger.error("report schedule for %s gave up on: %s", day, result.failed)
+    return {"done": len(result.done), "skipped": result.skipped, "failed": result.failed}
+
+
+@shared_task(bind=True, name="reporting.tasks.check_amendments", max_retries=4)
+def check_amendments(self: Any, today: str | None = None) -> dict[str, Any]:
+    """Beat, nightly: a signed table whose records have changed gets a new version listing the differences."""
+    day = _day(today)
+    result = schedule.check_amendments(day)
+    if result.failed and self.request.retries < self.max_retries:
+        raise self.retry(
+            exc=ScheduleIncomplete("；".join(result.failed)),
+            countdown=60 * 2**self.request.retries,
+            args=[day.isoformat()],
+        )
+    return {"done": len(result.done), "skipped": result.skipped, "failed": result.failed}
+
+
+def build_file(*, kind: str, region: Any, month: dt.date, file_format: str, label: str = "") -> bytes:
+    """The table computed from the records now, as a file (the same path as the shell command)."""
+    scope = selectors.scope_for(kind=kind, region=region, month=month)
+    table = compute_table(kind, scope, Signatures(version_label=label))
+    return build_xlsx(table) if file_format == FileFormat.XLSX else build_pdf(table)
+
+
+@shared_task(bind=True, name="reporting.tasks.run_export", max_retries=3)
+def run_export(self: Any, job_id: str) -> str:
+    """Build the file of an ExportJob on the worker; progress and errors are written on the job."""
+    if not services.export_claim(job_id=job_id):
+        return "not pending"
+    job = ExportJob.objects.select_related("region").get(pk=job_id)
+    try:
+        services.export_progress(job_id=job_id, progress=20)
+        stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+        content = build_file(
+            kind=job.kind,
+            region=job.region,
+            month=job.month,
+            file_format=job.file_format,
+            label=f"草稿（未签字）· 生成于 {stamp}",
+        )
+        services.export_progress(job_id=job_id, progress=90)
+        name = f"{job.region.code}-{job.month:%Y-%m}-{job.kind}.{job.file_format}"
+        services.export_finish(job_id=job_id, content=content, file_name=name)
+    except ReportError as exc:
+        services.export_fail(job_id=job_id, error=exc.message, retrying=False)
+        return "failed"
+    except Exception as exc:
+        retrying = self.request.retries < self.max_retries
+        services.export_fail(job_id=job_id, error=f"生成失败（{type(exc).__name__}）：{exc}", retrying=retrying)
+        if retrying:
+            raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
+        raise
+    return "success"
