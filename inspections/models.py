@@ -504,6 +504,9 @@ class SelfCheckReport(models.Model):
     )
     status = models.CharField("状态", max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT)
     summary = models.TextField("自查自改情况综述", blank=True)
+    hazards = models.ManyToManyField(
+        "hazards.Hazard", verbose_name="自查发现的隐患", blank=True, related_name="self_check_reports"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="填报账号", null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -677,6 +680,9 @@ class Inspection(models.Model):
     leader = models.CharField("带队人", max_length=50)
     members = models.TextField("检查人员", blank=True, help_text="每行一人，或用顿号分隔。")
     findings = models.TextField("检查情况", blank=True)
+    hazards = models.ManyToManyField(
+        "hazards.Hazard", verbose_name="发现的隐患", blank=True, related_name="inspections"
+    )
     talk_held = models.BooleanField("开展谈心谈话", default=False)
     exam_held = models.BooleanField("开展逢查必考", default=False)
     created_by = models.ForeignKey(
@@ -892,6 +898,9 @@ class EnforcementRecord(models.Model):
         related_name="enforcement_records",
     )
     description = models.TextField("事由及内容", blank=True)
+    hazards = models.ManyToManyField(
+        "hazards.Hazard", verbose_name="关联隐患", blank=True, related_name="enforcement_records"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -16,8 +16,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from inspections import permissions
-from inspections.choices import ENFORCEMENT_TARGET, EnforcementTarget
+from hazards.choices import HazardSource
+from hazards.models import Hazard
+from inspections import permissions, workdays
+from inspections.choices import ENFORCEMENT_TARGET, TALK_KINDS, EnforcementTarget, InspectionMethod
 from inspections.files import validate_upload
 from inspections.models import (
     Campaign,
@@ -25,9 +27,12 @@ from inspections.models import (
     EnforcementRecord,
     Exam,
     Inspection,
+    InspectionPhoto,
+    InspectionTeam,
+    PrincipalDutyLog,
 )
 from portal.audit import audit_record, snapshot
-from portal.choices import AuditAction, PersonRole
+from portal.choices import AuditAction, PersonRole, RegionLevel
 from portal.models import Enterprise, ParentCompany, Person, User
 
 # --- Shared checks ----------------------------------------------------------------------------
@@ -53,8 +58,26 @@ def principal_of(enterprise: Enterprise) -> Person | None:
 
 ENFORCEMENT_FIELDS = (
     "kind", "date", "enterprise", "parent_company", "person", "person_name", "person_title", "amount",
-    "document_number", "campaign", "inspection", "exam", "description",
+    "document_number", "campaign", "inspection", "exam", "description", "hazards",
 )  # fmt: skip
+
+
+def _with_hazards(data: dict[str, Any], hazards: Iterable[Hazard]) -> dict[str, Any]:
+    return {**data, "hazards": sorted(h.pk for h in hazards)}
+
+
+def _checked_hazards(actor: User, enterprise: Enterprise | None, hazards: Iterable[Hazard]) -> list[Hazard]:
+    """Hazards a record may link: visible to the actor and, when the record names an enterprise, its own."""
+    chosen = list(hazards)
+    if not chosen:
+        return []
+    visible = set(Hazard.objects.visible_to(actor).filter(pk__in=[h.pk for h in chosen]).values_list("pk", flat=True))
+    for hazard in chosen:
+        if hazard.pk not in visible:
+            raise ValidationError({"hazards": "隐患不存在或不在您的辖区内。"})
+        if enterprise is not None and hazard.enterprise_id != enterprise.pk:
+            raise ValidationError({"hazards": f"隐患“{hazard}”不是{enterprise.name}的隐患。"})
+    return chosen
 
 
 def _complete_enforcement_target(record: EnforcementRecord) -> None:
@@ -128,6 +151,7 @@ def enforcement_record_create(
     inspection: Inspection | None = None,
     exam: Exam | None = None,
     description: str = "",
+    hazards: Iterable[Hazard] = (),
     attachments: Iterable[UploadedFile] = (),
 ) -> EnforcementRecord:
     unit = permissions.require_unit(actor)
@@ -149,10 +173,14 @@ def enforcement_record_create(
         created_by=actor,
     )
     validate_enforcement(actor, record)
+    linked = _checked_hazards(actor, record.enterprise, hazards)
     record.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=record, after=snapshot(record))
+    record.hazards.set(linked)
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=record, after=_with_hazards(snapshot(record), linked))
     for upload in attachments:
         _add_enforcement_attachment(actor=actor, record=record, upload=upload)
+    if record.inspection is not None and record.kind in TALK_KINDS and not record.inspection.talk_held:
+        _mark_inspection(actor=actor, inspection=record.inspection, field="talk_held")
     return record
 
 
@@ -163,16 +191,21 @@ def enforcement_record_update(*, actor: User, record: EnforcementRecord, data: d
     if unknown:
         raise ValidationError(f"不能修改的字段：{'、'.join(sorted(unknown))}")
     locked = EnforcementRecord.objects.select_for_update().get(pk=record.pk)
-    before = snapshot(locked)
+    old_hazards = list(locked.hazards.all())
+    before = _with_hazards(snapshot(locked), old_hazards)
+    data = dict(data)
+    new_hazards = data.pop("hazards", None)
     for key, value in data.items():
         setattr(locked, key, value)
     if "person" in data and "person_name" not in data and locked.person is not None:
         locked.person_name = ""
     validate_enforcement(actor, locked)
-    after = snapshot(locked)
+    linked = old_hazards if new_hazards is None else _checked_hazards(actor, locked.enterprise, new_hazards)
+    after = _with_hazards(snapshot(locked), linked)
     if after == before:
         return locked
     locked.save()
+    locked.hazards.set(linked)
     audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=after)
     return locked
 
@@ -221,3 +254,336 @@ def ensure_can_record(actor: Any) -> None:
     """Raises PermissionDenied unless the user records field work (for pages that only show a form)."""
     if not permissions.can_record_field_work(actor):
         raise PermissionDenied("只有镇应急管理中心或县局股室的账号可以登记。")
+
+
+# --- 督查组 ------------------------------------------------------------------------------------
+
+TEAM_FIELDS = ("campaign", "name", "leader", "members", "formed_on", "note")
+
+
+@transaction.atomic
+def inspection_team_create(
+    *,
+    actor: User,
+    campaign: Campaign,
+    name: str,
+    leader: str,
+    formed_on: dt.date,
+    members: str = "",
+    note: str = "",
+) -> InspectionTeam:
+    unit = permissions.require_unit(actor)
+    _require_visible_campaign(actor, campaign)
+    _not_in_future(formed_on, "formed_on", "成立日期")
+    team = InspectionTeam(
+        campaign=campaign, unit=unit, name=name.strip(), leader=leader.strip(), members=members.strip(),
+        formed_on=formed_on, note=note.strip(), created_by=actor,
+    )  # fmt: skip
+    team.full_clean()
+    team.save()
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=team, after=snapshot(team))
+    return team
+
+
+@transaction.atomic
+def inspection_team_update(*, actor: User, team: InspectionTeam, data: dict[str, Any]) -> InspectionTeam:
+    permissions.require_change_unit_record(actor, team.unit)
+    before = snapshot(team)
+    for key, value in data.items():
+        if key not in TEAM_FIELDS:
+            raise ValidationError(f"不能修改的字段：{key}")
+        setattr(team, key, value)
+    _require_visible_campaign(actor, team.campaign)
+    _not_in_future(team.formed_on, "formed_on", "成立日期")
+    team.full_clean()
+    team.save()
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=team, before=before, after=snapshot(team))
+    return team
+
+
+@transaction.atomic
+def inspection_team_delete(*, actor: User, team: InspectionTeam) -> None:
+    permissions.require_change_unit_record(actor, team.unit)
+    audit_record(actor=actor, action=AuditAction.DELETE, instance=team, before=snapshot(team))
+    team.delete()
+
+
+# --- Inspections ------------------------------------------------------------------------------
+
+INSPECTION_FIELDS = (
+    "enterprise", "date", "method", "campaign", "team", "leader", "members", "findings", "talk_held", "exam_held",
+)  # fmt: skip
+
+
+def _validate_inspection(actor: User, inspection: Inspection) -> None:
+    permissions.require_enterprise_within(inspection.enterprise, inspection.unit)
+    _not_in_future(inspection.date, "date", "检查日期")
+    _require_visible_campaign(actor, inspection.campaign)
+    if inspection.team is not None and inspection.team.unit_id != inspection.unit.pk:
+        raise ValidationError({"team": "只能选择本单位成立的督查组。"})
+    inspection.leader = inspection.leader.strip()
+    inspection.full_clean(exclude=["created_by"])
+
+
+@transaction.atomic
+def inspection_create(
+    *,
+    actor: User,
+    enterprise: Enterprise,
+    date: dt.date,
+    method: str,
+    leader: str,
+    members: str = "",
+    findings: str = "",
+    campaign: Campaign | None = None,
+    team: InspectionTeam | None = None,
+    talk_held: bool = False,
+    exam_held: bool = False,
+    photos: Iterable[UploadedFile] = (),
+) -> Inspection:
+    unit = permissions.require_unit(actor)
+    inspection = Inspection(
+        enterprise=enterprise, unit=unit, date=date, method=method, campaign=campaign, team=team, leader=leader,
+        members=members.strip(), findings=findings.strip(), talk_held=talk_held, exam_held=exam_held,
+        created_by=actor,
+    )  # fmt: skip
+    _validate_inspection(actor, inspection)
+    inspection.save()
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=inspection, after=snapshot(inspection))
+    for upload in photos:
+        _add_photo(actor=actor, inspection=inspection, upload=upload)
+    return inspection
+
+
+@transaction.atomic
+def inspection_update(*, actor: User, inspection: Inspection, data: dict[str, Any]) -> Inspection:
+    permissions.require_change_unit_record(actor, inspection.unit)
+    locked = Inspection.objects.select_for_update().get(pk=inspection.pk)
+    before = snapshot(locked)
+    for key, value in data.items():
+        if key not in INSPECTION_FIELDS:
+            raise ValidationError(f"不能修改的字段：{key}")
+        setattr(locked, key, value)
+    if locked.hazards.exclude(enterprise=locked.enterprise).exists():
+        raise ValidationError({"enterprise": "已登记发现隐患的检查记录不能更换被检查企业。"})
+    _validate_inspection(actor, locked)
+    after = snapshot(locked)
+    if after != before:
+        locked.save()
+        audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=after)
+    return locked
+
+
+@transaction.atomic
+def inspection_delete(*, actor: User, inspection: Inspection) -> None:
+    permissions.require_change_unit_record(actor, inspection.unit)
+    if inspection.hazards.exists():
+        raise ValidationError("该检查已登记发现的隐患，不能删除；如确有错误请联系管理员。")
+    for photo in inspection.photos.all():
+        audit_record(actor=actor, action=AuditAction.DELETE, instance=photo, before=snapshot(photo))
+    audit_record(actor=actor, action=AuditAction.DELETE, instance=inspection, before=snapshot(inspection))
+    files = [photo.file for photo in inspection.photos.all()]
+    inspection.delete()
+    transaction.on_commit(lambda: [f.storage.delete(f.name) for f in files if f.name])
+
+
+def _add_photo(*, actor: User, inspection: Inspection, upload: UploadedFile, caption: str = "") -> InspectionPhoto:
+    original = validate_upload(upload, images_only=True)
+    photo = InspectionPhoto(inspection=inspection, original_name=original, caption=caption.strip(), uploaded_by=actor)
+    photo.file.save(original, upload, save=False)
+    photo.save()
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=photo, after=snapshot(photo))
+    return photo
+
+
+@transaction.atomic
+def inspection_photo_add(
+    *, actor: User, inspection: Inspection, upload: UploadedFile, caption: str = ""
+) -> InspectionPhoto:
+    permissions.require_change_unit_record(actor, inspection.unit)
+    return _add_photo(actor=actor, inspection=inspection, upload=upload, caption=caption)
+
+
+def _mark_inspection(*, actor: User, inspection: Inspection, field: str) -> None:
+    before = snapshot(inspection)
+    setattr(inspection, field, True)
+    inspection.save(update_fields=[field, "updated_at"])
+    audit_record(
+        actor=actor, action=AuditAction.UPDATE, instance=inspection, before=before, after=snapshot(inspection),
+        detail="登记谈心谈话" if field == "talk_held" else "登记逢查必考",
+    )  # fmt: skip
+
+
+INSPECTION_HAZARD_SOURCE: dict[str, str] = {
+    InspectionMethod.EXPERT_CHECK: HazardSource.EXPERT_CHECK,
+}
+
+
+def inspection_hazard_source(inspection: Inspection) -> str:
+    """The hazard source an inspection stands for: 专家体检, else 镇检查 or 县局检查 by the unit's level."""
+    if inspection.method in INSPECTION_HAZARD_SOURCE:
+        return INSPECTION_HAZARD_SOURCE[inspection.method]
+    if inspection.unit.level == RegionLevel.TOWN:
+        return HazardSource.TOWN_INSPECTION
+    return HazardSource.COUNTY_INSPECTION
+
+
+@transaction.atomic
+def inspection_report_hazard(*, actor: User, inspection: Inspection, **fields: Any) -> Hazard:
+    """A hazard found during the inspection: reported through the hazards service and linked here."""
+    from hazards import services as hazard_services
+
+    permissions.require_change_unit_record(actor, inspection.unit)
+    fields.setdefault("found_on", inspection.date)
+    fields.setdefault("found_by", inspection.leader)
+    fields.setdefault("source", inspection_hazard_source(inspection))
+    hazard = hazard_services.hazard_report(actor=actor, enterprise=inspection.enterprise, **fields)
+    inspection.hazards.add(hazard)
+    audit_record(
+        actor=actor, action=AuditAction.UPDATE, instance=inspection, detail=f"登记检查发现的隐患 #{hazard.pk}",
+        after={"hazards": sorted(inspection.hazards.values_list("pk", flat=True))},
+    )  # fmt: skip
+    return hazard
+
+
+@transaction.atomic
+def inspection_link_hazards(*, actor: User, inspection: Inspection, hazards: Iterable[Hazard]) -> None:
+    permissions.require_change_unit_record(actor, inspection.unit)
+    linked = _checked_hazards(actor, inspection.enterprise, hazards)
+    before = sorted(inspection.hazards.values_list("pk", flat=True))
+    inspection.hazards.add(*linked)
+    after = sorted(inspection.hazards.values_list("pk", flat=True))
+    if after != before:
+        audit_record(
+            actor=actor, action=AuditAction.UPDATE, instance=inspection, before={"hazards": before},
+            after={"hazards": after}, detail="关联隐患",
+        )  # fmt: skip
+
+
+# --- 逢查必考 ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def exam_record(
+    *,
+    actor: User,
+    enterprise: Enterprise,
+    person: Person,
+    date: dt.date,
+    score: Decimal,
+    pass_mark: Decimal = Decimal(80),
+    retake_of: Exam | None = None,
+    campaign: Campaign | None = None,
+    inspection: Inspection | None = None,
+    note: str = "",
+) -> Exam:
+    """One sitting. A retake names the failed sitting it repeats; a failed retake is then listed for
+    通报曝光 with a proposal to replace the principal (see `inspections.warnings`)."""
+    unit = permissions.require_unit(actor)
+    permissions.require_enterprise_within(enterprise, unit)
+    if person.enterprise_id != enterprise.pk or person.role != PersonRole.PRINCIPAL:
+        raise ValidationError({"person": f"{person.name}不是{enterprise.name}登记的主要负责人。"})
+    _not_in_future(date, "date", "考试日期")
+    _require_visible_campaign(actor, campaign)
+    if retake_of is not None:
+        retake_of = Exam.objects.select_for_update().get(pk=retake_of.pk)
+        if retake_of.passed:
+            raise ValidationError({"retake_of": "该次考试已合格，无需补考。"})
+        if retake_of.retake_of_id is not None:
+            raise ValidationError({"retake_of": "补考只有一次：补考仍不合格的，应予通报曝光。"})
+        if Exam.objects.filter(retake_of=retake_of).exists():
+            raise ValidationError({"retake_of": "该次考试已登记过补考。"})
+        if retake_of.person_id != person.pk:
+            raise ValidationError({"retake_of": "补考须由同一主要负责人参加。"})
+        if date < retake_of.date:
+            raise ValidationError({"date": "补考日期不能早于原考试日期。"})
+    visible_inspections = Inspection.objects.visible_to(actor)
+    if inspection is not None and not visible_inspections.filter(pk=inspection.pk, enterprise=enterprise).exists():
+        raise ValidationError({"inspection": "所选检查记录不是对该企业的检查。"})
+    exam = Exam(
+        enterprise=enterprise, person=person, unit=unit, campaign=campaign, inspection=inspection, date=date,
+        score=score, pass_mark=pass_mark, retake_of=retake_of, note=note.strip(), created_by=actor,
+    )  # fmt: skip
+    exam.full_clean(exclude=["created_by"])
+    exam.save()
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=exam, after=snapshot(exam), detail=exam.outcome)
+    if inspection is not None and not inspection.exam_held:
+        _mark_inspection(actor=actor, inspection=inspection, field="exam_held")
+    return exam
+
+
+# --- 履职台账 ----------------------------------------------------------------------------------
+
+
+def can_keep_duty_log(user: Any, enterprise: Enterprise) -> bool:
+    """The enterprise's own accounts, its town's staff, the county's staff."""
+    if permissions.is_enterprise_user_of(user, enterprise):
+        return True
+    unit = permissions.acting_unit(user)
+    return unit is not None and permissions.enterprise_within(enterprise, unit)
+
+
+@transaction.atomic
+def duty_log_save(
+    *,
+    actor: User,
+    enterprise: Enterprise,
+    month: dt.date,
+    person: Person | None = None,
+    on_site_dates: Iterable[dt.date] = (),
+    inspections_led: int = 0,
+    safety_meetings: int = 0,
+    major_hazard_investigation_on: dt.date | None = None,
+    parent_leader_visits: int | None = None,
+    note: str = "",
+) -> PrincipalDutyLog:
+    """Creates or replaces the month's 履职台账 of an enterprise."""
+    if not can_keep_duty_log(actor, enterprise):
+        raise PermissionDenied("只有本企业、所在镇应急管理中心或县局可以填报该企业的履职台账。")
+    month = workdays.month_start(month)
+    last = workdays.month_end(month)
+    today = timezone.localdate()
+    if month > today:
+        raise ValidationError({"month": "不能填报将来月份的履职台账。"})
+    person = person or principal_of(enterprise)
+    if person is None:
+        raise ValidationError({"person": f"{enterprise.name}尚未登记主要负责人，请先在企业名录中登记。"})
+    if person.enterprise_id != enterprise.pk or person.role != PersonRole.PRINCIPAL:
+        raise ValidationError({"person": f"{person.name}不是{enterprise.name}登记的主要负责人。"})
+    dates = sorted(set(on_site_dates))
+    for day in dates:
+        if not month <= day <= last:
+            raise ValidationError({"on_site_dates": f"{day:%Y-%m-%d} 不在 {month:%Y年%m月} 内。"})
+        if day > today:
+            raise ValidationError({"on_site_dates": f"{day:%Y-%m-%d} 晚于今天。"})
+    if major_hazard_investigation_on is not None and not month <= major_hazard_investigation_on <= last:
+        raise ValidationError({"major_hazard_investigation_on": "重大事故隐患全面排查日期须在该月内。"})
+    if parent_leader_visits is not None and enterprise.parent_company_id is None:
+        raise ValidationError({"parent_leader_visits": "该企业没有上级企业，不填写上级企业负责人到矿检查次数。"})
+    log = PrincipalDutyLog.objects.select_for_update().filter(enterprise=enterprise, month=month).first()
+    before = snapshot(log) if log is not None else None
+    if log is None:
+        log = PrincipalDutyLog(enterprise=enterprise, month=month)
+    log.person = person
+    log.on_site_dates = [day.isoformat() for day in dates]
+    log.inspections_led = inspections_led
+    log.safety_meetings = safety_meetings
+    log.major_hazard_investigation_on = major_hazard_investigation_on
+    log.parent_leader_visits = parent_leader_visits
+    log.note = note.strip()
+    log.recorded_by = actor
+    log.full_clean(exclude=["recorded_by"], validate_unique=False)
+    after = snapshot(log)
+    if before is not None and {k: v for k, v in after.items() if k not in {"updated_at", "recorded_by"}} == {
+        k: v for k, v in before.items() if k not in {"updated_at", "recorded_by"}
+    }:
+        return log
+    log.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE if before is None else AuditAction.UPDATE,
+        instance=log,
+        before=before,
+        after=snapshot(log),
+    )
+    return log
