@@ -1,4 +1,8 @@
-"""Small periodic jobs of the portal itself."""
+"""Small periodic jobs of the portal itself.
+
+The cache is shared by web, worker and beat (a file cache under var/, or Redis in production),
+so what the worker writes here is what the health page and the tests read.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,22 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
+HEARTBEAT_KEY = "portal:worker-heartbeat"
+PING_KEY = "portal:ping:{token}"
+
 
 @shared_task(name="portal.tasks.record_heartbeat")
 def record_heartbeat() -> str:
-    # Beat sends this every minute; the health page shows when the worker last ran it.
+    # Beat sends this every HEARTBEAT_INTERVAL_SECONDS; the health page shows when the worker last ran it.
     stamp = timezone.now().isoformat()
-    cache.set("portal:worker-heartbeat", stamp, timeout=None)
+    cache.set(HEARTBEAT_KEY, stamp, timeout=None)
     return stamp
 
 
 @shared_task(name="portal.tasks.ping")
-def ping() -> str:
+def ping(token: str = "") -> str:
+    """Proves a round trip through the broker: the worker records that it ran, under `token`."""
+    stamp = timezone.now().isoformat()
+    if token:
+        cache.set(PING_KEY.format(token=token), stamp, timeout=3600)
     return "pong"

@@ -291,3 +291,56 @@ def redis_server() -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+# --- helpers for tests that start the portal's own processes ----------------------------------
+
+
+def process_table() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every live (non-zombie) process, from /proc."""
+    table: dict[int, tuple[int, str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        # The command name in parentheses may hold spaces: the fields follow the last ')'.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] == "Z":
+            continue
+        table[int(entry.name)] = (int(fields[1]), cmdline)
+    return table
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """The live descendants of `pid` (children, grandchildren, ...) with their command lines."""
+    table = process_table()
+    found: dict[int, str] = {}
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, (ppid, cmdline) in table.items():
+            if ppid == parent and child not in found:
+                found[child] = cmdline
+                frontier.append(child)
+    return found
+
+
+def alive(pids: list[int] | set[int] | dict[int, str]) -> list[int]:
+    table = process_table()
+    return [pid for pid in pids if pid in table]
+
+
+def wait_until(predicate, timeout: float, message: str, interval: float = 0.2):  # type: ignore[no-untyped-def]
+    """Polls `predicate` until it returns something truthy; fails with `message` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"{message} (after {timeout}s)", pytrace=False)
+        time.sleep(interval)

@@ -1,0 +1,61 @@
+# 非煤矿山安全监管门户 — the two commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+# Python 3.11 (pyproject.toml: >=3.11,<3.12); plain python3 when it is 3.11 under that name.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+STAMP := $(VENV)/.installed
+
+.PHONY: help venv install run test lint pytest bench assets prod-run
+
+help:
+	@echo "make run       install, migrate, load demo data, start web + worker + beat (Ctrl-C stops all three)"
+	@echo "make test      install, lint (ruff, mypy, migrations) and the whole suite on SQLite and on PostgreSQL"
+	@echo "make lint      ruff check, ruff format --check, mypy, makemigrations --check"
+	@echo "make bench     query counts and server times at province scale"
+	@echo "make prod-run  PostgreSQL + Redis + gunicorn + worker + beat on loopback, DEBUG=0 (as in docker-compose.yml)"
+	@echo "make assets    copy the pinned front-end packages into static/vendor"
+
+# The virtualenv is (re)installed only when a requirements file changed.
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.11 not found: install python3.11 (Debian: apt-get install python3 python3-venv)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed, $(PYTHON) is " + sys.version.split()[0])'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
+	touch $@
+
+venv install: $(STAMP)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	bash scripts/run.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(PY) manage.py makemigrations --check --dry-run
+
+# Both runs always go; the target fails when either failed.
+pytest: install
+	@status=0; \
+	echo "== pytest on SQLite =="; \
+	$(BIN)/pytest || status=1; \
+	echo "== pytest on PostgreSQL (a throwaway server; browser and process tests ran above) =="; \
+	$(BIN)/pytest --db=postgresql -m "not browser and not processes" || status=1; \
+	exit $$status
+
+test: lint pytest
+
+bench: install
+	$(PY) -m bench
+
+assets:
+	bash scripts/copy_assets.sh
+
+prod-run: install
+	bash scripts/prod_run.sh

@@ -1,0 +1,261 @@
+"""The deployment files: docker-compose.yml, the Dockerfile and the production-like run agree,
+production settings pass `check --deploy`, and the migrations match the models.
+
+No Docker engine runs here, so the compose file is checked as data; the native production-like
+run (scripts/prod_run.sh), which starts the same commands, is started for real.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+import pytest
+import yaml
+
+from tests.services import (
+    POSTGRES_PACKAGE,
+    REDIS_PACKAGE,
+    ServiceUnavailable,
+    alive,
+    descendants,
+    find_binary,
+    free_port,
+    process_table,
+    unavailable,
+    wait_until,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+PORTAL_SERVICES = ("web", "worker", "beat")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def prod_command(name: str) -> str:
+    """What scripts/prod_cmd.sh runs for `name` (it prints instead of running with --print)."""
+    result = subprocess.run(
+        ["sh", "scripts/prod_cmd.sh", "--print", name], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DEBUG"}}
+    clean.update({"DJANGO_SETTINGS_MODULE": "portal.settings", **env})
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env=clean, capture_output=True, text=True, timeout=300,
+        check=False,
+    )  # fmt: skip
+
+
+# --- docker-compose.yml -------------------------------------------------------------------------
+
+
+def test_compose_has_the_five_services_with_health_checks(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert set(services) == {"db", "redis", "web", "worker", "beat"}
+    assert services["db"]["image"].startswith("postgres:")
+    assert services["redis"]["image"].startswith("redis:")
+    for name, service in services.items():
+        test = service.get("healthcheck", {}).get("test")
+        assert test, f"{name} has no health check"
+    assert "healthcheck" in " ".join(services["web"]["healthcheck"]["test"])
+    assert services["db"]["healthcheck"]["test"][-1].startswith("pg_isready")
+
+
+def test_compose_keeps_database_and_uploads_in_named_volumes(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    named = set(compose["volumes"])
+    db_mounts = dict(volume.split(":", 1) for volume in services["db"]["volumes"])
+    assert db_mounts["pgdata"] == "/var/lib/postgresql/data" and "pgdata" in named
+    for name in ("web", "worker"):  # both write uploads (MEDIA_ROOT)
+        mounts = dict(volume.split(":", 1) for volume in services[name]["volumes"])
+        media_root = services[name]["environment"]["MEDIA_ROOT"]
+        assert mounts.get("media") == media_root, f"{name} does not keep {media_root} in the named volume"
+    assert "media" in named
+
+
+def test_compose_runs_the_portal_with_production_settings(compose: dict[str, Any]) -> None:
+    for name in PORTAL_SERVICES:
+        env = compose["services"][name]["environment"]
+        assert env["DEBUG"] == "0"
+        assert env["SECRET_KEY"].startswith("${SECRET_KEY:?"), "SECRET_KEY must be required, never defaulted"
+        assert env["ALLOWED_HOSTS"]
+        database = dj_database_url.parse(env["DATABASE_URL"].replace("${POSTGRES_PASSWORD:-portal}", "pw"))
+        assert database["ENGINE"] == "django.db.backends.postgresql" and database["HOST"] == "db"
+        assert env["CELERY_BROKER_URL"].startswith("redis://redis:")
+    depends = compose["services"]["web"]["depends_on"]
+    assert depends["db"]["condition"] == depends["redis"]["condition"] == "service_healthy"
+
+
+def test_compose_and_the_native_production_run_start_the_same_commands(compose: dict[str, Any]) -> None:
+    prod_run = (REPO / "scripts" / "prod_run.sh").read_text()
+    for name in PORTAL_SERVICES:
+        assert compose["services"][name]["command"] == ["scripts/prod_cmd.sh", name]
+        assert re.search(rf"^supervise_start {name} scripts/prod_cmd.sh {name}$", prod_run, re.MULTILINE), name
+    assert prod_command("web").startswith("gunicorn portal.wsgi:application ")
+    assert prod_command("worker").startswith("celery -A portal worker ")
+    assert prod_command("beat").startswith("celery -A portal beat ")
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert 'CMD ["scripts/prod_cmd.sh", "web"]' in dockerfile
+    assert "scripts/prod_cmd.sh collectstatic" in dockerfile
+
+
+def test_prod_cmd_refuses_an_unknown_command() -> None:
+    result = subprocess.run(["sh", "scripts/prod_cmd.sh", "nonsense"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 2 and "usage" in result.stderr
+
+
+def test_dockerfile_has_what_weasyprint_and_chinese_pdfs_need() -> None:
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert dockerfile.startswith("#") and re.search(r"^FROM python:3\.11-slim$", dockerfile, re.MULTILINE)
+    for package in ("fonts-noto-cjk", "libharfbuzz-subset0", "libpango-1.0-0", "libpangoft2-1.0-0"):
+        assert package in dockerfile, package
+    ignored = (REPO / ".dockerignore").read_text().split()
+    assert {".venv", "node_modules", "var", "db.sqlite3*"} <= set(ignored)
+
+
+# --- settings and migrations --------------------------------------------------------------------
+
+
+def _production_env(tmp: str) -> dict[str, str]:
+    return {
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "portal.example.gov.cn",
+        "PORTAL_VAR_DIR": tmp,
+        "DATABASE_URL": f"sqlite:///{tmp}/db.sqlite3",
+    }
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path: Path) -> None:
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **_production_env(str(tmp_path)))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues (0 silenced)." in output
+    assert "WARNING" not in output
+
+
+def test_check_deploy_does_warn_about_debug(tmp_path: Path) -> None:
+    # The same check notices a development setting, so the clean result above means something.
+    result = manage("check", "--deploy", **{**_production_env(str(tmp_path)), "DEBUG": "1"})
+    assert "security.W018" in result.stdout + result.stderr
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    env = _production_env(str(tmp_path))
+    del env["SECRET_KEY"]
+    result = manage("check", **env)
+    assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+
+
+def test_migrations_match_the_models(tmp_path: Path) -> None:
+    result = manage(
+        "makemigrations", "--check", "--dry-run", PORTAL_VAR_DIR=str(tmp_path),
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+
+
+# --- the native production-like run, for real --------------------------------------------------
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback URL
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return 0, b""
+
+
+@pytest.mark.processes
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_prod_run_starts_postgres_redis_gunicorn_worker_beat_and_stops_them(tmp_path: Path) -> None:
+    try:
+        for name, package in (
+            ("initdb", POSTGRES_PACKAGE),
+            ("pg_ctl", POSTGRES_PACKAGE),
+            ("redis-server", REDIS_PACKAGE),
+        ):
+            find_binary(name, package)
+    except ServiceUnavailable as exc:
+        unavailable(str(exc))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DEBUG"}}
+    env.update(
+        PROD_RUN_PORT=str(port),
+        PROD_RUN_SEED="0",
+        PROD_RUN_COLLECTSTATIC="0",  # WhiteNoise's compression takes minutes; /healthz needs no static files
+        PROD_RUN_STATIC_ROOT=str(tmp_path / "static"),
+        WEB_CONCURRENCY="1",
+        WORKER_CONCURRENCY="1",
+    )
+    log_path = tmp_path / "prod_run.log"
+    with log_path.open("wb") as log:
+        run = subprocess.Popen(
+            ["bash", "scripts/prod_run.sh"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+    def output() -> str:
+        return log_path.read_text(errors="replace")
+
+    try:
+        _, body = wait_until(
+            lambda: (answer := _get(f"http://127.0.0.1:{port}/healthz"))[0] == 200 and answer,
+            180,
+            f"prod_run.sh never answered /healthz with 200\n{output()[-5000:]}",
+            interval=1,
+        )
+        assert b'"transport": "redis"' in body and b'"debug": false' in body
+        data_dir = re.search(r"data in (\S+)/pg\)", output())
+        assert data_dir, output()
+        root = data_dir.group(1)
+
+        # The processes are the ones compose starts: the very command lines of prod_cmd.sh.
+        running = " | ".join(descendants(run.pid).values())
+        for name in PORTAL_SERVICES:
+            expected = prod_command(name).replace("--concurrency 2", "--concurrency 1")
+            expected = re.sub(r"--workers \d+", "--workers 1", expected).replace("0.0.0.0:8000", f"127.0.0.1:{port}")
+            assert expected in running, f"{expected!r} not among {running}"
+        servers = [pid for pid, (_, cmd) in process_table().items() if root in cmd]
+        assert servers, "no PostgreSQL or Redis process runs in the data folder"
+        tree = descendants(run.pid)
+        wait_until(lambda: "Press Ctrl-C" in output(), 30, "prod_run.sh printed no banner")
+
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=90) == 0, output()[-5000:]
+        time.sleep(0.5)
+        assert not alive(tree), f"left behind: {[tree[p] for p in alive(tree)]}"
+        assert not alive(servers), "PostgreSQL or Redis still runs"
+        assert not Path(root).exists(), "the throwaway data folder was not removed"
+        assert "[supervise] all stopped" in output() and "did not stop" not in output()
+    finally:
+        if run.poll() is None:  # a failed assertion: let the script stop what it started
+            run.send_signal(signal.SIGTERM)
+            try:
+                run.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                os.killpg(run.pid, signal.SIGKILL)
+                run.wait()
