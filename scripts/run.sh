@@ -30,7 +30,12 @@ if supervise_wait_http "http://$HOST:$PORT/healthz" 60; then
 
 ============================================================================
   非煤矿山安全监管门户 is running: http://$HOST:$PORT/
-  Logins: see the list printed by seed_demo above (README.md, "Logins").
+  Logins (user name, password, role · scope; README.md "Logins"):
+$("$PYTHON" manage.py shell --no-imports -c "
+from portal import demo
+for role, username, password, scope in demo.login_table():
+    print(f'    {username:<15} {password:<18} {role} · {scope}')
+" 2>/dev/null || echo "    (see the table seed_demo printed above)")
   Health: http://$HOST:$PORT/healthz      API docs: http://$HOST:$PORT/api/docs/
   Press Ctrl-C to stop web, worker and beat.
 ============================================================================
