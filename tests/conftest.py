@@ -16,7 +16,7 @@ from portal.choices import Industry, PersonRole, PrincipalKind, ProductionStatus
 from portal.models import Enterprise, Region, User
 from tests.factories import EnterpriseFactory, PersonFactory, RegionFactory, UserFactory
 
-pytest_plugins = ["tests.services"]
+pytest_plugins = ["tests.services", "tests.browser_fixtures"]
 
 
 @dataclass

@@ -17,7 +17,6 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.test import Client
 
-from tests.browser.conftest import chromium_browser, page_factory  # noqa: F401 - fixtures for the browser test
 from tests.conftest import Cast
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -172,7 +171,7 @@ def test_docs_page_loads_local_assets_only(db: None) -> None:
 
 
 @pytest.mark.browser
-def test_docs_page_works_in_chromium_under_the_csp(live_server: Any, page_factory: Any, cast: Cast) -> None:  # noqa: F811
+def test_docs_page_works_in_chromium_under_the_csp(live_server: Any, page_factory: Any, cast: Cast) -> None:
     page = page_factory()
     page.add_init_script(
         "window.__csp = []; document.addEventListener('securitypolicyviolation',"

@@ -6,7 +6,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser_fixtures import screenshot
 from tests.conftest import Cast, World
 from tests.factories import TEST_PASSWORD
 

@@ -1,4 +1,8 @@
-"""Playwright driving Debian's Chromium (no browser is downloaded here)."""
+"""Playwright driving Debian's Chromium (no browser is downloaded here).
+
+A pytest plugin (see tests/conftest.py): one Playwright and one browser for the whole session,
+shared by every test that takes `page_factory`, wherever it lives.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +28,10 @@ LAUNCH_ARGS = [
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Every test that drives the browser is marked, wherever it lives, so that a run can
+    # leave them out (`-m "not browser"`, as the PostgreSQL pass does).
     for item in items:
-        if "tests/browser/" in str(item.fspath):
+        if {"page_factory", "chromium_browser"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
 
 
