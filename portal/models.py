@@ -142,6 +142,8 @@ class Enterprise(models.Model):
         ordering = ["name", "id"]
         indexes = [
             models.Index(fields=["town", "name"], name="enterprise_town_name_idx"),
+            # The list pages sort by name then id.
+            models.Index(fields=["name", "id"], name="enterprise_name_id_idx"),
             models.Index(fields=["industry"], name="enterprise_industry_idx"),
             models.Index(fields=["production_status"], name="enterprise_status_idx"),
         ]
