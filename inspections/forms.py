@@ -324,3 +324,32 @@ __all__ = [
     "SubmissionForm",
     "unit_enterprises",
 ]
+
+
+class InspectionHazardForm(_Styled, forms.Form):
+    """A hazard found during an inspection (reported through the hazards service)."""
+
+    level = forms.ChoiceField(label="隐患级别")
+    category = forms.ChoiceField(label="隐患类别")
+    description = forms.CharField(label="隐患内容", widget=forms.Textarea(attrs={"rows": 3}))
+    location = forms.CharField(label="隐患部位", required=False, max_length=200)
+    criterion: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label="判定依据（重大事故隐患必选）", queryset=None, required=False
+    )
+    deadline = forms.DateField(label="整改时限", required=False, widget=DateInput())
+    measures = forms.CharField(label="整改措施", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, enterprise: Enterprise, **kwargs: Any) -> None:
+        from hazards.choices import INDUSTRY_MINE_TYPE, HazardCategory, HazardLevel
+        from hazards.models import MajorHazardCriterion
+
+        super().__init__(*args, **kwargs)
+        self._f("level").choices = HazardLevel.choices
+        self._f("category").choices = HazardCategory.choices
+        criteria = MajorHazardCriterion.objects.filter(is_active=True)
+        mine_type = INDUSTRY_MINE_TYPE.get(enterprise.industry)
+        if mine_type is not None:
+            criteria = criteria.filter(mine_type=mine_type)
+        self._f("criterion").queryset = criteria
+        self._f("criterion").label_from_instance = lambda c: f"{c.code} {c.text[:40]}"
+        self._style()

@@ -7,8 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from inspections import permissions
 from inspections.choices import (
     ACCOUNTABILITY_COLUMNS,
     ACCOUNTABILITY_TABLE,
@@ -19,8 +21,9 @@ from inspections.choices import (
     kinds_for_column,
 )
 from inspections.filters import EnforcementRecordFilterSet
-from inspections.models import Campaign, EnforcementRecord, Exam
-from portal.models import User
+from inspections.models import Campaign, EnforcementRecord, Exam, Inspection, InspectionTeam, PrincipalDutyLog
+from portal.choices import RegionLevel
+from portal.models import Enterprise, Region, User
 
 # --- Campaigns --------------------------------------------------------------------------------
 
@@ -111,3 +114,75 @@ def exam_list(*, user: User) -> QuerySet[Exam]:
 
 def exam_get(*, user: User, pk: int) -> Exam:
     return get_object_or_404(exam_list(user=user), pk=pk)
+
+
+# --- Inspections, teams, duty logs -------------------------------------------------------------
+
+
+def inspection_list(*, user: User) -> QuerySet[Inspection]:
+    return (
+        Inspection.objects.visible_to(user)
+        .select_related("enterprise", "enterprise__town", "unit", "campaign", "team")
+        .order_by("-date", "-id")
+    )
+
+
+def inspection_get(*, user: User, pk: int) -> Inspection:
+    return get_object_or_404(inspection_list(user=user), pk=pk)
+
+
+def team_list(*, user: User) -> QuerySet[InspectionTeam]:
+    return InspectionTeam.objects.visible_to(user).select_related("unit", "campaign").order_by("-formed_on", "id")
+
+
+def duty_log_list(*, user: User) -> QuerySet[PrincipalDutyLog]:
+    return (
+        PrincipalDutyLog.objects.visible_to(user)
+        .select_related("enterprise", "enterprise__town", "person", "enterprise__parent_company")
+        .order_by("-month", "enterprise__name")
+    )
+
+
+def duty_log_get(*, user: User, pk: int) -> PrincipalDutyLog:
+    return get_object_or_404(duty_log_list(user=user), pk=pk)
+
+
+def duty_log_enterprises(*, user: User) -> QuerySet[Enterprise]:
+    """The enterprises whose duty log the user may keep."""
+    if user.enterprise_id is not None:
+        return Enterprise.objects.visible_to(user)
+    unit = permissions.acting_unit(user)
+    if unit is None:
+        return Enterprise.objects.none()
+    return Enterprise.objects.visible_to(user).filter(town__path__startswith=unit.path).order_by("town__code", "name")
+
+
+# --- Regions for the roll-ups ------------------------------------------------------------------
+
+
+def counties_for(*, user: User) -> list[Region]:
+    """The counties a user's views roll up: their own (town users: their town's), or those of their city."""
+    if user.region_id is not None and user.region is not None:
+        region = user.region
+        if region.level == RegionLevel.TOWN:
+            county = region.county()
+            return [county] if county is not None else []
+        if region.level == RegionLevel.COUNTY:
+            return [region]
+    return list(Region.objects.visible_to(user).filter(level=RegionLevel.COUNTY).order_by("code"))
+
+
+def county_choice(*, user: User, requested: str | None, counties: list[Region]) -> Region | None:
+    if requested:
+        for county in counties:
+            if county.code == requested or str(county.pk) == requested:
+                return county
+        raise Http404
+    return counties[0] if counties else None
+
+
+def towns_for(*, user: User, county: Region) -> list[Region]:
+    """The towns of `county` the user may see (a town's staff: their town only)."""
+    return list(
+        Region.objects.visible_to(user).filter(level=RegionLevel.TOWN, path__startswith=county.path).order_by("code")
+    )

@@ -13,16 +13,32 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hazards.choices import HazardSource
 from hazards.models import Hazard
 from inspections import permissions, workdays
-from inspections.choices import ENFORCEMENT_TARGET, TALK_KINDS, EnforcementTarget, InspectionMethod
+from inspections.choices import (
+    ENFORCEMENT_TARGET,
+    TALK_KINDS,
+    Answer,
+    ChecklistSubject,
+    DeliverableKind,
+    DeliverableSubmitter,
+    EnforcementTarget,
+    InspectionMethod,
+    ProgressStatus,
+    ReportStatus,
+)
 from inspections.files import validate_upload
 from inspections.models import (
     Campaign,
+    CampaignPhase,
+    ChecklistItem,
+    Deliverable,
+    DeliverableReminder,
+    DeliverableSubmission,
     EnforcementAttachment,
     EnforcementRecord,
     Exam,
@@ -30,10 +46,14 @@ from inspections.models import (
     InspectionPhoto,
     InspectionTeam,
     PrincipalDutyLog,
+    SelfCheckAnswer,
+    SelfCheckEvidence,
+    SelfCheckReport,
+    TownProgressReport,
 )
 from portal.audit import audit_record, snapshot
-from portal.choices import AuditAction, PersonRole, RegionLevel
-from portal.models import Enterprise, ParentCompany, Person, User
+from portal.choices import AuditAction, PersonRole, RegionLevel, Role
+from portal.models import Enterprise, ParentCompany, Person, Region, User
 
 # --- Shared checks ----------------------------------------------------------------------------
 
@@ -587,3 +607,305 @@ def duty_log_save(
         after=snapshot(log),
     )
     return log
+
+
+# --- 自查自改报告 ------------------------------------------------------------------------------
+
+SUBMITTED_READ_ONLY = "报告已由主要负责人签字报送，不能再修改。"
+
+
+def can_file_report(user: Any, enterprise: Enterprise) -> bool:
+    """The enterprise's own accounts, or the staff of its town filing on its behalf."""
+    if permissions.is_enterprise_user_of(user, enterprise):
+        return True
+    unit = permissions.acting_unit(user)
+    return unit is not None and unit.level == RegionLevel.TOWN and permissions.enterprise_within(enterprise, unit)
+
+
+def _require_filer(actor: User, enterprise: Enterprise) -> None:
+    if not can_file_report(actor, enterprise):
+        raise PermissionDenied("只有本企业或所在镇应急管理中心（代企业填报）可以填写自查自改报告。")
+
+
+def _require_draft(report: SelfCheckReport) -> None:
+    if report.status != ReportStatus.DRAFT:
+        raise ValidationError(SUBMITTED_READ_ONLY)
+
+
+@transaction.atomic
+def self_check_start(*, actor: User, campaign: Campaign, enterprise: Enterprise) -> SelfCheckReport:
+    """The enterprise's draft for the campaign (created on first use, with one empty answer per item)."""
+    _require_filer(actor, enterprise)
+    if not Campaign.objects.visible_to(actor).filter(pk=campaign.pk).exists():
+        raise ValidationError({"campaign": "专项行动不存在或不在您的辖区内。"})
+    if not campaign.issuing_region.path or not enterprise.town.path.startswith(campaign.issuing_region.path):
+        raise ValidationError({"campaign": "该专项行动不适用于此企业。"})
+    existing = SelfCheckReport.objects.select_for_update().filter(campaign=campaign, enterprise=enterprise).first()
+    if existing is not None:
+        return existing
+    items = list(ChecklistItem.objects.filter(area__campaign=campaign))
+    if not items:
+        raise ValidationError({"campaign": "该专项行动没有检查内容，无需填写自查自改报告。"})
+    on_behalf = actor.enterprise_id is None
+    report = SelfCheckReport.objects.create(
+        campaign=campaign,
+        enterprise=enterprise,
+        created_by=actor,
+        filed_by_unit=permissions.acting_unit(actor) if on_behalf else None,
+    )
+    no_parent = enterprise.parent_company_id is None
+    SelfCheckAnswer.objects.bulk_create(
+        [
+            SelfCheckAnswer(
+                report=report,
+                item=item,
+                answer=Answer.NOT_APPLICABLE if no_parent and item.subject == ChecklistSubject.PARENT_COMPANY else "",
+                note="无上级企业（主体公司）" if no_parent and item.subject == ChecklistSubject.PARENT_COMPANY else "",
+            )
+            for item in items
+        ]
+    )
+    audit_record(
+        actor=actor, action=AuditAction.CREATE, instance=report, after=snapshot(report),
+        detail="镇应急管理中心代企业填报" if on_behalf else "",
+    )  # fmt: skip
+    return report
+
+
+def _locked_draft(actor: User, report: SelfCheckReport) -> SelfCheckReport:
+    _require_filer(actor, report.enterprise)
+    locked = SelfCheckReport.objects.select_for_update().get(pk=report.pk)
+    _require_draft(locked)
+    return locked
+
+
+@transaction.atomic
+def self_check_answer(
+    *, actor: User, report: SelfCheckReport, item: ChecklistItem, answer: str, note: str = ""
+) -> SelfCheckAnswer:
+    """Saves one item as the filer goes (a draft saves as you type)."""
+    locked = _locked_draft(actor, report)
+    if answer not in ("", *Answer.values):
+        raise ValidationError({"answer": "回答只能是“是”“否”或“不适用”。"})
+    row = SelfCheckAnswer.objects.select_for_update().get(report=locked, item=item)
+    before = snapshot(row)
+    row.answer, row.note = answer, note.strip()
+    row.full_clean(exclude=["report", "item"])
+    if snapshot(row) != before:
+        row.save()
+        audit_record(actor=actor, action=AuditAction.UPDATE, instance=row, before=before, after=snapshot(row))
+        SelfCheckReport.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
+    return row
+
+
+@transaction.atomic
+def self_check_update(
+    *, actor: User, report: SelfCheckReport, summary: str | None = None, hazards: Iterable[Hazard] | None = None
+) -> SelfCheckReport:
+    locked = _locked_draft(actor, report)
+    before = _with_hazards(snapshot(locked), locked.hazards.all())
+    if summary is not None:
+        locked.summary = summary.strip()
+    linked = list(locked.hazards.all()) if hazards is None else _checked_hazards(actor, locked.enterprise, hazards)
+    after = _with_hazards(snapshot(locked), linked)
+    if after != before:
+        locked.save()
+        locked.hazards.set(linked)
+        audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=after)
+    return locked
+
+
+@transaction.atomic
+def self_check_add_evidence(*, actor: User, answer: SelfCheckAnswer, upload: UploadedFile) -> SelfCheckEvidence:
+    _locked_draft(actor, answer.report)
+    original = validate_upload(upload)
+    evidence = SelfCheckEvidence(answer=answer, original_name=original, uploaded_by=actor)
+    evidence.file.save(original, upload, save=False)
+    evidence.save()
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=evidence, after=snapshot(evidence))
+    return evidence
+
+
+@transaction.atomic
+def self_check_delete_evidence(*, actor: User, evidence: SelfCheckEvidence) -> None:
+    _locked_draft(actor, evidence.answer.report)
+    audit_record(actor=actor, action=AuditAction.DELETE, instance=evidence, before=snapshot(evidence))
+    stored = evidence.file
+    evidence.delete()
+    transaction.on_commit(lambda: stored.storage.delete(stored.name) if stored.name else None)
+
+
+def unanswered_items(report: SelfCheckReport) -> list[ChecklistItem]:
+    return [a.item for a in report.answers.select_related("item").filter(answer="")]
+
+
+@transaction.atomic
+def self_check_sign(*, actor: User, report: SelfCheckReport, signer: User) -> SelfCheckReport:
+    """主要负责人签字 and 报送 to the town and the county. `signer` is the principal's account, already
+    authenticated by the caller (their own session plus their password, or their credentials entered
+    in person on the town's device); `actor` is whoever is signed in."""
+    locked = _locked_draft(actor, report)
+    enterprise = locked.enterprise
+    if not permissions.is_principal_of(signer, enterprise):
+        raise PermissionDenied(f"只有{enterprise.name}的主要负责人本人可以签字。")
+    person = signer.person
+    if person is None or person.enterprise_id != enterprise.pk or person.role != PersonRole.PRINCIPAL:
+        raise PermissionDenied("签字账号未关联本企业登记的主要负责人，请联系管理员。")
+    if actor.pk != signer.pk and not can_file_report(actor, enterprise):
+        raise PermissionDenied("只能在本企业或所在镇应急管理中心的设备上当面签字。")
+    missing = unanswered_items(locked)
+    if missing:
+        listing = "；".join(item.text[:30] for item in missing[:5])
+        raise ValidationError(f"还有 {len(missing)} 项未回答，不能签字报送：{listing}")
+    before = snapshot(locked)
+    now = timezone.now()
+    locked.status = ReportStatus.SUBMITTED
+    locked.signed_by_person = person
+    locked.signed_name = person.name
+    locked.signed_by_account = signer
+    locked.signed_on_device_of = actor if actor.pk != signer.pk else None
+    locked.signed_at = now
+    locked.submitted_at = now
+    locked.save()
+    detail = "主要负责人签字报送"
+    if actor.pk != signer.pk:
+        detail += f"（在{actor.scope_label} {actor.get_username()} 的设备上当面签字）"
+    audit_record(
+        actor=signer, action=AuditAction.UPDATE, instance=locked, before=before, after=snapshot(locked), detail=detail
+    )
+    return locked
+
+
+# --- 镇阶段性进展 ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def progress_save(
+    *, actor: User, phase: CampaignPhase, progress: str, problems: str, measures: str, submit: bool = False
+) -> TownProgressReport:
+    unit = permissions.require_unit(actor)
+    if unit.level != RegionLevel.TOWN:
+        raise PermissionDenied("阶段性进展由镇应急管理中心填报。")
+    if not Campaign.objects.visible_to(actor).filter(pk=phase.campaign_id).exists():
+        raise ValidationError({"phase": "专项行动不存在或不在您的辖区内。"})
+    report = TownProgressReport.objects.select_for_update().filter(phase=phase, town=unit).first()
+    if report is not None and report.status == ProgressStatus.SUBMITTED:
+        raise ValidationError("本阶段进展已报送，不能再修改。")
+    before = snapshot(report) if report is not None else None
+    if report is None:
+        report = TownProgressReport(campaign_id=phase.campaign_id, phase=phase, town=unit, created_by=actor)
+    report.progress, report.problems, report.measures = progress.strip(), problems.strip(), measures.strip()
+    if submit:
+        if not report.progress:
+            raise ValidationError({"progress": "报送前请填写工作进展。"})
+        report.status = ProgressStatus.SUBMITTED
+        report.submitted_by = actor
+        report.submitted_at = timezone.now()
+    report.save()
+    audit_record(
+        actor=actor, action=AuditAction.CREATE if before is None else AuditAction.UPDATE, instance=report,
+        before=before, after=snapshot(report), detail="报送" if submit else "",
+    )  # fmt: skip
+    return report
+
+
+# --- Deliverables -----------------------------------------------------------------------------
+
+SUBMITTABLE_KINDS = frozenset({DeliverableKind.UPLOAD, DeliverableKind.FORM, DeliverableKind.MONTHLY_TABLE})
+
+
+@transaction.atomic
+def submission_create(
+    *,
+    actor: User,
+    deliverable: Deliverable,
+    due_date: dt.date,
+    title: str = "",
+    content: str = "",
+    file: UploadedFile | None = None,
+) -> DeliverableSubmission:
+    """A town's (or an enterprise's) filing of a deliverable for one of its due dates."""
+    if deliverable.kind not in SUBMITTABLE_KINDS:
+        raise ValidationError("该材料由系统根据记录自动统计，无需上传。")
+    if not Campaign.objects.visible_to(actor).filter(pk=deliverable.campaign_id).exists():
+        raise ValidationError("专项行动不存在或不在您的辖区内。")
+    town: Region | None = None
+    enterprise: Enterprise | None = None
+    if deliverable.submitter == DeliverableSubmitter.TOWN:
+        unit = permissions.acting_unit(actor)
+        if unit is None or unit.level != RegionLevel.TOWN:
+            raise PermissionDenied("该材料由镇应急管理中心报送。")
+        town = unit
+    else:
+        if actor.enterprise_id is None or actor.enterprise is None:
+            raise PermissionDenied("该材料由企业报送。")
+        enterprise = actor.enterprise
+    if due_date not in deliverable.due_dates():
+        raise ValidationError({"due_date": "截止日期不在该材料的报送安排中。"})
+    if deliverable.kind == DeliverableKind.UPLOAD and file is None:
+        raise ValidationError({"file": "请上传文件。"})
+    if file is None and not content.strip():
+        raise ValidationError("请上传附件或填写内容。")
+    submission = DeliverableSubmission(
+        deliverable=deliverable, town=town, enterprise=enterprise, due_date=due_date, title=title.strip(),
+        content=content.strip(), submitted_by=actor, submitted_at=timezone.now(),
+    )  # fmt: skip
+    if file is not None:
+        submission.original_name = validate_upload(file)
+        submission.file.save(submission.original_name, file, save=False)
+    submission.save()
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=submission, after=snapshot(submission))
+    return submission
+
+
+# --- Reminders (beat) -------------------------------------------------------------------------
+
+REMIND_DAYS_BEFORE = (3, 1)
+
+
+def _recipients(town: Region | None, enterprise: Enterprise | None) -> list[User]:
+    users = User.objects.filter(is_active=True)
+    if town is not None:
+        return list(users.filter(role=Role.TOWN_STAFF, region=town))
+    return list(users.filter(enterprise=enterprise, role__in=sorted(permissions.ENTERPRISE_ROLES)))
+
+
+def deliverable_send_reminders(*, today: dt.date | None = None) -> dict[str, int]:
+    """Reminds whoever has not filed, 3 days and 1 day before each due date. Safe to run twice: each
+    (deliverable, due date, recipient, days before) is claimed by inserting its unique row first."""
+    from hazards.choices import NotificationKind
+    from hazards.services import notify
+    from inspections.deliverables import outstanding
+
+    today = today or timezone.localdate()
+    sent = skipped = 0
+    horizon = today + dt.timedelta(days=max(REMIND_DAYS_BEFORE))
+    campaigns = Campaign.objects.filter(end_date__gte=today, start_date__lte=horizon).select_related("issuing_region")
+    for campaign in campaigns:
+        towns = list(
+            Region.objects.filter(level=RegionLevel.TOWN, path__startswith=campaign.issuing_region.path).order_by(
+                "code"
+            )
+        )
+        for days_before in REMIND_DAYS_BEFORE:
+            due = today + dt.timedelta(days=days_before)
+            for deliverable, town, enterprise in outstanding(campaign=campaign, towns=towns, due=due, today=today):
+                key = f"town:{town.pk}" if town is not None else f"enterprise:{enterprise.pk if enterprise else 0}"
+                recipients = _recipients(town, enterprise)
+                try:
+                    with transaction.atomic():
+                        DeliverableReminder.objects.create(
+                            deliverable=deliverable, due_date=due, days_before=days_before, recipient_key=key,
+                            town=town, enterprise=enterprise,
+                            recipients="、".join(user.get_username() for user in recipients),
+                        )  # fmt: skip
+                        message = (
+                            f"【报送提醒】{campaign.name}：{deliverable.name}将于{due:%Y年%m月%d日}截止"
+                            f"（还有{days_before}天），请及时报送{deliverable.recipients}。"
+                        )
+                        notify(recipients=recipients, hazard=None, message=message, kind=NotificationKind.DUE_SOON)
+                except IntegrityError:
+                    skipped += 1  # already reminded (another run claimed it)
+                    continue
+                sent += 1
+    return {"sent": sent, "skipped": skipped}

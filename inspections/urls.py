@@ -7,6 +7,9 @@ from inspections import views
 app_name = "inspections"
 
 urlpatterns = [
+    path("", views.campaign_list, name="campaign-list"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="campaign-detail"),
+    path("coverage/", views.coverage, name="coverage"),
     path("enforcement/", views.enforcement_list, name="enforcement-list"),
     path("enforcement/new/", views.enforcement_create, name="enforcement-create"),
     path("enforcement/import/", views.enforcement_import, name="enforcement-import"),
@@ -14,5 +17,19 @@ urlpatterns = [
     path("enforcement/<int:pk>/edit/", views.enforcement_edit, name="enforcement-edit"),
     path("enforcement/<int:pk>/delete/", views.enforcement_delete, name="enforcement-delete"),
     path("enforcement/<int:pk>/attachments/", views.enforcement_attachment_add, name="enforcement-attachment-add"),
+    path("talks/", views.talk_list, name="talk-list"),
+    path("inspections/", views.inspection_list, name="inspection-list"),
+    path("inspections/new/", views.inspection_create, name="inspection-create"),
+    path("inspections/<int:pk>/", views.inspection_detail, name="inspection-detail"),
+    path("inspections/<int:pk>/edit/", views.inspection_edit, name="inspection-edit"),
+    path("inspections/<int:pk>/delete/", views.inspection_delete, name="inspection-delete"),
+    path("inspections/<int:pk>/photos/", views.inspection_photo_add, name="inspection-photo-add"),
+    path("inspections/<int:pk>/hazards/", views.inspection_hazard_add, name="inspection-hazard-add"),
+    path("teams/", views.team_list, name="team-list"),
+    path("exams/", views.exam_list, name="exam-list"),
+    path("exams/new/", views.exam_create, name="exam-create"),
+    path("duty-logs/", views.duty_log_list, name="duty-log-list"),
+    path("duty-logs/new/", views.duty_log_edit, name="duty-log-create"),
+    path("duty-logs/<int:pk>/", views.duty_log_edit, name="duty-log-edit"),
     path("files/<str:kind>/<int:pk>/", views.file_download, name="file"),
 ]

@@ -14,12 +14,13 @@ from django.db.models import Model
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from inspections import forms as f
-from inspections import permissions, selectors, services
-from inspections.choices import EnforcementKind
-from inspections.filters import EnforcementRecordFilterSet
+from inspections import permissions, quotas, selectors, services
+from inspections.choices import TALK_KINDS, EnforcementKind
+from inspections.filters import DutyLogFilterSet, EnforcementRecordFilterSet, ExamFilterSet, InspectionFilterSet
 from inspections.models import (
     DeliverableSubmission,
     EnforcementAttachment,
@@ -218,3 +219,357 @@ def parse_month(value: str | None, default: dt.date) -> dt.date:
         except ValueError:
             pass
     return default.replace(day=1)
+
+
+# --- Inspections ------------------------------------------------------------------------------
+
+
+@login_required
+def inspection_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    base = selectors.inspection_list(user=user)
+    filterset = InspectionFilterSet(request.GET or None, queryset=base, user=user)
+    queryset = filterset.qs if filterset.is_bound else base
+    page, query = _page(request, queryset)
+    context = {"filter": filterset, "page": page, "query": query, "can_record": permissions.can_record_field_work(user)}
+    return render(request, "inspections/inspection_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inspection_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    services.ensure_can_record(user)
+    if request.method == "POST":
+        form = f.InspectionForm(request.POST, request.FILES, user=user)
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "photos"}
+            try:
+                inspection = services.inspection_create(actor=user, photos=form.cleaned_data["photos"], **data)
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "检查记录已保存。可继续登记发现的隐患、谈心谈话和逢查必考。")
+                return redirect(inspection)
+    else:
+        initial = {k: request.GET[k] for k in ("enterprise", "campaign", "method") if request.GET.get(k)}
+        form = f.InspectionForm(initial=initial, user=user)
+    return render(request, "inspections/inspection_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inspection_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    inspection = selectors.inspection_get(user=user, pk=pk)
+    permissions.require_change_unit_record(user, inspection.unit)
+    if request.method == "POST":
+        form = f.InspectionForm(request.POST, instance=selectors.inspection_get(user=user, pk=pk), user=user)
+        if form.is_valid():
+            try:
+                services.inspection_update(actor=user, inspection=inspection, data=dict(form.cleaned_data))
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, "已保存修改。")
+                return redirect(inspection)
+    else:
+        form = f.InspectionForm(instance=inspection, user=user)
+    return render(request, "inspections/inspection_form.html", {"form": form, "inspection": inspection})
+
+
+@login_required
+def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    inspection = selectors.inspection_get(user=user, pk=pk)
+    can_change = permissions.can_change_unit_record(user, inspection.unit)
+    hazard_form = f.InspectionHazardForm(enterprise=inspection.enterprise) if can_change else None
+    return render(request, "inspections/inspection_detail.html", _inspection_context(request, inspection, hazard_form))
+
+
+def _inspection_context(request: HttpRequest, inspection: Any, hazard_form: Any) -> dict[str, Any]:
+    user = _user(request)
+    from hazards.models import Hazard
+
+    return {
+        "inspection": inspection,
+        "photos": inspection.photos.all(),
+        "hazards": Hazard.objects.visible_to(user).filter(inspections=inspection).select_related("criterion"),
+        "talks": inspection.enforcement_records.filter(kind__in=sorted(TALK_KINDS)),
+        "records": inspection.enforcement_records.exclude(kind__in=sorted(TALK_KINDS)),
+        "exams": inspection.exams.select_related("person"),
+        "can_change": permissions.can_change_unit_record(user, inspection.unit),
+        "hazard_form": hazard_form,
+    }
+
+
+@login_required
+@require_POST
+def inspection_hazard_add(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    inspection = selectors.inspection_get(user=user, pk=pk)
+    permissions.require_change_unit_record(user, inspection.unit)
+    form = f.InspectionHazardForm(request.POST, enterprise=inspection.enterprise)
+    if form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        try:
+            hazard = services.inspection_report_hazard(actor=user, inspection=inspection, **data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已登记发现的{hazard.get_level_display()}。")
+            return redirect(inspection)
+    context = _inspection_context(request, inspection, form)
+    return render(request, "inspections/inspection_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def inspection_photo_add(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    inspection = selectors.inspection_get(user=user, pk=pk)
+    uploads = request.FILES.getlist("photos")
+    if not uploads:
+        messages.error(request, "请选择或拍摄照片。")
+    try:
+        for upload in uploads:
+            services.inspection_photo_add(actor=user, inspection=inspection, upload=upload)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    return redirect(inspection)
+
+
+@login_required
+@require_POST
+def inspection_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    inspection = selectors.inspection_get(user=user, pk=pk)
+    try:
+        services.inspection_delete(actor=user, inspection=inspection)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect(inspection)
+    messages.success(request, "检查记录已删除。")
+    return redirect("inspections:inspection-list")
+
+
+# --- 督查组 ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    can_record = permissions.can_record_field_work(user)
+    form = f.InspectionTeamForm(user=user) if can_record else None
+    if request.method == "POST":
+        services.ensure_can_record(user)
+        form = f.InspectionTeamForm(request.POST, user=user)
+        if form.is_valid():
+            try:
+                services.inspection_team_create(actor=user, **form.cleaned_data)
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, "督查组已登记。")
+                return redirect("inspections:team-list")
+    page, query = _page(request, selectors.team_list(user=user))
+    return render(request, "inspections/team_list.html", {"page": page, "query": query, "form": form})
+
+
+# --- 谈心谈话 ----------------------------------------------------------------------------------
+
+
+@login_required
+def talk_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    base = selectors.enforcement_list(user=user).filter(kind__in=sorted(TALK_KINDS))
+    filterset = EnforcementRecordFilterSet(request.GET or None, queryset=base, user=user)
+    del filterset.form.fields["kind"]
+    queryset = filterset.qs if filterset.is_bound else base
+    page, query = _page(request, queryset)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query": query,
+        "can_record": permissions.can_record_field_work(user),
+        "talks_only": True,
+    }
+    return render(request, "inspections/enforcement_list.html", context)
+
+
+# --- 逢查必考 ----------------------------------------------------------------------------------
+
+
+@login_required
+def exam_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    base = selectors.exam_list(user=user)
+    filterset = ExamFilterSet(request.GET or None, queryset=base, user=user)
+    queryset = filterset.qs if filterset.is_bound else base
+    page, query = _page(request, queryset)
+    context = {"filter": filterset, "page": page, "query": query, "can_record": permissions.can_record_field_work(user)}
+    return render(request, "inspections/exam_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def exam_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    services.ensure_can_record(user)
+    if request.method == "POST":
+        form = f.ExamForm(request.POST, user=user)
+        if form.is_valid():
+            try:
+                exam = services.exam_record(actor=user, **form.cleaned_data)
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                level = "success" if exam.passed else "warning"
+                getattr(messages, level)(request, f"已登记：{exam.person.name} {exam.score} 分，{exam.outcome}。")
+                if exam.inspection is not None:
+                    return redirect(exam.inspection)
+                return redirect("inspections:exam-list")
+    else:
+        initial = {
+            k: request.GET[k] for k in ("enterprise", "inspection", "retake_of", "campaign") if request.GET.get(k)
+        }
+        form = f.ExamForm(initial=initial, user=user)
+    return render(
+        request,
+        "inspections/simple_form.html",
+        {"form": form, "title": "登记逢查必考", "back": "inspections:exam-list"},
+    )
+
+
+# --- 履职台账 ----------------------------------------------------------------------------------
+
+
+@login_required
+def duty_log_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    base = selectors.duty_log_list(user=user)
+    filterset = DutyLogFilterSet(request.GET or None, queryset=base, user=user)
+    queryset = filterset.qs if filterset.is_bound else base
+    page, query = _page(request, queryset)
+    rows = [(log, quotas.duty_log_checks(log)) for log in page]
+    can_keep = selectors.duty_log_enterprises(user=user).exists()
+    context = {"filter": filterset, "page": page, "rows": rows, "query": query, "can_keep": can_keep}
+    return render(request, "inspections/duty_log_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def duty_log_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    user = _user(request)
+    enterprises = selectors.duty_log_enterprises(user=user)
+    if not enterprises.exists():
+        raise PermissionDenied("只有本企业、所在镇应急管理中心或县局可以填报履职台账。")
+    log = selectors.duty_log_get(user=user, pk=pk) if pk is not None else None
+    if log is not None and not services.can_keep_duty_log(user, log.enterprise):
+        raise PermissionDenied("您不能修改该企业的履职台账。")
+    if request.method == "POST":
+        form = f.DutyLogForm(request.POST, instance=log, user=user, enterprises=enterprises)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                saved = services.duty_log_save(
+                    actor=user, enterprise=data["enterprise"], month=data["month_text"], person=data["person"],
+                    on_site_dates=data["on_site_text"], inspections_led=data["inspections_led"],
+                    safety_meetings=data["safety_meetings"],
+                    major_hazard_investigation_on=data["major_hazard_investigation_on"],
+                    parent_leader_visits=data["parent_leader_visits"], note=data["note"],
+                )  # fmt: skip
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                checks = quotas.duty_log_checks(saved)
+                missed = [c for c in checks if not c.met]
+                if missed:
+                    text = "；".join(f"{c.label}：{c.actual:g}/{c.required:g}" for c in missed)
+                    messages.warning(request, f"已保存。未达到指标：{text}。")
+                else:
+                    messages.success(request, "已保存，本月各项指标均已达到。")
+                return redirect("inspections:duty-log-list")
+    else:
+        initial = {}
+        if log is None and enterprises.count() == 1:
+            initial["enterprise"] = enterprises.first()
+        form = f.DutyLogForm(instance=log, initial=initial, user=user, enterprises=enterprises)
+    title = "修改履职台账" if log else "填报履职台账"
+    context = {"form": form, "title": title, "back": "inspections:duty-log-list", "rules": True}
+    return render(request, "inspections/simple_form.html", context)
+
+
+# --- Campaigns and coverage -------------------------------------------------------------------
+
+
+@login_required
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    today = timezone.localdate()
+    campaigns = selectors.campaign_list(user=user)
+    return render(request, "inspections/campaign_list.html", {"campaigns": campaigns, "today": today})
+
+
+@login_required
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    campaign = selectors.campaign_get(user=user, pk=pk)
+    areas = campaign.checklist_areas.prefetch_related("items")
+    deliverables = [(d, d.due_dates()) for d in campaign.deliverables.all()]
+    context = {
+        "campaign": campaign,
+        "phases": campaign.phases.all(),
+        "areas": areas,
+        "quotas": campaign.quotas.select_related("phase"),
+        "deliverables": deliverables,
+        "today": timezone.localdate(),
+        "is_enterprise": user.enterprise_id is not None,
+        "is_region": user.region_id is not None or user.is_superuser,
+    }
+    return render(request, "inspections/campaign_detail.html", context)
+
+
+def _default_campaign(user: User, requested: str | None) -> Any:
+    campaigns = selectors.campaign_list(user=user)
+    if requested and requested.isdigit():
+        return get_object_or_404(campaigns, pk=int(requested))
+    today = timezone.localdate()
+    return campaigns.filter(start_date__lte=today, end_date__gte=today).first() or campaigns.first()
+
+
+@login_required
+def coverage(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if user.enterprise_id is not None:
+        raise PermissionDenied("检查覆盖情况供镇应急管理中心和县局查看。")
+    campaign = _default_campaign(user, request.GET.get("campaign"))
+    default_month = timezone.localdate()
+    if campaign is not None and not campaign.is_running(default_month):
+        default_month = min(max(default_month, campaign.start_date), campaign.end_date)
+    month = parse_month(request.GET.get("month"), default_month)
+    counties = selectors.counties_for(user=user)
+    county = selectors.county_choice(user=user, requested=request.GET.get("county"), counties=counties)
+    result = None
+    if county is not None:
+        towns = selectors.towns_for(user=user, county=county)
+        result = quotas.coverage(county=county, towns=towns, campaign=campaign, month=month)
+    context = {
+        "campaign": campaign,
+        "campaigns": selectors.campaign_list(user=user),
+        "month": month,
+        "county": county,
+        "counties": counties,
+        "result": result,
+        "show_county": user.region_id is None or (user.region is not None and user.region.level != "town"),
+    }
+    return render(request, "inspections/coverage.html", context)

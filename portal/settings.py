@@ -279,6 +279,11 @@ CELERY_BEAT_SCHEDULE["reporting-check-amendments"] = {
     "task": "reporting.tasks.check_amendments",
     "schedule": crontab(hour=2, minute=15),
 }
+# 专项行动材料报送提醒 (inspections): 3 days and 1 day before each due date, to whoever has not filed.
+CELERY_BEAT_SCHEDULE["inspections-deliverable-reminders"] = {
+    "task": "inspections.tasks.send_deliverable_reminders",
+    "schedule": crontab(hour=8, minute=0),
+}
 
 # --- E-mail (notifications are sent only when a server is configured) ------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
