@@ -21,8 +21,17 @@ from inspections.choices import (
     kinds_for_column,
 )
 from inspections.filters import EnforcementRecordFilterSet
-from inspections.models import Campaign, EnforcementRecord, Exam, Inspection, InspectionTeam, PrincipalDutyLog
-from portal.choices import RegionLevel
+from inspections.models import (
+    Campaign,
+    EnforcementRecord,
+    Exam,
+    Inspection,
+    InspectionTeam,
+    PrincipalDutyLog,
+    SelfCheckAnswer,
+    SelfCheckReport,
+)
+from portal.choices import ProductionStatus, RegionLevel
 from portal.models import Enterprise, Region, User
 
 # --- Campaigns --------------------------------------------------------------------------------
@@ -185,4 +194,49 @@ def towns_for(*, user: User, county: Region) -> list[Region]:
     """The towns of `county` the user may see (a town's staff: their town only)."""
     return list(
         Region.objects.visible_to(user).filter(level=RegionLevel.TOWN, path__startswith=county.path).order_by("code")
+    )
+
+
+# --- Self-check reports -------------------------------------------------------------------------
+
+
+def self_check_list(*, user: User, campaign: Campaign) -> QuerySet[SelfCheckReport]:
+    return (
+        SelfCheckReport.objects.visible_to(user)
+        .filter(campaign=campaign)
+        .select_related("enterprise", "enterprise__town", "filed_by_unit")
+        .order_by("enterprise__town__code", "enterprise__name")
+    )
+
+
+def self_check_get(*, user: User, pk: int) -> SelfCheckReport:
+    return get_object_or_404(
+        SelfCheckReport.objects.visible_to(user).select_related(
+            "campaign", "enterprise", "enterprise__town", "filed_by_unit", "signed_by_account", "signed_on_device_of"
+        ),
+        pk=pk,
+    )
+
+
+def self_check_rows(*, report: SelfCheckReport) -> list[tuple[Any, list[SelfCheckAnswer]]]:
+    """The answers grouped by checklist area, in the campaign's order, with their evidence."""
+    answers = (
+        report.answers.select_related("item", "item__area")
+        .prefetch_related("evidence")
+        .order_by("item__area__order", "item__area_id", "item__order", "item_id")
+    )
+    grouped: dict[int, tuple[Any, list[SelfCheckAnswer]]] = {}
+    for answer in answers:
+        area = answer.item.area
+        grouped.setdefault(area.pk, (area, []))[1].append(answer)
+    return list(grouped.values())
+
+
+def target_enterprises(*, user: User, campaign: Campaign) -> QuerySet[Enterprise]:
+    """The 正常生产建设 enterprises a campaign reaches that the user may see."""
+    return (
+        Enterprise.objects.visible_to(user)
+        .filter(town__path__startswith=campaign.issuing_region.path, production_status__in=ProductionStatus.active())
+        .select_related("town")
+        .order_by("town__code", "name")
     )

@@ -573,3 +573,277 @@ def coverage(request: HttpRequest) -> HttpResponse:
         "show_county": user.region_id is None or (user.region is not None and user.region.level != "town"),
     }
     return render(request, "inspections/coverage.html", context)
+
+
+# --- 自查自改报告 ------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def self_check_list(request: HttpRequest, campaign_pk: int) -> HttpResponseBase:
+    user = _user(request)
+    campaign = selectors.campaign_get(user=user, pk=campaign_pk)
+    if request.method == "POST":
+        enterprise = get_object_or_404(
+            selectors.target_enterprises(user=user, campaign=campaign), pk=request.POST.get("enterprise") or 0
+        )
+        try:
+            report = services.self_check_start(actor=user, campaign=campaign, enterprise=enterprise)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+            return redirect("inspections:self-check-list", campaign_pk=campaign.pk)
+        return redirect(report)
+    reports = {r.enterprise_id: r for r in selectors.self_check_list(user=user, campaign=campaign)}
+    if user.enterprise_id is not None and user.enterprise_id in reports:
+        return redirect(reports[user.enterprise_id])
+    enterprises = selectors.target_enterprises(user=user, campaign=campaign)
+    rows = [(e, reports.get(e.pk), services.can_file_report(user, e)) for e in enterprises]
+    context = {"campaign": campaign, "rows": rows, "has_checklist": campaign.checklist_areas.exists()}
+    return render(request, "inspections/self_check_list.html", context)
+
+
+def _self_check_context(request: HttpRequest, report: Any, **extra: Any) -> dict[str, Any]:
+    user = _user(request)
+    from hazards.models import Hazard
+
+    editable = not report.is_submitted and services.can_file_report(user, report.enterprise)
+    own_principal = permissions.is_principal_of(user, report.enterprise)
+    context = {
+        "report": report,
+        "groups": selectors.self_check_rows(report=report),
+        "editable": editable,
+        "hazards": report.hazards.all(),
+        "enterprise_hazards": Hazard.objects.visible_to(user).filter(enterprise=report.enterprise).order_by("-found_on")
+        if editable
+        else None,
+        "unanswered": len(services.unanswered_items(report)) if editable else 0,
+        "own_principal": own_principal,
+        "sign_form": f.SignForm(own_account=own_principal) if editable else None,
+        "answer_choices": [("yes", "是"), ("no", "否"), ("na", "不适用")],
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+def self_check_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = selectors.self_check_get(user=_user(request), pk=pk)
+    return render(request, "inspections/self_check_detail.html", _self_check_context(request, report))
+
+
+@login_required
+@require_POST
+def self_check_answer(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    """Saves one item (htmx: answers with the re-rendered row; without JavaScript: back to the report)."""
+    user = _user(request)
+    report = selectors.self_check_get(user=user, pk=pk)
+    row = get_object_or_404(report.answers.select_related("item"), item_id=item_pk)
+    form = f.AnswerForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            row = services.self_check_answer(
+                actor=user, report=report, item=row.item, answer=form.cleaned_data["answer"],
+                note=form.cleaned_data["note"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            error = "；".join(exc.messages)
+    else:
+        error = "回答只能是“是”“否”或“不适用”。"
+    if getattr(request, "htmx", False):
+        context = {"report": report, "a": row, "editable": True, "saved": not error, "error": error,
+                   "answer_choices": [("yes", "是"), ("no", "否"), ("na", "不适用")]}  # fmt: skip
+        return render(request, "inspections/_self_check_item.html", context, status=400 if error else 200)
+    if error:
+        messages.error(request, error)
+    return redirect(f"{report.get_absolute_url()}#item-{item_pk}")
+
+
+@login_required
+@require_POST
+def self_check_evidence(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    user = _user(request)
+    report = selectors.self_check_get(user=user, pk=pk)
+    row = get_object_or_404(report.answers, item_id=item_pk)
+    uploads = request.FILES.getlist("evidence")
+    if not uploads:
+        messages.error(request, "请选择要上传的佐证材料。")
+    try:
+        for upload in uploads:
+            services.self_check_add_evidence(actor=user, answer=row, upload=upload)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    return redirect(f"{report.get_absolute_url()}#item-{item_pk}")
+
+
+@login_required
+@require_POST
+def self_check_summary(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    report = selectors.self_check_get(user=user, pk=pk)
+    from hazards.models import Hazard
+
+    ids = [value for value in request.POST.getlist("hazards") if value.isdigit()]
+    hazards = list(Hazard.objects.visible_to(user).filter(pk__in=ids))
+    try:
+        services.self_check_update(actor=user, report=report, summary=request.POST.get("summary", ""), hazards=hazards)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已保存。")
+    return redirect(report)
+
+
+@login_required
+@require_POST
+def self_check_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """The principal signs: with their own account (password again), or in person on the filer's device."""
+    from django.contrib.auth import authenticate
+
+    user = _user(request)
+    report = selectors.self_check_get(user=user, pk=pk)
+    own = permissions.is_principal_of(user, report.enterprise)
+    form = f.SignForm(request.POST, own_account=own)
+    if form.is_valid():
+        username = user.get_username() if own else form.cleaned_data.get("username", "")
+        signer = authenticate(request, username=username, password=form.cleaned_data["password"])
+        if signer is None:
+            form.add_error("password", "账号或密码不正确，未签字。")
+        else:
+            try:
+                services.self_check_sign(actor=user, report=report, signer=signer)  # type: ignore[arg-type]
+            except (ValidationError, PermissionDenied) as exc:
+                form.add_error(None, "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+            else:
+                messages.success(request, "主要负责人已签字，报告已报送镇应急管理中心和县局。")
+                return redirect(report)
+    context = _self_check_context(request, report, sign_form=form)
+    return render(request, "inspections/self_check_detail.html", context, status=400)
+
+
+# --- 镇阶段性进展 ------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def progress_list(request: HttpRequest, campaign_pk: int) -> HttpResponse:
+    user = _user(request)
+    campaign = selectors.campaign_get(user=user, pk=campaign_pk)
+    if user.enterprise_id is not None:
+        raise PermissionDenied("阶段性进展由镇应急管理中心填报。")
+    phases = list(campaign.phases.all())
+    unit = permissions.acting_unit(user)
+    is_town = unit is not None and unit.level == "town"
+    phase = next((p for p in phases if str(p.pk) == (request.POST.get("phase") or request.GET.get("phase"))), None)
+    if phase is None:
+        today = timezone.localdate()
+        phase = next((p for p in phases if p.start_date <= today <= p.end_date), phases[0] if phases else None)
+    from inspections.models import TownProgressReport
+
+    mine = TownProgressReport.objects.filter(phase=phase, town=unit).first() if is_town and phase else None
+    form = f.ProgressReportForm(instance=mine) if is_town else None
+    if request.method == "POST":
+        if not is_town or phase is None:
+            raise PermissionDenied("阶段性进展由镇应急管理中心填报。")
+        form = f.ProgressReportForm(request.POST, instance=mine)
+        if form.is_valid():
+            try:
+                services.progress_save(
+                    actor=user, phase=phase, submit=request.POST.get("action") == "submit", **form.cleaned_data
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, "已保存。" if request.POST.get("action") != "submit" else "已报送县局。")
+                return redirect(f"{request.path}?phase={phase.pk}")
+    reports = TownProgressReport.objects.visible_to(user).filter(campaign=campaign).select_related("phase", "town")
+    towns = (
+        selectors.towns_for(user=user, county=campaign.issuing_region)
+        if campaign.issuing_region.level == "county"
+        else []
+    )
+    table = [
+        (town, [next((r for r in reports if r.town_id == town.pk and r.phase_id == p.pk), None) for p in phases])
+        for town in towns
+    ]
+    context = {
+        "campaign": campaign, "phases": phases, "phase": phase, "form": form, "mine": mine, "table": table,
+        "is_town": is_town,
+    }  # fmt: skip
+    return render(request, "inspections/progress.html", context)
+
+
+# --- Deliverables -----------------------------------------------------------------------------
+
+
+@login_required
+def deliverable_matrix(request: HttpRequest, campaign_pk: int) -> HttpResponse:
+    from inspections import deliverables
+
+    user = _user(request)
+    campaign = selectors.campaign_get(user=user, pk=campaign_pk)
+    if user.enterprise_id is not None:
+        return _enterprise_deliverables(request, campaign)
+    towns = selectors.towns_for(user=user, county=campaign.issuing_region)
+    result = deliverables.matrix(campaign=campaign, towns=towns)
+    unit = permissions.acting_unit(user)
+    context = {
+        "campaign": campaign,
+        "matrix": result,
+        "my_town": unit if unit is not None and unit.level == "town" else None,
+    }
+    return render(request, "inspections/deliverable_matrix.html", context)
+
+
+def _enterprise_deliverables(request: HttpRequest, campaign: Any) -> HttpResponse:
+    from inspections import deliverables
+
+    user = _user(request)
+    enterprise = user.enterprise
+    assert enterprise is not None
+    filings = deliverables.Filings(campaign, [enterprise.town])
+    today = timezone.localdate()
+    rows = []
+    for column in deliverables.columns_of(campaign):
+        if column.deliverable.submitter != "enterprise":
+            continue
+        dates = filings.enterprise_dates(column.deliverable, enterprise, column.due)
+        rows.append((column, deliverables.status_of(dates, column.due, column.deliverable.min_count, today)))
+    return render(request, "inspections/enterprise_deliverables.html", {"campaign": campaign, "rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def submission_create(request: HttpRequest, campaign_pk: int, deliverable_pk: int) -> HttpResponse:
+    user = _user(request)
+    campaign = selectors.campaign_get(user=user, pk=campaign_pk)
+    deliverable = get_object_or_404(campaign.deliverables, pk=deliverable_pk)
+    if deliverable.kind not in services.SUBMITTABLE_KINDS:
+        raise Http404
+    due_dates = deliverable.due_dates()
+    if request.method == "POST":
+        form = f.SubmissionForm(request.POST, request.FILES, due_dates=due_dates)
+        if form.is_valid():
+            try:
+                services.submission_create(actor=user, deliverable=deliverable, **form.cleaned_data)
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            except PermissionDenied:
+                raise
+            else:
+                messages.success(request, f"已报送：{deliverable.name}。")
+                return redirect("inspections:deliverable-matrix", campaign_pk=campaign.pk)
+    else:
+        today = timezone.localdate()
+        upcoming = next((d for d in due_dates if d >= today), due_dates[-1] if due_dates else None)
+        wanted = request.GET.get("due") or (upcoming.isoformat() if upcoming else None)
+        form = f.SubmissionForm(initial={"due_date": wanted, "title": deliverable.name}, due_dates=due_dates)
+    from inspections.models import DeliverableSubmission
+
+    previous = (
+        DeliverableSubmission.objects.visible_to(user)
+        .filter(deliverable=deliverable)
+        .select_related("town", "enterprise")
+    )
+    context = {"campaign": campaign, "deliverable": deliverable, "form": form, "previous": previous}
+    return render(request, "inspections/submission_form.html", context)
