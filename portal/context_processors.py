@@ -10,6 +10,8 @@ from portal.choices import Role
 NAVIGATION: list[tuple[str, str, set[str] | None]] = [
     ("home", "工作台", None),
     ("enterprise-list", "企业名录", None),
+    ("reporting:index", "月度报表", {Role.TOWN_STAFF, Role.COUNTY_STAFF, Role.COUNTY_LEADER, Role.ADMIN, Role.CITY_VIEWER}),
+    ("reporting:dashboard", "报表看板", {Role.TOWN_STAFF, Role.COUNTY_STAFF, Role.COUNTY_LEADER, Role.ADMIN, Role.CITY_VIEWER}),
     ("audit-list", "操作日志", {Role.ADMIN}),
     ("api-docs", "接口文档", {Role.ADMIN}),
 ]

@@ -18,11 +18,14 @@ from reporting.figures import (
     SOURCE_MODELS,
     ReportError,
     Scope,
+    Source,
     ancestor_paths,
     cell_queryset,
+    major_hazard_queryset,
     month_bounds,
     period_for,
     spec_for,
+    three_lists_queryset,
 )
 from reporting.models import ExportJob, Report, ReportVersion
 
@@ -112,12 +115,39 @@ def export_get(*, user: User, pk: Any) -> ExportJob:
     return get_object_or_404(ExportJob.objects.visible_to(user).select_related("region"), pk=pk)
 
 
-def cell_records(*, user: User, kind: str, scope: Scope, key: str) -> QuerySet[Any]:
-    """The records behind one number of a table, as far as the user may see them."""
-    spec = spec_for(kind, scope.period, key)
-    model: Any = SOURCE_MODELS[spec.source]
-    visible = model.objects.visible_to(user)
-    return visible.filter(pk__in=cell_queryset(kind, scope, key).values("pk"))
+LIST_KEYS = {"major_hazards": "重大隐患明细", "hazards": "问题、整改、责任三清单所列隐患"}
+
+
+def cell_records(*, user: User, kind: str, scope: Scope, key: str) -> tuple[QuerySet[Any], Source, str]:
+    """The records behind one number (or one list) of a table, as far as the user may see them."""
+    if key in LIST_KEYS:
+        if key == "major_hazards" and kind == ReportKind.WINTER:
+            behind = major_hazard_queryset(scope)
+        elif key == "hazards" and kind == ReportKind.THREE_LISTS:
+            behind = three_lists_queryset(scope)
+        else:
+            raise ReportError("表中没有这个数据项。")
+        source, label = Source.HAZARD, LIST_KEYS[key]
+    else:
+        spec = spec_for(kind, scope.period, key)
+        behind, source, label = cell_queryset(kind, scope, key), spec.source, spec.label
+    model: Any = SOURCE_MODELS[source]
+    records = model.objects.visible_to(user).filter(pk__in=behind.values("pk"))
+    related = {
+        Source.ENFORCEMENT: ("issuing_unit", "enterprise", "parent_company"),
+        Source.HAZARD: ("enterprise", "enterprise__town"),
+        Source.INSPECTION: ("unit", "enterprise"),
+        Source.TEAM: ("unit",),
+    }[source]
+    return records.select_related(*related).order_by(*_ORDER[source]), source, label
+
+
+_ORDER = {
+    Source.ENFORCEMENT: ("date", "id"),
+    Source.HAZARD: ("found_on", "id"),
+    Source.INSPECTION: ("date", "id"),
+    Source.TEAM: ("formed_on", "id"),
+}
 
 
 def child_regions(region: Region) -> QuerySet[Region]:

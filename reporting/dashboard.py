@@ -1,0 +1,258 @@
+"""Figures of the county and town dashboards, each linked to the list behind it.
+
+Hazards by level and status, rectification rates, overdue / 挂牌督办 / long-open major hazards,
+inspection coverage against the quotas, the monthly tables on time / late / missing, and the
+warnings that follow from them. A handful of aggregate queries, whatever the number of records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, cast
+from urllib.parse import urlencode
+
+from django.db.models import Count, Min, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from hazards.choices import HazardLevel, HazardStatus
+from hazards.models import Hazard, HazardQuerySet
+from inspections import quotas
+from inspections.choices import DeliverableSchedule
+from inspections.models import Campaign, Deliverable
+from portal.choices import RegionLevel
+from portal.models import Region, User
+from reporting.choices import ReportKind
+from reporting.figures import ancestor_paths
+from reporting.models import Report
+from reporting.schedule import kind_of
+
+LONG_OPEN_DAYS = 90  # 重大事故隐患长期存在: open longer than this many days
+
+
+def campaign_months(*, user: User) -> list[dict[str, Any]]:
+    """The campaigns a user sees that ask for monthly tables, with their months and tables."""
+    campaigns = Campaign.objects.visible_to(user).order_by("-start_date")
+    deliverables = (
+        Deliverable.objects.filter(campaign__in=campaigns, schedule=DeliverableSchedule.MONTHLY)
+        .select_related("campaign")
+        .order_by("campaign", "order")
+    )
+    by_campaign: dict[int, dict[str, Any]] = {}
+    for deliverable in deliverables:
+        kind = kind_of(deliverable)
+        if kind is None:
+            continue
+        entry = by_campaign.setdefault(deliverable.campaign_id, {"campaign": deliverable.campaign, "months": {}})
+        for due in deliverable.due_dates():
+            month = due.replace(day=1)
+            entry["months"].setdefault(month, {"month": month, "code": f"{month:%Y-%m}", "due": due, "kinds": []})
+            entry["months"][month]["kinds"].append(ReportKind(kind))
+    result = []
+    for entry in by_campaign.values():
+        months = sorted(entry["months"].values(), key=lambda item: item["month"])
+        result.append({"campaign": entry["campaign"], "months": months})
+    return result
+
+
+def _hazard_url(region: Region, **params: Any) -> str:
+    return f"{reverse('reporting:dashboard-hazards')}?{urlencode({'region': region.code, **params})}"
+
+
+def hazards_of(user: User, region: Region) -> HazardQuerySet:
+    """The region's hazards as the tables count them: reported (a draft the principal has not signed is left out)."""
+    hazards = Hazard.objects.visible_to(user).filter(enterprise__town__path__startswith=region.path)
+    return cast(HazardQuerySet, hazards.exclude(status=HazardStatus.DRAFT))
+
+
+def hazard_list(*, user: User, region: Region, params: Any, today: dt.date) -> tuple[QuerySet[Hazard], str]:
+    """The hazards a chart or a warning stands for."""
+    hazards = hazards_of(user, region).select_related("enterprise", "enterprise__town")
+    labels = []
+    level = params.get("level", "")
+    if level in HazardLevel.values:
+        hazards = hazards.filter(level=level)
+        labels.append(HazardLevel(level).label)
+    status = params.get("status", "")
+    if status in HazardStatus.values:
+        hazards = hazards.filter(status=status)
+        labels.append(HazardStatus(status).label)
+    if params.get("overdue"):
+        hazards = hazards.overdue(today)
+        labels.append("逾期")
+    if params.get("supervised"):
+        hazards = hazards.exclude(supervision_level="").filter(status__in=HazardStatus.open())
+        labels.append("挂牌督办未销号")
+    if params.get("long_open"):
+        hazards = hazards.filter(
+            level=HazardLevel.MAJOR,
+            status__in=HazardStatus.open(),
+            found_on__lt=today - dt.timedelta(days=LONG_OPEN_DAYS),
+        )
+        labels.append(f"重大事故隐患超过{LONG_OPEN_DAYS}天未销号")
+    return hazards.order_by("-found_on", "-id"), f"{region.name}：{'、'.join(labels) or '全部隐患'}"
+
+
+@dataclass
+class Summary:
+    totals: dict[str, Any]
+    warnings: list[dict[str, Any]]
+    coverage: list[dict[str, Any]]
+    deliverables: list[dict[str, Any]]
+    charts: dict[str, Any] = field(default_factory=dict)
+
+
+def _rate(done: int, total: int) -> float:
+    return round(done * 100 / total, 1) if total else 0.0
+
+
+def _hazard_figures(user: User, region: Region, today: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
+    hazards = hazards_of(user, region)
+    by = {(row["level"], row["status"]): row["n"] for row in hazards.values("level", "status").annotate(n=Count("id"))}
+    flags = hazards.aggregate(
+        overdue=Count("id", filter=Q(current_deadline__lt=today, status__in=HazardStatus.rectification_owed())),
+        supervised=Count("id", filter=~Q(supervision_level="") & Q(status__in=HazardStatus.open())),
+        long_open=Count(
+            "id",
+            filter=Q(
+                level=HazardLevel.MAJOR,
+                status__in=HazardStatus.open(),
+                found_on__lt=today - dt.timedelta(days=LONG_OPEN_DAYS),
+            ),
+        ),
+    )
+    general = sum(n for (level, _), n in by.items() if level == HazardLevel.GENERAL)
+    general_done = sum(by.get((HazardLevel.GENERAL, s), 0) for s in (HazardStatus.RECTIFIED, HazardStatus.VERIFIED))
+    major = sum(n for (level, _), n in by.items() if level == HazardLevel.MAJOR)
+    major_done = by.get((HazardLevel.MAJOR, HazardStatus.CLOSED), 0)
+    totals = {
+        "general": general,
+        "general_done": general_done,
+        "general_rate": _rate(general_done, general),
+        "major": major,
+        "major_done": major_done,
+        "major_rate": _rate(major_done, major),
+        **flags,
+    }
+    statuses = [status for status in HazardStatus if any((level, status.value) in by for level in HazardLevel.values)]
+    chart = {
+        "categories": [status.label for status in statuses],
+        "series": [
+            {
+                "name": level.label,
+                "data": [by.get((level.value, status.value), 0) for status in statuses],
+                "urls": [_hazard_url(region, level=level.value, status=status.value) for status in statuses],
+            }
+            for level in HazardLevel
+        ],
+    }
+    return totals, chart
+
+
+def _coverage(region: Region, month: dt.date) -> list[dict[str, Any]]:
+    """Inspection coverage of the month against the quotas (towns 100%, the county 30% by default)."""
+    if region.level not in (RegionLevel.COUNTY, RegionLevel.TOWN):
+        return []
+    county = region if region.level == RegionLevel.COUNTY else quotas.county_of(region)
+    if county is None:
+        return []
+    towns = (
+        list(Region.objects.filter(parent=county).order_by("code")) if region.level == RegionLevel.COUNTY else [region]
+    )
+    last = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    campaign = (
+        Campaign.objects.filter(
+            issuing_region__path__in=ancestor_paths(county.path), start_date__lte=last, end_date__gte=month
+        )
+        .order_by("-start_date")
+        .first()
+    )
+    result = quotas.coverage(county=county, towns=towns, campaign=campaign, month=month)
+    units = list(result.towns) + ([result.county] if region.level == RegionLevel.COUNTY and result.county else [])
+    return [
+        {
+            "name": unit.unit.name,
+            "rate": float(unit.rate),
+            "required": float(unit.required_rate),
+            "inspected": len(unit.inspected),
+            "targets": len(unit.targets),
+            "met": unit.met,
+            "missing": [enterprise.name for enterprise in unit.missing[:10]],
+        }
+        for unit in units
+    ]
+
+
+def _deliverables(user: User, region: Region, today: dt.date) -> list[dict[str, Any]]:
+    """The monthly tables by kind: submitted on time, late, missing, not yet due."""
+    reports = (
+        Report.objects.visible_to(user)
+        .filter(region__path__startswith=region.path)
+        .annotate(first_submitted=Min("versions__submitted_at"))
+        .values("kind", "due_on", "first_submitted")
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for row in reports:
+        bucket = counts.setdefault(row["kind"], {"on_time": 0, "late": 0, "missing": 0, "pending": 0})
+        submitted = row["first_submitted"]
+        if submitted is not None:
+            on_time = timezone.localtime(submitted).date() <= row["due_on"]
+            bucket["on_time" if on_time else "late"] += 1
+        elif row["due_on"] < today:
+            bucket["missing"] += 1
+        else:
+            bucket["pending"] += 1
+    return [{"kind": ReportKind(kind).label, **values} for kind, values in sorted(counts.items())]
+
+
+def summary(*, user: User, region: Region, month: dt.date, today: dt.date) -> Summary:
+    totals, level_chart = _hazard_figures(user, region, today)
+    coverage = _coverage(region, month)
+    deliverables = _deliverables(user, region, today)
+    warnings = [
+        {"label": "整改逾期的隐患", "count": totals["overdue"], "url": _hazard_url(region, overdue=1)},
+        {
+            "label": f"重大事故隐患长期存在（超过{LONG_OPEN_DAYS}天未销号）",
+            "count": totals["long_open"],
+            "url": _hazard_url(region, long_open=1),
+        },
+        {"label": "挂牌督办尚未销号", "count": totals["supervised"], "url": _hazard_url(region, supervised=1)},
+        {
+            "label": "检查覆盖率未达指标的单位",
+            "count": sum(1 for row in coverage if not row["met"]),
+            "url": "#coverage",
+        },
+        {"label": "逾期未报送的月度报表", "count": sum(row["missing"] for row in deliverables), "url": "#deliverables"},
+    ]
+    charts = {
+        "levels": level_chart,
+        "rates": {
+            "categories": ["一般事故隐患", "重大事故隐患"],
+            "data": [totals["general_rate"], totals["major_rate"]],
+            "urls": [
+                _hazard_url(region, level=HazardLevel.GENERAL),
+                _hazard_url(region, level=HazardLevel.MAJOR),
+            ],
+        },
+        "coverage": {
+            "categories": [row["name"] for row in coverage],
+            "data": [row["rate"] for row in coverage],
+            "required": [row["required"] for row in coverage],
+            "urls": ["#coverage" for _ in coverage],
+        },
+        "deliverables": {
+            "categories": [row["kind"] for row in deliverables],
+            "series": [
+                {"name": label, "key": key, "data": [row[key] for row in deliverables]}
+                for key, label in (
+                    ("on_time", "按时"),
+                    ("late", "逾期报送"),
+                    ("missing", "未报送"),
+                    ("pending", "未到期"),
+                )
+            ],
+            "url": reverse("reporting:index"),
+        },
+    }
+    return Summary(totals=totals, warnings=warnings, coverage=coverage, deliverables=deliverables, charts=charts)

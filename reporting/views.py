@@ -1,0 +1,422 @@
+"""Pages of the monthly tables: the table on screen with every number opening its records, the
+versions (submit, sign, signed files), exports built on the worker, side-by-side views, the dashboard.
+
+Regions and records reach a view only through `visible_to` (see selectors); anything else is 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.audit import audit_record
+from portal.choices import AuditAction, RegionLevel
+from portal.models import Region, User
+from reporting import dashboard, selectors, services
+from reporting.choices import FileFormat, ReportKind, VersionStatus
+from reporting.figures import (
+    SOURCE_LABELS,
+    ReportError,
+    Scope,
+    Source,
+    compute_table,
+    parse_month,
+)
+from reporting.layouts import WINTER_CUMULATIVE, WINTER_INDUSTRY, Layout, header_rows
+from reporting.models import Report, ReportVersion
+from reporting.tables import AccountabilityTable, AnyTable, WinterTable, to_json
+
+PAGE_SIZE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if not selectors.can_see_reports(user):
+        raise Http404
+    return user
+
+
+def _kind(value: str) -> ReportKind:
+    try:
+        return ReportKind.from_cli(value)
+    except ValueError as exc:
+        raise Http404 from exc
+
+
+def _month(value: str) -> dt.date:
+    try:
+        return parse_month(value)
+    except ReportError as exc:
+        raise Http404 from exc
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(value)
+
+
+@dataclass
+class Cell:
+    value: str
+    url: str = ""
+
+
+@dataclass
+class Row:
+    label: str
+    cells: list[Cell]
+    region: Region | None = None
+    note: str = ""
+
+
+@dataclass
+class Grid:
+    layout: Layout
+    header: list[Any]
+    rows: list[Row] = field(default_factory=list)
+    row_label: str = ""
+
+    @property
+    def leaf_count(self) -> int:
+        return len(list(self.layout.leaves()))
+
+
+def _cell_url(kind: str, region: Region, month: dt.date, key: str) -> str:
+    return reverse("reporting:cell", args=[ReportKind(kind).cli_name, region.code, f"{month:%Y-%m}", key])
+
+
+def _rows(kind: str, table: AnyTable, region: Region, month: dt.date, label_prefix: str = "") -> list[Row]:
+    layout = table.layout  # type: ignore[union-attr]
+    if isinstance(table, AccountabilityTable):
+        cells = [
+            Cell(_fmt(getattr(table.row, leaf.key)), _cell_url(kind, region, month, leaf.key))
+            for leaf in layout.leaves()
+        ]
+        return [Row(label_prefix or "当月累计", cells, region)]
+    assert isinstance(table, WinterTable)
+    rows = []
+    for row_key, values, label in (
+        ("month", table.month, WINTER_INDUSTRY),
+        ("cumulative", table.cumulative, WINTER_CUMULATIVE),
+    ):
+        cells = [
+            Cell(_fmt(getattr(values, leaf.key)), _cell_url(kind, region, month, f"{row_key}.{leaf.key}"))
+            for leaf in layout.leaves()
+        ]
+        rows.append(Row(f"{label_prefix}{label}", cells, region))
+    return rows
+
+
+def _grid(kind: str, table: AnyTable) -> Grid:
+    layout = table.layout  # type: ignore[union-attr]
+    header = header_rows(layout)
+    if layout.row_label is None:
+        # the page adds a first column naming the row (当月累计 / a town), above the seed's header
+        return Grid(layout, header, row_label="单位")
+    return Grid(layout, header)
+
+
+def _side_by_side(user: User, kind: str, region: Region, month: dt.date) -> tuple[Grid | None, list[Row]]:
+    """A county's towns, or a city's counties, each with its own table's figures."""
+    children = list(selectors.child_regions(region).filter(pk__in=Region.objects.visible_to(user).values("pk")))
+    if not children or kind == ReportKind.THREE_LISTS:
+        return None, []
+    rows: list[Row] = []
+    grid: Grid | None = None
+    for child in children:
+        try:
+            scope = selectors.scope_for(kind=kind, region=child, month=month)
+        except ReportError as exc:
+            rows.append(Row(child.name, [], child, exc.message))
+            continue
+        table = compute_table(kind, scope)
+        grid = grid or _grid(kind, table)
+        prefix = f"{child.name} " if kind == ReportKind.WINTER else child.name
+        rows.extend(_rows(kind, table, child, month, prefix))
+    return grid, rows
+
+
+def _version_context(user: User, report: Report | None) -> dict[str, Any]:
+    if report is None:
+        return {"report": None, "versions": [], "open_version": None}
+    versions = list(report.versions.select_related("submitted_by", "signed_by", "based_on").order_by("-number"))
+    open_version = next((v for v in versions if v.status != VersionStatus.SIGNED), None)
+    for version in versions:
+        version.change_lines = [services.describe(change) for change in version.differences]  # type: ignore[attr-defined]
+    return {
+        "report": report,
+        "versions": versions,
+        "open_version": open_version,
+        "can_submit": services.can_submit(user, report),
+        "can_sign": services.can_sign(user, report),
+    }
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    regions = Region.objects.visible_to(user).exclude(level=RegionLevel.PROVINCE).order_by("path")
+    home = user.region if user.region_id else None
+    campaigns = dashboard.campaign_months(user=user)
+    reports = selectors.report_list(user=user).prefetch_related("versions").order_by("-month", "kind", "region__code")
+    page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = []
+    for report in page:
+        versions = sorted(report.versions.all(), key=lambda v: -v.number)
+        rows.append({"report": report, "latest": versions[0] if versions else None})
+    return render(
+        request,
+        "reporting/index.html",
+        {
+            "regions": regions[:500],
+            "home": home,
+            "campaigns": campaigns,
+            "page": page,
+            "rows": rows,
+            "kinds": ReportKind,
+        },
+    )
+
+
+@login_required
+@require_GET
+def pick(request: HttpRequest) -> HttpResponse:
+    """The index form: kind, region and month → the table page."""
+    _user(request)
+    kind = request.GET.get("kind", "")
+    code = request.GET.get("region", "")
+    month = request.GET.get("month", "")
+    if kind not in ReportKind.values or not code or not month:
+        messages.error(request, "请选择报表、辖区和月份。")
+        return redirect("reporting:index")
+    return redirect("reporting:table", ReportKind(kind).cli_name, code, month)
+
+
+@login_required
+@require_GET
+def table(request: HttpRequest, kind: str, code: str, month: str) -> HttpResponse:
+    user = _user(request)
+    report_kind = _kind(kind)
+    region = selectors.region_for(user=user, code=code)
+    first = _month(month)
+    context: dict[str, Any] = {"kind": report_kind, "region": region, "month": first, "month_code": f"{first:%Y-%m}"}
+    try:
+        scope = selectors.scope_for(kind=report_kind, region=region, month=first)
+    except ReportError as exc:
+        scope = None
+        context["error"] = exc.message
+    if scope is not None:
+        live = compute_table(report_kind, scope)
+        context.update(scope=scope, table=live, period=scope.period)
+        if report_kind != ReportKind.THREE_LISTS:
+            grid = _grid(report_kind, live)
+            grid.rows = _rows(report_kind, live, region, first)
+            context["grid"] = grid
+        report = Report.objects.filter(kind=report_kind, region=region, campaign=scope.campaign, month=first).first()
+        context.update(_version_context(user, report))
+        version = context.get("open_version") or (context["versions"][0] if context["versions"] else None)
+        # the records now give other figures than the latest version: say so (a new version is made by 生成草稿
+        # or by the nightly check, never silently)
+        context["stale"] = version is not None and version.figures != to_json(live)
+    side_grid, side_rows = _side_by_side(user, report_kind, region, first)
+    context.update(side_grid=side_grid, side_rows=side_rows)
+    return render(request, "reporting/table.html", context)
+
+
+def _scope_or_404(kind: str, region: Region, month: dt.date) -> Scope:
+    try:
+        return selectors.scope_for(kind=kind, region=region, month=month)
+    except ReportError as exc:
+        raise Http404 from exc
+
+
+def _record_url(source: Source, obj: Any) -> str:
+    try:
+        if hasattr(obj, "get_absolute_url"):
+            return str(obj.get_absolute_url())
+        if source is Source.HAZARD:
+            return reverse("hazards:hazard-detail", args=[obj.pk])
+    except NoReverseMatch:
+        return ""
+    return ""
+
+
+@login_required
+@require_GET
+def cell(request: HttpRequest, kind: str, code: str, month: str, key: str) -> HttpResponse:
+    """The records behind one number (or behind a list of the table)."""
+    user = _user(request)
+    report_kind = _kind(kind)
+    region = selectors.region_for(user=user, code=code)
+    first = _month(month)
+    scope = _scope_or_404(report_kind, region, first)
+    try:
+        records, source, label = selectors.cell_records(user=user, kind=report_kind, scope=scope, key=key)
+    except ReportError as exc:
+        raise Http404 from exc
+    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    items = [(obj, _record_url(source, obj)) for obj in page]
+    return render(
+        request,
+        "reporting/cell.html",
+        {
+            "kind": report_kind,
+            "region": region,
+            "month": first,
+            "month_code": f"{first:%Y-%m}",
+            "scope": scope,
+            "label": label,
+            "source": source.value,
+            "source_label": SOURCE_LABELS[source],
+            "page": page,
+            "items": items,
+            "total": page.paginator.count,
+        },
+    )
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, kind: str, code: str, month: str) -> HttpResponse:
+    """生成草稿 / 报送 / 签字 / 导出: the buttons of the table page."""
+    user = _user(request)
+    report_kind = _kind(kind)
+    region = selectors.region_for(user=user, code=code)
+    first = _month(month)
+    action = request.POST.get("action", "")
+    back = redirect("reporting:table", report_kind.cli_name, region.code, f"{first:%Y-%m}")
+    try:
+        if action in ("export_xlsx", "export_pdf"):
+            selectors.scope_for(kind=report_kind, region=region, month=first)
+            job = services.export_request(
+                actor=user, kind=report_kind, region=region, month=first, file_format=action.split("_")[1]
+            )
+            return redirect("reporting:export", job.pk)
+        scope = selectors.scope_for(kind=report_kind, region=region, month=first)
+        report = services.report_get_or_create(
+            kind=report_kind,
+            region=region,
+            campaign=scope.campaign,
+            month=first,
+            due_day=selectors.due_day(report_kind, scope.campaign),
+        )
+        if action == "refresh":
+            if not (services.can_submit(user, report) or services.can_sign(user, report)):
+                raise Http404
+            version = services.report_refresh(actor=user, report=report)
+            messages.success(request, f"已按最新记录生成{version.label}。")
+        elif action in ("submit", "sign"):
+            version = selectors.version_get(user=user, pk=int(request.POST.get("version", "0") or 0))
+            if version.report_id != report.pk:
+                raise Http404
+            if action == "submit":
+                services.report_submit(actor=user, version=version)
+                messages.success(request, f"已报送{version.label.split()[0]}。")
+            else:
+                services.report_sign(actor=user, version=version)
+                messages.success(request, f"已签字，{version.label.split()[0]}已冻结保存。")
+        else:
+            messages.error(request, "未知的操作。")
+    except ReportError as exc:
+        messages.error(request, exc.message)
+    return back
+
+
+@login_required
+@require_GET
+def version_file(request: HttpRequest, pk: int, file_format: str) -> HttpResponseBase:
+    """A signed version's file, byte for byte as it was frozen."""
+    user = _user(request)
+    version: ReportVersion = selectors.version_get(user=user, pk=pk)
+    if file_format not in FileFormat.values or not version.is_signed:
+        raise Http404
+    stored = version.xlsx_file if file_format == FileFormat.XLSX else version.pdf_file
+    if not stored:
+        raise Http404
+    audit_record(actor=user, action=AuditAction.EXPORT, instance=version, detail=f"下载已签字文件（{file_format}）")
+    report = version.report
+    month_text = f"{report.month.year}年{report.month.month}月"
+    name = f"{report.region.name}{month_text}{report.get_kind_display()}（第{version.number}版）.{file_format}"
+    return FileResponse(stored.open("rb"), as_attachment=True, filename=name)
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest, pk: Any) -> HttpResponse:
+    """An export job's page; while it runs, htmx polls the status fragment."""
+    user = _user(request)
+    job = selectors.export_get(user=user, pk=pk)
+    template = "reporting/_export_status.html" if getattr(request, "htmx", False) else "reporting/export.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+@require_GET
+def export_file(request: HttpRequest, pk: Any) -> HttpResponseBase:
+    user = _user(request)
+    job = selectors.export_get(user=user, pk=pk)
+    if not job.file:
+        raise Http404
+    audit_record(actor=user, action=AuditAction.EXPORT, instance=job, detail="下载报表文件")
+    name = f"{job.region.name}{job.month.year}年{job.month.month}月{job.get_kind_display()}（草稿）.{job.file_format}"
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=name)
+
+
+@login_required
+@require_GET
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    code = request.GET.get("region") or (user.region.code if user.region_id and user.region else "")
+    region = selectors.region_for(user=user, code=code) if code else None
+    if region is None:
+        raise Http404
+    today = timezone.localdate()
+    try:
+        month = parse_month(request.GET["month"]) if request.GET.get("month") else today.replace(day=1)
+    except ReportError:
+        month = today.replace(day=1)
+    data = dashboard.summary(user=user, region=region, month=month, today=today)
+    return render(
+        request,
+        "reporting/dashboard.html",
+        {"region": region, "month": month, "month_code": f"{month:%Y-%m}", "data": data, "chart_data": data.charts},
+    )
+
+
+@login_required
+@require_GET
+def dashboard_hazards(request: HttpRequest) -> HttpResponse:
+    """The hazards behind a dashboard chart (level, status, overdue, 挂牌督办), scoped like everything else."""
+    user = _user(request)
+    region = selectors.region_for(user=user, code=request.GET.get("region", ""))
+    hazards, label = dashboard.hazard_list(user=user, region=region, params=request.GET, today=timezone.localdate())
+    page = Paginator(hazards, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "reporting/cell.html",
+        {
+            "region": region,
+            "label": label,
+            "source": Source.HAZARD.value,
+            "source_label": SOURCE_LABELS[Source.HAZARD],
+            "page": page,
+            "items": [(obj, _record_url(Source.HAZARD, obj)) for obj in page],
+            "total": page.paginator.count,
+            "query": request.GET.urlencode(),
+            "from_dashboard": True,
+        },
+    )

@@ -1,0 +1,156 @@
+"""The pages: who may and who may not, drill-downs, the buttons, exports, the dashboard; CSP-clean HTML."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from reporting.choices import JobStatus, VersionStatus
+from reporting.models import ExportJob, Report
+from reporting.tasks import run_export
+
+pytestmark = pytest.mark.django_db
+
+
+def _table(kind: str, code: str, month: str) -> str:
+    return reverse("reporting:table", args=[kind, code, month])
+
+
+def _cell(kind: str, code: str, month: str, key: str) -> str:
+    return reverse("reporting:cell", args=[kind, code, month, key])
+
+
+def _csp_clean(html: str) -> None:
+    assert ' style="' not in html
+    assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", html), "inline script"
+
+
+def test_town_sees_its_own_table_with_links_and_nothing_else(scenario, cast, client) -> None:
+    client.force_login(cast.town_a_staff)
+    page = client.get(_table("accountability", "140525108", "2024-05"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    _csp_clean(html)
+    assert "填报单位：巴公镇应急管理中心" in html
+    assert "纳入安全生产主体责任名单非煤矿山企业" in html
+    talk_url = _cell("accountability", "140525108", "2024-05", "talk_enterprise")
+    assert f'<a href="{talk_url}" title="查看这个数字背后的记录">2</a>' in html
+    assert "统计期间：本月：2024年5月1日至2024年5月31日" in html
+    for other in ("140525107", "140525", "140500", "140404"):
+        assert client.get(_table("accountability", other, "2024-05")).status_code == 404, other
+        assert client.get(_cell("accountability", other, "2024-05", "talk_enterprise")).status_code == 404, other
+
+
+def test_enterprise_accounts_never_see_tables(scenario, cast, client) -> None:
+    client.force_login(cast.clerk)
+    assert client.get(reverse("reporting:index")).status_code == 404
+    assert client.get(_table("accountability", "140525108", "2024-05")).status_code == 404
+    assert client.get(reverse("reporting:dashboard")).status_code == 404
+
+
+def test_drill_down_lists_the_records_behind_a_number(scenario, cast, client) -> None:
+    client.force_login(cast.county_staff)
+    page = client.get(_cell("accountability", "140525", "2024-05", "penalty_enterprise_amount"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "共 3 条" in html and "1.50" in html and "2.25" in html and "1.00" in html
+    assert "9.00" not in html  # tagged with another campaign
+    winter = client.get(_cell("winter", "140525", "2023-12", "month.major_found")).content.decode()
+    assert "共 2 条" in winter and "采场最终边坡台阶高度超过设计要求" in winter
+    lists = client.get(_cell("winter", "140525", "2023-12", "major_hazards")).content.decode()
+    assert "共 3 条" in lists
+    assert client.get(_cell("winter", "140525", "2023-12", "no.such")).status_code == 404
+    assert client.get(_cell("winter", "140525", "2023-13", "month.teams")).status_code == 404
+
+
+def test_county_page_shows_its_towns_side_by_side_and_city_its_counties(scenario, cast, client) -> None:
+    client.force_login(cast.county_staff)
+    html = client.get(_table("winter", "140525", "2023-12")).content.decode()
+    assert 'data-testid="side-by-side"' in html and "巴公镇 非煤矿山" in html and "高都镇 累计" in html
+    assert "重大隐患明细及整改计划" in html
+    client.force_login(cast.city_viewer)
+    city = client.get(_table("accountability", "140500", "2024-05"))
+    assert city.status_code == 200
+    html = city.content.decode()
+    assert "各县（市、区）对照" in html and "泽州县" in html and "上党区" not in html
+    assert _cell("accountability", "140525", "2024-05", "talk_enterprise") in html
+    client.force_login(cast.other_county_staff)
+    assert client.get(_table("accountability", "140525", "2024-05")).status_code == 404
+
+
+def test_submit_and_sign_through_the_page_then_download_the_frozen_files(scenario, cast, client) -> None:
+    url = reverse("reporting:act", args=["accountability", "140525108", "2024-05"])
+    client.force_login(cast.town_a_staff)
+    client.post(url, {"action": "refresh"})
+    report = Report.objects.get(kind="accountability", region=scenario.world.town_a)
+    version = report.versions.get()
+    response = client.post(url, {"action": "submit", "version": version.pk}, follow=True)
+    assert "已报送第1版" in response.content.decode()
+    response = client.post(url, {"action": "sign", "version": version.pk}, follow=True)
+    assert "只有本县的分管负责人可以签字" in response.content.decode()
+    client.force_login(cast.county_leader)
+    page = client.get(_table("accountability", "140525108", "2024-05")).content.decode()
+    assert "分管负责人签字" in page
+    response = client.post(url, {"action": "sign", "version": version.pk}, follow=True)
+    assert "已签字" in response.content.decode()
+    version.refresh_from_db()
+    assert version.status == VersionStatus.SIGNED
+    download = client.get(reverse("reporting:version-file", args=[version.pk, "xlsx"]))
+    assert download.status_code == 200
+    import hashlib
+
+    assert hashlib.sha256(b"".join(download.streaming_content)).hexdigest() == version.xlsx_sha256
+    client.force_login(cast.town_b_staff)
+    assert client.get(reverse("reporting:version-file", args=[version.pk, "xlsx"])).status_code == 404
+    assert client.post(url, {"action": "refresh"}).status_code == 404
+
+
+def test_export_from_the_page_runs_on_the_worker_and_the_file_appears(scenario, cast, client) -> None:
+    client.force_login(cast.county_staff)
+    url = reverse("reporting:act", args=["three-lists", "140525", "2023-12"])
+    response = client.post(url, {"action": "export_xlsx"})
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("reporting:export", args=[job.pk])
+    pending = client.get(reverse("reporting:export", args=[job.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert 'hx-trigger="every 2s"' in pending and "排队中" in pending
+    run_export.apply(args=[str(job.pk)])
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCESS
+    done = client.get(reverse("reporting:export", args=[job.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in done and reverse("reporting:export-file", args=[job.pk]) in done
+    full = client.get(reverse("reporting:export", args=[job.pk])).content.decode()
+    _csp_clean(full)
+    assert client.get(reverse("reporting:export-file", args=[job.pk])).status_code == 200
+    client.force_login(cast.town_a_staff)  # the county's file is not the town's
+    assert client.get(reverse("reporting:export", args=[job.pk])).status_code == 404
+    assert client.get(reverse("reporting:export-file", args=[job.pk])).status_code == 404
+
+
+def test_dashboard_charts_read_json_and_link_to_lists(scenario, cast, client) -> None:
+    client.force_login(cast.county_staff)
+    page = client.get(reverse("reporting:dashboard") + "?month=2023-12")
+    assert page.status_code == 200
+    html = page.content.decode()
+    _csp_clean(html)
+    assert '<script id="dashboard-data" type="application/json">' in html
+    assert "reporting/dashboard.js" in html and "vendor/echarts/echarts.min.js" in html
+    assert "巴公镇" in html  # coverage per town
+    hazards = client.get(reverse("reporting:dashboard-hazards") + "?region=140525&level=major").content.decode()
+    assert "采场最终边坡台阶高度超过设计要求" in hazards
+    assert "外县" not in hazards
+    client.force_login(cast.town_b_staff)
+    assert client.get(reverse("reporting:dashboard-hazards") + "?region=140525108").status_code == 404
+    mine = client.get(reverse("reporting:dashboard-hazards") + "?region=140525107").content.decode()
+    assert "采场最终边坡台阶高度超过设计要求" not in mine
+
+
+def test_index_lists_campaign_months_and_opens_a_table(scenario, cast, client) -> None:
+    client.force_login(cast.town_a_staff)
+    html = client.get(reverse("reporting:index")).content.decode()
+    _csp_clean(html)
+    assert "非煤矿山企业主要负责人履职专项检查" in html
+    assert _table("accountability", "140525108", "2024-05") in html
+    response = client.get(reverse("reporting:pick"), {"kind": "winter", "region": "140525108", "month": "2023-12"})
+    assert response["Location"] == _table("winter", "140525108", "2023-12")
