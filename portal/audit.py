@@ -58,7 +58,8 @@ def region_path_of(instance: models.Model | None) -> str:
     """The region path a record is filed under, following the model's own scope lookups."""
     if instance is None:
         return ""
-    lookups = getattr(type(instance), "scope_region_path", None)
+    # __class__, not type(): request.user is a SimpleLazyObject that proxies __class__.
+    lookups = getattr(instance.__class__, "scope_region_path", None)
     if lookups is None:
         return ""
     for lookup in (lookups,) if isinstance(lookups, str) else lookups:

@@ -150,3 +150,13 @@ def test_detail_masks_personal_data_for_regulators(cast: Cast, world: World) -> 
     assert "王建国" in body
     assert "13800001234" not in body and "138****1234" in body
     assert "140525198001011234" not in body
+
+
+def test_audit_region_path_follows_a_lazy_request_user(cast: Cast) -> None:
+    from django.utils.functional import SimpleLazyObject
+
+    from portal.audit import audit_record
+
+    lazy = SimpleLazyObject(lambda: cast.admin)
+    event = audit_record(actor=lazy, action="export")  # type: ignore[arg-type]
+    assert event.region_path == cast.admin.region.path
