@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.campaign_list, name="campaign-list"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign-detail"),
     path("coverage/", views.coverage, name="coverage"),
+    path("warnings/", views.warning_list, name="warning-list"),
     path("campaigns/<int:campaign_pk>/self-checks/", views.self_check_list, name="self-check-list"),
     path("campaigns/<int:campaign_pk>/progress/", views.progress_list, name="progress-list"),
     path("campaigns/<int:campaign_pk>/deliverables/", views.deliverable_matrix, name="deliverable-matrix"),

@@ -847,3 +847,31 @@ def submission_create(request: HttpRequest, campaign_pk: int, deliverable_pk: in
     )
     context = {"campaign": campaign, "deliverable": deliverable, "form": form, "previous": previous}
     return render(request, "inspections/submission_form.html", context)
+
+
+# --- Warnings ---------------------------------------------------------------------------------
+
+
+@login_required
+def warning_list(request: HttpRequest) -> HttpResponse:
+    from inspections import warnings
+    from inspections.choices import WarningKind
+
+    user = _user(request)
+    today = timezone.localdate()
+    month = parse_month(request.GET.get("month"), warnings.last_complete_month(today))
+    kind = request.GET.get("kind")
+    kinds = {kind} if kind in WarningKind.values else None
+    found = warnings.warnings_for(user=user, today=today, month=month, kinds=kinds)
+    counts: dict[str, int] = {}
+    for warning in found:
+        counts[warning.kind] = counts.get(warning.kind, 0) + 1
+    context = {
+        "warnings": found,
+        "month": month,
+        "kind": kind or "",
+        "kinds": WarningKind.choices,
+        "counts": counts,
+        "can_record": permissions.can_record_field_work(user),
+    }
+    return render(request, "inspections/warning_list.html", context)
