@@ -382,6 +382,10 @@ def test_other_filters(world: World, cast: Cast, directory: Directory) -> None:
     assert [row["name"] for row in people] == ["李安全"]
     people = results(admin.get(f"/api/v1/people/?parent_company={directory.pc_county.pk}"))
     assert [row["name"] for row in people] == ["钱分管"]
+    # An id filter never looks the id up: unknown, out-of-scope or out-of-range ids match nothing.
+    for value in (0, -1, directory.person_other.enterprise_id, 2**70):
+        assert results(admin.get(f"/api/v1/people/?enterprise={value}")) == []
+    assert admin.get("/api/v1/people/?enterprise=1.5").status_code == 400
     assert [row["username"] for row in results(admin.get("/api/v1/users/?role=county_leader"))] == ["leader"]
     assert [row["username"] for row in results(admin.get("/api/v1/users/?q=town_"))] == ["town_a", "town_b"]
     audit_record(actor=cast.county_staff, action=AuditAction.EXPORT, instance=world.enterprise_a)
@@ -422,6 +426,8 @@ def test_pagination_page_size_and_its_cap(world: World, cast: Cast) -> None:
         "/api/v1/enterprises/?ordering=password",
         "/api/v1/enterprises/?q=%00",
         "/api/v1/enterprises/abc/",
+        "/api/v1/enterprises/0.5/",
+        "/api/v1/enterprises/%2E%2E/",
         "/api/v1/enterprises/99999999999999999999999/",
         "/api/v1/enterprises/?page=abc",
         "/api/v1/enterprises/?page_size=-5",
@@ -820,7 +826,7 @@ def test_admin_updates_users_in_the_county(world: World, cast: Cast) -> None:
     # Deactivating an account.
     assert client.patch(url, {"is_active": False}, format="json").json()["is_active"] is False
     # Other counties' accounts are not found.
-    assert client.patch(f"/api/v1/users/{cast.other_county_staff.pk}/", {"full_name": "x"}).status_code == 404
+    assert client.patch(f"/api/v1/users/{cast.other_county_staff.pk}/", {"full_name": "x"}, format="json").status_code == 404
     # Accounts are never deleted through the API (deactivate instead).
     assert client.delete(url).status_code == 405
 
@@ -871,7 +877,9 @@ def test_token_login_and_use(cast: Cast) -> None:
         "巴公镇第二石料厂",
     }
     # Asking again gives the same token.
-    again = APIClient().post("/api/v1/auth/token/", {"username": "town_a", "password": TEST_PASSWORD})
+    again = APIClient().post(
+        "/api/v1/auth/token/", {"username": "town_a", "password": TEST_PASSWORD}, format="json"
+    )
     assert again.json()["token"] == body["token"]
     # A wrong token is refused.
     bad = APIClient()
@@ -892,7 +900,9 @@ def test_token_login_failure_is_audited_and_chinese(cast: Cast) -> None:
 
 def test_inactive_account_gets_no_token(cast: Cast) -> None:
     User.objects.filter(pk=cast.town_a_staff.pk).update(is_active=False)
-    response = APIClient().post("/api/v1/auth/token/", {"username": "town_a", "password": TEST_PASSWORD})
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": "town_a", "password": TEST_PASSWORD}, format="json"
+    )
     assert response.status_code == 400
     assert not Token.objects.exists()
 
@@ -928,6 +938,39 @@ def test_session_writes_need_csrf_token_writes_do_not(world: World, cast: Cast) 
     client = APIClient(enforce_csrf_checks=True)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     assert client.post("/api/v1/enterprises/", enterprise_payload(world), format="json").status_code == 201
+
+
+def test_json_types_are_strict(world: World, cast: Cast) -> None:
+    client = api(cast.admin)
+    for change, field, expected in (
+        ({"name": 123}, "name", "不是有效的字符串。"),
+        ({"town": str(world.town_b.pk)}, "town", "所在镇应为编号（整数）。"),
+        ({"town": True}, "town", "所在镇应为编号（整数）。"),
+        ({"credit_code": 91140525}, "credit_code", "不是有效的字符串。"),
+    ):
+        response = client.post("/api/v1/enterprises/", enterprise_payload(world, **change), format="json")
+        assert response.status_code == 400 and response.json()[field] == [expected], response.json()
+    response = client.patch(f"/api/v1/users/{cast.town_a_staff.pk}/", {"is_active": "false"}, format="json")
+    assert response.status_code == 400 and "is_active" in response.json()
+    assert User.objects.get(pk=cast.town_a_staff.pk).is_active
+    response = client.post("/api/v1/auth/token/", {"username": "admin", "password": 12345}, format="json")
+    assert response.json() == {"password": ["不是有效的字符串。"]}
+    response = client.get("/api/v1/enterprises/?q=a%00b")
+    assert response.status_code == 400 and response.json() == {"q": ["不能包含空字符（\\x00）。"]}
+    for value in ("abc", "0", "-5", ""):
+        response = client.get(f"/api/v1/enterprises/?page_size={value}")
+        assert response.status_code == 400 and response.json() == {"page_size": ["每页条数应为正整数。"]}
+    assert Enterprise.objects.count() == 4 and change_count() == 0
+
+
+def test_the_api_speaks_json_only(world: World, cast: Cast) -> None:
+    client = api(cast.admin)
+    response = client.post("/api/v1/enterprises/", enterprise_payload(world))  # multipart form
+    assert response.status_code == 415
+    assert CHINESE.search(response.json()["detail"])
+    response = APIClient().post("/api/v1/auth/token/", {"username": "admin", "password": TEST_PASSWORD})
+    assert response.status_code == 415
+    assert not Enterprise.objects.filter(name="泽州县新登记矿业有限公司").exists()
 
 
 # --- Query count does not grow with the page --------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -35,7 +36,42 @@ class DescribedFieldsMixin:
         return fields
 
 
-class CreditCodeField(serializers.CharField):
+# --- Strict JSON types for input: a number is not a text, "5" is not an id, "true" is not a boolean.
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)  # type: ignore[no-any-return]
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class InputModelSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """Base of the input serializers: model text and boolean fields get the strict types."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.BooleanField: StrictBooleanField,
+    }
+
+
+class CreditCodeField(StrictCharField):
     """统一社会信用代码: folded to upper-case ASCII without spaces before it is checked and stored."""
 
     def to_internal_value(self, data: Any) -> str:
@@ -43,15 +79,27 @@ class CreditCodeField(serializers.CharField):
         return normalize_credit_code(value)
 
 
+@extend_schema_field({"anyOf": [{"type": "string", "format": "email"}, {"type": "string", "maxLength": 0}]})
+class OptionalEmailField(serializers.EmailField):
+    """An e-mail address that may be left empty ("" is not a valid `format: email` by itself)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "电子邮件地址")
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 254)
+        super().__init__(**kwargs)
+
+
 def _request_user(serializer: serializers.BaseSerializer) -> Any:
     request = serializer.context.get("request")
     return getattr(request, "user", None)
 
 
-def scoped_related(label: str, **kwargs: Any) -> serializers.PrimaryKeyRelatedField:
+def scoped_related(label: str, **kwargs: Any) -> StrictPrimaryKeyRelatedField:
     """A related field whose queryset is set per request (see `ScopedChoicesMixin`)."""
     message = f"{label}{NOT_IN_SCOPE}"
-    return serializers.PrimaryKeyRelatedField(
+    return StrictPrimaryKeyRelatedField(
         label=label,
         queryset=kwargs.pop("queryset"),
         error_messages={
@@ -86,7 +134,6 @@ class RegionSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Region
         fields = ["id", "code", "name", "level", "level_display", "parent", "path"]
-        read_only_fields = fields
 
 
 # --- Parent companies -------------------------------------------------------------------------
@@ -98,10 +145,9 @@ class ParentCompanySerializer(DescribedFieldsMixin, serializers.ModelSerializer)
     class Meta:
         model = ParentCompany
         fields = ["id", "name", "credit_code", "region", "region_name", "address"]
-        read_only_fields = fields
 
 
-class ParentCompanyInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, serializers.ModelSerializer):
+class ParentCompanyInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, InputModelSerializer):
     credit_code = CreditCodeField(
         label="统一社会信用代码",
         max_length=40,
@@ -149,7 +195,6 @@ class EnterpriseSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
             "risk_grade", "standardization_grade", "license_number", "license_expiry", "address",
             "contact_name", "contact_phone", "created_at", "updated_at",
         ]  # fmt: skip
-        read_only_fields = fields
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_county_name(self, obj: Enterprise) -> str | None:
@@ -161,7 +206,7 @@ class EnterpriseSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
         return obj.parent_company.name if obj.parent_company is not None else None
 
 
-class EnterpriseInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, serializers.ModelSerializer):
+class EnterpriseInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, InputModelSerializer):
     credit_code = CreditCodeField(
         label="统一社会信用代码", max_length=40, help_text="18位，按 GB 32100-2015 校验，全局唯一。"
     )
@@ -218,7 +263,6 @@ class PersonSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
             "role_display", "principal_kind", "id_number", "phone", "personal_data_masked", "certificate_type",
             "certificate_number", "certificate_expiry",
         ]  # fmt: skip
-        read_only_fields = fields
 
     def _masked(self, obj: Person) -> bool:
         return not can_see_personal_data(_request_user(self), obj)
@@ -245,6 +289,7 @@ class PersonSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
 
 
 class UserSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
+    email = OptionalEmailField(read_only=True)
     role_display = serializers.CharField(source="get_role_display", read_only=True, label="角色名称")
     region_name = serializers.SerializerMethodField(label="所属辖区名称")
     enterprise_name = serializers.SerializerMethodField(label="所属企业名称")
@@ -255,7 +300,6 @@ class UserSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
             "id", "username", "full_name", "role", "role_display", "region", "region_name", "enterprise",
             "enterprise_name", "person", "phone", "email", "is_active", "last_login", "date_joined",
         ]  # fmt: skip
-        read_only_fields = fields
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_region_name(self, obj: User) -> str | None:
@@ -283,7 +327,6 @@ class MeSerializer(UserSerializer):
 
     class Meta(UserSerializer.Meta):
         fields = [*UserSerializer.Meta.fields, "is_superuser", "scope_label", "permissions"]
-        read_only_fields = fields
 
     @extend_schema_field(MePermissionsSerializer)
     def get_permissions(self, obj: User) -> dict[str, bool]:
@@ -296,10 +339,11 @@ class MeSerializer(UserSerializer):
         }
 
 
-class _UserScopeInput(DescribedFieldsMixin, ScopedChoicesMixin, serializers.ModelSerializer):
+class _UserScopeInput(DescribedFieldsMixin, ScopedChoicesMixin, InputModelSerializer):
     region = scoped_related("所属辖区", queryset=Region.objects.none(), required=False, allow_null=True)
     enterprise = scoped_related("所属企业", queryset=Enterprise.objects.none(), required=False, allow_null=True)
     person = scoped_related("对应人员", queryset=Person.objects.none(), required=False, allow_null=True)
+    email = OptionalEmailField()
 
     class Meta:
         model = User
@@ -323,7 +367,7 @@ class _UserScopeInput(DescribedFieldsMixin, ScopedChoicesMixin, serializers.Mode
 
 
 class UserCreateSerializer(_UserScopeInput):
-    password = serializers.CharField(
+    password = StrictCharField(
         label="初始密码", write_only=True, style={"input_type": "password"}, help_text="至少10位，不能过于简单。"
     )
     role = serializers.ChoiceField(label="角色", choices=Role.choices)
@@ -337,7 +381,7 @@ class UserCreateSerializer(_UserScopeInput):
 
 
 class UserUpdateSerializer(_UserScopeInput):
-    password = serializers.CharField(
+    password = StrictCharField(
         label="新密码",
         write_only=True,
         required=False,
@@ -372,12 +416,11 @@ class AuditEventSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
             "id", "created_at", "actor", "actor_name", "action", "action_display", "object_type", "object_id",
             "object_repr", "before", "after", "detail", "ip_address",
         ]  # fmt: skip
-        read_only_fields = fields
 
 
 class LoginSerializer(DescribedFieldsMixin, serializers.Serializer):
-    username = serializers.CharField(label="用户名", max_length=150)
-    password = serializers.CharField(label="密码", style={"input_type": "password"}, trim_whitespace=False)
+    username = StrictCharField(label="用户名", max_length=150)
+    password = StrictCharField(label="密码", style={"input_type": "password"}, trim_whitespace=False)
 
 
 class TokenSerializer(DescribedFieldsMixin, serializers.Serializer):

@@ -23,6 +23,7 @@ from django.db import models, transaction
 from django.db.models import ProtectedError, Q, QuerySet, RestrictedError
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -36,6 +37,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -63,6 +65,24 @@ class PortalPagination(PageNumberPagination):
     page_size_query_description = "每页条数（默认50，最多200）。"
     page_query_description = "页码，从1开始。"
     max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise serializers.ValidationError({self.page_size_query_param: ["每页条数应为正整数。"]})
+        return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+        return parameters
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         paginated: dict[str, Any] = super().get_paginated_response_schema(schema)
@@ -130,26 +150,44 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
 
 
 class IdFilter(django_filters.NumberFilter):
-    """A filter on a foreign key's id that does not look the id up (an unknown id just matches nothing)."""
+    """A filter on a foreign key's id that does not look the id up: any integer is accepted, and an
+    unknown or out-of-scope id just matches nothing (the base queryset is already scoped)."""
 
     field_class = forms.IntegerField
+    # Ids are positive 64-bit integers; a bigger number would overflow the database driver (SQLite).
+    ID_RANGE = range(1, 2**63)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # Ids are 64-bit: a bigger number would overflow the database driver (SQLite) instead of matching nothing.
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        if value is None:
+            return qs
+        if value not in self.ID_RANGE:
+            return qs.none()
+        return super().filter(qs, value)
 
 
 def _user(request: Request) -> User:
     return request.user  # type: ignore[return-value]
 
 
+class PortalAutoSchema(AutoSchema):
+    """Documents the `{id}` path segment as the integer it is (the URL pattern itself accepts any segment)."""
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters: list[Any] = list(super().get_override_parameters())
+        if "{id}" in self.path:
+            parameters.append(OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="编号"))
+        return parameters
+
+
 # Object lookup through the scoped queryset; a miss on an existing object is logged as 越权访问.
 # (A comment, not a docstring: drf-spectacular would show a docstring as the operations' description.)
 class ScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     authentication_classes = AUTHENTICATION
+    parser_classes = (JSONParser,)
     pagination_class = PortalPagination
+    # Any id segment reaches the view (and gets a JSON 404), not just [^/.]+ (Django's HTML 404).
+    lookup_value_regex = "[^/]+"
+    schema = PortalAutoSchema()
     model: ClassVar[type[models.Model]]
     lookup_field = "pk"
 
@@ -192,6 +230,7 @@ class ScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
 )
 class ObtainTokenView(APIView):
     authentication_classes = ()
+    parser_classes = (JSONParser,)
     permission_classes = [AllowAny]
 
     def post(self, request: Request) -> Response:
