@@ -44,9 +44,9 @@ lint: install
 pytest: install
 	@status=0; \
 	echo "== pytest on SQLite =="; \
-	$(BIN)/pytest || status=1; \
+	$(BIN)/pytest --durations=10 || status=1; \
 	echo "== pytest on PostgreSQL (a throwaway server; browser and process tests ran above) =="; \
-	$(BIN)/pytest --db=postgresql -m "not browser and not processes" || status=1; \
+	$(BIN)/pytest --durations=10 --db=postgresql -m "not browser and not processes" || status=1; \
 	exit $$status
 
 test: lint pytest

@@ -84,7 +84,8 @@ class Portal:
 
 @pytest.fixture
 def portal(tmp_path: Path) -> Iterator[Portal]:
-    env = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "REDIS_CACHE_URL", "DATABASE_URL"}}
+    unwanted = {"CELERY_BROKER_URL", "REDIS_CACHE_URL", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in unwanted}
     env.update(
         DJANGO_SETTINGS_MODULE="portal.settings",
         PORTAL_VAR_DIR=str(tmp_path / "var"),

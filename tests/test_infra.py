@@ -55,8 +55,17 @@ def prod_command(name: str) -> str:
     return result.stdout.strip()
 
 
+# Variables of the test process that must not leak into a production-like subprocess
+# (browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for the live server, for instance).
+NOT_INHERITED = {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_CACHE_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
+def inherited_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
+
+
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DEBUG"}}
+    clean = inherited_env()
     clean.update({"DJANGO_SETTINGS_MODULE": "portal.settings", **env})
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=REPO, env=clean, capture_output=True, text=True, timeout=300,
@@ -202,7 +211,7 @@ def test_prod_run_starts_postgres_redis_gunicorn_worker_beat_and_stops_them(tmp_
     except ServiceUnavailable as exc:
         unavailable(str(exc))
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DEBUG"}}
+    env = inherited_env()
     env.update(
         PROD_RUN_PORT=str(port),
         PROD_RUN_SEED="0",
