@@ -826,7 +826,8 @@ def test_admin_updates_users_in_the_county(world: World, cast: Cast) -> None:
     # Deactivating an account.
     assert client.patch(url, {"is_active": False}, format="json").json()["is_active"] is False
     # Other counties' accounts are not found.
-    assert client.patch(f"/api/v1/users/{cast.other_county_staff.pk}/", {"full_name": "x"}, format="json").status_code == 404
+    other = f"/api/v1/users/{cast.other_county_staff.pk}/"
+    assert client.patch(other, {"full_name": "x"}, format="json").status_code == 404
     # Accounts are never deleted through the API (deactivate instead).
     assert client.delete(url).status_code == 405
 
@@ -877,9 +878,7 @@ def test_token_login_and_use(cast: Cast) -> None:
         "巴公镇第二石料厂",
     }
     # Asking again gives the same token.
-    again = APIClient().post(
-        "/api/v1/auth/token/", {"username": "town_a", "password": TEST_PASSWORD}, format="json"
-    )
+    again = APIClient().post("/api/v1/auth/token/", {"username": "town_a", "password": TEST_PASSWORD}, format="json")
     assert again.json()["token"] == body["token"]
     # A wrong token is refused.
     bad = APIClient()
@@ -900,9 +899,7 @@ def test_token_login_failure_is_audited_and_chinese(cast: Cast) -> None:
 
 def test_inactive_account_gets_no_token(cast: Cast) -> None:
     User.objects.filter(pk=cast.town_a_staff.pk).update(is_active=False)
-    response = APIClient().post(
-        "/api/v1/auth/token/", {"username": "town_a", "password": TEST_PASSWORD}, format="json"
-    )
+    response = APIClient().post("/api/v1/auth/token/", {"username": "town_a", "password": TEST_PASSWORD}, format="json")
     assert response.status_code == 400
     assert not Token.objects.exists()
 
