@@ -132,7 +132,7 @@ def test_hazard_list_query_count_does_not_grow_with_rows(world: World, cast: Cas
     large_queries, large_rows = _count_list_queries(cast.county_staff)
     assert (small_rows, large_rows) == (2, 32)
     assert small_queries == large_queries
-    assert large_queries <= 3  # the town and enterprise choice lists are lazy; the rows are one query
+    assert large_queries == 1  # the town and enterprise choice lists are lazy; the rows are one query
 
 
 WORK = {
