@@ -6,12 +6,20 @@ from django.http import HttpRequest
 
 from portal.choices import Role
 
+# Campaigns and field work (inspections): read by every regional role.
+_FIELD_READERS = {Role.TOWN_STAFF, Role.COUNTY_STAFF, Role.COUNTY_LEADER, Role.ADMIN, Role.CITY_VIEWER}
+
 # (url name, label, roles that see it; None = every signed-in user)
 NAVIGATION: list[tuple[str, str, set[str] | None]] = [
     ("home", "工作台", None),
     ("enterprise-list", "企业名录", None),
     ("reporting:index", "月度报表", {Role.TOWN_STAFF, Role.COUNTY_STAFF, Role.COUNTY_LEADER, Role.ADMIN, Role.CITY_VIEWER}),
     ("reporting:dashboard", "报表看板", {Role.TOWN_STAFF, Role.COUNTY_STAFF, Role.COUNTY_LEADER, Role.ADMIN, Role.CITY_VIEWER}),
+    ("inspections:campaign-list", "专项行动", None),
+    ("inspections:inspection-list", "检查", _FIELD_READERS),
+    ("inspections:enforcement-list", "执法问责", _FIELD_READERS),
+    ("inspections:duty-log-list", "履职台账", None),
+    ("inspections:warning-list", "预警", _FIELD_READERS),
     ("audit-list", "操作日志", {Role.ADMIN}),
     ("api-docs", "接口文档", {Role.ADMIN}),
 ]

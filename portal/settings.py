@@ -229,6 +229,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "UserRoleEnum": "portal.choices.Role",
         "PersonRoleEnum": "portal.choices.PersonRole",
+        # Several choice sets share the field name "kind" (inspections).
+        "EnforcementKindEnum": "inspections.choices.EnforcementKind",
+        "QuotaKindEnum": "inspections.choices.QuotaKind",
     },
 }
 
