@@ -137,6 +137,15 @@ class HazardAction(models.TextChoices):
     UPDATE = "update", "修改"
     ADD_EVIDENCE = "add_evidence", "上传材料"
     ADMIN_AMEND = "admin_amend", "管理员更正"
+    LEDGER_IMPORT = "ledger_import", "台账导入"
+
+
+class LedgerUploadStatus(models.TextChoices):
+    """An uploaded 隐患台账: previewed and waiting for confirmation, imported, or refused when confirmed."""
+
+    PENDING = "pending", "待确认"
+    COMMITTED = "committed", "已导入"
+    FAILED = "failed", "确认时未通过检查"
 
 
 class NotificationKind(models.TextChoices):

@@ -27,6 +27,7 @@ from hazards.choices import (
     HazardLevel,
     HazardSource,
     HazardStatus,
+    LedgerUploadStatus,
     MineType,
     NotificationKind,
     ReminderKind,
@@ -492,3 +493,55 @@ class HazardReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()} {self.hazard_id}"
+
+
+class LedgerUpload(models.Model):
+    """An uploaded 隐患台账 (Excel): the original file as it was received, who uploaded it for which enterprise,
+    and what its import did. Created when a previewed file passes every check (待确认); the import sets
+    the counts and 已导入. Stored through Django's storage API (local disk or S3-compatible)."""
+
+    enterprise = models.ForeignKey(
+        "portal.Enterprise", verbose_name="企业", on_delete=models.PROTECT, related_name="ledger_uploads"
+    )
+    file = models.FileField("原文件", upload_to="hazards/ledgers/%Y/%m/", max_length=255)
+    original_name = models.CharField("原文件名", max_length=255)
+    size = models.PositiveBigIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_by_name = models.CharField("上传人姓名", max_length=150, blank=True)
+    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
+    status = models.CharField(
+        "状态", max_length=10, choices=LedgerUploadStatus.choices, default=LedgerUploadStatus.PENDING
+    )
+    sheet_title = models.CharField("工作表", max_length=100, blank=True)
+    header_row = models.PositiveIntegerField("表头所在行", default=0)
+    total_rows = models.PositiveIntegerField("数据行数", default=0)
+    created_count = models.PositiveIntegerField("新增条数", default=0)
+    updated_count = models.PositiveIntegerField("更新条数", default=0)
+    unchanged_count = models.PositiveIntegerField("未变条数", default=0)
+    error_count = models.PositiveIntegerField("错误数", default=0)
+    committed_at = models.DateTimeField("导入时间", null=True, blank=True)
+
+    scope_region_path = "enterprise__town__path"
+    scope_enterprise_path = "enterprise"
+
+    objects = ScopedManager["LedgerUpload"]()
+
+    class Meta:
+        verbose_name = "隐患台账上传记录"
+        verbose_name_plural = "隐患台账上传记录"
+        ordering = ["-uploaded_at", "-id"]
+        indexes = [models.Index(fields=["enterprise", "-uploaded_at"], name="ledger_upload_enterprise_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name}（{self.uploaded_at:%Y-%m-%d %H:%M}）"
+
+    def summary(self) -> str:
+        return f"新增 {self.created_count} 条，更新 {self.updated_count} 条，未变 {self.unchanged_count} 条"
