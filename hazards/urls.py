@@ -1,4 +1,22 @@
-from django.urls import URLPattern
+"""Pages of 隐患排查治理, under /hazards/."""
+
+from django.urls import URLPattern, path
+
+from hazards import views
 
 app_name = "hazards"
-urlpatterns: list[URLPattern] = []
+
+urlpatterns: list[URLPattern] = [
+    # Hazard list, report, detail and the steps of the workflow
+    path("", views.hazard_list, name="hazard-list"),
+    path("export.xlsx", views.hazard_export, name="hazard-export"),
+    path("new/", views.hazard_report, name="hazard-report"),
+    path("criteria/options/", views.criterion_options, name="criterion-options"),
+    path("queue/", views.work_queue, name="work-queue"),
+    path("notifications/", views.notification_list, name="notification-list"),
+    path("notifications/read/", views.notification_read, name="notification-read"),
+    path("<int:pk>/", views.hazard_detail, name="hazard-detail"),
+    path("<int:pk>/<slug:step>/", views.hazard_step, name="hazard-step"),
+    path("evidence/<int:pk>/", views.evidence_download, name="evidence-download"),
+    # Ledger upload (隐患台账导入)
+]

@@ -13,6 +13,9 @@ _FIELD_READERS = {Role.TOWN_STAFF, Role.COUNTY_STAFF, Role.COUNTY_LEADER, Role.A
 NAVIGATION: list[tuple[str, str, set[str] | None]] = [
     ("home", "工作台", None),
     ("enterprise-list", "企业名录", None),
+    ("hazards:hazard-list", "我的隐患", {Role.ENTERPRISE_CLERK, Role.ENTERPRISE_PRINCIPAL}),
+    ("hazards:hazard-list", "隐患治理", _FIELD_READERS),
+    ("hazards:work-queue", "待办", {Role.ENTERPRISE_CLERK, Role.ENTERPRISE_PRINCIPAL, Role.TOWN_STAFF, Role.COUNTY_STAFF}),
     ("reporting:index", "月度报表", {Role.TOWN_STAFF, Role.COUNTY_STAFF, Role.COUNTY_LEADER, Role.ADMIN, Role.CITY_VIEWER}),
     ("reporting:dashboard", "报表看板", {Role.TOWN_STAFF, Role.COUNTY_STAFF, Role.COUNTY_LEADER, Role.ADMIN, Role.CITY_VIEWER}),
     ("inspections:campaign-list", "专项行动", None),

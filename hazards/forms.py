@@ -1,0 +1,323 @@
+"""Forms of the hazard pages. They check input and offer only in-scope choices; `hazards.services` decides and saves.
+
+Every step form carries the status the user saw (`seen_status`): if the hazard moved on meanwhile,
+the service refuses with "该隐患状态已变更…" instead of acting on a hazard the user did not see.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from hazards.choices import (
+    INDUSTRY_MINE_TYPE,
+    EvidenceKind,
+    HazardCategory,
+    HazardLevel,
+    HazardSource,
+    HazardStatus,
+    SupervisionLevel,
+)
+from hazards.models import Hazard, MajorHazardCriterion, local_today
+from hazards.selectors import criterion_list
+from portal.models import Enterprise, User
+
+EVIDENCE_ACCEPT = ".jpg,.jpeg,.png,.gif,.webp,.pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.zip,image/*"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _textarea(rows: int = 3) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
+class StyledForm(forms.Form):
+    """Bootstrap classes on every widget (the CSP forbids inline style, so classes only)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.HiddenInput):
+                continue
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")
+
+
+class StepForm(StyledForm):
+    """Base of the forms behind the buttons of the detail page."""
+
+    seen_status = forms.ChoiceField(choices=HazardStatus.choices, required=False, widget=forms.HiddenInput)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data.pop("seen_status", None)
+        return data
+
+
+class HazardBoundForm(StepForm):
+    """A step form that starts from the hazard's current values and sends only what changed."""
+
+    FIELDS: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, hazard: Hazard, **kwargs: Any) -> None:
+        if not args and "data" not in kwargs:
+            initial = {name: getattr(hazard, name) for name in self.FIELDS}
+            kwargs["initial"] = {**initial, "seen_status": hazard.status, **(kwargs.get("initial") or {})}
+        super().__init__(*args, **kwargs)
+        self.hazard = hazard
+
+    def changes(self) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for name in self.FIELDS:
+            if name not in self.cleaned_data:
+                continue
+            value = self.cleaned_data[name]
+            if isinstance(value, str):
+                value = value.strip()
+            current = getattr(self.hazard, name)
+            if value != current and not (value in ("", None) and current in ("", None)):
+                result[name] = value
+        return result
+
+
+def criterion_label(criterion: MajorHazardCriterion) -> str:
+    text = criterion.text if len(criterion.text) <= 48 else f"{criterion.text[:48]}…"
+    return f"{criterion.get_mine_type_display()}{criterion.code} {text}"
+
+
+def criteria_for(enterprise: Enterprise | None) -> QuerySet[MajorHazardCriterion]:
+    """The 判定依据 items offered for an enterprise: those of its mine type (all items when it has none)."""
+    mine_type = INDUSTRY_MINE_TYPE.get(enterprise.industry) if enterprise is not None else None
+    return criterion_list(mine_type=mine_type)
+
+
+# --- Reporting ------------------------------------------------------------------------------------
+
+
+class HazardReportForm(StyledForm):
+    enterprise = forms.ModelChoiceField(label="企业", queryset=Enterprise.objects.none())
+    level = forms.ChoiceField(label="隐患级别", choices=HazardLevel.choices, initial=HazardLevel.GENERAL)
+    criterion = forms.ModelChoiceField(
+        label="判定依据",
+        queryset=MajorHazardCriterion.objects.none(),
+        required=False,
+        empty_label="请选择《金属非金属矿山重大事故隐患判定标准》条目",
+        help_text="重大事故隐患必须选择判定依据（矿安〔2022〕88号），按企业的矿山类型列出。",
+    )
+    description = forms.CharField(label="隐患内容", widget=_textarea(3))
+    location = forms.CharField(label="隐患部位", max_length=200, required=False)
+    category = forms.ChoiceField(label="隐患类别", choices=[("", "请选择"), *HazardCategory.choices])
+    source = forms.ChoiceField(label="隐患来源", choices=HazardSource.choices, initial=HazardSource.SELF_CHECK)
+    found_on = forms.DateField(label="发现日期", widget=DateInput())
+    found_by = forms.CharField(label="发现人", max_length=100, required=False)
+    ledger_number = forms.CharField(label="台账编号", max_length=60, required=False)
+    measures = forms.CharField(label="整改措施", required=False, widget=_textarea(2))
+    deadline = forms.DateField(label="整改时限", required=False, widget=DateInput())
+    comment = forms.CharField(label="说明", required=False, widget=_textarea(2))
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        enterprises = Enterprise.objects.visible_to(user).select_related("town").order_by("name", "id")
+        enterprise_field: Any = self.fields["enterprise"]
+        enterprise_field.queryset = enterprises
+        self.own_enterprise: Enterprise | None = None
+        if user.enterprise_id is not None:
+            self.own_enterprise = user.enterprise
+            enterprise_field.initial = user.enterprise_id
+            enterprise_field.widget = forms.HiddenInput()
+        else:
+            enterprise_field.label_from_instance = lambda e: f"{e.name}（{e.town.name}）"
+            enterprise_field.widget.attrs["data-criteria-source"] = "1"
+        self.fields["found_on"].initial = local_today()
+        chosen = self.own_enterprise or self._chosen_enterprise(enterprises)
+        criterion_field: Any = self.fields["criterion"]
+        criterion_field.queryset = criteria_for(chosen)
+        criterion_field.label_from_instance = criterion_label
+        self.fields["level"].widget.attrs["data-level-switch"] = "1"
+
+    def _chosen_enterprise(self, enterprises: QuerySet[Enterprise]) -> Enterprise | None:
+        raw = self.data.get(self.add_prefix("enterprise")) if self.is_bound else None
+        if not raw:
+            return None
+        try:
+            return enterprises.filter(pk=int(raw)).first()
+        except (TypeError, ValueError):
+            return None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.own_enterprise is not None:
+            data["enterprise"] = self.own_enterprise
+        level = data.get("level")
+        criterion = data.get("criterion")
+        if level == HazardLevel.MAJOR and criterion is None and "criterion" not in self.errors:
+            self.add_error("criterion", "重大事故隐患必须选择判定依据（矿安〔2022〕88号的条目）。")
+        if level == HazardLevel.GENERAL:
+            data["criterion"] = None
+        return data
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        for key in ("location", "found_by", "ledger_number", "measures", "comment"):
+            data[key] = data.get(key) or ""
+        return data
+
+
+# --- The 五落实 and rectification -----------------------------------------------------------------
+
+
+FIVE_FIELDS = ("measures", "responsible_unit", "responsible_person", "funds_wan", "deadline", "interim_measures")
+
+
+class FiveImplementationForm(HazardBoundForm):
+    """“五落实”: measures, responsible unit and person, funds, deadline, interim measures.
+
+    Saving part of it is allowed; starting rectification needs all five (the service checks).
+    """
+
+    FIELDS = FIVE_FIELDS
+
+    measures = forms.CharField(label="整改措施", required=False, widget=_textarea(3))
+    responsible_unit = forms.CharField(label="责任单位", max_length=200, required=False)
+    responsible_person = forms.CharField(label="责任人", max_length=100, required=False)
+    funds_wan = forms.DecimalField(
+        label="整改资金（万元）", min_value=Decimal("0"), max_digits=12, decimal_places=2, required=False
+    )
+    deadline = forms.DateField(label="整改时限", required=False, widget=DateInput())
+    interim_measures = forms.CharField(label="应急预案/临时管控措施", required=False, widget=_textarea(2))
+
+
+class StartRectificationForm(FiveImplementationForm):
+    """开始整改, completing the 五落实 in the same step (empty fields keep what is recorded)."""
+
+    comment = forms.CharField(label="说明", required=False, widget=_textarea(2))
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = super().service_kwargs()
+        return {k: v for k, v in data.items() if v not in (None, "") or k == "comment"}
+
+
+class HazardEditForm(HazardBoundForm):
+    """修改隐患信息 of an open hazard (not its level or status)."""
+
+    FIELDS = ("description", "location", "category", "criterion", "found_on", "found_by", "source", "ledger_number")
+
+    description = forms.CharField(label="隐患内容", widget=_textarea(3))
+    location = forms.CharField(label="隐患部位", max_length=200, required=False)
+    category = forms.ChoiceField(label="隐患类别", choices=HazardCategory.choices)
+    criterion = forms.ModelChoiceField(label="判定依据", queryset=MajorHazardCriterion.objects.none(), required=False)
+    found_on = forms.DateField(label="发现日期", widget=DateInput())
+    found_by = forms.CharField(label="发现人", max_length=100, required=False)
+    source = forms.ChoiceField(label="隐患来源", choices=HazardSource.choices)
+    ledger_number = forms.CharField(label="台账编号", max_length=60, required=False)
+
+    def __init__(self, *args: Any, hazard: Hazard, **kwargs: Any) -> None:
+        super().__init__(*args, hazard=hazard, **kwargs)
+        if hazard.is_major:
+            field: Any = self.fields["criterion"]
+            field.queryset = criteria_for(hazard.enterprise)
+            field.label_from_instance = criterion_label
+            field.required = True
+        else:
+            del self.fields["criterion"]
+
+
+class EvidenceForm(StepForm):
+    file = forms.FileField(label="文件", help_text="照片（JPG、PNG、GIF、WebP）、PDF 或 Office 文档，不超过 10 MB。")
+    kind = forms.ChoiceField(label="材料类型", choices=EvidenceKind.choices, initial=EvidenceKind.RECTIFICATION)
+    description = forms.CharField(label="说明", max_length=200, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs["accept"] = EVIDENCE_ACCEPT
+
+
+class ClosureRequestForm(StepForm):
+    rectified_on = forms.DateField(label="整改完成日期", widget=DateInput())
+    rectification_note = forms.CharField(label="整改情况", widget=_textarea(3))
+    comment = forms.CharField(label="说明", required=False, widget=_textarea(2))
+
+
+class MarkRectifiedForm(StepForm):
+    rectified_on = forms.DateField(label="整改完成日期", widget=DateInput())
+    rectification_note = forms.CharField(label="整改情况", required=False, widget=_textarea(3))
+    comment = forms.CharField(label="说明", required=False, widget=_textarea(2))
+
+
+class CommentForm(StepForm):
+    comment = forms.CharField(label="意见", required=False, widget=_textarea(2))
+
+
+class CloseForm(StepForm):
+    closed_on = forms.DateField(label="销号日期", required=False, widget=DateInput())
+    comment = forms.CharField(label="验收意见", required=False, widget=_textarea(2))
+
+
+class SendBackForm(StepForm):
+    reason = forms.CharField(label="退回理由", widget=_textarea(2))
+
+
+class SupervisionForm(StepForm):
+    level = forms.ChoiceField(label="督办级别", choices=SupervisionLevel.choices, initial=SupervisionLevel.COUNTY)
+    unit = forms.CharField(label="督办单位", max_length=200)
+    doc_number = forms.CharField(label="督办文号", max_length=100)
+    date = forms.DateField(label="督办日期", widget=DateInput())
+    deadline = forms.DateField(label="督办期限", widget=DateInput())
+    comment = forms.CharField(label="说明", required=False, widget=_textarea(2))
+
+
+class ExtensionRequestForm(StepForm):
+    requested_deadline = forms.DateField(label="申请延至", widget=DateInput())
+    reason = forms.CharField(label="延期理由", widget=_textarea(2))
+
+
+DECISIONS = [("approve", "批准"), ("reject", "驳回")]
+
+
+class ExtensionDecisionForm(StepForm):
+    extension = forms.IntegerField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(label="审批结果", choices=DECISIONS, widget=forms.RadioSelect)
+    comment = forms.CharField(label="审批意见", required=False, widget=_textarea(2), help_text="驳回时必须填写理由。")
+
+
+RECHECK_RESULTS = [("passed", "合格"), ("failed", "不合格，重新打开")]
+
+
+class RecheckForm(StepForm):
+    result = forms.ChoiceField(label="回头看结果", choices=RECHECK_RESULTS, widget=forms.RadioSelect)
+    comment = forms.CharField(label="意见", required=False, widget=_textarea(2), help_text="不合格时必须填写理由。")
+    new_deadline = forms.DateField(label="新的整改时限", required=False, widget=DateInput())
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = super().service_kwargs()
+        data["passed"] = data.pop("result") == "passed"
+        return data
+
+
+class AdminAmendForm(HazardBoundForm):
+    """管理员更正 (also of a closed hazard): only the fields changed are sent, with the reason."""
+
+    FIELDS = ("description", "location", "category", "found_on", "current_deadline", "rectified_on", "closed_on")
+
+    description = forms.CharField(label="隐患内容", widget=_textarea(3))
+    location = forms.CharField(label="隐患部位", max_length=200, required=False)
+    category = forms.ChoiceField(label="隐患类别", choices=HazardCategory.choices)
+    found_on = forms.DateField(label="发现日期", widget=DateInput())
+    current_deadline = forms.DateField(label="现整改时限", required=False, widget=DateInput())
+    rectified_on = forms.DateField(label="整改完成日期", required=False, widget=DateInput())
+    closed_on = forms.DateField(label="销号日期", required=False, widget=DateInput())
+    reason = forms.CharField(label="更正理由", widget=_textarea(2))

@@ -1,0 +1,587 @@
+"""Pages of 隐患排查治理 under /hazards/.
+
+Every hazard reaches a page through `hazards.selectors` (scoped: out of scope is a 404). The buttons of
+the detail page are the steps `allowed_actions(user, hazard)` lists; each one POSTs to `hazard_step`,
+which runs the service through `hazards.steps.run_step` and, when refused, shows the page again with
+the service's Chinese message (403 wrong role, 409 wrong or changed status, 400 wrong input).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from hazards import forms as f
+from hazards import selectors, services
+from hazards.choices import EvidenceKind, ExtensionStatus, HazardAction, HazardCategory, HazardLevel, HazardStatus
+from hazards.filters import HazardFilterSet
+from hazards.models import ExtensionRequest, Hazard, HazardEvidence
+from hazards.permissions import RULES, allowed_actions, check_may_report, effective_roles
+from hazards.steps import StepRefused, run_step
+from portal.models import Enterprise, User
+
+A = HazardAction
+PAGE_SIZES = (20, 50, 100)
+# More enterprises than this and the enterprise filter lists only the chosen town's (or asks for a town).
+ENTERPRISE_OPTIONS_LIMIT = 500
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+
+SORTABLE_COLUMNS = {
+    "found_on": "发现日期",
+    "deadline": "整改时限",
+    "status": "状态",
+    "level": "级别",
+    "enterprise": "企业",
+    "ledger_number": "编号",
+}
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _page_size(request: HttpRequest) -> int:
+    try:
+        size = int(request.GET.get("page_size", PAGE_SIZES[0]))
+    except ValueError:
+        return PAGE_SIZES[0]
+    return size if size in PAGE_SIZES else PAGE_SIZES[0]
+
+
+def _page(request: HttpRequest, queryset: Any, size: int | None = None) -> tuple[Any, str]:
+    paginator = Paginator(queryset, size or _page_size(request))
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
+def may_report(user: User) -> bool:
+    try:
+        check_may_report(user, HazardLevel.GENERAL)
+    except PermissionDenied:
+        return False
+    return True
+
+
+# --- List, export -------------------------------------------------------------------------------
+
+
+def _selected(filterset: HazardFilterSet, name: str) -> str:
+    value = filterset.form[name].value() if filterset.is_bound else ""
+    return str(value or "")
+
+
+def town_options_html(filterset: HazardFilterSet) -> SafeString:
+    """The town filter's <option> tags from one query, built in Python (a province has ~1,400 towns)."""
+    rows = list(filterset.filters["town"].queryset.order_by("code").values_list("pk", "parent__name", "name"))
+    several = len({county for _, county, _ in rows}) > 1
+    selected = _selected(filterset, "town")
+    parts = ['<option value="">全部</option>']
+    for pk, county, name in rows:
+        label = f"{county}{name}" if several else name
+        mark = " selected" if str(pk) == selected else ""
+        parts.append(f'<option value="{int(pk)}"{mark}>{html.escape(label)}</option>')
+    return mark_safe("".join(parts))  # noqa: S308 - labels are escaped, ids are integers
+
+
+def enterprise_options_html(filterset: HazardFilterSet) -> SafeString:
+    """The enterprise filter's options: the chosen town's enterprises, or all visible ones when few.
+
+    One query whatever the number; beyond ENTERPRISE_OPTIONS_LIMIT the user is asked to choose a town.
+    """
+    queryset = filterset.filters["enterprise"].queryset
+    town = _selected(filterset, "town")
+    if town.isdigit():
+        queryset = queryset.filter(town_id=int(town))
+    rows = list(queryset.order_by("name", "id").values_list("pk", "name")[: ENTERPRISE_OPTIONS_LIMIT + 1])
+    selected = _selected(filterset, "enterprise")
+    parts = ['<option value="">全部</option>']
+    if len(rows) > ENTERPRISE_OPTIONS_LIMIT:
+        parts = ['<option value="">全部（企业较多，请先选择镇）</option>']
+        rows = [row for row in rows if str(row[0]) == selected]
+    for pk, name in rows:
+        mark = " selected" if str(pk) == selected else ""
+        parts.append(f'<option value="{int(pk)}"{mark}>{html.escape(name)}</option>')
+    return mark_safe("".join(parts))  # noqa: S308 - names are escaped, ids are integers
+
+
+def _sort_links(request: HttpRequest, filterset: HazardFilterSet) -> dict[str, dict[str, str]]:
+    """For each sortable column: the URL that sorts by it (toggling the direction) and the arrow shown."""
+    current = request.GET.get("ordering", "")
+    links: dict[str, dict[str, str]] = {}
+    for key in SORTABLE_COLUMNS:
+        query = request.GET.copy()
+        query.pop("page", None)
+        if current == key:
+            query["ordering"], arrow = f"-{key}", "↑"
+        elif current == f"-{key}":
+            query["ordering"], arrow = key, "↓"
+        else:
+            query["ordering"], arrow = (f"-{key}" if key in {"found_on"} else key), ""
+        links[key] = {"url": f"?{query.urlencode()}", "arrow": arrow}
+    return links
+
+
+@login_required
+@require_GET
+def hazard_list(request: HttpRequest) -> HttpResponse:
+    """我的隐患 (enterprise users) or the hazards of the user's area: filtered, sorted, paginated."""
+    user = _user(request)
+    filterset = selectors.hazard_filterset(user=user, params=request.GET)
+    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    page, query = _page(request, queryset)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query": query,
+        "page_sizes": PAGE_SIZES,
+        "town_options": town_options_html(filterset),
+        "enterprise_options": enterprise_options_html(filterset) if user.enterprise_id is None else "",
+        "sort_links": _sort_links(request, filterset),
+        "level_choices": HazardLevel.choices,
+        "status_choices": HazardStatus.choices,
+        "category_choices": HazardCategory.choices,
+        "can_report": may_report(user),
+        "is_enterprise": user.enterprise_id is not None,
+        "active_tab": "list",
+    }
+    return render(request, "hazards/hazard_list.html", context)
+
+
+@login_required
+@require_GET
+def hazard_export(request: HttpRequest) -> HttpResponseBase:
+    from hazards.exports import hazard_export_response
+
+    return hazard_export_response(user=_user(request), params=request.GET)
+
+
+# --- Work queue, notifications ------------------------------------------------------------------
+
+
+def _queued_actions(user: User) -> dict[tuple[str, str], str]:
+    """(level, status) → the label of the step that waits for this user's role."""
+    roles = effective_roles(user)
+    result: dict[tuple[str, str], str] = {}
+    for rule in RULES:
+        if rule.queued and roles & rule.roles:
+            for level in rule.levels:
+                for status in rule.sources:
+                    result.setdefault((level, status), HazardAction(rule.action).label)
+    return result
+
+
+@login_required
+@require_GET
+def work_queue(request: HttpRequest) -> HttpResponse:
+    """待办: the hazards that wait for this user's action, soonest deadline first."""
+    user = _user(request)
+    pending = ExtensionRequest.objects.filter(hazard=OuterRef("pk"), status=ExtensionStatus.PENDING)
+    queryset = selectors.work_queue(user=user).annotate(extension_pending=Exists(pending))
+    page, query = _page(request, queryset)
+    waiting = _queued_actions(user)
+    rows = [
+        {
+            "hazard": hazard,
+            "todo": waiting.get((hazard.level, hazard.status), ""),
+            "extension": hazard.extension_pending,
+        }
+        for hazard in page.object_list
+    ]
+    context = {"page": page, "rows": rows, "query": query, "active_tab": "queue"}
+    return render(request, "hazards/work_queue.html", context)
+
+
+@login_required
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    unread_only = request.GET.get("unread") == "1"
+    page, query = _page(request, selectors.notification_list(user=user, unread_only=unread_only), size=30)
+    context = {
+        "page": page,
+        "query": query,
+        "unread_only": unread_only,
+        "unread_count": selectors.notification_unread_count(user=user),
+        "active_tab": "notifications",
+    }
+    return render(request, "hazards/notification_list.html", context)
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest) -> HttpResponse:
+    """Mark one notification (`id`) or all of the user's notifications read."""
+    user = _user(request)
+    raw = request.POST.get("id", "")
+    if raw:
+        if not raw.isdigit():
+            raise Http404("未找到该通知。")
+        count = services.notification_mark_read(actor=user, notification_ids=[int(raw)])
+    else:
+        count = services.notification_mark_read(actor=user)
+        messages.success(request, f"已将 {count} 条通知标为已读。")
+    target = request.POST.get("next", "")
+    if target.startswith("/hazards/") and "//" not in target:
+        return redirect(target)
+    return redirect("hazards:notification-list")
+
+
+# --- Reporting ----------------------------------------------------------------------------------
+
+
+def _form_errors(form: Any, exc: ValidationError) -> None:
+    """A service's ValidationError onto the form: by field when the form has the field, else for the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = field if field in form.fields else None
+            for message in errors:
+                form.add_error(target, message)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def hazard_report(request: HttpRequest) -> HttpResponse:
+    """上报隐患: a general hazard is reported at once; a major one waits for the principal's signature."""
+    user = _user(request)
+    if not may_report(user):
+        raise PermissionDenied("您的角色不能上报隐患。")
+    form = f.HazardReportForm(request.POST or None, user=user)
+    form.fields["enterprise"].widget.attrs.update(
+        {
+            "hx-get": reverse("hazards:criterion-options"),
+            "hx-target": "#id_criterion",
+            "hx-trigger": "change",
+            "hx-swap": "innerHTML",
+        }
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                hazard = services.hazard_report(actor=user, **form.service_kwargs())
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+                status = 403
+            else:
+                if hazard.is_major:
+                    messages.success(request, "重大事故隐患已填报，待企业主要负责人确认签字后上报镇应急管理中心。")
+                else:
+                    messages.success(request, "一般事故隐患已上报。")
+                return redirect("hazards:hazard-detail", pk=hazard.pk)
+        status = 400 if status == 200 else status
+    context = {"form": form, "is_enterprise": user.enterprise_id is not None, "active_tab": "list"}
+    return render(request, "hazards/hazard_report.html", context, status=status)
+
+
+@login_required
+@require_GET
+def criterion_options(request: HttpRequest) -> HttpResponse:
+    """The criterion <option>s for the chosen enterprise's mine type (htmx, on the report form)."""
+    user = _user(request)
+    raw = request.GET.get("enterprise", "")
+    enterprise = None
+    if raw.isdigit():
+        enterprise = Enterprise.objects.visible_to(user).filter(pk=int(raw)).first()
+    if user.enterprise_id is not None:
+        enterprise = user.enterprise
+    criteria = f.criteria_for(enterprise)
+    parts = ['<option value="">请选择《金属非金属矿山重大事故隐患判定标准》条目</option>']
+    for criterion in criteria:
+        parts.append(f'<option value="{int(criterion.pk)}">{html.escape(f.criterion_label(criterion))}</option>')
+    return HttpResponse("".join(parts))
+
+
+# --- Detail and steps ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    slug: str
+    action: str
+    title: str
+    button: str
+    form_class: type[f.StepForm]
+    perform: Callable[[User, Hazard, Any], Any]
+    success: str
+    style: str = "primary"
+    multipart: bool = False
+
+    def make_form(self, hazard: Hazard, data: Any = None, files: Any = None) -> f.StepForm:
+        kwargs: dict[str, Any] = {"prefix": self.slug}
+        if issubclass(self.form_class, f.HazardBoundForm):
+            kwargs["hazard"] = hazard
+        if data is None:
+            form = self.form_class(**kwargs)
+            form.initial.setdefault("seen_status", hazard.status)
+            return form
+        return self.form_class(data, files, **kwargs)
+
+
+def _changes_or_refuse(changes: dict[str, Any]) -> dict[str, Any]:
+    if not changes:
+        raise ValidationError("没有修改任何内容。")
+    return changes
+
+
+def _decide_extension(user: User, hazard: Hazard, form: Any) -> Any:
+    extension = (
+        selectors.hazard_extensions(user=user, hazard=hazard)
+        .filter(pk=form.cleaned_data["extension"], status=ExtensionStatus.PENDING)
+        .first()
+    )
+    if extension is None:
+        raise ValidationError("该延期申请不存在或已审批，请刷新页面后重试。")
+    return services.hazard_decide_extension(
+        actor=user,
+        extension=extension,
+        approve=form.cleaned_data["decision"] == "approve",
+        comment=form.cleaned_data.get("comment") or "",
+    )
+
+
+def _add_evidence(user: User, hazard: Hazard, form: Any) -> Any:
+    upload = form.cleaned_data["file"]
+    return services.hazard_add_evidence(
+        actor=user,
+        hazard=hazard,
+        file=upload,
+        original_name=upload.name,
+        kind=form.cleaned_data["kind"],
+        description=form.cleaned_data.get("description") or "",
+    )
+
+
+STEPS: list[Step] = [
+    Step(
+        "sign", A.SIGN_REPORT, "主要负责人确认签字", "确认签字上报", f.CommentForm,
+        lambda u, h, fm: services.hazard_sign_report(actor=u, hazard=h, **fm.service_kwargs()),
+        "已签字上报，等待镇应急管理中心确认。",
+    ),
+    Step(
+        "town-confirm", A.TOWN_CONFIRM, "镇确认", "确认", f.CommentForm,
+        lambda u, h, fm: services.hazard_town_confirm(actor=u, hazard=h, **fm.service_kwargs()),
+        "已确认，报县局确认。",
+    ),
+    Step(
+        "county-confirm", A.COUNTY_CONFIRM, "县确认", "确认为重大事故隐患", f.CommentForm,
+        lambda u, h, fm: services.hazard_county_confirm(actor=u, hazard=h, **fm.service_kwargs()),
+        "已确认为重大事故隐患，企业落实“五落实”后开始整改。",
+    ),
+    Step(
+        "five", A.UPDATE, "填写“五落实”", "保存“五落实”", f.FiveImplementationForm,
+        lambda u, h, fm: services.hazard_update(actor=u, hazard=h, data=_changes_or_refuse(fm.changes())),
+        "“五落实”已保存。", "outline-primary",
+    ),
+    Step(
+        "start", A.START_RECTIFICATION, "开始整改", "开始整改", f.StartRectificationForm,
+        lambda u, h, fm: services.hazard_start_rectification(actor=u, hazard=h, **fm.service_kwargs()),
+        "已开始整改。",
+    ),
+    Step(
+        "evidence", A.ADD_EVIDENCE, "上传材料", "上传", f.EvidenceForm, _add_evidence, "材料已上传。",
+        "outline-primary", multipart=True,
+    ),
+    Step(
+        "request-closure", A.REQUEST_CLOSURE, "申请销号", "申请销号", f.ClosureRequestForm,
+        lambda u, h, fm: services.hazard_request_closure(actor=u, hazard=h, **fm.service_kwargs()),
+        "已申请销号，等待县局审核。",
+    ),
+    Step(
+        "mark-rectified", A.MARK_RECTIFIED, "整改完成", "整改完成", f.MarkRectifiedForm,
+        lambda u, h, fm: services.hazard_mark_rectified(actor=u, hazard=h, **fm.service_kwargs()),
+        "已整改完成，等待镇应急管理中心验收。",
+    ),
+    Step(
+        "verify", A.VERIFY, "验收", "验收通过", f.CommentForm,
+        lambda u, h, fm: services.hazard_verify(actor=u, hazard=h, **fm.service_kwargs()),
+        "已验收。",
+    ),
+    Step(
+        "close", A.CLOSE, "销号", "同意销号", f.CloseForm,
+        lambda u, h, fm: services.hazard_close(actor=u, hazard=h, **fm.service_kwargs()),
+        "已销号。", "success",
+    ),
+    Step(
+        "send-back", A.SEND_BACK, "退回", "退回", f.SendBackForm,
+        lambda u, h, fm: services.hazard_send_back(actor=u, hazard=h, **fm.service_kwargs()),
+        "已退回。", "outline-danger",
+    ),
+    Step(
+        "supervise", A.LIST_FOR_SUPERVISION, "挂牌督办", "挂牌督办", f.SupervisionForm,
+        lambda u, h, fm: services.hazard_list_for_supervision(actor=u, hazard=h, **fm.service_kwargs()),
+        "已挂牌督办。", "outline-danger",
+    ),
+    Step(
+        "extension", A.REQUEST_EXTENSION, "申请延期", "提交延期申请", f.ExtensionRequestForm,
+        lambda u, h, fm: services.hazard_request_extension(actor=u, hazard=h, **fm.service_kwargs()),
+        "延期申请已提交。", "outline-primary",
+    ),
+    Step(
+        "decide-extension", A.DECIDE_EXTENSION, "审批延期", "提交审批", f.ExtensionDecisionForm,
+        _decide_extension, "延期申请已审批。",
+    ),
+    Step(
+        "recheck", A.RECHECK, "回头看", "提交回头看结果", f.RecheckForm,
+        lambda u, h, fm: services.hazard_recheck(actor=u, hazard=h, **fm.service_kwargs()),
+        "回头看结果已记录。", "outline-primary",
+    ),
+    Step(
+        "edit", A.UPDATE, "修改隐患信息", "保存修改", f.HazardEditForm,
+        lambda u, h, fm: services.hazard_update(actor=u, hazard=h, data=_changes_or_refuse(fm.changes())),
+        "隐患信息已保存。", "outline-secondary",
+    ),
+    Step(
+        "amend", A.ADMIN_AMEND, "管理员更正", "保存更正", f.AdminAmendForm,
+        lambda u, h, fm: services.hazard_admin_amend(
+            actor=u, hazard=h, data=_changes_or_refuse(fm.changes()), reason=fm.cleaned_data["reason"]
+        ),
+        "更正已保存。", "outline-danger",
+    ),
+]  # fmt: skip
+STEP_BY_SLUG = {step.slug: step for step in STEPS}
+
+
+def _step_applies(step: Step, user: User, hazard: Hazard, pending: ExtensionRequest | None) -> bool:
+    """Beyond the rule table: hide what would only be refused (already supervised, nothing to decide, …)."""
+    if step.action == A.DECIDE_EXTENSION:
+        return pending is not None
+    if step.action == A.REQUEST_EXTENSION:
+        return pending is None and hazard.current_deadline is not None
+    if step.action == A.LIST_FOR_SUPERVISION:
+        return not hazard.supervision_level
+    if step.slug == "edit":
+        # After signing, an enterprise only completes the 五落实 of a major hazard.
+        enterprise_user = user.enterprise_id is not None
+        return not (hazard.is_major and hazard.status != HazardStatus.DRAFT and enterprise_user)
+    return True
+
+
+def visible_steps(user: User, hazard: Hazard, pending: ExtensionRequest | None) -> list[Step]:
+    allowed = set(allowed_actions(user, hazard))
+    return [step for step in STEPS if step.action in allowed and _step_applies(step, user, hazard, pending)]
+
+
+def _detail(
+    request: HttpRequest,
+    hazard: Hazard,
+    *,
+    failed: tuple[Step, f.StepForm] | None = None,
+    refusal: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = _user(request)
+    extensions = list(selectors.hazard_extensions(user=user, hazard=hazard))
+    pending = next((e for e in extensions if e.status == ExtensionStatus.PENDING), None)
+    steps = []
+    for step in visible_steps(user, hazard, pending):
+        if failed is not None and failed[0].slug == step.slug:
+            form = failed[1]
+        else:
+            form = step.make_form(hazard)
+            if step.action == A.DECIDE_EXTENSION and pending is not None:
+                form.initial["extension"] = pending.pk
+        steps.append({"step": step, "form": form, "open": failed is not None and failed[0].slug == step.slug})
+    if steps and failed is None:
+        steps[0]["open"] = True
+    evidence = list(selectors.hazard_evidence(user=user, hazard=hazard))
+    for item in evidence:
+        item.is_image = item.file.name.lower().endswith(IMAGE_SUFFIXES)  # type: ignore[attr-defined]
+    context = {
+        "hazard": hazard,
+        "events": selectors.hazard_events(user=user, hazard=hazard),
+        "evidence": evidence,
+        "extensions": extensions,
+        "pending_extension": pending,
+        "steps": steps,
+        "failed_step": failed[0].slug if failed else "",
+        "refusal": refusal or [],
+        "missing_five": hazard.missing_five_implementations() if hazard.is_major else [],
+        "has_closure_evidence": any(item.kind in EvidenceKind.closure_evidence() for item in evidence),
+        "next_step": services.NEXT_STEP.get(HazardStatus(hazard.status), ""),
+        "active_tab": "list",
+    }
+    return render(request, "hazards/hazard_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def hazard_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    hazard = selectors.hazard_get(user=_user(request), pk=pk)
+    return _detail(request, hazard)
+
+
+@login_required
+@require_POST
+def hazard_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """One button of the detail page: run the step's service; on refusal, show why (403/409/400)."""
+    user = _user(request)
+    hazard = selectors.hazard_get(user=user, pk=pk)
+    chosen = STEP_BY_SLUG.get(step)
+    if chosen is None:
+        raise Http404("没有这个办理步骤。")
+    form = chosen.make_form(hazard, request.POST, request.FILES)
+    if not form.is_valid():
+        # The role and status still decide first: a refused step is not an input error.
+        try:
+            run_step(actor=user, hazard=hazard, action=chosen.action, call=lambda h: None)
+        except StepRefused as refused:
+            return _detail(request, hazard, failed=(chosen, form), refusal=refused.messages, status=refused.status)
+        return _detail(request, hazard, failed=(chosen, form), refusal=["请检查填写的内容。"], status=400)
+    try:
+        run_step(
+            actor=user,
+            hazard=hazard,
+            action=chosen.action,
+            seen_status=form.cleaned_data.get("seen_status") or None,
+            call=lambda h: chosen.perform(user, h, form),
+        )
+    except StepRefused as refused:
+        if refused.error is not None and refused.status == 400:
+            _form_errors(form, refused.error)
+        fresh = selectors.hazard_get(user=user, pk=pk)
+        return _detail(request, fresh, failed=(chosen, form), refusal=refused.messages, status=refused.status)
+    messages.success(request, chosen.success)
+    return redirect("hazards:hazard-detail", pk=hazard.pk)
+
+
+# --- Evidence downloads ---------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """Evidence files only through here, after the scope check (404 outside it); never as static media."""
+    evidence = get_object_or_404(HazardEvidence.objects.visible_to(_user(request)), pk=pk)
+    stored = evidence.file
+    if not stored or not stored.name:
+        raise Http404("文件不存在。")
+    try:
+        handle = stored.open("rb")
+    except OSError as exc:
+        raise Http404("文件不存在。") from exc
+    inline = request.GET.get("inline") == "1" and stored.name.lower().endswith(IMAGE_SUFFIXES)
+    response = FileResponse(handle, as_attachment=not inline, filename=evidence.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
