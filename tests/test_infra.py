@@ -268,3 +268,20 @@ def test_prod_run_starts_postgres_redis_gunicorn_worker_beat_and_stops_them(tmp_
             except subprocess.TimeoutExpired:
                 os.killpg(run.pid, signal.SIGKILL)
                 run.wait()
+
+
+def test_static_files_collect_with_the_production_storage(tmp_path: Path, settings: Any) -> None:
+    # With DEBUG=0 the static files are hashed into a manifest (WhiteNoise's storage is Django's
+    # manifest storage plus compression, which is slow and left out here): every file a CSS or JS
+    # file references, source maps included, must exist, or collectstatic — and so the Docker
+    # build and `make prod-run` — fails.
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", "--noinput", verbosity=0)
+    manifest = (tmp_path / "static" / "staticfiles.json").read_text()
+    assert "vendor/bootstrap/bootstrap.min.css" in manifest
