@@ -79,8 +79,8 @@ class _Styled:
                 widget.attrs.setdefault("class", "form-select")
             else:
                 widget.attrs.setdefault("class", "form-control")
-            if isinstance(widget, forms.Textarea):
-                widget.attrs.setdefault("rows", 3)
+            if isinstance(widget, forms.Textarea) and str(widget.attrs.get("rows", "10")) == "10":
+                widget.attrs["rows"] = 3  # Django's default of 10 rows is a whole phone screen
 
 
 class DateInput(forms.DateInput):
@@ -97,7 +97,7 @@ class EnforcementRecordForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
         model = EnforcementRecord
         fields = [
             "kind", "date", "enterprise", "parent_company", "person_name", "person_title", "amount",
-            "document_number", "campaign", "inspection", "description",
+            "document_number", "campaign", "inspection", "hazards", "description",
         ]  # fmt: skip
         widgets = {"date": DateInput(), "description": forms.Textarea()}
 
@@ -117,6 +117,8 @@ class EnforcementRecordForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
         self._f("inspection").queryset = (
             Inspection.objects.visible_to(user).filter(enterprise__in=enterprises).select_related("enterprise")
         )
+        self._f("hazards").queryset = self._hazard_choices(user, enterprises)
+        self._f("hazards").help_text = "可选：本企业的隐患（未选企业时只列出未销号的重大事故隐患）。"
         self.fields["date"].initial = timezone.localdate()
         self.fields[
             "person_name"
@@ -124,6 +126,18 @@ class EnforcementRecordForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
         self._style()
         if self.instance.pk:
             del self.fields["attachments"]
+
+    def _hazard_choices(self, user: User, enterprises: QuerySet[Enterprise]) -> Any:
+        """The hazards of the chosen enterprise; without one, the open major hazards of the unit's enterprises
+        (a county holds tens of thousands of hazards: they are not all offered)."""
+        from hazards.choices import HazardLevel, HazardStatus
+        from hazards.models import Hazard
+
+        hazards = Hazard.objects.visible_to(user).filter(enterprise__in=enterprises).order_by("-found_on", "-id")
+        chosen = self.data.get("enterprise") or self.initial.get("enterprise") or self.instance.enterprise_id
+        if chosen and str(chosen).isdigit():
+            return hazards.filter(enterprise_id=int(chosen))
+        return hazards.filter(level=HazardLevel.MAJOR, status__in=sorted(HazardStatus.open()))
 
     def _post_clean(self) -> None:
         # The service fills what follows from the target (the principal's name, the parent company)

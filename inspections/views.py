@@ -108,9 +108,12 @@ def enforcement_list(request: HttpRequest) -> HttpResponse:
 def enforcement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     record = selectors.enforcement_get(user=user, pk=pk)
+    from hazards.models import Hazard
+
     context = {
         "record": record,
         "attachments": record.attachments.all(),
+        "linked_hazards": Hazard.objects.visible_to(user).filter(enforcement_records=record),
         "can_change": permissions.can_change_unit_record(user, record.issuing_unit),
     }
     return render(request, "inspections/enforcement_detail.html", context)
@@ -651,9 +654,10 @@ def self_check_answer(request: HttpRequest, pk: int, item_pk: int) -> HttpRespon
     else:
         error = "回答只能是“是”“否”或“不适用”。"
     if getattr(request, "htmx", False):
-        context = {"report": report, "a": row, "editable": True, "saved": not error, "error": error,
-                   "answer_choices": [("yes", "是"), ("no", "否"), ("na", "不适用")]}  # fmt: skip
-        return render(request, "inspections/_self_check_item.html", context, status=400 if error else 200)
+        # Only the item's save status is swapped: the radio buttons and the note being typed stay as they are.
+        # A refusal is answered 200 too, so that htmx shows its reason in place.
+        context = {"a": row, "error": error, "saved_at": timezone.localtime()}
+        return render(request, "inspections/_self_check_status.html", context)
     if error:
         messages.error(request, error)
     return redirect(f"{report.get_absolute_url()}#item-{item_pk}")

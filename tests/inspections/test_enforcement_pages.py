@@ -102,3 +102,38 @@ def test_only_the_issuing_unit_edits_and_deletes(cast: Cast, records: dict) -> N
     assert page.status_code == 200
     assert town.post(f"/inspections/enforcement/{record.pk}/delete/").status_code == 302
     assert not EnforcementRecord.objects.filter(pk=record.pk).exists()
+
+
+def test_form_links_hazards_of_the_chosen_enterprise(cast: Cast, world: World) -> None:
+    from hazards import services as hazard_services
+
+    own = hazard_services.hazard_report(
+        actor=cast.town_a_staff, enterprise=world.enterprise_a, level="general", description="配电柜未接地",
+        category="power", source="town_inspection", found_on=DAY,
+    )  # fmt: skip
+    other = hazard_services.hazard_report(
+        actor=cast.town_a_staff, enterprise=world.enterprise_a2, level="general", description="无警示标志",
+        category="other", source="town_inspection", found_on=DAY,
+    )  # fmt: skip
+    client = _client(cast.town_a_staff)
+    form = client.get(f"/inspections/enforcement/new/?kind=order_rectification&enterprise={world.enterprise_a.pk}")
+    body = form.content.decode()
+    assert "配电柜未接地" in body and "无警示标志" not in body
+    refused = client.post(
+        "/inspections/enforcement/new/",
+        {
+            "kind": "order_rectification",
+            "date": "2024-05-11",
+            "enterprise": world.enterprise_a.pk,
+            "hazards": [other.pk],
+        },
+    )
+    assert refused.status_code == 200 and not EnforcementRecord.objects.exists()
+    done = client.post(
+        "/inspections/enforcement/new/",
+        {"kind": "order_rectification", "date": "2024-05-11", "enterprise": world.enterprise_a.pk, "hazards": [own.pk]},
+    )
+    assert done.status_code == 302
+    record = EnforcementRecord.objects.get()
+    assert list(record.hazards.all()) == [own]
+    assert "配电柜未接地" in client.get(record.get_absolute_url()).content.decode()
