@@ -24,9 +24,10 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -203,7 +204,7 @@ def _point_django_at(url: str) -> None:
     from django.conf import settings
     from django.db import connections
 
-    database = settings.DATABASES["default"]
+    database: dict[str, Any] = settings.DATABASES["default"]  # type: ignore[assignment]
     # Connections read this very dict: change it in place, before any connection is made.
     database.clear()
     database.update(dj_database_url.parse(url, conn_max_age=0))
@@ -334,7 +335,7 @@ def alive(pids: list[int] | set[int] | dict[int, str]) -> list[int]:
     return [pid for pid in pids if pid in table]
 
 
-def wait_until(predicate, timeout: float, message: str, interval: float = 0.2):  # type: ignore[no-untyped-def]
+def wait_until(predicate: Callable[[], Any], timeout: float, message: str, interval: float = 0.2) -> Any:
     """Polls `predicate` until it returns something truthy; fails with `message` after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
