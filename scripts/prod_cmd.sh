@@ -69,7 +69,7 @@ except Exception as exc:
 '
     ;;
   check-worker)
-    run celery -A portal inspect ping --timeout 5 --destination "celery@$(hostname)"
+    run celery -A portal inspect ping --timeout 5 --destination "celery@${HOSTNAME:-$(hostname)}"
     ;;
   check-heartbeat)
     # Beat is alive when the heartbeat it schedules (run by a worker) is recent.

@@ -23,6 +23,7 @@ import dj_database_url
 import pytest
 import yaml
 
+from tests import services
 from tests.services import (
     POSTGRES_PACKAGE,
     REDIS_PACKAGE,
@@ -138,6 +139,37 @@ def test_dockerfile_has_what_weasyprint_and_chinese_pdfs_need() -> None:
         assert package in dockerfile, package
     ignored = (REPO / ".dockerignore").read_text().split()
     assert {".venv", "node_modules", "var", "db.sqlite3*"} <= set(ignored)
+
+
+# --- the service fixtures (tests/services.py) ---------------------------------------------------
+
+
+def test_a_missing_server_binary_names_the_debian_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(services.shutil, "which", lambda name: None)
+    monkeypatch.setattr(services.glob, "glob", lambda pattern: [])
+    with pytest.raises(ServiceUnavailable, match=r"apt-get install redis-server"):
+        find_binary("redis-server", REDIS_PACKAGE)
+    with pytest.raises(ServiceUnavailable, match=r"apt-get install postgresql"):
+        find_binary("initdb", POSTGRES_PACKAGE)
+
+
+def test_postgres_binaries_are_found_outside_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Debian keeps initdb and pg_ctl in /usr/lib/postgresql/<version>/bin, not on PATH.
+    monkeypatch.setattr(services.shutil, "which", lambda name: None)
+    monkeypatch.setattr(
+        services.glob, "glob", lambda pattern: [pattern.replace("*", "9.6"), pattern.replace("*", "15")]
+    )
+    monkeypatch.setattr(services.os, "access", lambda path, mode: True)
+    assert find_binary("initdb", POSTGRES_PACKAGE) == "/usr/lib/postgresql/15/bin/initdb"
+
+
+def test_a_missing_server_is_skipped_locally_but_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match="apt-get install redis-server"):
+        unavailable("`redis-server` not found: install it with `apt-get install redis-server`")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        unavailable("`redis-server` not found: install it with `apt-get install redis-server`")
 
 
 # --- settings and migrations --------------------------------------------------------------------
