@@ -35,7 +35,7 @@ class EnterpriseFilterSet(django_filters.FilterSet):
         field_labels={
             "name": "企业名称",
             "credit_code": "统一社会信用代码",
-            "town": "所在镇",
+            "town__code": "所在镇",
             "industry": "行业类别",
             "production_status": "生产状态",
             "risk_grade": "风险等级",
