@@ -1,0 +1,1059 @@
+"""隐患台账 upload: an enterprise's hazard ledger (Excel) read, previewed and imported, all rows or none.
+
+Who: an enterprise's clerk or principal for their own enterprise; a town's staff on behalf of an
+enterprise of their town; county staff for the county's enterprises (scope through `visible_to`: an
+enterprise outside it is a 404). Other roles are refused. ``manage.py import_ledger`` runs as the system.
+
+Reading (`portal.spreadsheets` does the hostile-file checks; `hazards.ledger_reader` reads the rows fast):
+title rows and merged cells above a header anywhere in the first 10 rows, column synonyms, Excel or
+written dates, full-width digits and spaces, levels written several ways, trailing blank and
+signature rows ignored. A major hazard must cite an item of 矿安〔2022〕88号, matched with the
+enterprise's industry as the mine-type hint; a citation that cannot be matched is an error on that
+row and column, with the reason.
+
+Identity: a row is the same hazard as one the enterprise already has when it has the same ledger
+编号 (or 序号 when the file has no 编号 column); without a number, the same 发现日期 and normalised
+隐患内容 (`hazard_identity_key`). A row may also find a hazard by date and content when one of the two
+uploads had numbers and the other not. Such a row updates that hazard (or leaves it unchanged); it never
+creates a second one.
+
+What a re-upload may change (decided here, shown in the preview):
+* only the columns present in the file; a blank cell never clears what the system already holds;
+* 隐患级别 never changes through a ledger (it decides the workflow): a different level is an error;
+* a major hazard, once signed by the principal (any status after 待主要负责人签字), keeps what was
+  signed: a change to any other column is an error naming the column and why; the 五落实 (整改措施,
+  责任单位, 责任人, 整改资金, 整改时限, 应急预案/临时管控措施) and 整改情况 may still be updated;
+* a closed (已销号/已验收) hazard changes only by an admin: any difference is an error.
+
+Status: new rows start where a new report starts (`hazard_report`): a general hazard 已上报, a major
+one 待主要负责人签字 — a ledger never stands in for the principal's signature. Existing hazards keep
+their status. New hazards get a 台账导入 event, updated ones a 修改 event; each also an audit row.
+
+Writing: the preview stores the file and a 待确认 `LedgerUpload`; the commit re-reads the stored file
+and re-validates it inside one transaction (the enterprise and its hazards locked), then writes with
+bulk_create / bulk_update in batches. Any error writes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import decimal
+import hashlib
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from hazards.choices import (
+    INDUSTRY_MINE_TYPE,
+    HazardAction,
+    HazardCategory,
+    HazardLevel,
+    HazardSource,
+    HazardStatus,
+    LedgerUploadStatus,
+)
+from hazards.criteria import CriterionCatalogue
+from hazards.ledger_reader import fast_workbook
+from hazards.models import Hazard, HazardEvent, LedgerUpload, hazard_identity_key, local_today
+from hazards.permissions import ENTERPRISE, REGION_STAFF, effective_roles
+from hazards.services import enterprise_users, notify
+from portal.audit import audit_record, current_ip, snapshot
+from portal.choices import AuditAction, Role
+from portal.models import AuditEvent, Enterprise, User
+from portal.spreadsheets import (
+    CellError,
+    ImportResult,
+    PreviewRow,
+    RowAction,
+    SpreadsheetError,
+    Table,
+    choice_lookup,
+    clean_text,
+    find_table,
+    fold_width,
+    normalize_header,
+    open_workbook,
+    parse_date,
+    parse_decimal,
+    read_bytes,
+    write_table,
+)
+
+# field → header texts that mean it; the first is the label of the template and of the messages.
+LEDGER_COLUMNS: dict[str, list[str]] = {
+    "ledger_number": ["隐患编号", "编号", "台账编号", "隐患台账编号"],
+    "serial": ["序号"],
+    "description": [
+        "隐患内容", "隐患描述", "存在问题", "问题描述", "存在的问题", "隐患名称", "隐患情况", "事故隐患内容",
+        "隐患及问题", "问题隐患", "隐患问题", "隐患", "问题",
+    ],
+    "location": ["隐患部位", "部位", "地点", "隐患地点", "所在部位", "具体部位", "位置", "隐患位置"],
+    "found_on": ["发现日期", "排查日期", "检查时间", "发现时间", "排查时间", "检查日期", "日期"],
+    "level": ["隐患级别", "级别", "等级", "隐患等级", "隐患分级"],
+    "category": ["隐患类别", "类别", "隐患类型", "类型", "隐患分类", "专业"],
+    "source": ["隐患来源", "来源", "排查方式", "发现方式", "检查类型"],
+    "found_by": ["发现人", "排查人", "检查人", "检查人员"],
+    "criterion": ["判定依据", "重大隐患判定依据", "重大事故隐患判定依据", "判定标准", "依据"],
+    "measures": ["整改措施", "治理措施", "整改方案", "治理方案"],
+    "responsible_unit": ["责任单位", "整改责任单位", "责任部门", "整改单位"],
+    "responsible_person": ["责任人", "整改责任人", "整改负责人"],
+    "funds_wan": ["整改资金（万元）", "整改资金", "治理资金", "资金"],
+    "deadline": ["整改时限", "整改期限", "完成时限", "整改完成时限", "整改完成期限", "计划完成时间", "限期"],
+    "interim_measures": [
+        "应急预案/临时管控措施", "应急预案及临时管控措施", "应急预案", "临时管控措施", "管控措施", "临时措施",
+        "应急措施", "防范措施", "安全防范措施",
+    ],
+    "rectification_note": ["整改情况", "完成情况", "整改完成情况", "整改进展", "整改落实情况", "治理情况", "整改结果"],
+}  # fmt: skip
+REQUIRED = ("description", "found_on", "level")
+LABELS = {name: words[0] for name, words in LEDGER_COLUMNS.items()}
+STATUS_LABEL = "导入后状态"
+
+# Model fields a ledger row fills, in display order (serial is read into ledger_number).
+ROW_FIELDS = [name for name in LEDGER_COLUMNS if name != "serial"]
+FIVE_IMPLEMENTATION = frozenset(
+    {"measures", "responsible_unit", "responsible_person", "funds_wan", "deadline", "interim_measures"}
+)
+# What a re-upload may still change on a major hazard the principal has signed.
+UPDATABLE_AFTER_SIGNING = FIVE_IMPLEMENTATION | {"rectification_note"}
+_TEXT_LIMITS = {
+    name: int(getattr(Hazard._meta.get_field(name), "max_length", 0) or 0)
+    for name in ("ledger_number", "location", "found_by", "responsible_unit", "responsible_person", "criterion_text")
+}
+_FUNDS_LIMIT = decimal.Decimal("9999999999.99")
+
+LEVEL_SYNONYMS: dict[str, list[str]] = {
+    HazardLevel.GENERAL: ["一般", "一般隐患", "一般事故隐患", "一般生产安全事故隐患", "一般安全隐患", "一般级"],
+    HazardLevel.MAJOR: ["重大", "重大隐患", "重大事故隐患", "重大生产安全事故隐患", "重大安全隐患", "重大级"],
+}
+SOURCE_SYNONYMS: dict[str, list[str]] = {
+    HazardSource.SELF_CHECK: ["自查", "企业自查", "自检", "日常检查", "日常排查", "企业排查", "班组检查", "自查自改"],
+    HazardSource.TOWN_INSPECTION: ["镇检查", "乡镇检查", "镇级检查", "镇应急管理中心检查", "乡镇排查"],
+    HazardSource.COUNTY_INSPECTION: ["县局检查", "县检查", "县级检查", "县应急管理局检查", "县应急局检查"],
+    HazardSource.SUPERIOR_INSPECTION: ["上级检查", "市局检查", "市级检查", "省级检查", "省厅检查", "上级督查"],
+    HazardSource.EXPERT_CHECK: ["专家体检", "专家检查", "专家排查", "专家会诊", "第三方检查"],
+    HazardSource.TIP_OFF: ["举报", "群众举报", "投诉举报"],
+}
+# A category written in a ledger's own words: the first keyword found decides.
+CATEGORY_KEYWORDS: list[tuple[str, str]] = [
+    ("尾矿", HazardCategory.TAILINGS),
+    ("有限空间", HazardCategory.CONFINED_SPACE),
+    ("受限空间", HazardCategory.CONFINED_SPACE),
+    ("动火", HazardCategory.HOT_WORK),
+    ("爆破", HazardCategory.BLASTING),
+    ("火工品", HazardCategory.BLASTING),
+    ("炸药", HazardCategory.BLASTING),
+    ("边坡", HazardCategory.SLOPE),
+    ("滑坡", HazardCategory.SLOPE),
+    ("台阶", HazardCategory.SLOPE),
+    ("排土场", HazardCategory.SLOPE),
+    ("运输", HazardCategory.TRANSPORT),
+    ("车辆", HazardCategory.TRANSPORT),
+    ("道路", HazardCategory.TRANSPORT),
+    ("通风", HazardCategory.VENTILATION),
+    ("防尘", HazardCategory.VENTILATION),
+    ("防治水", HazardCategory.WATER),
+    ("排水", HazardCategory.WATER),
+    ("防水", HazardCategory.WATER),
+    ("水害", HazardCategory.WATER),
+    ("顶板", HazardCategory.ROOF),
+    ("冒顶", HazardCategory.ROOF),
+    ("片帮", HazardCategory.ROOF),
+    ("采空区", HazardCategory.ROOF),
+    ("供配电", HazardCategory.POWER),
+    ("配电", HazardCategory.POWER),
+    ("供电", HazardCategory.POWER),
+    ("用电", HazardCategory.POWER),
+    ("电气", HazardCategory.POWER),
+    ("机电", HazardCategory.POWER),
+    ("提升", HazardCategory.HOISTING),
+    ("卷扬", HazardCategory.HOISTING),
+    ("罐笼", HazardCategory.HOISTING),
+    ("消防", HazardCategory.FIRE),
+    ("火灾", HazardCategory.FIRE),
+    ("外包", HazardCategory.OUTSOURCING),
+    ("外委", HazardCategory.OUTSOURCING),
+    ("承包", HazardCategory.OUTSOURCING),
+    ("分包", HazardCategory.OUTSOURCING),
+    ("管理", HazardCategory.MANAGEMENT),
+    ("制度", HazardCategory.MANAGEMENT),
+    ("培训", HazardCategory.MANAGEMENT),
+    ("其他", HazardCategory.OTHER),
+    ("其它", HazardCategory.OTHER),
+]
+_LEVEL_LOOKUP = choice_lookup(HazardLevel.choices, LEVEL_SYNONYMS)
+_SOURCE_LOOKUP = choice_lookup(HazardSource.choices, SOURCE_SYNONYMS)
+_CATEGORY_LOOKUP = choice_lookup(HazardCategory.choices)
+_LEVEL_LABELS = dict(HazardLevel.choices)
+_CATEGORY_LABELS = dict(HazardCategory.choices)
+_SOURCE_LABELS = dict(HazardSource.choices)
+_STATUS_LABELS = dict(HazardStatus.choices)
+
+UPLOADER_ROLES = ENTERPRISE | REGION_STAFF
+CLI_ACTOR_NAME = "manage.py import_ledger"
+BATCH_SIZE = 500
+
+
+class LedgerError(Exception):
+    """The upload as a whole cannot go on (a stale or foreign preview); the message is Chinese."""
+
+
+# --------------------------------------------------------------------------------------------
+# Who may upload
+# --------------------------------------------------------------------------------------------
+
+
+def may_upload(user: Any) -> bool:
+    """The role may upload ledgers (for the enterprises in the user's scope)."""
+    return bool(getattr(user, "is_active", False) and effective_roles(user) & UPLOADER_ROLES)
+
+
+def check_uploader(actor: User | None, enterprise: Enterprise) -> None:
+    """404 when the enterprise is outside the actor's scope; 403 when the role may not upload. None = system."""
+    if actor is None:
+        return
+    if not Enterprise.objects.visible_to(actor).filter(pk=enterprise.pk).exists():
+        raise Http404("未找到该企业。")
+    if not may_upload(actor):
+        raise PermissionDenied(
+            "您无权上传隐患台账：隐患台账由企业填报员或主要负责人上传，或由镇应急管理中心、县局股室代为上传。"
+        )
+
+
+def uploadable_enterprises(user: User) -> Any:
+    """The enterprises a user may upload a ledger for (none when the role may not upload)."""
+    queryset = Enterprise.objects.visible_to(user).select_related("town").order_by("name", "id")
+    return queryset if may_upload(user) else queryset.none()
+
+
+# --------------------------------------------------------------------------------------------
+# Reading one row
+# --------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def open_ledger(source: Any) -> Iterator[Table]:
+    """The ledger table of an .xlsx (refused as a whole with a `SpreadsheetError`); the workbook is closed on exit."""
+    workbook = open_workbook(source)
+    try:
+        yield find_table(cast(Any, fast_workbook(workbook)), synonyms=LEDGER_COLUMNS, required=REQUIRED)
+    finally:
+        workbook.close()
+
+
+def parse_level(value: Any) -> str:
+    text = clean_text(value)
+    if not text:
+        raise CellError("必填，不能为空（一般或重大）。")
+    found = _LEVEL_LOOKUP.get(normalize_header(text))
+    if found is None:
+        raise CellError(f"“{text}”不是有效的隐患级别，应为：一般、重大（或一般事故隐患、重大事故隐患）。")
+    return found
+
+
+def parse_category(value: Any) -> str | None:
+    text = clean_text(value)
+    if not text:
+        return None
+    key = normalize_header(text)
+    found = _CATEGORY_LOOKUP.get(key)
+    if found is not None:
+        return found
+    for keyword, category in CATEGORY_KEYWORDS:
+        if keyword in key:
+            return category
+    allowed = "、".join(label for _, label in HazardCategory.choices)
+    raise CellError(f"“{text}”不是有效的隐患类别，应为：{allowed}。")
+
+
+def parse_source(value: Any) -> str | None:
+    text = clean_text(value)
+    if not text:
+        return None
+    found = _SOURCE_LOOKUP.get(normalize_header(text))
+    if found is None:
+        allowed = "、".join(label for _, label in HazardSource.choices)
+        raise CellError(f"“{text}”不是有效的隐患来源，应为：{allowed}。")
+    return found
+
+
+def parse_funds(value: Any) -> decimal.Decimal | None:
+    number = parse_decimal(value, places=2, minimum=0, units=("万元", "万"))
+    if number is not None and number > _FUNDS_LIMIT:
+        raise CellError(f"金额过大：“{clean_text(value)}”（单位为万元）。")
+    return number
+
+
+def _text(value: Any, name: str) -> str:
+    text = clean_text(value)
+    limit = _TEXT_LIMITS.get(name)
+    if limit and len(text) > limit:
+        raise CellError(f"不能超过 {limit} 个字（现有 {len(text)} 个字）。")
+    return text
+
+
+@dataclass
+class _Row:
+    """One data row read from the file: the values of the columns present, before matching."""
+
+    number: int
+    values: dict[str, Any]  # field → value; absent or blank cells are not in it
+    key: str
+    level: str
+    has_number: bool
+
+
+class _RowReader:
+    """Reads the rows of one table for one enterprise; errors go to `result`."""
+
+    def __init__(self, *, table: Table, enterprise: Enterprise, catalogue: CriterionCatalogue, result: ImportResult):
+        self.table = table
+        self.enterprise = enterprise
+        self.catalogue = catalogue
+        self.result = result
+        self.mine_type_hint = INDUSTRY_MINE_TYPE.get(enterprise.industry)
+        self.number_field = "ledger_number" if table.has("ledger_number") else "serial"
+        self.present = [name for name in LEDGER_COLUMNS if table.has(name)]
+        self.today = local_today()
+        self.criteria_cache: dict[str, Any] = {}
+        self.labels = {name: table.label(name) for name in LEDGER_COLUMNS}
+        self.labels["ledger_number"] = table.label(self.number_field)
+        self.labels["criterion_text"] = self.labels["criterion"]
+
+    def label(self, name: str) -> str:
+        return self.labels.get(name) or LABELS.get(name, name)
+
+    def fail(self, number: int, name: str, message: str) -> None:
+        self.result.add_error(number, self.label(name), message)
+
+    def check_header(self) -> bool:
+        """File-level problems of the header: an amount column in 元 instead of 万元."""
+        if self.table.has("funds_wan"):
+            written = self.table.label("funds_wan")
+            if "元" in written and "万元" not in fold_width(written).replace(" ", ""):
+                self.result.add_error(
+                    self.table.header_row,
+                    written,
+                    "整改资金须以万元为单位填写：请将表头改为“整改资金（万元）”并换算金额后重新上传。",
+                )
+                return False
+        return True
+
+    def read(self, number: int, raw: dict[str, Any]) -> _Row | None:
+        errors_before = len(self.result.errors)
+        values: dict[str, Any] = {}
+        fail = self.fail
+        for name in self.present:
+            cell = raw.get(name)
+            if cell is None:
+                if name in REQUIRED:
+                    fail(number, name, "必填，不能为空。")
+                continue
+            try:
+                if name == "level":
+                    values["level"] = parse_level(cell)
+                elif name in ("found_on", "deadline"):
+                    day = parse_date(cell)
+                    if day is not None:
+                        values[name] = day
+                    elif name in REQUIRED:
+                        fail(number, name, "必填，不能为空。")
+                elif name == "category":
+                    category = parse_category(cell)
+                    if category is not None:
+                        values[name] = category
+                elif name == "source":
+                    source = parse_source(cell)
+                    if source is not None:
+                        values[name] = source
+                elif name == "funds_wan":
+                    funds = parse_funds(cell)
+                    if funds is not None:
+                        values[name] = funds
+                elif name == "serial" or name == "ledger_number":
+                    if name == self.number_field:
+                        text = _text(cell, "ledger_number")
+                        if text:
+                            values["ledger_number"] = text
+                elif name == "criterion":
+                    text = _text(cell, "criterion_text")
+                    if text:
+                        values["criterion_text"] = text
+                else:
+                    text = _text(cell, name)
+                    if text:
+                        values[name] = text
+                    elif name in REQUIRED:
+                        fail(number, name, "必填，不能为空。")
+            except CellError as exc:
+                fail(number, name, exc.message)
+
+        level = values.get("level")
+        found_on = values.get("found_on")
+        if found_on is not None and found_on > self.today:
+            fail(number, "found_on", f"发现日期不能晚于今天（{self.today:%Y-%m-%d}）。")
+        deadline = values.get("deadline")
+        if found_on is not None and deadline is not None and deadline < found_on:
+            fail(number, "deadline", f"整改时限（{deadline:%Y-%m-%d}）不能早于发现日期（{found_on:%Y-%m-%d}）。")
+        if level == HazardLevel.MAJOR:
+            self.match_criterion(number, values)
+        if len(self.result.errors) > errors_before or level is None:
+            return None
+        ledger_number = values.get("ledger_number", "")
+        key = hazard_identity_key(
+            ledger_number=ledger_number, found_on=found_on, description=values.get("description", "")
+        )
+        return _Row(number=number, values=values, key=key, level=level, has_number=bool(ledger_number))
+
+    def match_criterion(self, number: int, values: dict[str, Any]) -> None:
+        text = values.get("criterion_text", "")
+        if not text:
+            example = "如“露天矿山第（七）项”或“二（七）”"
+            if not self.table.has("criterion"):
+                fail_message = (
+                    f"重大事故隐患必须写明判定依据，但表格中没有“判定依据”列：请增加该列并填写（{example}）。"
+                )
+            else:
+                fail_message = f"重大事故隐患必须填写判定依据（矿安〔2022〕88号的条目，{example}）。"
+            self.fail(number, "criterion", fail_message)
+            return
+        match = self.criteria_cache.get(text)
+        if match is None:
+            match = self.criteria_cache[text] = self.catalogue.match(text, self.mine_type_hint)
+        if match.criterion is None:
+            self.fail(number, "criterion", match.reason)
+        else:
+            values["criterion"] = match.criterion
+
+
+# --------------------------------------------------------------------------------------------
+# Matching rows to the enterprise's hazards, and planning the writes
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Planned:
+    row: int
+    hazard: Hazard  # the instance to write: new, or a copy of the existing one with the changes
+    existing: Hazard | None = None
+    before: dict[str, Any] | None = None
+    fields: list[str] = field(default_factory=list)
+
+
+def _display(hazard: Hazard, name: str) -> str:
+    value = getattr(hazard, name if name != "criterion" else "criterion_id")
+    if name == "criterion" and value is None:
+        return hazard.criterion_text
+    if value is None or value == "":
+        return ""
+    if name == "level":
+        return str(_LEVEL_LABELS.get(value, value))
+    if name == "category":
+        return str(_CATEGORY_LABELS.get(value, value))
+    if name == "source":
+        return str(_SOURCE_LABELS.get(value, value))
+    if name == "status":
+        return str(_STATUS_LABELS.get(value, value))
+    if name == "criterion":
+        return str(hazard.criterion) if hazard.criterion is not None else hazard.criterion_text
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def _comparable(hazard: Hazard, name: str) -> Any:
+    return hazard.criterion_id if name == "criterion" else getattr(hazard, name)
+
+
+class _ExistingIndex:
+    """The enterprise's hazards by identity key, and by date + description for the fallback match."""
+
+    def __init__(self, hazards: list[Hazard]) -> None:
+        self.by_key = {hazard.identity_key: hazard for hazard in hazards}
+        self.by_content: dict[str, list[Hazard]] = {}
+        for hazard in hazards:
+            content = hazard_identity_key(ledger_number="", found_on=hazard.found_on, description=hazard.description)
+            self.by_content.setdefault(content, []).append(hazard)
+
+    def find(self, row: _Row) -> tuple[Hazard | None, str]:
+        """The hazard a row is, or none; a message when the match is ambiguous."""
+        hazard = self.by_key.get(row.key)
+        if hazard is not None:
+            return hazard, ""
+        content_key = (
+            hazard_identity_key(
+                ledger_number="", found_on=row.values.get("found_on"), description=row.values.get("description", "")
+            )
+            if row.has_number
+            else row.key
+        )
+        candidates = self.by_content.get(content_key, [])
+        if row.has_number:
+            # The file now has numbers; the hazard was registered without one.
+            candidates = [hazard for hazard in candidates if not hazard.ledger_number]
+        if len(candidates) == 1:
+            return candidates[0], ""
+        if len(candidates) > 1:
+            numbers = "、".join(hazard.ledger_number or f"#{hazard.pk}" for hazard in candidates[:5])
+            return None, (
+                f"系统中有{len(candidates)}条发现日期和隐患内容都相同的隐患（编号：{numbers}），"
+                "无法确定对应哪一条：请在台账中填写隐患编号。"
+            )
+        return None, ""
+
+
+def _lock_reason(existing: Hazard) -> str:
+    status = _STATUS_LABELS.get(existing.status, existing.status)
+    if existing.status in HazardStatus.finished():
+        return f"该隐患{status}，不能通过台账修改；已办结的隐患只能由管理员更正并说明理由。"
+    return (
+        f"该重大事故隐患已由主要负责人签字上报（当前状态：{status}），此项不能通过台账修改；"
+        "“五落实”和整改情况可以更新，其他内容如需修改，请由确认单位退回后再上传。"
+    )
+
+
+def _plan(
+    rows: list[_Row],
+    *,
+    reader: _RowReader,
+    existing: _ExistingIndex,
+    enterprise: Enterprise,
+    actor: User | None,
+    result: ImportResult,
+) -> list[_Planned]:
+    planned: list[_Planned] = []
+    first_row_of_key: dict[str, int] = {}
+    first_row_of_hazard: dict[int, int] = {}
+    present_fields = [name for name in ROW_FIELDS if reader.table.has(name)]
+    if reader.table.has("serial") and "ledger_number" not in present_fields:
+        present_fields.insert(0, "ledger_number")
+    if reader.table.has("criterion"):
+        present_fields.append("criterion_text")
+    shown_fields = [name for name in ROW_FIELDS if name in present_fields]
+    result.columns = [reader.label(name) for name in shown_fields] + [STATUS_LABEL]
+    # Plain fields a row may change (level never; the criterion is handled with its text).
+    change_fields = [name for name in present_fields if name not in ("level", "criterion", "criterion_text")]
+    compared = [*change_fields, "criterion", "criterion_text"]
+
+    for row in rows:
+        number = row.number
+        if row.key in first_row_of_key:
+            same = "编号" if row.has_number else "发现日期和隐患内容"
+            reader.fail(
+                number,
+                "ledger_number" if row.has_number else "description",
+                f"与第{first_row_of_key[row.key]}行的{same}相同，是同一条隐患，请删除重复行。",
+            )
+            continue
+        first_row_of_key[row.key] = number
+        current, ambiguity = existing.find(row)
+        if ambiguity:
+            reader.fail(number, "ledger_number" if reader.table.has(reader.number_field) else "description", ambiguity)
+            continue
+        values = row.values
+        if current is None:
+            hazard = Hazard(
+                enterprise=enterprise,
+                level=row.level,
+                status=HazardStatus.DRAFT if row.level == HazardLevel.MAJOR else HazardStatus.REPORTED,
+                category=values.get("category", HazardCategory.OTHER),
+                source=values.get("source", HazardSource.SELF_CHECK),
+                reported_by=actor,
+                identity_key=row.key,
+            )
+            for name, value in values.items():
+                if name not in ("level", "category", "source"):
+                    setattr(hazard, name, value)
+            hazard.current_deadline = hazard.deadline
+            if row.level != HazardLevel.MAJOR:
+                hazard.criterion = None
+            shown = {reader.label(name): _display(hazard, name) for name in shown_fields}
+            shown[STATUS_LABEL] = _display(hazard, "status")
+            result.rows.append(PreviewRow(row=number, action=RowAction.CREATE, key=row.key, values=shown))
+            planned.append(_Planned(row=number, hazard=hazard))
+            continue
+
+        if current.pk in first_row_of_hazard:
+            reader.fail(
+                number,
+                "ledger_number" if row.has_number else "description",
+                f"与第{first_row_of_hazard[current.pk]}行对应系统中的同一条隐患，请合并为一行。",
+            )
+            continue
+        first_row_of_hazard[current.pk] = number
+        errors_before = len(result.errors)
+        if row.level != current.level:
+            reader.fail(
+                number,
+                "level",
+                f"该隐患已登记为{_LEVEL_LABELS[current.level]}，台账中为{_LEVEL_LABELS[row.level]}；"
+                "隐患级别不能通过台账修改，如需更正请联系管理员。",
+            )
+        hazard = copy.copy(current)
+        old_deadline = hazard.deadline
+        for name in change_fields:
+            if name in values:
+                setattr(hazard, name, values[name])
+        criterion = values.get("criterion")
+        if criterion is not None and row.level == current.level == HazardLevel.MAJOR:
+            # The same item written another way ("二（七）" for "露天矿山第（七）项") is no change.
+            if criterion.pk != current.criterion_id:
+                hazard.criterion = criterion
+                hazard.criterion_text = values.get("criterion_text", "")
+        elif row.level == current.level == HazardLevel.GENERAL and "criterion_text" in values:
+            hazard.criterion_text = values["criterion_text"]
+        if "deadline" in values and hazard.current_deadline in (None, old_deadline):
+            hazard.current_deadline = hazard.deadline
+        hazard.identity_key = hazard_identity_key(
+            ledger_number=hazard.ledger_number, found_on=hazard.found_on, description=hazard.description
+        )
+        changed = [name for name in compared if _comparable(hazard, name) != _comparable(current, name)]
+        if changed:
+            locked: list[str] = []
+            if current.status in HazardStatus.finished():
+                locked = changed
+            elif current.is_major and current.status != HazardStatus.DRAFT:
+                locked = [name for name in changed if name not in UPDATABLE_AFTER_SIGNING]
+            for name in locked:
+                if name == "criterion_text" and "criterion" in locked:
+                    continue
+                reader.fail(number, name, _lock_reason(current))
+        if hazard.identity_key != current.identity_key:
+            other = existing.by_key.get(hazard.identity_key)
+            if other is not None and other.pk != current.pk:
+                reader.fail(number, "ledger_number", "修改后与系统中另一条隐患的编号（或发现日期和内容）相同。")
+        if len(result.errors) > errors_before:
+            continue
+        fields = list(changed)
+        if changed:
+            if hazard.current_deadline != current.current_deadline:
+                fields.append("current_deadline")
+            if hazard.identity_key != current.identity_key:
+                fields.append("identity_key")
+        shown = {reader.label(name): _display(hazard, name) for name in shown_fields}
+        shown[STATUS_LABEL] = _display(hazard, "status")
+        changes = {
+            reader.label(name): (_display(current, name), _display(hazard, name))
+            for name in changed
+            if not (name == "criterion_text" and "criterion" in changed)
+        }
+        result.rows.append(
+            PreviewRow(
+                row=number,
+                action=RowAction.UPDATE if changed else RowAction.UNCHANGED,
+                key=current.identity_key,
+                values=shown,
+                changes=changes,
+            )
+        )
+        planned.append(
+            _Planned(row=number, hazard=hazard, existing=current, before=snapshot(current) if changed else None,
+                     fields=sorted(set(fields)))
+        )  # fmt: skip
+    return planned
+
+
+def _validate(
+    source: Any, *, enterprise: Enterprise, actor: User | None, file_name: str, lock: bool
+) -> tuple[ImportResult, list[_Planned]]:
+    result = ImportResult(file_name=file_name)
+    try:
+        with open_ledger(source) as table:
+            result.sheet_title = table.sheet_title
+            result.header_row = table.header_row
+            reader = _RowReader(table=table, enterprise=enterprise, catalogue=CriterionCatalogue.load(), result=result)
+            if not reader.check_header():
+                return result, []
+            rows: list[_Row] = []
+            seen = False
+            for number, raw in table.rows():
+                seen = True
+                row = reader.read(number, raw)
+                if row is not None:
+                    rows.append(row)
+    except SpreadsheetError as exc:
+        result.add_error(0, "", exc.message)
+        return result, []
+    if not seen:
+        result.add_error(0, "", "表格中没有数据行：请在表头下方逐行填写隐患。")
+        return result, []
+    queryset = Hazard.objects.filter(enterprise=enterprise).select_related("criterion")
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    index = _ExistingIndex(list(queryset))
+    planned = _plan(rows, reader=reader, existing=index, enterprise=enterprise, actor=actor, result=result)
+    result.rows.sort(key=lambda preview: preview.row)
+    return result, planned
+
+
+def ledger_validate(
+    *, source: Any, enterprise: Enterprise, actor: User | None = None, file_name: str = ""
+) -> ImportResult:
+    """Read and check a ledger without writing anything: the preview and ``--dry-run``."""
+    check_uploader(actor, enterprise)
+    result, _ = _validate(source, enterprise=enterprise, actor=actor, file_name=file_name, lock=False)
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+
+def _actor_name(actor: User | None) -> str:
+    if actor is None:
+        return CLI_ACTOR_NAME
+    return actor.full_name or actor.get_username()
+
+
+def _audit_row(
+    *, actor: User | None, action: str, hazard: Hazard, region_path: str, detail: str, **values: Any
+) -> AuditEvent:
+    return AuditEvent(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_name=actor.get_username() if actor is not None else CLI_ACTOR_NAME,
+        action=action,
+        object_type=str(Hazard._meta.verbose_name),
+        object_id=str(hazard.pk),
+        object_repr=str(hazard)[:200],
+        ip_address=current_ip.get(),
+        region_path=region_path,
+        detail=detail[:500],
+        **values,
+    )
+
+
+def _write(
+    planned: list[_Planned],
+    *,
+    result: ImportResult,
+    enterprise: Enterprise,
+    actor: User | None,
+    upload: LedgerUpload,
+) -> None:
+    """Bulk writes of a validated ledger; the caller holds the transaction."""
+    now = timezone.now()
+    name = _actor_name(actor)
+    creates = [item for item in planned if item.existing is None]
+    updates = [item for item in planned if item.existing is not None and item.fields]
+    new_hazards = [item.hazard for item in creates]
+    if new_hazards:
+        Hazard.objects.bulk_create(new_hazards, batch_size=BATCH_SIZE)
+        if any(hazard.pk is None for hazard in new_hazards):  # a backend without RETURNING
+            ids = dict(
+                Hazard.objects.filter(
+                    enterprise=enterprise, identity_key__in=[hazard.identity_key for hazard in new_hazards]
+                ).values_list("identity_key", "pk")
+            )
+            for hazard in new_hazards:
+                hazard.pk = ids[hazard.identity_key]
+    if updates:
+        for item in updates:
+            item.hazard.updated_at = now
+        fields = sorted({name for item in updates for name in item.fields} | {"updated_at"})
+        Hazard.objects.bulk_update([item.hazard for item in updates], fields=fields, batch_size=BATCH_SIZE)
+
+    detail = f"隐患台账导入：{upload.original_name}"
+    events: list[HazardEvent] = []
+    audits: list[AuditEvent] = []
+    region_path = enterprise.town.path
+    for item in creates:
+        hazard = item.hazard
+        data: dict[str, Any] = {"ledger_upload": upload.pk, "row": item.row}
+        events.append(
+            HazardEvent(
+                hazard=hazard, actor=actor, actor_name=name, created_at=now, action=HazardAction.LEDGER_IMPORT,
+                from_status="", to_status=hazard.status, comment=detail, data=data,
+            )
+        )  # fmt: skip
+        audits.append(
+            _audit_row(
+                actor=actor, action=AuditAction.CREATE, hazard=hazard, region_path=region_path,
+                detail=f"{detail} 第{item.row}行", after=snapshot(hazard),
+            )
+        )  # fmt: skip
+    for item in updates:
+        hazard = item.hazard
+        data = {"ledger_upload": upload.pk, "row": item.row, "fields": item.fields}
+        events.append(
+            HazardEvent(
+                hazard=hazard, actor=actor, actor_name=name, created_at=now, action=HazardAction.UPDATE,
+                from_status=hazard.status, to_status=hazard.status, comment=f"{detail}（重新上传，更新）", data=data,
+            )
+        )  # fmt: skip
+        audits.append(
+            _audit_row(
+                actor=actor, action=AuditAction.UPDATE, hazard=hazard, region_path=region_path,
+                detail=f"{detail} 第{item.row}行", before=item.before, after=snapshot(hazard),
+            )
+        )  # fmt: skip
+    HazardEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+    AuditEvent.objects.bulk_create(audits, batch_size=BATCH_SIZE)
+
+    upload.status = LedgerUploadStatus.COMMITTED
+    upload.committed_at = now
+    upload.sheet_title = result.sheet_title[:100]
+    upload.header_row = result.header_row
+    upload.total_rows = len(result.rows)
+    upload.created_count = result.created
+    upload.updated_count = result.updated
+    upload.unchanged_count = result.unchanged
+    upload.error_count = 0
+    upload.save()
+    audit_record(
+        actor=actor,
+        actor_name=name if actor is None else "",
+        action=AuditAction.IMPORT,
+        instance=upload,
+        detail=f"{detail}（{enterprise.name}）：{result.summary()}",
+    )
+    _notify(creates=creates, enterprise=enterprise, actor=actor, result=result)
+
+
+def _notify(*, creates: list[_Planned], enterprise: Enterprise, actor: User | None, result: ImportResult) -> None:
+    majors = [item.hazard for item in creates if item.hazard.level == HazardLevel.MAJOR]
+    if majors:
+        principals = enterprise_users(majors[0], [Role.ENTERPRISE_PRINCIPAL])
+        notify(
+            recipients=principals,
+            hazard=majors[0] if len(majors) == 1 else None,
+            message=f"{enterprise.name}的隐患台账导入了{len(majors)}条重大事故隐患，请企业主要负责人逐条确认签字上报。",
+            exclude=actor,
+        )
+    if actor is None or actor.enterprise_id != enterprise.pk:
+        who = "系统" if actor is None else f"{actor.get_role_display()}{_actor_name(actor)}"
+        notify(
+            recipients=User.objects.filter(
+                is_active=True, enterprise_id=enterprise.pk, role__in=[Role.ENTERPRISE_CLERK, Role.ENTERPRISE_PRINCIPAL]
+            ),
+            hazard=None,
+            message=f"{who}代为上传了{enterprise.name}的隐患台账：{result.summary()}。",
+            exclude=actor,
+        )
+
+
+def _new_upload(*, data: bytes, enterprise: Enterprise, actor: User | None, file_name: str) -> LedgerUpload:
+    upload = LedgerUpload(
+        enterprise=enterprise,
+        original_name=(file_name or "隐患台账.xlsx")[:255],
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=actor,
+        uploaded_by_name=_actor_name(actor)[:150],
+        uploaded_at=timezone.now(),
+    )
+    upload.file.save(f"{uuid.uuid4().hex}.xlsx", ContentFile(data), save=False)
+    return upload
+
+
+def _conflict(file_name: str) -> ImportResult:
+    result = ImportResult(file_name=file_name)
+    result.add_error(0, "", "保存时与他人刚提交的数据冲突（同一编号的隐患已被登记），未导入任何数据，请重新上传。")
+    return result
+
+
+def ledger_upload_create(
+    *, actor: User, enterprise: Enterprise, source: Any, file_name: str = ""
+) -> tuple[ImportResult, LedgerUpload | None]:
+    """The preview of an uploaded ledger. When every row passes, the file is kept as a 待确认 upload."""
+    check_uploader(actor, enterprise)
+    data = read_bytes(source)
+    result, _ = _validate(data, enterprise=enterprise, actor=actor, file_name=file_name, lock=False)
+    if not result.ok:
+        return result, None
+    upload = _new_upload(data=data, enterprise=enterprise, actor=actor, file_name=file_name)
+    upload.sheet_title = result.sheet_title[:100]
+    upload.header_row = result.header_row
+    upload.total_rows = len(result.rows)
+    upload.created_count = result.created
+    upload.updated_count = result.updated
+    upload.unchanged_count = result.unchanged
+    stored = upload.file.name
+    try:
+        with transaction.atomic():
+            upload.save()
+            audit_record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                instance=upload,
+                detail=f"上传隐患台账 {upload.original_name}（{enterprise.name}），检查通过，"
+                f"待确认：{result.summary()}",
+            )
+    except Exception:
+        upload.file.storage.delete(stored)
+        raise
+    return result, upload
+
+
+def ledger_upload_preview(*, actor: User, upload: LedgerUpload) -> ImportResult:
+    """The preview of a stored upload, validated again against the hazards as they are now."""
+    check_uploader(actor, upload.enterprise)
+    with upload.file.open("rb") as handle:
+        data = handle.read()
+    result, _ = _validate(data, enterprise=upload.enterprise, actor=actor, file_name=upload.original_name, lock=False)
+    return result
+
+
+def ledger_upload_commit(*, actor: User, upload: LedgerUpload) -> ImportResult:
+    """Import a 待确认 upload: re-read and re-validate the stored file, then write every row or none.
+
+    Only the user who uploaded it may confirm it. When the file no longer passes (the hazards
+    changed since the preview), nothing is written and the upload is marked 确认时未通过检查.
+    """
+    check_uploader(actor, upload.enterprise)
+    try:
+        with transaction.atomic():
+            locked = LedgerUpload.objects.select_for_update().select_related("enterprise__town").get(pk=upload.pk)
+            if locked.uploaded_by_id != actor.pk:
+                raise PermissionDenied("只有上传该台账的用户可以确认导入。")
+            if locked.status != LedgerUploadStatus.PENDING:
+                raise LedgerError(f"该台账已{locked.get_status_display()}，不能再次确认导入；如有修改，请重新上传。")
+            enterprise = Enterprise.objects.select_for_update().select_related("town").get(pk=locked.enterprise_id)
+            with locked.file.open("rb") as handle:
+                data = handle.read()
+            result, planned = _validate(
+                data, enterprise=enterprise, actor=actor, file_name=locked.original_name, lock=True
+            )
+            if result.ok:
+                _write(planned, result=result, enterprise=enterprise, actor=actor, upload=locked)
+                result.committed = True
+            else:
+                locked.status = LedgerUploadStatus.FAILED
+                locked.error_count = len(result.errors)
+                locked.save(update_fields=["status", "error_count"])
+                audit_record(
+                    actor=actor,
+                    action=AuditAction.IMPORT,
+                    instance=locked,
+                    detail=f"隐患台账 {locked.original_name} 确认时未通过检查"
+                    f"（{len(result.errors)} 个问题），未导入任何数据",
+                )
+    except IntegrityError:
+        LedgerUpload.objects.filter(pk=upload.pk, status=LedgerUploadStatus.PENDING).update(
+            status=LedgerUploadStatus.FAILED
+        )
+        return _conflict(upload.original_name)
+    upload.refresh_from_db()
+    return result
+
+
+def ledger_import(
+    *,
+    source: Any,
+    enterprise: Enterprise,
+    actor: User | None = None,
+    file_name: str = "",
+    dry_run: bool = False,
+) -> ImportResult:
+    """Validate and import in one step (``manage.py import_ledger``, scripts and tests): every row or none.
+
+    The file is kept as an upload only when the import is written; a dry run or a file with any
+    error writes nothing at all.
+    """
+    check_uploader(actor, enterprise)
+    data = read_bytes(source)
+    if dry_run:
+        result, _ = _validate(data, enterprise=enterprise, actor=actor, file_name=file_name, lock=False)
+        return result
+    stored = ""
+    try:
+        with transaction.atomic():
+            locked = Enterprise.objects.select_for_update().select_related("town").get(pk=enterprise.pk)
+            result, planned = _validate(data, enterprise=locked, actor=actor, file_name=file_name, lock=True)
+            if not result.ok:
+                return result
+            upload = _new_upload(data=data, enterprise=locked, actor=actor, file_name=file_name)
+            stored = upload.file.name
+            upload.save()
+            _write(planned, result=result, enterprise=locked, actor=actor, upload=upload)
+            result.committed = True
+            return result
+    except IntegrityError:
+        if stored:
+            LedgerUpload.file.field.storage.delete(stored)
+        return _conflict(file_name)
+    except Exception:
+        if stored:
+            LedgerUpload.file.field.storage.delete(stored)
+        raise
+
+
+# --------------------------------------------------------------------------------------------
+# The template
+# --------------------------------------------------------------------------------------------
+
+TEMPLATE_FIELDS = [name for name in LEDGER_COLUMNS if name != "serial"]
+
+
+def _template_value(hazard: Hazard, name: str) -> Any:
+    if name == "criterion":
+        return hazard.criterion_text or (hazard.criterion.code if hazard.criterion else "")
+    if name == "level":
+        return "重大" if hazard.level == HazardLevel.MAJOR else "一般"
+    value = getattr(hazard, name)
+    if name in ("category", "source"):
+        return _display(hazard, name)
+    return value
+
+
+def ledger_template(*, user: User | None = None, enterprise: Enterprise | None = None) -> Any:
+    """The .xlsx template (headers, a sheet of allowed values); with an enterprise, filled with its hazards
+    (in the user's scope) so that it can be edited and uploaded again. Every text cell is formula-neutralised."""
+    headers = [("*" if name in REQUIRED else "") + LABELS[name] for name in TEMPLATE_FIELDS]
+    rows: list[list[Any]] = []
+    title = "隐患排查治理台账"
+    if enterprise is not None:
+        title = f"{enterprise.name}隐患排查治理台账"
+        hazards = Hazard.objects.visible_to(user) if user is not None else Hazard.objects.all()
+        for hazard in hazards.filter(enterprise=enterprise).select_related("criterion").order_by("found_on", "id"):
+            rows.append([_template_value(hazard, name) for name in TEMPLATE_FIELDS])
+    notes: list[list[Any]] = [["列名", "是否必填", "填写说明"]]
+    explanations = {
+        "ledger_number": "企业自己的隐患编号；重新上传时按编号更新同一条隐患（无编号时按发现日期和隐患内容识别）",
+        "description": "隐患的具体情况",
+        "found_on": "日期，如 2024-05-01、2024/5/1、2024.5.1 或 2024年5月1日",
+        "level": "一般 或 重大（也可写一般事故隐患、重大事故隐患）",
+        "category": "可选：" + "、".join(label for _, label in HazardCategory.choices) + "；不填为“其他”",
+        "source": "可选：" + "、".join(label for _, label in HazardSource.choices) + "；不填为“企业自查”",
+        "criterion": "重大事故隐患必填：矿安〔2022〕88号的条目，如“露天矿山第（七）项”或“二（七）”",
+        "funds_wan": "单位：万元",
+        "deadline": "日期",
+        "rectification_note": "整改进展或完成情况",
+    }
+    for name in TEMPLATE_FIELDS:
+        notes.append([LABELS[name], "是" if name in REQUIRED else "否", explanations.get(name, "")])
+    notes.append([])
+    notes.append(
+        [
+            "说明：表头可以在前10行内的任意一行，上方可有标题行；列名可用常见写法（如“存在问题”“排查日期”）；"
+            "表格末尾的填表人、审核人、签字等行会被忽略。重大事故隐患导入后需企业主要负责人确认签字上报。"
+        ]
+    )
+    return write_table(headers, rows, sheet_title="隐患台账", title=title, notes={"填写说明": notes})
+
+
+__all__ = [
+    "LEDGER_COLUMNS",
+    "REQUIRED",
+    "LedgerError",
+    "check_uploader",
+    "ledger_import",
+    "ledger_template",
+    "ledger_upload_commit",
+    "ledger_upload_create",
+    "ledger_upload_preview",
+    "ledger_validate",
+    "may_upload",
+    "uploadable_enterprises",
+]
