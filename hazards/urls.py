@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from hazards import views
+from hazards import ledger_views, views
 
 app_name = "hazards"
 
@@ -19,4 +19,9 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/<slug:step>/", views.hazard_step, name="hazard-step"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence-download"),
     # Ledger upload (隐患台账导入)
+    path("ledger/", ledger_views.ledger_upload, name="ledger-upload"),
+    path("ledger/template.xlsx", ledger_views.ledger_template_download, name="ledger-template"),
+    path("ledger/<int:pk>/", ledger_views.ledger_upload_detail, name="ledger-upload-detail"),
+    path("ledger/<int:pk>/confirm/", ledger_views.ledger_upload_confirm, name="ledger-upload-confirm"),
+    path("ledger/<int:pk>/file/", ledger_views.ledger_upload_file, name="ledger-upload-file"),
 ]

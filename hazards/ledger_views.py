@@ -1,0 +1,250 @@
+"""Pages of the 隐患台账 upload, under /hazards/ledger/: upload → preview → confirm, and the kept files.
+
+Who may upload for which enterprise is `hazards.ledger.check_uploader` (scope through `visible_to`:
+an enterprise or an upload outside it is a 404; a role that may not upload is a 403). The preview
+keeps the file as a 待确认 `LedgerUpload`; the confirmation posts a signed token naming that upload
+and the user, and the service re-validates the stored file before writing anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from hazards.choices import LedgerUploadStatus
+from hazards.ledger import (
+    LEDGER_COLUMNS,
+    LedgerError,
+    ledger_template,
+    ledger_upload_commit,
+    ledger_upload_create,
+    ledger_upload_preview,
+    may_upload,
+    uploadable_enterprises,
+)
+from hazards.models import LedgerUpload
+from portal.models import Enterprise, User
+from portal.spreadsheets import ImportResult, SpreadsheetError, read_bytes
+
+TOKEN_SALT = "hazards.ledger.upload"  # noqa: S105 - a signing salt, not a secret
+TOKEN_MAX_AGE = 2 * 3600
+PREVIEW_PAGE_SIZE = 200
+HISTORY_PAGE_SIZE = 20
+REFUSED = "您无权上传隐患台账：隐患台账由企业填报员或主要负责人上传，或由镇应急管理中心、县局股室代为上传。"
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+class LedgerUploadForm(forms.Form):
+    enterprise = forms.IntegerField(
+        label="企业", required=False, error_messages={"invalid": "请选择企业。"}, widget=forms.HiddenInput
+    )
+    file = forms.FileField(
+        label="隐患台账（Excel .xlsx）",
+        error_messages={"required": "请选择要上传的 Excel 文件。", "empty": "上传的文件为空。"},
+    )
+
+
+def _require_uploader(user: User) -> None:
+    if not may_upload(user):
+        raise PermissionDenied(REFUSED)
+
+
+def _enterprise_for(user: User, raw: Any) -> Enterprise:
+    """The enterprise of the upload: the user's own, or the one chosen, within the user's scope (404 outside)."""
+    queryset = Enterprise.objects.visible_to(user).select_related("town")
+    if user.enterprise_id is not None:
+        if raw not in (None, "", user.enterprise_id, str(user.enterprise_id)):
+            raise Http404("未找到该企业。")
+        return queryset.get(pk=user.enterprise_id)
+    try:
+        return queryset.get(pk=int(raw))
+    except (Enterprise.DoesNotExist, TypeError, ValueError):
+        raise Http404("未找到该企业。") from None
+
+
+def _sign(user: User, upload: LedgerUpload) -> str:
+    return signing.dumps({"u": user.pk, "id": upload.pk}, salt=TOKEN_SALT)
+
+
+def _check_token(token: str, user: User, upload: LedgerUpload) -> bool:
+    try:
+        payload = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+    except signing.BadSignature:  # SignatureExpired is a BadSignature
+        return False
+    return bool(payload.get("u") == user.pk and payload.get("id") == upload.pk)
+
+
+def _history(request: HttpRequest, user: User) -> Any:
+    uploads = (
+        LedgerUpload.objects.visible_to(user)
+        .select_related("enterprise", "uploaded_by")
+        .order_by("-uploaded_at", "-id")
+    )
+    return Paginator(uploads, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _form_context(request: HttpRequest, user: User, form: LedgerUploadForm, **extra: Any) -> dict[str, Any]:
+    enterprises = [] if user.enterprise_id is not None else list(uploadable_enterprises(user))
+    return {
+        "form": form,
+        "enterprises": enterprises,
+        "own_enterprise": user.enterprise if user.enterprise_id is not None else None,
+        "chosen": str(form["enterprise"].value() or request.GET.get("enterprise") or ""),
+        "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
+        "columns": {name: words[0] for name, words in LEDGER_COLUMNS.items() if name != "serial"},
+        **extra,
+    }
+
+
+def _preview_context(
+    request: HttpRequest, result: ImportResult, *, upload: LedgerUpload | None, token: str, enterprise: Enterprise
+) -> dict[str, Any]:
+    page = Paginator(result.rows, PREVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+    return {
+        "result": result,
+        "upload": upload,
+        "token": token,
+        "enterprise": enterprise,
+        "page": page,
+        "errors_by_row": result.errors_by_row(),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ledger_upload(request: HttpRequest) -> HttpResponse:
+    """GET: the upload form and the uploads in scope. POST: the preview (the file is kept when it passes)."""
+    user = _user(request)
+    _require_uploader(user)
+    if request.method == "GET":
+        context = _form_context(request, user, LedgerUploadForm(), history=_history(request, user))
+        return render(request, "hazards/ledger_upload.html", context)
+
+    form = LedgerUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        context = _form_context(request, user, form, history=_history(request, user))
+        return render(request, "hazards/ledger_upload.html", context, status=400)
+    chosen = form.cleaned_data.get("enterprise")
+    if user.enterprise_id is None and chosen is None:
+        form.add_error("enterprise", "请选择要代为上传台账的企业。")
+        context = _form_context(request, user, form, history=_history(request, user))
+        return render(request, "hazards/ledger_upload.html", context, status=400)
+    enterprise = _enterprise_for(user, chosen)
+    upload_file = form.cleaned_data["file"]
+    file_name = str(upload_file.name).replace("\\", "/").rsplit("/", 1)[-1][:200]
+    try:
+        data = read_bytes(upload_file)
+    except SpreadsheetError as exc:
+        form.add_error("file", exc.message)
+        context = _form_context(request, user, form, history=_history(request, user))
+        return render(request, "hazards/ledger_upload.html", context, status=400)
+    result, upload = ledger_upload_create(actor=user, enterprise=enterprise, source=data, file_name=file_name)
+    token = _sign(user, upload) if upload is not None else ""
+    context = _preview_context(request, result, upload=upload, token=token, enterprise=enterprise)
+    context.update(_form_context(request, user, LedgerUploadForm(initial={"enterprise": enterprise.pk})))
+    return render(request, "hazards/ledger_preview.html", context, status=200 if result.ok else 400)
+
+
+def _get_upload(user: User, pk: int) -> LedgerUpload:
+    try:
+        return LedgerUpload.objects.visible_to(user).select_related("enterprise__town", "uploaded_by").get(pk=pk)
+    except LedgerUpload.DoesNotExist:
+        raise Http404("未找到该台账上传记录。") from None
+
+
+@login_required
+@require_GET
+def ledger_upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An upload: its preview while it waits for its uploader's confirmation, else what it did."""
+    user = _user(request)
+    upload = _get_upload(user, pk)
+    if upload.status == LedgerUploadStatus.PENDING and upload.uploaded_by_id == user.pk and may_upload(user):
+        result = ledger_upload_preview(actor=user, upload=upload)
+        token = _sign(user, upload) if result.ok else ""
+        context = _preview_context(request, result, upload=upload, token=token, enterprise=upload.enterprise)
+        context.update(_form_context(request, user, LedgerUploadForm(initial={"enterprise": upload.enterprise_id})))
+        return render(request, "hazards/ledger_preview.html", context, status=200 if result.ok else 409)
+    return render(request, "hazards/ledger_detail.html", {"upload": upload})
+
+
+@login_required
+@require_POST
+def ledger_upload_confirm(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """确认导入: every row of the stored file, or none."""
+    user = _user(request)
+    _require_uploader(user)
+    upload = _get_upload(user, pk)
+    if not _check_token(request.POST.get("token", ""), user, upload):
+        messages.error(request, "预览已过期或无效，请重新上传文件。")
+        context = _form_context(request, user, LedgerUploadForm(), history=_history(request, user))
+        return render(request, "hazards/ledger_upload.html", context, status=400)
+    try:
+        result = ledger_upload_commit(actor=user, upload=upload)
+    except LedgerError as exc:
+        messages.error(request, str(exc))
+        return redirect("hazards:ledger-upload-detail", pk=upload.pk)
+    if not result.committed:
+        # Something changed since the preview: nothing was written.
+        context = _preview_context(request, result, upload=upload, token="", enterprise=upload.enterprise)
+        context.update(_form_context(request, user, LedgerUploadForm(initial={"enterprise": upload.enterprise_id})))
+        context["stale"] = True
+        return render(request, "hazards/ledger_preview.html", context, status=409)
+    messages.success(request, f"隐患台账已导入：{result.summary()}。")
+    return redirect("hazards:ledger-upload-detail", pk=upload.pk)
+
+
+@login_required
+@require_GET
+def ledger_upload_file(request: HttpRequest, pk: int) -> FileResponse:
+    """The original file as it was uploaded (scoped like the upload itself)."""
+    upload = _get_upload(_user(request), pk)
+    try:
+        handle = upload.file.open("rb")
+    except OSError:
+        raise Http404("原文件不存在。") from None
+    return FileResponse(handle, as_attachment=True, filename=upload.original_name)
+
+
+@login_required
+@require_GET
+def ledger_template_download(request: HttpRequest) -> FileResponse:
+    """The template; with ?enterprise=<id>, filled with that enterprise's hazards for editing and re-upload."""
+    user = _user(request)
+    enterprise = None
+    raw = request.GET.get("enterprise")
+    if raw or (user.enterprise_id is not None and request.GET.get("filled")):
+        enterprise = _enterprise_for(user, raw)
+    stream = ledger_template(user=user, enterprise=enterprise)
+    name = f"{enterprise.name}隐患台账.xlsx" if enterprise is not None else "隐患台账导入模板.xlsx"
+    return FileResponse(stream, as_attachment=True, filename=name)
+
+
+def upload_link(enterprise: Enterprise | None = None) -> str:
+    """The upload page, with the enterprise chosen (for links from other pages)."""
+    url = reverse("hazards:ledger-upload")
+    return f"{url}?enterprise={enterprise.pk}" if enterprise is not None else url
+
+
+__all__ = [
+    "ledger_template_download",
+    "ledger_upload",
+    "ledger_upload_confirm",
+    "ledger_upload_detail",
+    "ledger_upload_file",
+    "upload_link",
+]
