@@ -199,6 +199,7 @@ _SOURCE_LABELS = dict(HazardSource.choices)
 _STATUS_LABELS = dict(HazardStatus.choices)
 
 UPLOADER_ROLES = ENTERPRISE | REGION_STAFF
+REFUSED_MESSAGE = "您无权上传隐患台账：隐患台账由企业填报员或主要负责人上传，或由镇应急管理中心、县局股室代为上传。"
 CLI_ACTOR_NAME = "manage.py import_ledger"
 BATCH_SIZE = 500
 
@@ -224,9 +225,21 @@ def check_uploader(actor: User | None, enterprise: Enterprise) -> None:
     if not Enterprise.objects.visible_to(actor).filter(pk=enterprise.pk).exists():
         raise Http404("未找到该企业。")
     if not may_upload(actor):
-        raise PermissionDenied(
-            "您无权上传隐患台账：隐患台账由企业填报员或主要负责人上传，或由镇应急管理中心、县局股室代为上传。"
-        )
+        raise PermissionDenied(REFUSED_MESSAGE)
+
+
+def enterprise_for_upload(user: User, chosen: Any = None) -> Enterprise:
+    """The enterprise an upload is for: an enterprise user's own (choosing another is a 404), or the one a
+    town or county user chose within their scope (404 outside it, or when none was chosen)."""
+    queryset = Enterprise.objects.visible_to(user).select_related("town")
+    if user.enterprise_id is not None:
+        if chosen not in (None, "", user.enterprise_id, str(user.enterprise_id)):
+            raise Http404("未找到该企业。")
+        return queryset.get(pk=user.enterprise_id)
+    try:
+        return queryset.get(pk=int(chosen))
+    except (Enterprise.DoesNotExist, TypeError, ValueError):
+        raise Http404("未找到该企业。") from None
 
 
 def uploadable_enterprises(user: User) -> Any:
@@ -1045,9 +1058,11 @@ def ledger_template(*, user: User | None = None, enterprise: Enterprise | None =
 
 __all__ = [
     "LEDGER_COLUMNS",
+    "REFUSED_MESSAGE",
     "REQUIRED",
     "LedgerError",
     "check_uploader",
+    "enterprise_for_upload",
     "ledger_import",
     "ledger_template",
     "ledger_upload_commit",

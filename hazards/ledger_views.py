@@ -26,7 +26,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from hazards.choices import LedgerUploadStatus
 from hazards.ledger import (
     LEDGER_COLUMNS,
+    REFUSED_MESSAGE,
     LedgerError,
+    enterprise_for_upload,
     ledger_template,
     ledger_upload_commit,
     ledger_upload_create,
@@ -42,7 +44,6 @@ TOKEN_SALT = "hazards.ledger.upload"  # noqa: S105 - a signing salt, not a secre
 TOKEN_MAX_AGE = 2 * 3600
 PREVIEW_PAGE_SIZE = 200
 HISTORY_PAGE_SIZE = 20
-REFUSED = "您无权上传隐患台账：隐患台账由企业填报员或主要负责人上传，或由镇应急管理中心、县局股室代为上传。"
 
 
 def _user(request: HttpRequest) -> User:
@@ -61,20 +62,7 @@ class LedgerUploadForm(forms.Form):
 
 def _require_uploader(user: User) -> None:
     if not may_upload(user):
-        raise PermissionDenied(REFUSED)
-
-
-def _enterprise_for(user: User, raw: Any) -> Enterprise:
-    """The enterprise of the upload: the user's own, or the one chosen, within the user's scope (404 outside)."""
-    queryset = Enterprise.objects.visible_to(user).select_related("town")
-    if user.enterprise_id is not None:
-        if raw not in (None, "", user.enterprise_id, str(user.enterprise_id)):
-            raise Http404("未找到该企业。")
-        return queryset.get(pk=user.enterprise_id)
-    try:
-        return queryset.get(pk=int(raw))
-    except (Enterprise.DoesNotExist, TypeError, ValueError):
-        raise Http404("未找到该企业。") from None
+        raise PermissionDenied(REFUSED_MESSAGE)
 
 
 def _sign(user: User, upload: LedgerUpload) -> str:
@@ -144,7 +132,7 @@ def ledger_upload(request: HttpRequest) -> HttpResponse:
         form.add_error("enterprise", "请选择要代为上传台账的企业。")
         context = _form_context(request, user, form, history=_history(request, user))
         return render(request, "hazards/ledger_upload.html", context, status=400)
-    enterprise = _enterprise_for(user, chosen)
+    enterprise = enterprise_for_upload(user, chosen)
     upload_file = form.cleaned_data["file"]
     file_name = str(upload_file.name).replace("\\", "/").rsplit("/", 1)[-1][:200]
     try:
@@ -228,7 +216,7 @@ def ledger_template_download(request: HttpRequest) -> FileResponse:
     enterprise = None
     raw = request.GET.get("enterprise")
     if raw or (user.enterprise_id is not None and request.GET.get("filled")):
-        enterprise = _enterprise_for(user, raw)
+        enterprise = enterprise_for_upload(user, raw)
     stream = ledger_template(user=user, enterprise=enterprise)
     name = f"{enterprise.name}隐患台账.xlsx" if enterprise is not None else "隐患台账导入模板.xlsx"
     return FileResponse(stream, as_attachment=True, filename=name)
