@@ -52,7 +52,7 @@ from hazards.models import (
     hazard_identity_key,
     local_today,
 )
-from hazards.permissions import Rule, check_action, check_may_report
+from hazards.permissions import Rule, check_action, check_may_report, effective_roles
 from portal.audit import audit_record, snapshot
 from portal.choices import AuditAction, RegionLevel, Role
 from portal.models import Enterprise, User
@@ -986,11 +986,63 @@ def hazard_send_deadline_reminders(*, today: datetime.date | None = None) -> dic
     return {"claimed": claimed, "notifications": len(rows)}
 
 
+# --- the 判定依据 catalogue (admins extend it) ------------------------------------------------------
+
+CRITERION_FIELDS = frozenset({"document", "mine_type", "number", "label", "text", "sub_items", "note", "is_active"})
+
+
+def _check_catalogue_admin(actor: User) -> None:
+    if Role.ADMIN not in effective_roles(actor):
+        raise PermissionDenied("只有管理员可以维护重大事故隐患判定依据。")
+
+
+@transaction.atomic
+def criterion_create(*, actor: User, data: dict[str, Any]) -> MajorHazardCriterion:
+    """Add an item to the 判定依据 catalogue (e.g. a provincial supplement). Admins only; audited."""
+    _check_catalogue_admin(actor)
+    unknown = sorted(set(data) - CRITERION_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能设置这些字段：{'、'.join(unknown)}。")
+    criterion = MajorHazardCriterion(**data)
+    criterion.full_clean()
+    criterion.save()
+    audit_record(
+        actor=actor, action=AuditAction.CREATE, instance=criterion, after=snapshot(criterion),
+        detail=f"新增判定依据 {criterion}",
+    )  # fmt: skip
+    return criterion
+
+
+@transaction.atomic
+def criterion_update(*, actor: User, criterion: MajorHazardCriterion, data: dict[str, Any]) -> MajorHazardCriterion:
+    """Correct or deactivate a catalogue item (items cited by hazards are deactivated, never deleted)."""
+    _check_catalogue_admin(actor)
+    unknown = sorted(set(data) - CRITERION_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能修改这些字段：{'、'.join(unknown)}。")
+    locked = MajorHazardCriterion.objects.select_for_update().get(pk=criterion.pk)
+    before = snapshot(locked)
+    for key, value in data.items():
+        setattr(locked, key, value.strip() if isinstance(value, str) else value)
+    locked.full_clean()
+    if snapshot(locked) == before:
+        return locked
+    locked.save()
+    audit_record(
+        actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=snapshot(locked),
+        detail=f"修改判定依据 {locked}",
+    )  # fmt: skip
+    return locked
+
+
 __all__ = [
     "AMENDABLE_FIELDS",
+    "CRITERION_FIELDS",
     "EDITABLE_FIELDS",
     "FIVE_IMPLEMENTATION_FIELDS",
     "HazardStateChanged",
+    "criterion_create",
+    "criterion_update",
     "hazard_add_evidence",
     "hazard_admin_amend",
     "hazard_close",

@@ -232,6 +232,14 @@ SPECTACULAR_SETTINGS = {
         # Several choice sets share the field name "kind" (inspections).
         "EnforcementKindEnum": "inspections.choices.EnforcementKind",
         "QuotaKindEnum": "inspections.choices.QuotaKind",
+        # Hazards: several choice sets share "level", "status", "kind" and "action".
+        "HazardLevelEnum": "hazards.choices.HazardLevel",
+        "SupervisionLevelEnum": "hazards.choices.SupervisionLevel",
+        "HazardStatusEnum": "hazards.choices.HazardStatus",
+        "HazardActionEnum": "hazards.choices.HazardAction",
+        "ExtensionStatusEnum": "hazards.choices.ExtensionStatus",
+        "EvidenceKindEnum": "hazards.choices.EvidenceKind",
+        "NotificationKindEnum": "hazards.choices.NotificationKind",
     },
 }
 

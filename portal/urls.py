@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("portal.web_urls")),
     path("api/v1/", include("portal.api.urls")),
     path("api/v1/", include("inspections.api.urls")),
+    path("api/v1/", include("hazards.api.urls")),
     path("hazards/", include("hazards.urls")),
     path("inspections/", include("inspections.urls")),
     path("reports/", include("reporting.urls")),
