@@ -136,3 +136,22 @@ def test_only_field_staff_import(cast: Cast, member: str) -> None:
     client = Client()
     client.force_login(getattr(cast, member))
     assert client.get("/inspections/enforcement/import/").status_code == 403
+
+
+def test_the_command(cast: Cast, world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from django.core.management import call_command
+
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(_xlsx(_good_rows(world)))
+    out = io.StringIO()
+    call_command("import_enforcement", str(good), "--user", "town_a", "--dry-run", stdout=out)
+    assert out.getvalue().strip() == "新增 4 条，更新 0 条，未变 0 条" and not EnforcementRecord.objects.exists()
+    call_command("import_enforcement", str(good), "--user", "town_a", stdout=io.StringIO())
+    assert EnforcementRecord.objects.count() == 4
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(_xlsx([["x", "吃饭", "2024-05-01", world.enterprise_a.name, "", "", "", ""]]))
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("import_enforcement", str(bad), "--user", "town_a", stderr=err)
+    assert exit_info.value.code == 1 and err.getvalue().startswith("第4行 处理类型：")
+    assert EnforcementRecord.objects.count() == 4
