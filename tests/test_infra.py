@@ -37,6 +37,9 @@ from tests.services import (
     wait_until,
 )
 
+# Nothing here depends on the test database: run once, in the SQLite session (see the Makefile).
+pytestmark = pytest.mark.processes
+
 REPO = Path(__file__).resolve().parent.parent
 PORTAL_SERVICES = ("web", "worker", "beat")
 
@@ -228,7 +231,6 @@ def _get(url: str) -> tuple[int, bytes]:
         return 0, b""
 
 
-@pytest.mark.processes
 @pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.redis
