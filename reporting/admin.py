@@ -58,8 +58,10 @@ class ReportVersionAdmin(ReadOnlyAdmin):
 
 @admin.register(ExportJob)
 class ExportJobAdmin(ReadOnlyAdmin):
-    list_display = ("__str__", "status", "progress", "attempts", "requested_by", "created_at", "finished_at", "error")
-    list_filter = ("status", "kind", "file_format")
+    list_display = (
+        "__str__", "purpose", "status", "progress", "attempts", "requested_by", "created_at", "finished_at", "error",
+    )  # fmt: skip
+    list_filter = ("purpose", "status", "kind", "file_format")
     readonly_fields = [field.name for field in ExportJob._meta.fields]
 
 

@@ -42,6 +42,11 @@ class FileFormat(models.TextChoices):
     PDF = "pdf", "PDF"
 
 
+class JobPurpose(models.TextChoices):
+    EXPORT = "export", "生成文件"
+    SIGN = "sign", "签字并冻结"
+
+
 class VersionStatus(models.TextChoices):
     DRAFT = "draft", "草稿"
     SUBMITTED = "submitted", "已报送"

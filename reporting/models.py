@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from portal.models import Region
 from portal.scoping import ScopedManager
-from reporting.choices import FileFormat, JobStatus, ReportKind, ScheduleStep, VersionStatus
+from reporting.choices import FileFormat, JobPurpose, JobStatus, ReportKind, ScheduleStep, VersionStatus
 
 
 def _version_file_path(instance: Any, filename: str) -> str:
@@ -155,9 +155,14 @@ class ReportVersion(models.Model):
 
 
 class ExportJob(models.Model):
-    """A file asked for from the UI, built on the worker. The task receives only the id."""
+    """Work asked for from the UI and done on the worker (the task receives only the id): a file of the
+    table as the records give it now, or the signing of a submitted version (which builds its files)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    purpose = models.CharField("任务", max_length=10, choices=JobPurpose.choices, default=JobPurpose.EXPORT)
+    version = models.ForeignKey(
+        ReportVersion, verbose_name="签字的版本", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
+    )
     kind = models.CharField("报表", max_length=20, choices=ReportKind.choices)
     region = models.ForeignKey(Region, verbose_name="辖区", on_delete=models.PROTECT, related_name="+")
     month = models.DateField("月份")
@@ -185,7 +190,8 @@ class ExportJob(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.region.name}{self.month:%Y-%m} {self.get_kind_display()}（{self.get_file_format_display()}）"
+        what = "签字" if self.purpose == JobPurpose.SIGN else self.get_file_format_display()
+        return f"{self.region.name}{self.month:%Y-%m} {self.get_kind_display()}（{what}）"
 
     @property
     def is_finished(self) -> bool:

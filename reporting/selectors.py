@@ -79,6 +79,32 @@ def campaign_for(*, kind: str, region: Region, month: dt.date) -> Campaign:
     return campaign
 
 
+def scopes_for(*, kind: str, regions: list[Region], month: dt.date) -> dict[int, Scope | str]:
+    """`scope_for` of many regions in one query: region id → its Scope, or the Chinese reason there is none."""
+    first, last = month_bounds(month)
+    ancestors = {path for region in regions for path in ancestor_paths(region.path)}
+    campaigns = list(
+        Campaign.objects.filter(
+            issuing_region__path__in=ancestors,
+            start_date__lte=last,
+            end_date__gte=first,
+            pk__in=Deliverable.objects.filter(_deliverable_q(kind)).values("campaign_id"),
+        )
+        .select_related("issuing_region")
+        .order_by("-start_date", "-id")
+    )
+    result: dict[int, Scope | str] = {}
+    for region in regions:
+        campaign = next((c for c in campaigns if region.path.startswith(c.issuing_region.path)), None)
+        if campaign is None:
+            result[region.pk] = (
+                f"{region.name}{first.year}年{first.month}月没有需要报送“{ReportKind(kind).label}”的专项行动。"
+            )
+        else:
+            result[region.pk] = Scope(region=region, campaign=campaign, period=period_for(campaign, month))
+    return result
+
+
 def scope_for(*, kind: str, region: Region, month: dt.date, campaign: Campaign | None = None) -> Scope:
     campaign = campaign or campaign_for(kind=kind, region=region, month=month)
     return Scope(region=region, campaign=campaign, period=period_for(campaign, month))

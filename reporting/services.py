@@ -28,7 +28,7 @@ from portal.choices import AuditAction, RegionLevel, Role
 from portal.models import Region, User
 from reporting.builders.pdf import build_pdf
 from reporting.builders.xlsx import build_xlsx
-from reporting.choices import FileFormat, JobStatus, ReportKind, VersionStatus
+from reporting.choices import FileFormat, JobPurpose, JobStatus, ReportKind, VersionStatus
 from reporting.figures import (
     ReportError,
     Scope,
@@ -391,6 +391,38 @@ def export_request(*, actor: User, kind: str, region: Region, month: dt.date, fi
     return job
 
 
+@transaction.atomic
+def sign_request(*, actor: User, version: ReportVersion) -> ExportJob:
+    """The leader asks to sign: checked now, done on the worker (building the files can take a while)."""
+    locked = ReportVersion.objects.select_for_update().select_related("report__region").get(pk=version.pk)
+    report = locked.report
+    if not can_sign(actor, report):
+        raise ReportError("只有本县的分管负责人可以签字。")
+    if locked.status != VersionStatus.SUBMITTED:
+        raise ReportError("只能对已报送的报表签字。")
+    waiting = locked.jobs.filter(purpose=JobPurpose.SIGN, status__in=[JobStatus.PENDING, JobStatus.RUNNING]).first()
+    if waiting is not None:
+        return waiting
+    job = ExportJob.objects.create(
+        purpose=JobPurpose.SIGN,
+        version=locked,
+        kind=report.kind,
+        region=report.region,
+        month=report.month,
+        file_format=FileFormat.PDF,
+        requested_by=actor,
+    )
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, detail="申请签字（后台生成文件）")
+    from reporting.tasks import run_sign
+
+    transaction.on_commit(lambda: run_sign.delay(str(job.pk)))
+    return job
+
+
+def job_succeed(*, job_id: Any) -> None:
+    ExportJob.objects.filter(pk=job_id).update(status=JobStatus.SUCCESS, progress=100, finished_at=timezone.now())
+
+
 def export_claim(*, job_id: Any) -> bool:
     """Pending → running, once (a conditional UPDATE: a redelivered message finds nothing to claim)."""
     return bool(
@@ -435,10 +467,12 @@ __all__ = [
     "export_finish",
     "export_progress",
     "export_request",
+    "job_succeed",
     "report_flag_missing",
     "report_get_or_create",
     "report_refresh",
     "report_sign",
     "report_submit",
+    "sign_request",
     "take_snapshot",
 ]

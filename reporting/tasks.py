@@ -64,6 +64,30 @@ def build_file(*, kind: str, region: Any, month: dt.date, file_format: str, labe
     return build_xlsx(table) if file_format == FileFormat.XLSX else build_pdf(table)
 
 
+@shared_task(bind=True, name="reporting.tasks.run_sign", max_retries=3)
+def run_sign(self: Any, job_id: str) -> str:
+    """分管负责人签字 on the worker: `report_sign` freezes the version with its files in one transaction."""
+    if not services.export_claim(job_id=job_id):
+        return "not pending"
+    job = ExportJob.objects.select_related("version", "requested_by").get(pk=job_id)
+    try:
+        if job.version is None or job.requested_by is None:
+            raise ReportError("签字任务缺少报表版本或签字人。")
+        services.export_progress(job_id=job_id, progress=20)
+        services.report_sign(actor=job.requested_by, version=job.version)
+        services.job_succeed(job_id=job_id)
+    except ReportError as exc:
+        services.export_fail(job_id=job_id, error=exc.message, retrying=False)
+        return "failed"
+    except Exception as exc:
+        retrying = self.request.retries < self.max_retries
+        services.export_fail(job_id=job_id, error=f"签字失败（{type(exc).__name__}）：{exc}", retrying=retrying)
+        if retrying:
+            raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
+        raise
+    return "success"
+
+
 @shared_task(bind=True, name="reporting.tasks.run_export", max_retries=3)
 def run_export(self: Any, job_id: str) -> str:
     """Build the file of an ExportJob on the worker; progress and errors are written on the job."""

@@ -31,6 +31,7 @@ from reporting.figures import (
     ReportError,
     Scope,
     Source,
+    compute_rollup,
     compute_table,
     parse_month,
 )
@@ -130,19 +131,20 @@ def _grid(kind: str, table: AnyTable) -> Grid:
 
 
 def _side_by_side(user: User, kind: str, region: Region, month: dt.date) -> tuple[Grid | None, list[Row]]:
-    """A county's towns, or a city's counties, each with its own table's figures."""
+    """A county's towns, or a city's counties, each with its own table's figures (computed together)."""
     children = list(selectors.child_regions(region).filter(pk__in=Region.objects.visible_to(user).values("pk")))
     if not children or kind == ReportKind.THREE_LISTS:
         return None, []
+    scopes = selectors.scopes_for(kind=kind, regions=children, month=month)
+    tables = compute_rollup(kind, [scope for scope in scopes.values() if isinstance(scope, Scope)])
     rows: list[Row] = []
     grid: Grid | None = None
     for child in children:
-        try:
-            scope = selectors.scope_for(kind=kind, region=child, month=month)
-        except ReportError as exc:
-            rows.append(Row(child.name, [], child, exc.message))
+        scope = scopes[child.pk]
+        if not isinstance(scope, Scope):
+            rows.append(Row(child.name, [], child, scope))
             continue
-        table = compute_table(kind, scope)
+        table = tables[child.pk]
         grid = grid or _grid(kind, table)
         prefix = f"{child.name} " if kind == ReportKind.WINTER else child.name
         rows.extend(_rows(kind, table, child, month, prefix))
@@ -327,8 +329,8 @@ def act(request: HttpRequest, kind: str, code: str, month: str) -> HttpResponse:
                 services.report_submit(actor=user, version=version)
                 messages.success(request, f"已报送{version.label.split()[0]}。")
             else:
-                services.report_sign(actor=user, version=version)
-                messages.success(request, f"已签字，{version.label.split()[0]}已冻结保存。")
+                job = services.sign_request(actor=user, version=version)
+                return redirect("reporting:export", job.pk)
         else:
             messages.error(request, "未知的操作。")
     except ReportError as exc:

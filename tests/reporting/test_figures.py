@@ -265,3 +265,19 @@ def test_layout_texts_match_the_inspections_columns() -> None:
                         continue  # fed by teams, inspections or hazards
                     assert (column.label or group.label) == (source.label or source.group), leaf.key
                     assert leaf.unit == (source.amount_unit if leaf.is_amount and source.amount_unit else source.unit)
+
+
+@pytest.mark.parametrize(("kind", "month"), [(ReportKind.ACCOUNTABILITY, MAY), (ReportKind.WINTER, DEC)])
+def test_rollup_gives_the_same_numbers_as_each_table(scenario, kind, month, django_assert_max_num_queries) -> None:
+    from reporting.figures import compute_rollup
+
+    w = scenario.world
+    for regions in ([w.town_a, w.town_b], [w.county]):
+        scopes = selectors.scopes_for(kind=kind, regions=regions, month=month)
+        with django_assert_max_num_queries(4):  # one per source table, whatever the number of regions
+            tables = compute_rollup(kind, list(scopes.values()))
+        for region in regions:
+            alone = compute_table(kind, _scope(kind, region, month))
+            assert tables[region.pk].cells() == alone.cells(), region.name
+    missing = selectors.scopes_for(kind=kind, regions=[w.other_county], month=month)[w.other_county.pk]
+    assert isinstance(missing, str) and "没有需要报送" in missing

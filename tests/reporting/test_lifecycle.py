@@ -151,6 +151,23 @@ def test_signing_is_refused_when_records_changed_after_submission(scenario, cast
     assert services.report_sign(actor=cast.county_leader, version=resubmitted).status == VersionStatus.SIGNED
 
 
+def test_sign_job_on_the_worker_reports_a_refusal(scenario, cast) -> None:
+    from reporting.tasks import run_sign
+
+    report = _report(scenario, ReportKind.ACCOUNTABILITY, scenario.world.town_a, MAY)
+    version = services.report_submit(
+        actor=cast.town_a_staff, version=services.report_refresh(actor=None, report=report)
+    )
+    with pytest.raises(ReportError, match="分管负责人"):
+        services.sign_request(actor=cast.county_staff, version=version)
+    job = services.sign_request(actor=cast.county_leader, version=version)
+    EnforcementRecord.objects.filter(pk=scenario.records["talk_a1"].pk).delete()
+    assert run_sign.apply(args=[str(job.pk)]).get() == "failed"
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "报送后数据已发生变化" in job.error
+    assert ReportVersion.objects.get(pk=version.pk).status == VersionStatus.SUBMITTED
+
+
 def test_export_job_runs_on_the_worker_with_progress_and_errors(
     scenario, cast, django_capture_on_commit_callbacks
 ) -> None:

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from reporting.choices import JobStatus, VersionStatus
 from reporting.models import ExportJob, Report
-from reporting.tasks import run_export
+from reporting.tasks import run_export, run_sign
 
 pytestmark = pytest.mark.django_db
 
@@ -93,8 +93,15 @@ def test_submit_and_sign_through_the_page_then_download_the_frozen_files(scenari
     client.force_login(cast.county_leader)
     page = client.get(_table("accountability", "140525108", "2024-05")).content.decode()
     assert "分管负责人签字" in page
-    response = client.post(url, {"action": "sign", "version": version.pk}, follow=True)
-    assert "已签字" in response.content.decode()
+    response = client.post(url, {"action": "sign", "version": version.pk})
+    job = ExportJob.objects.get(purpose="sign")
+    assert response["Location"] == reverse("reporting:export", args=[job.pk])
+    client.post(url, {"action": "sign", "version": version.pk})  # a second click waits for the same job
+    assert ExportJob.objects.filter(purpose="sign").count() == 1
+    assert "正在签字" in client.get(reverse("reporting:export", args=[job.pk])).content.decode()
+    assert run_sign.apply(args=[str(job.pk)]).get() == "success"
+    done = client.get(reverse("reporting:export", args=[job.pk])).content.decode()
+    assert "已签字，第1版已冻结保存" in done
     version.refresh_from_db()
     assert version.status == VersionStatus.SIGNED
     download = client.get(reverse("reporting:version-file", args=[version.pk, "xlsx"]))
