@@ -48,7 +48,7 @@ class StyledForm(forms.Form):
             widget = field.widget
             if isinstance(widget, forms.HiddenInput):
                 continue
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, forms.RadioSelect | forms.CheckboxInput):
                 widget.attrs.setdefault("class", "form-check-input")
             elif isinstance(widget, forms.Select | forms.SelectMultiple):
                 widget.attrs.setdefault("class", "form-select")
@@ -94,7 +94,9 @@ class HazardBoundForm(StepForm):
 
 
 def criterion_label(criterion: MajorHazardCriterion) -> str:
-    text = criterion.text if len(criterion.text) <= 48 else f"{criterion.text[:48]}…"
+    """The option text: the item's code and its text, with the first sub-items when the text only leads in."""
+    text = "".join([criterion.text, *criterion.sub_items])
+    text = text if len(text) <= 60 else f"{text[:60]}…"
     return f"{criterion.get_mine_type_display()}{criterion.code} {text}"
 
 
@@ -108,7 +110,7 @@ def criteria_for(enterprise: Enterprise | None) -> QuerySet[MajorHazardCriterion
 
 
 class HazardReportForm(StyledForm):
-    enterprise = forms.ModelChoiceField(label="企业", queryset=Enterprise.objects.none())
+    enterprise = forms.ModelChoiceField(label="企业", queryset=Enterprise.objects.none(), empty_label="请选择企业")
     level = forms.ChoiceField(label="隐患级别", choices=HazardLevel.choices, initial=HazardLevel.GENERAL)
     criterion = forms.ModelChoiceField(
         label="判定依据",

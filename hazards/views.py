@@ -15,10 +15,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -79,6 +79,17 @@ def may_report(user: User) -> bool:
 
 
 # --- List, export -------------------------------------------------------------------------------
+
+
+def filter_params(params: QueryDict) -> QueryDict:
+    """The query without blank values: the filter form sends every field, and a blank `status` is not
+    a valid choice of the multiple-choice filter (it would match nothing)."""
+    cleaned = QueryDict(mutable=True)
+    for key, values in params.lists():
+        kept = [value for value in values if value.strip()]
+        if kept:
+            cleaned.setlist(key, kept)
+    return cleaned
 
 
 def _selected(filterset: HazardFilterSet, name: str) -> str:
@@ -142,7 +153,7 @@ def _sort_links(request: HttpRequest, filterset: HazardFilterSet) -> dict[str, d
 def hazard_list(request: HttpRequest) -> HttpResponse:
     """我的隐患 (enterprise users) or the hazards of the user's area: filtered, sorted, paginated."""
     user = _user(request)
-    filterset = selectors.hazard_filterset(user=user, params=request.GET)
+    filterset = selectors.hazard_filterset(user=user, params=filter_params(request.GET))
     queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     page, query = _page(request, queryset)
     context = {
@@ -168,7 +179,7 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
 def hazard_export(request: HttpRequest) -> HttpResponseBase:
     from hazards.exports import hazard_export_response
 
-    return hazard_export_response(user=_user(request), params=request.GET)
+    return hazard_export_response(user=_user(request), params=filter_params(request.GET))
 
 
 # --- Work queue, notifications ------------------------------------------------------------------
@@ -482,6 +493,22 @@ def visible_steps(user: User, hazard: Hazard, pending: ExtensionRequest | None) 
     return [step for step in STEPS if step.action in allowed and _step_applies(step, user, hazard, pending)]
 
 
+def _field_label(name: str) -> str:
+    try:
+        return str(getattr(Hazard._meta.get_field(name), "verbose_name", name))
+    except FieldDoesNotExist:
+        return name
+
+
+def _events(user: User, hazard: Hazard) -> list[Any]:
+    """The timeline, with the changed fields of an edit named in Chinese."""
+    events = list(selectors.hazard_events(user=user, hazard=hazard))
+    for event in events:
+        fields = event.data.get("fields") if isinstance(event.data, dict) else None
+        event.fields_label = "、".join(_field_label(name) for name in fields) if fields else ""  # type: ignore[attr-defined]
+    return events
+
+
 def _detail(
     request: HttpRequest,
     hazard: Hazard,
@@ -493,7 +520,7 @@ def _detail(
     user = _user(request)
     extensions = list(selectors.hazard_extensions(user=user, hazard=hazard))
     pending = next((e for e in extensions if e.status == ExtensionStatus.PENDING), None)
-    steps = []
+    steps: list[dict[str, Any]] = []
     for step in visible_steps(user, hazard, pending):
         if failed is not None and failed[0].slug == step.slug:
             form = failed[1]
@@ -502,14 +529,17 @@ def _detail(
             if step.action == A.DECIDE_EXTENSION and pending is not None:
                 form.initial["extension"] = pending.pk
         steps.append({"step": step, "form": form, "open": failed is not None and failed[0].slug == step.slug})
-    if steps and failed is None:
-        steps[0]["open"] = True
+    if failed is None:
+        # The step the hazard waits for is open; optional ones (五落实, materials, 回头看…) stay closed.
+        main = next((item for item in steps if item["step"].style in {"primary", "success"}), None)
+        if main is not None:
+            main["open"] = True
     evidence = list(selectors.hazard_evidence(user=user, hazard=hazard))
     for item in evidence:
         item.is_image = item.file.name.lower().endswith(IMAGE_SUFFIXES)  # type: ignore[attr-defined]
     context = {
         "hazard": hazard,
-        "events": selectors.hazard_events(user=user, hazard=hazard),
+        "events": _events(user, hazard),
         "evidence": evidence,
         "extensions": extensions,
         "pending_extension": pending,

@@ -128,6 +128,11 @@ def varied(world: World, catalogue: None) -> dict[str, Hazard]:
     ("params", "expected"),
     [
         ({}, {"major_open", "major_overdue", "supervised", "general_b", "closed"}),
+        # What the filter form sends when nothing is chosen.
+        (
+            {"q": "", "level": "", "status": "", "town": "", "enterprise": "", "overdue": "", "supervised": ""},
+            {"major_open", "major_overdue", "supervised", "general_b", "closed"},
+        ),
         ({"level": "general"}, {"general_b"}),
         ({"level": "major"}, {"major_open", "major_overdue", "supervised", "closed"}),
         ({"status": "rectifying"}, {"major_open", "major_overdue"}),
@@ -418,7 +423,7 @@ def test_export_is_scoped_filtered_neutralised_and_audited(
     assert event.actor == cast.town_a_staff and "隐患台账 4 条" in event.detail
 
     # The same filters as the page.
-    rows = _sheet(client.get(reverse("hazards:hazard-export"), {"supervised": "true"}))
+    rows = _sheet(client.get(reverse("hazards:hazard-export"), {"supervised": "true", "status": "", "level": ""}))
     assert [row[0] for row in rows[1:]] == [varied["supervised"].pk]
     assert "supervised=true" in AuditEvent.objects.filter(action=AuditAction.EXPORT).latest("id").detail
 
