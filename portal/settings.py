@@ -240,6 +240,10 @@ SPECTACULAR_SETTINGS = {
         "ExtensionStatusEnum": "hazards.choices.ExtensionStatus",
         "EvidenceKindEnum": "hazards.choices.EvidenceKind",
         "NotificationKindEnum": "hazards.choices.NotificationKind",
+        # Monthly tables (reporting): "kind" and "status" again.
+        "ReportKindEnum": "reporting.choices.ReportKind",
+        "ReportVersionStatusEnum": "reporting.choices.VersionStatus",
+        "ReportJobStatusEnum": "reporting.choices.JobStatus",
     },
 }
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("api/v1/", include("portal.api.urls")),
     path("api/v1/", include("inspections.api.urls")),
     path("api/v1/", include("hazards.api.urls")),
+    path("api/v1/", include("reporting.api.urls")),
     path("hazards/", include("hazards.urls")),
     path("inspections/", include("inspections.urls")),
     path("reports/", include("reporting.urls")),

@@ -70,7 +70,7 @@ def table_of(version: ReportVersion) -> AnyTable:
     return from_json(TABLE_TYPES[version.report.kind], version.figures)  # type: ignore[no-any-return]
 
 
-def _cell_label(kind: str, key: str) -> str:
+def cell_label(kind: str, key: str) -> str:
     if kind == ReportKind.ACCOUNTABILITY:
         return ACCOUNTABILITY.label_of(key)
     if kind == ReportKind.WINTER and "." in key:
@@ -103,7 +103,7 @@ def differences(
         old, new = old_cells.get(key), new_cells[key]
         if old != new:
             changes.append(
-                {"type": "value", "key": key, "label": _cell_label(kind, key), "before": str(old), "after": str(new)}
+                {"type": "value", "key": key, "label": cell_label(kind, key), "before": str(old), "after": str(new)}
             )
     for key in sorted(set(before_ids) | set(after_ids)):
         old_set, new_set = set(before_ids.get(key, [])), set(after_ids.get(key, []))
@@ -112,7 +112,7 @@ def differences(
                 {
                     "type": "records",
                     "key": key,
-                    "label": _cell_label(kind, key) if key not in ("major_hazards", "hazards") else "明细所列隐患",
+                    "label": cell_label(kind, key) if key not in ("major_hazards", "hazards") else "明细所列隐患",
                     "added": sorted(new_set - old_set),
                     "removed": sorted(old_set - new_set),
                 }

@@ -1,0 +1,146 @@
+"""REST API of the monthly tables (/api/v1/…), on the directory API's plumbing.
+
+Reading: reports and their versions through `visible_to` (out of scope → 404, logged by
+`ScopedViewSet`); a table's live figures for a region the user may see. Writing: an export job
+(the file is built on the worker; poll the job). Enterprise accounts see none of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.api.views import AUTHENTICATION, ScopedViewSet, errors
+from portal.models import User
+from reporting import selectors, services
+from reporting.api import serializers as api
+from reporting.choices import ReportKind
+from reporting.figures import ReportError, compute_table, parse_month
+from reporting.models import Report
+from reporting.tables import to_json
+
+
+def _user(request: Request) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@extend_schema(tags=["月度报表"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="月度报表列表", description="您辖区内各单位各月的报表及其版本（草稿、已报送、已签字）。"
+    ),
+    retrieve=extend_schema(
+        summary="月度报表详情",
+        description="各版本的数据快照、来源记录编号、文件校验值（SHA-256）及与已签字版本的差异。",
+        responses={200: api.ReportDetailSerializer, **errors(401, 404)},
+    ),
+)
+class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    model = Report
+    permission_classes = [IsAuthenticated]
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[Report]:
+        return (
+            selectors.report_list(user=_user(self.request))
+            .select_related("region", "campaign")
+            .prefetch_related("versions")
+            .order_by("-month", "kind", "region__code", "id")
+        )
+
+    def get_serializer_class(self) -> Any:
+        return api.ReportDetailSerializer if self.action == "retrieve" else api.ReportSerializer
+
+
+class ReportTableView(APIView):
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["月度报表"],
+        summary="报表当前数据",
+        description=(
+            "按记录实时计算的整张报表（kind：accountability 追责问责情况统计表，winter 冬季行动工作报表，"
+            "three-lists 三清单；month：YYYY-MM）。每个数字附其背后记录的页面地址。"
+        ),
+        responses={200: api.TableSerializer, **errors(401, 404)},
+    )
+    def get(self, request: Request, kind: str, code: str, month: str) -> Response:
+        user = _user(request)
+        try:
+            report_kind = ReportKind.from_cli(kind)
+            first = parse_month(month)
+        except (ValueError, ReportError) as exc:
+            raise Http404 from exc
+        region = selectors.region_for(user=user, code=code)
+        try:
+            scope = selectors.scope_for(kind=report_kind, region=region, month=first)
+        except ReportError as exc:
+            raise Http404(exc.message) from exc
+        table = compute_table(report_kind, scope)
+        data = {
+            "kind": report_kind.value,
+            "title": table.heading.title,
+            "unit_name": table.heading.unit_name,
+            "campaign": scope.campaign.name,
+            "period": scope.period.description,
+            "cells": api.cell_rows(report_kind, table, region.code, f"{first:%Y-%m}"),
+            "figures": to_json(table),
+        }
+        return Response(api.TableSerializer(data).data)
+
+
+class ExportCreateView(APIView):
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["月度报表"],
+        summary="生成报表文件",
+        description="按当前记录在后台生成 Excel 或 PDF（未签字的草稿文件）；返回任务，轮询任务直到完成后下载。",
+        request=api.ExportRequestSerializer,
+        responses={
+            202: api.ExportJobSerializer,
+            400: OpenApiResponse(description="输入有误：按字段列出的中文错误信息。"),
+            **errors(401, 404),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        user = _user(request)
+        form = api.ExportRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        region = selectors.region_for(user=user, code=form.validated_data["region"])
+        kind = form.validated_data["kind"]
+        try:
+            month = parse_month(form.validated_data["month"])
+            selectors.scope_for(kind=kind, region=region, month=month)
+        except ReportError as exc:
+            raise ValidationError({"month": [exc.message]}) from exc
+        job = services.export_request(
+            actor=user, kind=kind, region=region, month=month, file_format=form.validated_data["file_format"]
+        )
+        return Response(api.ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ExportDetailView(APIView):
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["月度报表"],
+        summary="报表任务状态",
+        description="排队中、生成中、已完成（附下载地址）或失败（附中文错误信息）。",
+        responses={200: api.ExportJobSerializer, **errors(401, 404)},
+    )
+    def get(self, request: Request, pk: Any) -> Response:
+        job = selectors.export_get(user=_user(request), pk=pk)
+        return Response(api.ExportJobSerializer(job).data)
