@@ -129,15 +129,18 @@ export WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}
 export SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
 mkdir -p "$MEDIA_ROOT"
 
-MANIFEST="$STATIC_ROOT/staticfiles.json"
+# A stamp written only after a complete collectstatic (WhiteNoise writes its manifest before
+# it has finished compressing).
+COLLECTED="$STATIC_ROOT/.collected"
 if [ "${PROD_RUN_COLLECTSTATIC:-1}" = 0 ]; then
   echo "[prod-run] collectstatic skipped (PROD_RUN_COLLECTSTATIC=0)"
-elif [ -f "$MANIFEST" ] && [ -z "$(find static requirements.txt -newer "$MANIFEST" -print -quit)" ]; then
+elif [ -f "$COLLECTED" ] && [ -z "$(find static requirements.txt -newer "$COLLECTED" -print -quit)" ]; then
   echo "[prod-run] static files in $STATIC_ROOT are up to date"
 else
   echo "[prod-run] collectstatic into $STATIC_ROOT (compressing takes a few minutes the first time)"
-  rm -f "$MANIFEST"
+  rm -f "$COLLECTED"
   scripts/prod_cmd.sh collectstatic >"$ROOT/collectstatic.log" 2>&1 || { cat "$ROOT/collectstatic.log"; exit 1; }
+  touch "$COLLECTED"
 fi
 if [ "$SEED" = 1 ]; then
   python manage.py migrate --noinput >"$ROOT/migrate.log" 2>&1 || { cat "$ROOT/migrate.log"; exit 1; }
