@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from portal.choices import Role
 
 # Campaigns and field work (inspections): read by every regional role.
-_FIELD_READERS = {Role.TOWN_STAFF, Role.COUNTY_STAFF, Role.COUNTY_LEADER, Role.ADMIN, Role.CITY_VIEWER}
+_FIELD_READERS: set[str] = {Role.TOWN_STAFF, Role.COUNTY_STAFF, Role.COUNTY_LEADER, Role.ADMIN, Role.CITY_VIEWER}
 
 # (url name, label, roles that see it; None = every signed-in user)
 NAVIGATION: list[tuple[str, str, set[str] | None]] = [
