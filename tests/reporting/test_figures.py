@@ -281,3 +281,15 @@ def test_rollup_gives_the_same_numbers_as_each_table(scenario, kind, month, djan
             assert tables[region.pk].cells() == alone.cells(), region.name
     missing = selectors.scopes_for(kind=kind, regions=[w.other_county], month=month)[w.other_county.pk]
     assert isinstance(missing, str) and "没有需要报送" in missing
+
+
+@pytest.mark.parametrize(("kind", "month"), [(ReportKind.ACCOUNTABILITY, MAY), (ReportKind.WINTER, DEC)])
+def test_compiled_queries_give_the_orm_numbers(scenario, kind, month) -> None:
+    from reporting.figures import compute_cells, compute_cells_compiled, specs_for
+
+    w = scenario.world
+    for region in (w.town_a, w.town_b, w.county, w.city):
+        scope = selectors.scopes_for(kind=kind, regions=[region], month=month)[region.pk]
+        if isinstance(scope, str):
+            continue
+        assert compute_cells_compiled(kind, scope) == compute_cells(specs_for(kind, scope.period), scope), region
