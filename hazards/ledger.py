@@ -48,7 +48,7 @@ from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -485,6 +485,42 @@ def _display(hazard: Hazard, name: str) -> str:
     return str(value)
 
 
+_HAZARD_FIELDS = [field.attname for field in Hazard._meta.concrete_fields]
+_HAZARD_DEFAULTS = {
+    field.attname: (field.get_default() if field.has_default() else ("" if field.empty_strings_allowed else None))
+    for field in Hazard._meta.concrete_fields
+}
+_HAZARD_DEFAULTS["id"] = None
+
+
+def _new_hazard(row: _Row, *, enterprise: Enterprise, actor: User | None) -> Hazard:
+    """A new hazard for a row, built positionally (as Django builds rows read from the database: ~3× cheaper
+    than keyword arguments, which counts at 10,000 rows)."""
+    values = dict(_HAZARD_DEFAULTS)
+    for name, value in row.values.items():
+        if name == "criterion":
+            values["criterion_id"] = value.pk
+        else:
+            values[name] = value
+    if row.level != HazardLevel.MAJOR:
+        values["criterion_id"] = None
+    values.update(
+        enterprise_id=enterprise.pk,
+        level=row.level,
+        status=HazardStatus.DRAFT if row.level == HazardLevel.MAJOR else HazardStatus.REPORTED,
+        category=row.values.get("category", HazardCategory.OTHER),
+        source=row.values.get("source", HazardSource.SELF_CHECK),
+        reported_by_id=actor.pk if actor is not None else None,
+        identity_key=row.key,
+        current_deadline=row.values.get("deadline"),
+    )
+    hazard = Hazard(*[values[name] for name in _HAZARD_FIELDS])
+    cache = hazard._state.fields_cache
+    cache["enterprise"] = enterprise
+    cache["criterion"] = row.values.get("criterion") if values["criterion_id"] is not None else None
+    return hazard
+
+
 def _comparable(hazard: Hazard, name: str) -> Any:
     return hazard.criterion_id if name == "criterion" else getattr(hazard, name)
 
@@ -544,7 +580,9 @@ def _plan(
     enterprise: Enterprise,
     actor: User | None,
     result: ImportResult,
+    display: bool = True,
 ) -> list[_Planned]:
+    """Match the rows to the enterprise's hazards and plan the writes; with `display`, the preview's values."""
     planned: list[_Planned] = []
     first_row_of_key: dict[str, int] = {}
     first_row_of_hazard: dict[int, int] = {}
@@ -576,23 +614,12 @@ def _plan(
             continue
         values = row.values
         if current is None:
-            hazard = Hazard(
-                enterprise=enterprise,
-                level=row.level,
-                status=HazardStatus.DRAFT if row.level == HazardLevel.MAJOR else HazardStatus.REPORTED,
-                category=values.get("category", HazardCategory.OTHER),
-                source=values.get("source", HazardSource.SELF_CHECK),
-                reported_by=actor,
-                identity_key=row.key,
-            )
-            for name, value in values.items():
-                if name not in ("level", "category", "source"):
-                    setattr(hazard, name, value)
-            hazard.current_deadline = hazard.deadline
-            if row.level != HazardLevel.MAJOR:
-                hazard.criterion = None
-            shown = {reader.label(name): _display(hazard, name) for name in shown_fields}
-            shown[STATUS_LABEL] = _display(hazard, "status")
+            hazard = _new_hazard(row, enterprise=enterprise, actor=actor)
+            if display:
+                shown = {reader.label(name): _display(hazard, name) for name in shown_fields}
+                shown[STATUS_LABEL] = _display(hazard, "status")
+            else:
+                shown = {}
             result.rows.append(PreviewRow(row=number, action=RowAction.CREATE, key=row.key, values=shown))
             planned.append(_Planned(row=number, hazard=hazard))
             continue
@@ -654,8 +681,11 @@ def _plan(
                 fields.append("current_deadline")
             if hazard.identity_key != current.identity_key:
                 fields.append("identity_key")
-        shown = {reader.label(name): _display(hazard, name) for name in shown_fields}
-        shown[STATUS_LABEL] = _display(hazard, "status")
+        if display:
+            shown = {reader.label(name): _display(hazard, name) for name in shown_fields}
+            shown[STATUS_LABEL] = _display(hazard, "status")
+        else:
+            shown = {}
         changes = {
             reader.label(name): (_display(current, name), _display(hazard, name))
             for name in changed
@@ -705,7 +735,9 @@ def _validate(
     if lock:
         queryset = queryset.select_for_update(of=("self",))
     index = _ExistingIndex(list(queryset))
-    planned = _plan(rows, reader=reader, existing=index, enterprise=enterprise, actor=actor, result=result)
+    planned = _plan(
+        rows, reader=reader, existing=index, enterprise=enterprise, actor=actor, result=result, display=not lock
+    )
     result.rows.sort(key=lambda preview: preview.row)
     return result, planned
 
@@ -747,6 +779,82 @@ def _audit_row(
     )
 
 
+# Field types whose Python value is already what the database driver takes.
+_PLAIN_TYPES = frozenset(
+    {
+        "CharField", "TextField", "ForeignKey", "IntegerField", "BigIntegerField", "SmallIntegerField",
+        "PositiveIntegerField", "PositiveSmallIntegerField", "PositiveBigIntegerField", "BooleanField",
+    }
+)  # fmt: skip
+_INSERT_PLANS: dict[tuple[type[models.Model], str], tuple[list[str], list[Any], str, str]] = {}
+
+
+def _insert_plan(model: type[models.Model]) -> tuple[list[str], list[Any], str, str]:
+    """The columns of a model (without its id), a converter per column, and the INSERT's head and row SQL."""
+    key = (model, connection.vendor)
+    plan = _INSERT_PLANS.get(key)
+    if plan is None:
+        fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+        converters: list[Any] = []
+        for field in fields:
+            if field.get_internal_type() in _PLAIN_TYPES:
+                converters.append(None)
+            else:
+                converters.append(lambda value, field=field: field.get_db_prep_save(value, connection))
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(field.column) for field in fields)
+        # Identifiers from the model's own metadata, quoted by the backend; every value is a parameter.
+        head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608
+        row_sql = f"({', '.join(['%s'] * len(fields))})"
+        plan = _INSERT_PLANS[key] = ([field.attname for field in fields], converters, head, row_sql)
+    return plan
+
+
+def _bulk_insert(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    """INSERT rows (attname → value; every concrete field but the id) in batches of BATCH_SIZE.
+
+    What bulk_create does, without its per-value preparation of every field of every object, which was
+    the largest cost of a 10,000-row import (measured: 30,000 objects, ~60 % of the write time). Values
+    that need the backend's adaptation (dates, times, decimals, JSON, IP addresses) go through the field's
+    own `get_db_prep_save`; the others are passed as they are.
+    """
+    if not rows:
+        return
+    attnames, converters, head, row_sql = _insert_plan(model)
+    pairs = list(zip(attnames, converters, strict=True))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH_SIZE):
+            batch = rows[start : start + BATCH_SIZE]
+            params: list[Any] = []
+            for row in batch:
+                for attname, convert in pairs:
+                    value = row[attname]
+                    params.append(value if convert is None or value is None else convert(value))
+            if connection.vendor == "sqlite":
+                width = len(attnames)
+                cursor.executemany(head + row_sql, [params[i : i + width] for i in range(0, len(params), width)])
+            else:
+                cursor.execute(head + ", ".join([row_sql] * len(batch)), params)
+
+
+_SNAPSHOT_FIELDS = [(field.name, field.attname) for field in Hazard._meta.concrete_fields]
+
+
+def _snapshot(hazard: Hazard) -> dict[str, Any]:
+    """`portal.audit.snapshot` of a hazard (the same keys and JSON values), without its per-field calls."""
+    data: dict[str, Any] = {}
+    values = hazard.__dict__
+    for name, attname in _SNAPSHOT_FIELDS:
+        value = values.get(attname)
+        if value is None or isinstance(value, str | int):
+            data[name] = value
+        elif isinstance(value, datetime.date):
+            data[name] = value.isoformat()
+        else:
+            data[name] = str(value)
+    return data
+
+
 def _write(
     planned: list[_Planned],
     *,
@@ -758,19 +866,23 @@ def _write(
     """Bulk writes of a validated ledger; the caller holds the transaction."""
     now = timezone.now()
     name = _actor_name(actor)
+    actor_id = actor.pk if actor is not None else None
     creates = [item for item in planned if item.existing is None]
     updates = [item for item in planned if item.existing is not None and item.fields]
     new_hazards = [item.hazard for item in creates]
     if new_hazards:
-        Hazard.objects.bulk_create(new_hazards, batch_size=BATCH_SIZE)
-        if any(hazard.pk is None for hazard in new_hazards):  # a backend without RETURNING
-            ids = dict(
-                Hazard.objects.filter(
-                    enterprise=enterprise, identity_key__in=[hazard.identity_key for hazard in new_hazards]
-                ).values_list("identity_key", "pk")
-            )
-            for hazard in new_hazards:
-                hazard.pk = ids[hazard.identity_key]
+        for hazard in new_hazards:
+            hazard.created_at = hazard.updated_at = now
+        _bulk_insert(Hazard, [hazard.__dict__ for hazard in new_hazards])
+        ids = dict(
+            Hazard.objects.filter(
+                enterprise=enterprise, identity_key__in=[hazard.identity_key for hazard in new_hazards]
+            ).values_list("identity_key", "pk")
+        )
+        for hazard in new_hazards:
+            hazard.pk = ids[hazard.identity_key]
+            hazard._state.adding = False
+            hazard._state.db = "default"
     if updates:
         for item in updates:
             item.hazard.updated_at = now
@@ -778,41 +890,38 @@ def _write(
         Hazard.objects.bulk_update([item.hazard for item in updates], fields=fields, batch_size=BATCH_SIZE)
 
     detail = f"隐患台账导入：{upload.original_name}"
-    events: list[HazardEvent] = []
-    audits: list[AuditEvent] = []
+    ip_address = current_ip.get()
     region_path = enterprise.town.path
-    for item in creates:
+    object_type = str(Hazard._meta.verbose_name)
+    audit_actor = actor_id if actor is not None and actor.pk else None
+    audit_name = actor.get_username() if actor is not None else CLI_ACTOR_NAME
+    events: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
+    for item in [*creates, *updates]:
         hazard = item.hazard
+        created = item.existing is None
         data: dict[str, Any] = {"ledger_upload": upload.pk, "row": item.row}
+        if not created:
+            data["fields"] = item.fields
         events.append(
-            HazardEvent(
-                hazard=hazard, actor=actor, actor_name=name, created_at=now, action=HazardAction.LEDGER_IMPORT,
-                from_status="", to_status=hazard.status, comment=detail, data=data,
-            )
+            {
+                "hazard_id": hazard.pk, "actor_id": actor_id, "actor_name": name, "created_at": now,
+                "action": HazardAction.LEDGER_IMPORT if created else HazardAction.UPDATE,
+                "from_status": "" if created else hazard.status, "to_status": hazard.status,
+                "comment": detail if created else f"{detail}（重新上传，更新）", "data": data,
+            }
         )  # fmt: skip
         audits.append(
-            _audit_row(
-                actor=actor, action=AuditAction.CREATE, hazard=hazard, region_path=region_path,
-                detail=f"{detail} 第{item.row}行", after=snapshot(hazard),
-            )
+            {
+                "created_at": now, "actor_id": audit_actor, "actor_name": audit_name,
+                "action": AuditAction.CREATE if created else AuditAction.UPDATE, "object_type": object_type,
+                "object_id": str(hazard.pk), "object_repr": str(hazard)[:200],
+                "before": None if created else item.before, "after": _snapshot(hazard),
+                "detail": f"{detail} 第{item.row}行"[:500], "ip_address": ip_address, "region_path": region_path,
+            }
         )  # fmt: skip
-    for item in updates:
-        hazard = item.hazard
-        data = {"ledger_upload": upload.pk, "row": item.row, "fields": item.fields}
-        events.append(
-            HazardEvent(
-                hazard=hazard, actor=actor, actor_name=name, created_at=now, action=HazardAction.UPDATE,
-                from_status=hazard.status, to_status=hazard.status, comment=f"{detail}（重新上传，更新）", data=data,
-            )
-        )  # fmt: skip
-        audits.append(
-            _audit_row(
-                actor=actor, action=AuditAction.UPDATE, hazard=hazard, region_path=region_path,
-                detail=f"{detail} 第{item.row}行", before=item.before, after=snapshot(hazard),
-            )
-        )  # fmt: skip
-    HazardEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
-    AuditEvent.objects.bulk_create(audits, batch_size=BATCH_SIZE)
+    _bulk_insert(HazardEvent, events)
+    _bulk_insert(AuditEvent, audits)
 
     upload.status = LedgerUploadStatus.COMMITTED
     upload.committed_at = now

@@ -60,7 +60,11 @@ def _number(text: str) -> int | float:
 
 
 class _SheetParser:
-    """Push parser of one worksheet part: feed bytes, collect (row number, values) as rows complete."""
+    """Push parser of one worksheet part: feed bytes, collect (row number, values) as rows complete.
+
+    The expat handlers are closures over local state (cheaper than attribute access: they run for
+    every element of the sheet).
+    """
 
     def __init__(
         self,
@@ -70,26 +74,133 @@ class _SheetParser:
         date_formats: Any,
         timedelta_formats: Any,
     ) -> None:
-        self.shared_strings = shared_strings
-        self.epoch = epoch
-        self.date_formats = date_formats
-        self.timedelta_formats = timedelta_formats
-        self.done: list[tuple[int, list[Any]]] = []
-        self.shared_formulae: dict[str, Translator] = {}
-        self.names: dict[str, str] = {}
+        done: list[tuple[int, list[Any]]] = []
+        self.done = done
+        shared_formulae: dict[str, Translator] = {}
+        names: dict[str, str] = {}
         # Per row / per cell state.
-        self.row_number = 0
-        self.row: list[Any] = []
-        self.column = 0
-        self.cell_type = "n"
-        self.style = 0
-        self.reference = ""
-        self.text: list[str] = []
-        self.formula: list[str] | None = None
-        self.formula_attrs: dict[str, str] = {}
-        self.capture = 0  # 1: <v>, 2: <f>, 3: <t> of an inline string
-        self.in_inline = False
-        self.in_phonetic = False
+        row_number = 0
+        row: list[Any] = []
+        column = 0
+        cell_type = "n"
+        style = 0
+        reference = ""
+        text: list[str] = []
+        formula: list[str] | None = None
+        formula_attrs: dict[str, str] = {}
+        capture = 0  # 1: <v>, 2: <f>, 3: <t> of an inline string
+        in_inline = False
+        in_phonetic = False
+
+        def local(name: str) -> str:
+            tag = names[name] = name.rpartition(":")[2]
+            return tag
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            nonlocal row_number, row, column, cell_type, style, reference, text, formula, formula_attrs
+            nonlocal capture, in_inline, in_phonetic
+            tag = names.get(name) or local(name)
+            if tag == "c":
+                cell_type = attrs.get("t", "n")
+                raw_style = attrs.get("s")
+                style = int(raw_style) if raw_style else 0
+                reference = attrs.get("r", "")
+                index = _column_index(reference) if reference else 0
+                column = index if index else column + 1
+                if column > EXCEL_MAX_COLUMN:
+                    raise SpreadsheetError(f"文件结构异常：列号超过 Excel 的上限 {EXCEL_MAX_COLUMN} 列，已拒绝。")
+                text = []
+                formula = None
+            elif tag == "v":
+                capture = 1
+            elif tag == "row":
+                number = attrs.get("r")
+                row_number = int(number) if number else row_number + 1
+                if row_number > EXCEL_MAX_ROW:
+                    raise SpreadsheetError(f"文件结构异常：行号超过 Excel 的上限 {EXCEL_MAX_ROW} 行，已拒绝。")
+                row = []
+                column = 0
+            elif tag == "f":
+                capture = 2
+                formula = []
+                formula_attrs = attrs
+            elif tag == "is":
+                in_inline = True
+            elif tag == "t":
+                if in_inline and not in_phonetic:
+                    capture = 3
+            elif tag == "rPh":
+                in_phonetic = True
+
+        def characters(data: str) -> None:
+            if capture == 1 or capture == 3:
+                text.append(data)
+            elif capture == 2 and formula is not None:
+                formula.append(data)
+
+        def formula_value() -> str:
+            written = "".join(formula or [])
+            value = "=" + written
+            if formula_attrs.get("t") == "shared":
+                index = formula_attrs.get("si", "")
+                translator = shared_formulae.get(index)
+                if translator is not None and reference:
+                    try:
+                        return str(translator.translate_formula(reference))
+                    except Exception:  # noqa: BLE001 - a formula openpyxl cannot translate is kept as written
+                        return value
+                if written and reference:
+                    shared_formulae[index] = Translator(value, reference)
+            return value
+
+        def value() -> Any:
+            if formula is not None:
+                return formula_value()
+            if cell_type == "inlineStr":
+                return "".join(text) if text else None
+            joined = "".join(text)
+            if not joined:
+                return None
+            if cell_type == "n":
+                number = _number(joined)
+                if style in date_formats:
+                    try:
+                        return from_excel(number, epoch, timedelta=style in timedelta_formats)
+                    except (OverflowError, ValueError):
+                        return "#VALUE!"
+                return number
+            if cell_type == "s":
+                return shared_strings[int(joined)]
+            if cell_type == "b":
+                return bool(int(joined))
+            if cell_type == "d":
+                return from_ISO8601(joined)
+            return joined  # "str" (a formula's cached text), "e" (an error code)
+
+        def end(name: str) -> None:
+            nonlocal row, capture, in_inline, in_phonetic
+            tag = names.get(name) or local(name)
+            if tag == "c":
+                cell = value()
+                if cell is not None:
+                    index = column - 1
+                    size = len(row)
+                    if index == size:
+                        row.append(cell)
+                    elif index > size:
+                        row.extend([None] * (index - size))
+                        row.append(cell)
+                    else:
+                        row[index] = cell
+            elif tag == "v" or tag == "f" or tag == "t":
+                capture = 0
+            elif tag == "row":
+                done.append((row_number, row))
+                row = []
+            elif tag == "is":
+                in_inline = False
+            elif tag == "rPh":
+                in_phonetic = False
 
         parser = expat.ParserCreate()
         parser.buffer_text = True
@@ -99,132 +210,15 @@ class _SheetParser:
         parser.EntityDeclHandler = _refuse
         parser.UnparsedEntityDeclHandler = _refuse
         parser.ExternalEntityRefHandler = _refuse
-        parser.StartElementHandler = self.start
-        parser.EndElementHandler = self.end
-        parser.CharacterDataHandler = self.characters
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        parser.CharacterDataHandler = characters
         self.parser = parser
-
-    def local(self, name: str) -> str:
-        tag = self.names.get(name)
-        if tag is None:
-            tag = self.names[name] = name.rpartition(":")[2]
-        return tag
-
-    def start(self, name: str, attrs: dict[str, str]) -> None:
-        tag = self.names.get(name) or self.local(name)
-        if tag == "c":
-            self.cell_type = attrs.get("t", "n")
-            style = attrs.get("s")
-            self.style = int(style) if style else 0
-            reference = attrs.get("r")
-            if reference:
-                self.reference = reference
-                column = _column_index(reference)
-                self.column = column if column else self.column + 1
-            else:
-                self.reference = ""
-                self.column += 1
-            if self.column > EXCEL_MAX_COLUMN:
-                raise SpreadsheetError(f"文件结构异常：列号超过 Excel 的上限 {EXCEL_MAX_COLUMN} 列，已拒绝。")
-            self.text = []
-            self.formula = None
-        elif tag == "v":
-            self.capture = 1
-        elif tag == "f":
-            self.capture = 2
-            self.formula = []
-            self.formula_attrs = attrs
-        elif tag == "row":
-            number = attrs.get("r")
-            self.row_number = int(number) if number else self.row_number + 1
-            if self.row_number > EXCEL_MAX_ROW:
-                raise SpreadsheetError(f"文件结构异常：行号超过 Excel 的上限 {EXCEL_MAX_ROW} 行，已拒绝。")
-            self.row = []
-            self.column = 0
-        elif tag == "is":
-            self.in_inline = True
-        elif tag == "t":
-            if self.in_inline and not self.in_phonetic:
-                self.capture = 3
-        elif tag == "rPh":
-            self.in_phonetic = True
-
-    def characters(self, data: str) -> None:
-        capture = self.capture
-        if capture == 1 or capture == 3:
-            self.text.append(data)
-        elif capture == 2 and self.formula is not None:
-            self.formula.append(data)
-
-    def end(self, name: str) -> None:
-        tag = self.names.get(name) or self.local(name)
-        if tag == "c":
-            value = self.value()
-            if value is not None:
-                row = self.row
-                index = self.column - 1
-                if index == len(row):
-                    row.append(value)
-                else:
-                    if index > len(row):
-                        row.extend([None] * (index - len(row)))
-                        row.append(value)
-                    else:
-                        row[index] = value
-        elif tag == "v" or tag == "f" or tag == "t":
-            self.capture = 0
-        elif tag == "row":
-            self.done.append((self.row_number, self.row))
-            self.row = []
-        elif tag == "is":
-            self.in_inline = False
-        elif tag == "rPh":
-            self.in_phonetic = False
-
-    def value(self) -> Any:
-        if self.formula is not None:
-            return self.formula_value()
-        cell_type = self.cell_type
-        if cell_type == "inlineStr":
-            return "".join(self.text) if self.text else None
-        text = "".join(self.text)
-        if not text:
-            return None
-        if cell_type == "n":
-            number = _number(text)
-            if self.style in self.date_formats:
-                try:
-                    return from_excel(number, self.epoch, timedelta=self.style in self.timedelta_formats)
-                except (OverflowError, ValueError):
-                    return "#VALUE!"
-            return number
-        if cell_type == "s":
-            return self.shared_strings[int(text)]
-        if cell_type == "b":
-            return bool(int(text))
-        if cell_type == "d":
-            return from_ISO8601(text)
-        return text  # "str" (a formula's cached text), "e" (an error code)
-
-    def formula_value(self) -> str:
-        text = "".join(self.formula or [])
-        value = "=" + text
-        kind = self.formula_attrs.get("t")
-        if kind == "shared":
-            index = self.formula_attrs.get("si", "")
-            translator = self.shared_formulae.get(index)
-            if translator is not None and self.reference:
-                try:
-                    return str(translator.translate_formula(self.reference))
-                except Exception:  # noqa: BLE001 - a formula openpyxl cannot translate is kept as written
-                    return value
-            if text and self.reference:
-                self.shared_formulae[index] = Translator(value, self.reference)
-        return value
 
     def feed(self, chunk: bytes, final: bool = False) -> list[tuple[int, list[Any]]]:
         self.parser.Parse(chunk, final)
-        done, self.done = self.done, []
+        done = self.done[:]
+        self.done.clear()
         return done
 
 

@@ -461,16 +461,12 @@ def _queries(world: World, cast: Cast, data: bytes) -> list[str]:
 def test_commit_query_count_does_not_grow_with_rows(world: World, cast: Cast) -> None:
     few = _queries(world, cast, simple([row(f"Q-{n}", f"隐患{n}") for n in range(3)]))
     many = _queries(world, cast, simple([row(f"Q-{n}", f"隐患{n}") for n in range(100, 160)]))
-    # Only the number of INSERT batches grows (SQLite caps the parameters of one statement).
-    batches = connection.ops.bulk_batch_size([f for f in Hazard._meta.concrete_fields], [Hazard()] * 60)
-    inserts = [sql for sql in many if sql.startswith('INSERT INTO "hazards_hazard" ')]
-    assert len(inserts) == -(-60 // batches)
 
     def shape(queries: list[str]) -> list[str]:
-        return [re.sub(r'"s\d+_x\d+"', "", sql)[:40] for sql in queries if not sql.startswith("INSERT")]
+        # Savepoint names differ; SQLite's executemany is logged as "N times: INSERT …".
+        return [re.sub(r'"s\d+_x\d+"|^\d+ times: ', "", sql)[:40] for sql in queries]
 
     assert shape(many) == shape(few)
-    assert len([sql for sql in many if sql.startswith("INSERT")]) <= len(inserts) + 2 * -(-60 // 30) + 2
 
 
 def test_bulk_writes_are_batched(world: World, cast: Cast, monkeypatch: pytest.MonkeyPatch) -> None:
