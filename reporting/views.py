@@ -151,9 +151,16 @@ def _side_by_side(user: User, kind: str, region: Region, month: dt.date) -> tupl
     return grid, rows
 
 
-def _version_context(user: User, report: Report | None) -> dict[str, Any]:
+def _may_work_on(user: User, kind: str, region: Region) -> tuple[bool, bool]:
+    """(may submit, may sign) a table of this region, whether or not it exists yet."""
+    probe = Report(kind=kind, region=region)
+    return services.can_submit(user, probe), services.can_sign(user, probe)
+
+
+def _version_context(user: User, report: Report | None, kind: str, region: Region) -> dict[str, Any]:
     if report is None:
-        return {"report": None, "versions": [], "open_version": None}
+        may_submit, may_sign = _may_work_on(user, kind, region)
+        return {"report": None, "versions": [], "open_version": None, "can_submit": may_submit, "can_sign": may_sign}
     versions = list(report.versions.select_related("submitted_by", "signed_by", "based_on").order_by("-number"))
     open_version = next((v for v in versions if v.status != VersionStatus.SIGNED), None)
     for version in versions:
@@ -229,7 +236,7 @@ def table(request: HttpRequest, kind: str, code: str, month: str) -> HttpRespons
             grid.rows = _rows(report_kind, live, region, first)
             context["grid"] = grid
         report = Report.objects.filter(kind=report_kind, region=region, campaign=scope.campaign, month=first).first()
-        context.update(_version_context(user, report))
+        context.update(_version_context(user, report, report_kind, region))
         version = context.get("open_version") or (context["versions"][0] if context["versions"] else None)
         # the records now give other figures than the latest version: say so (a new version is made by 生成草稿
         # or by the nightly check, never silently)
@@ -308,6 +315,8 @@ def act(request: HttpRequest, kind: str, code: str, month: str) -> HttpResponse:
                 actor=user, kind=report_kind, region=region, month=first, file_format=action.split("_")[1]
             )
             return redirect("reporting:export", job.pk)
+        if not any(_may_work_on(user, report_kind, region)):
+            raise Http404  # nothing to do here for this user: no report row is created for them
         scope = selectors.scope_for(kind=report_kind, region=region, month=first)
         report = services.report_get_or_create(
             kind=report_kind,
@@ -317,8 +326,6 @@ def act(request: HttpRequest, kind: str, code: str, month: str) -> HttpResponse:
             due_day=selectors.due_day(report_kind, scope.campaign),
         )
         if action == "refresh":
-            if not (services.can_submit(user, report) or services.can_sign(user, report)):
-                raise Http404
             version = services.report_refresh(actor=user, report=report)
             messages.success(request, f"已按最新记录生成{version.label}。")
         elif action in ("submit", "sign"):

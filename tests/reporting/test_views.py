@@ -161,3 +161,14 @@ def test_index_lists_campaign_months_and_opens_a_table(scenario, cast, client) -
     assert _table("accountability", "140525108", "2024-05") in html
     response = client.get(reverse("reporting:pick"), {"kind": "winter", "region": "140525108", "month": "2023-12"})
     assert response["Location"] == _table("winter", "140525108", "2023-12")
+
+
+def test_viewers_cannot_create_reports_by_posting(scenario, cast, client) -> None:
+    url = reverse("reporting:act", args=["accountability", "140525", "2024-05"])
+    for viewer in (cast.city_viewer, cast.town_a_staff):
+        client.force_login(viewer)
+        assert client.post(url, {"action": "refresh"}).status_code == 404
+    assert not Report.objects.exists()
+    client.force_login(cast.city_viewer)
+    page = client.get(_table("accountability", "140525", "2024-05")).content.decode()
+    assert "按最新记录生成草稿" not in page and "生成 Excel" in page
