@@ -40,6 +40,8 @@ import copy
 import datetime
 import decimal
 import hashlib
+import itertools
+import operator
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,7 +50,8 @@ from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
+from django.db.models.base import ModelState
 from django.http import Http404
 from django.utils import timezone
 
@@ -485,7 +488,6 @@ def _display(hazard: Hazard, name: str) -> str:
     return str(value)
 
 
-_HAZARD_FIELDS = [field.attname for field in Hazard._meta.concrete_fields]
 _HAZARD_DEFAULTS = {
     field.attname: (field.get_default() if field.has_default() else ("" if field.empty_strings_allowed else None))
     for field in Hazard._meta.concrete_fields
@@ -494,8 +496,8 @@ _HAZARD_DEFAULTS["id"] = None
 
 
 def _new_hazard(row: _Row, *, enterprise: Enterprise, actor: User | None) -> Hazard:
-    """A new hazard for a row, built positionally (as Django builds rows read from the database: ~3× cheaper
-    than keyword arguments, which counts at 10,000 rows)."""
+    """A new hazard for a row, its fields set directly (every concrete field, as `Model.__init__` would set
+    them, without its per-field work: at 10,000 rows the constructor was a tenth of the import)."""
     values = dict(_HAZARD_DEFAULTS)
     for name, value in row.values.items():
         if name == "criterion":
@@ -514,7 +516,9 @@ def _new_hazard(row: _Row, *, enterprise: Enterprise, actor: User | None) -> Haz
         identity_key=row.key,
         current_deadline=row.values.get("deadline"),
     )
-    hazard = Hazard(*[values[name] for name in _HAZARD_FIELDS])
+    hazard = Hazard.__new__(Hazard)
+    hazard.__dict__.update(values)
+    hazard._state = ModelState()
     cache = hazard._state.fields_cache
     cache["enterprise"] = enterprise
     cache["criterion"] = row.values.get("criterion") if values["criterion_id"] is not None else None
@@ -789,24 +793,19 @@ _PLAIN_TYPES = frozenset(
 _INSERT_PLANS: dict[tuple[type[models.Model], str], tuple[list[str], list[Any], str, str]] = {}
 
 
-def _insert_plan(model: type[models.Model]) -> tuple[list[str], list[Any], str, str]:
-    """The columns of a model (without its id), a converter per column, and the INSERT's head and row SQL."""
-    key = (model, connection.vendor)
+def _insert_plan(model: type[models.Model], db: Any) -> tuple[list[str], list[Any], str, str]:
+    """The columns of a model (without its id), the fields whose values need adapting, the INSERT's SQL."""
+    key = (model, db.vendor)
     plan = _INSERT_PLANS.get(key)
     if plan is None:
         fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-        converters: list[Any] = []
-        for field in fields:
-            if field.get_internal_type() in _PLAIN_TYPES:
-                converters.append(None)
-            else:
-                converters.append(lambda value, field=field: field.get_db_prep_save(value, connection))
-        quote = connection.ops.quote_name
+        adapted = [None if field.get_internal_type() in _PLAIN_TYPES else field for field in fields]
+        quote = db.ops.quote_name
         columns = ", ".join(quote(field.column) for field in fields)
         # Identifiers from the model's own metadata, quoted by the backend; every value is a parameter.
         head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608
         row_sql = f"({', '.join(['%s'] * len(fields))})"
-        plan = _INSERT_PLANS[key] = ([field.attname for field in fields], converters, head, row_sql)
+        plan = _INSERT_PLANS[key] = ([field.attname for field in fields], adapted, head, row_sql)
     return plan
 
 
@@ -820,21 +819,39 @@ def _bulk_insert(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
     """
     if not rows:
         return
-    attnames, converters, head, row_sql = _insert_plan(model)
-    pairs = list(zip(attnames, converters, strict=True))
-    with connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the thread-local proxy (30,000 lookups)
+    attnames, adapted, head, row_sql = _insert_plan(model, db)
+    getter = operator.itemgetter(*attnames)
+    # Only dates, timestamps, amounts and JSON need the backend's adaptation; each distinct (hashable) value
+    # is adapted once (the import's timestamp and the dates repeat).
+    to_adapt: list[tuple[int, Any, dict[Any, Any]]] = [
+        (index, model_field, {}) for index, model_field in enumerate(adapted) if model_field is not None
+    ]
+
+    def prepare(row: dict[str, Any]) -> Any:
+        values = getter(row)
+        if not to_adapt:
+            return values
+        prepared = list(values)
+        for index, model_field, memo in to_adapt:
+            value = prepared[index]
+            if value is None:
+                continue
+            try:
+                prepared[index] = memo[value]
+            except KeyError:
+                prepared[index] = memo[value] = model_field.get_db_prep_save(value, db)
+            except TypeError:  # unhashable (JSON)
+                prepared[index] = model_field.get_db_prep_save(value, db)
+        return prepared
+
+    with db.cursor() as cursor:
         for start in range(0, len(rows), BATCH_SIZE):
-            batch = rows[start : start + BATCH_SIZE]
-            params: list[Any] = []
-            for row in batch:
-                for attname, convert in pairs:
-                    value = row[attname]
-                    params.append(value if convert is None or value is None else convert(value))
-            if connection.vendor == "sqlite":
-                width = len(attnames)
-                cursor.executemany(head + row_sql, [params[i : i + width] for i in range(0, len(params), width)])
+            batch = [prepare(row) for row in rows[start : start + BATCH_SIZE]]
+            if db.vendor == "sqlite":
+                cursor.executemany(head + row_sql, batch)
             else:
-                cursor.execute(head + ", ".join([row_sql] * len(batch)), params)
+                cursor.execute(head + ", ".join([row_sql] * len(batch)), list(itertools.chain.from_iterable(batch)))
 
 
 _SNAPSHOT_FIELDS = [(field.name, field.attname) for field in Hazard._meta.concrete_fields]

@@ -53,6 +53,8 @@ def _column_index(reference: str) -> int:
     return index
 
 
+
+
 def _number(text: str) -> int | float:
     if "." in text or "E" in text or "e" in text:
         return float(text)
@@ -77,6 +79,8 @@ class _SheetParser:
         done: list[tuple[int, list[Any]]] = []
         self.done = done
         shared_formulae: dict[str, Translator] = {}
+        # Element name → local name ("x:c" → "c"); plain dicts indexed directly (the fastest lookup), filled
+        # on a miss.
         names: dict[str, str] = {}
         # Per row / per cell state.
         row_number = 0
@@ -92,14 +96,13 @@ class _SheetParser:
         in_inline = False
         in_phonetic = False
 
-        def local(name: str) -> str:
-            tag = names[name] = name.rpartition(":")[2]
-            return tag
-
         def start(name: str, attrs: dict[str, str]) -> None:
             nonlocal row_number, row, column, cell_type, style, reference, text, formula, formula_attrs
             nonlocal capture, in_inline, in_phonetic
-            tag = names.get(name) or local(name)
+            try:
+                tag = names[name]
+            except KeyError:
+                tag = names[name] = name.rpartition(":")[2]
             if tag == "c":
                 cell_type = attrs.get("t", "n")
                 raw_style = attrs.get("s")
@@ -179,7 +182,10 @@ class _SheetParser:
 
         def end(name: str) -> None:
             nonlocal row, capture, in_inline, in_phonetic
-            tag = names.get(name) or local(name)
+            try:
+                tag = names[name]
+            except KeyError:
+                tag = names[name] = name.rpartition(":")[2]
             if tag == "c":
                 cell = value()
                 if cell is not None:
