@@ -187,6 +187,8 @@ def import_export_resource(enterprise: Any) -> Any:
     sources = {label: value for value, label in HazardSource.choices}
 
     def column(name: str, **kwargs: Any) -> Any:
+        # Text columns: a blank cell is "" (the model's text fields are NOT NULL).
+        kwargs.setdefault("widget", widgets.CharWidget(allow_blank=True))
         return fields.Field(attribute=name, column_name=LABELS[name], **kwargs)
 
     class HazardResource(resources.ModelResource):  # type: ignore[type-arg]

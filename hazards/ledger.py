@@ -30,8 +30,10 @@ one 待主要负责人签字 — a ledger never stands in for the principal's si
 their status. New hazards get a 台账导入 event, updated ones a 修改 event; each also an audit row.
 
 Writing: the preview stores the file and a 待确认 `LedgerUpload`; the commit re-reads the stored file
-and re-validates it inside one transaction (the enterprise and its hazards locked), then writes with
-bulk_create / bulk_update in batches. Any error writes nothing.
+and re-validates it inside one transaction (the enterprise and its hazards locked), then writes in
+batches of 500: new hazards, their events and audit rows as multi-row INSERTs (`_bulk_insert`, which
+is bulk_create without its per-value preparation — measured as the largest cost of a 10,000-row
+import), changed hazards with bulk_update. Any error writes nothing. `python -m bench ledger` measures it.
 """
 
 from __future__ import annotations
