@@ -768,23 +768,6 @@ def _actor_name(actor: User | None) -> str:
     return actor.full_name or actor.get_username()
 
 
-def _audit_row(
-    *, actor: User | None, action: str, hazard: Hazard, region_path: str, detail: str, **values: Any
-) -> AuditEvent:
-    return AuditEvent(
-        actor=actor if actor is not None and actor.pk else None,
-        actor_name=actor.get_username() if actor is not None else CLI_ACTOR_NAME,
-        action=action,
-        object_type=str(Hazard._meta.verbose_name),
-        object_id=str(hazard.pk),
-        object_repr=str(hazard)[:200],
-        ip_address=current_ip.get(),
-        region_path=region_path,
-        detail=detail[:500],
-        **values,
-    )
-
-
 # Field types whose Python value is already what the database driver takes.
 _PLAIN_TYPES = frozenset(
     {
@@ -998,6 +981,12 @@ def _new_upload(*, data: bytes, enterprise: Enterprise, actor: User | None, file
     return upload
 
 
+def _file_error(file_name: str, exc: SpreadsheetError) -> ImportResult:
+    result = ImportResult(file_name=file_name)
+    result.add_error(0, "", exc.message)
+    return result
+
+
 def _conflict(file_name: str) -> ImportResult:
     result = ImportResult(file_name=file_name)
     result.add_error(0, "", "保存时与他人刚提交的数据冲突（同一编号的隐患已被登记），未导入任何数据，请重新上传。")
@@ -1009,7 +998,10 @@ def ledger_upload_create(
 ) -> tuple[ImportResult, LedgerUpload | None]:
     """The preview of an uploaded ledger. When every row passes, the file is kept as a 待确认 upload."""
     check_uploader(actor, enterprise)
-    data = read_bytes(source)
+    try:
+        data = read_bytes(source)
+    except SpreadsheetError as exc:
+        return _file_error(file_name, exc), None
     result, _ = _validate(data, enterprise=enterprise, actor=actor, file_name=file_name, lock=False)
     if not result.ok:
         return result, None
@@ -1103,7 +1095,10 @@ def ledger_import(
     error writes nothing at all.
     """
     check_uploader(actor, enterprise)
-    data = read_bytes(source)
+    try:
+        data = read_bytes(source)
+    except SpreadsheetError as exc:
+        return _file_error(file_name, exc)
     if dry_run:
         result, _ = _validate(data, enterprise=enterprise, actor=actor, file_name=file_name, lock=False)
         return result

@@ -473,3 +473,13 @@ def test_bulk_writes_are_batched(world: World, cast: Cast, monkeypatch: pytest.M
     monkeypatch.setattr("hazards.ledger.BATCH_SIZE", 7)
     result = commit(world, simple([row(f"B-{n}", f"隐患{n}") for n in range(20)]), cast.clerk)
     assert result.committed and Hazard.objects.count() == 20 and HazardEvent.objects.count() == 20
+
+
+def test_an_oversize_file_is_a_file_error_of_the_service(world: World, cast: Cast, settings: Any) -> None:
+    settings.UPLOAD_MAX_BYTES = 1000
+    before = counts()
+    result = commit(world, simple([row()]), cast.clerk)
+    assert not result.committed and result.error_lines()[0].startswith("文件过大")
+    preview, upload = ledger_upload_create(actor=cast.clerk, enterprise=world.enterprise_a, source=simple([row()]))
+    assert upload is None and preview.error_lines()[0].startswith("文件过大")
+    assert counts() == before
