@@ -18,6 +18,7 @@ from typing import Any
 # name → module; run in this order.
 BENCHES: dict[str, str] = {
     "enterprise_list": "bench.enterprise_list",
+    "hazard_list": "bench.hazard_list",
     "ledger": "bench.ledger",
 }
 

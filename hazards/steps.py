@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from hazards.choices import HazardAction, HazardStatus
 from hazards.models import Hazard
-from hazards.permissions import check_action
+from hazards.permissions import RULES, check_action, effective_roles
 from hazards.services import HazardStateChanged
 
 T = TypeVar("T")
@@ -81,3 +81,15 @@ def run_step(
         raise StepRefused(403, [str(exc)]) from exc
     except ValidationError as exc:
         raise StepRefused(400, list(exc.messages), exc) from exc
+
+
+def queued_actions(user: object) -> dict[tuple[str, str], str]:
+    """(level, status) → the label of the step a hazard in that status waits for from this user's role."""
+    roles = effective_roles(user)
+    result: dict[tuple[str, str], str] = {}
+    for rule in RULES:
+        if rule.queued and roles & rule.roles:
+            for level in rule.levels:
+                for source in rule.sources:
+                    result.setdefault((level, source), HazardAction(rule.action).label)
+    return result

@@ -23,15 +23,16 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hazards import forms as f
 from hazards import selectors, services
 from hazards.choices import EvidenceKind, ExtensionStatus, HazardAction, HazardCategory, HazardLevel, HazardStatus
 from hazards.filters import HazardFilterSet
-from hazards.models import ExtensionRequest, Hazard, HazardEvidence
-from hazards.permissions import RULES, allowed_actions, check_may_report, effective_roles
-from hazards.steps import StepRefused, run_step
+from hazards.models import ExtensionRequest, Hazard, HazardEvidence, local_today
+from hazards.permissions import allowed_actions, check_may_report
+from hazards.steps import StepRefused, queued_actions, run_step
 from portal.models import Enterprise, User
 
 A = HazardAction
@@ -148,6 +149,67 @@ def _sort_links(request: HttpRequest, filterset: HazardFilterSet) -> dict[str, d
     return links
 
 
+_LEVEL_BADGES: dict[str, tuple[str, str]] = {
+    HazardLevel.MAJOR: ("text-bg-danger", "重大"),
+    HazardLevel.GENERAL: ("text-bg-secondary", "一般"),
+}
+_STATUS_LABELS = dict(HazardStatus.choices)
+_CATEGORY_LABELS = dict(HazardCategory.choices)
+
+
+def hazard_badges_html(hazard: Hazard, today: Any) -> str:
+    """The badges of templates/hazards/_badges.html, built in Python for the list's rows."""
+    css, word = _LEVEL_BADGES.get(hazard.level, ("text-bg-secondary", hazard.level))
+    parts = [
+        f'<span class="badge {css}">{word}</span>',
+        f'<span class="badge status-badge status-{html.escape(hazard.status)}">'
+        f"{html.escape(_STATUS_LABELS.get(hazard.status, hazard.status))}</span>",
+    ]
+    if hazard.is_overdue_on(today):
+        parts.append('<span class="badge text-bg-warning" data-testid="overdue">逾期</span>')
+    if hazard.supervision_level:
+        parts.append(
+            f'<span class="badge text-bg-dark" title="{html.escape(hazard.supervision_doc_number)}">'
+            f"{html.escape(hazard.get_supervision_level_display())}挂牌督办</span>"
+        )
+    return "\n".join(parts)
+
+
+def hazard_rows_html(hazards: Any, *, show_enterprise: bool) -> SafeString:
+    """The <tr>s of the hazard table, built in Python: the template engine costs ~0.5 ms a row
+    (two {% url %}, an include and a dozen filters), which is most of a 100-row page."""
+    base = reverse("hazards:hazard-list")
+    today = local_today()
+    escape = html.escape
+    rows = []
+    for h in hazards:
+        url = f"{base}{int(h.pk)}/"
+        number = escape(h.ledger_number) if h.ledger_number else f"#{int(h.pk)}"
+        enterprise = (
+            f'<td data-label="企业">{escape(h.enterprise.name)}</td>'
+            f'<td data-label="所在镇" class="text-nowrap">{escape(h.enterprise.town.name)}</td>'
+            if show_enterprise
+            else ""
+        )
+        location = f' <span class="small text-muted">（{escape(h.location)}）</span>' if h.location else ""
+        criterion = f'<div class="small text-muted">判定依据：{escape(str(h.criterion))}</div>' if h.criterion else ""
+        deadline = h.current_deadline.isoformat() if h.current_deadline else "—"
+        if h.current_deadline and h.deadline and h.current_deadline != h.deadline:
+            deadline += ' <span class="small text-muted">（已延期）</span>'
+        tr_class = ' class="table-warning"' if h.is_overdue_on(today) else ""
+        rows.append(
+            f"<tr{tr_class}>"
+            f'<td data-label="编号" class="text-nowrap"><a href="{url}">{number}</a></td>{enterprise}'
+            f'<td data-label="隐患内容" class="hazard-description"><a href="{url}" class="text-reset">'
+            f"{escape(Truncator(h.description).chars(60))}</a>{location}{criterion}</td>"
+            f'<td data-label="类别" class="text-nowrap">{escape(_CATEGORY_LABELS.get(h.category, h.category))}</td>'
+            f'<td data-label="级别/状态">{hazard_badges_html(h, today)}</td>'
+            f'<td data-label="发现日期" class="text-nowrap">{h.found_on.isoformat()}</td>'
+            f'<td data-label="整改时限" class="text-nowrap">{deadline}</td></tr>'
+        )
+    return mark_safe("\n".join(rows))  # noqa: S308 - every text is escaped above, ids are integers
+
+
 @login_required
 @require_GET
 def hazard_list(request: HttpRequest) -> HttpResponse:
@@ -161,6 +223,7 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query,
         "page_sizes": PAGE_SIZES,
+        "rows_html": hazard_rows_html(page.object_list, show_enterprise=user.enterprise_id is None),
         "town_options": town_options_html(filterset),
         "enterprise_options": enterprise_options_html(filterset) if user.enterprise_id is None else "",
         "sort_links": _sort_links(request, filterset),
@@ -185,18 +248,6 @@ def hazard_export(request: HttpRequest) -> HttpResponseBase:
 # --- Work queue, notifications ------------------------------------------------------------------
 
 
-def _queued_actions(user: User) -> dict[tuple[str, str], str]:
-    """(level, status) → the label of the step that waits for this user's role."""
-    roles = effective_roles(user)
-    result: dict[tuple[str, str], str] = {}
-    for rule in RULES:
-        if rule.queued and roles & rule.roles:
-            for level in rule.levels:
-                for status in rule.sources:
-                    result.setdefault((level, status), HazardAction(rule.action).label)
-    return result
-
-
 @login_required
 @require_GET
 def work_queue(request: HttpRequest) -> HttpResponse:
@@ -205,7 +256,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     pending = ExtensionRequest.objects.filter(hazard=OuterRef("pk"), status=ExtensionStatus.PENDING)
     queryset = selectors.work_queue(user=user).annotate(extension_pending=Exists(pending))
     page, query = _page(request, queryset)
-    waiting = _queued_actions(user)
+    waiting = queued_actions(user)
     rows = [
         {
             "hazard": hazard,

@@ -32,8 +32,8 @@ from hazards.api import serializers as api
 from hazards.choices import ExtensionStatus, HazardAction, HazardLevel, MineType
 from hazards.filters import HazardFilterSet
 from hazards.models import ExtensionRequest, Hazard, HazardEvidence, MajorHazardCriterion, Notification
-from hazards.permissions import RULES, check_may_report, effective_roles
-from hazards.steps import StepRefused, run_step
+from hazards.permissions import check_may_report
+from hazards.steps import StepRefused, queued_actions, run_step
 from portal.api.permissions import ADMINS, RoleWritePermission
 from portal.api.views import ERRORS, IdFilter, ScopedFilterBackend, ScopedViewSet, service_errors
 from portal.models import User
@@ -88,17 +88,6 @@ def _api_error(refused: StepRefused) -> APIException:
     if "__all__" in detail:
         detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop("__all__")
     return serializers.ValidationError(detail)
-
-
-def _queued_actions(user: User) -> dict[tuple[str, str], str]:
-    roles = effective_roles(user)
-    result: dict[tuple[str, str], str] = {}
-    for rule in RULES:
-        if rule.queued and roles & rule.roles:
-            for level in rule.levels:
-                for source in rule.sources:
-                    result.setdefault((level, source), HazardAction(rule.action).label)
-    return result
 
 
 # --- Hazards ----------------------------------------------------------------------------------------
@@ -688,7 +677,7 @@ class WorkQueueViewSet(mixins.ListModelMixin, HazardsViewSet):
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
-        context["waiting"] = _queued_actions(_user(self.request))
+        context["waiting"] = queued_actions(_user(self.request))
         return context
 
 

@@ -459,3 +459,34 @@ def test_put_and_delete_are_not_offered(world: World, cast: Cast, catalogue: Non
     hazard = make_hazard(world.enterprise_a, status=S.PENDING_TOWN)
     assert api(cast.admin).put(url(hazard), {}, format="json").status_code == 405
     assert api(cast.admin).delete(url(hazard)).status_code == 405
+
+
+def test_the_fast_representation_equals_drfs_generic_one(world: World, cast: Cast, catalogue: None) -> None:
+    from decimal import Decimal
+
+    from rest_framework import serializers as drf
+    from rest_framework.test import APIRequestFactory
+
+    from hazards.api import serializers as api_serializers
+    from hazards.selectors import hazard_base
+
+    make_hazard(world.enterprise_a, status=S.RECTIFYING, funds_wan=Decimal("3"), supervision_level="province")
+    make_hazard(world.enterprise_b, level=GENERAL, status=S.VERIFIED, five=False, deadline=None, location="")
+    closed = make_hazard(world.enterprise_a2, status=S.CLOSED, closed_on=TODAY, rectified_on=TODAY)
+    Hazard.objects.filter(pk=closed.pk).update(signed_by=cast.principal, signed_at="2024-05-02T08:30:00+08:00")
+    request = APIRequestFactory().get("/api/v1/hazards/")
+    request.user = cast.county_staff
+    hazards = list(hazard_base(user=cast.county_staff).select_related("signed_by", "rectified_by", "verified_by"))
+    assert len(hazards) == 3
+    for serializer_class in (
+        api_serializers.HazardSerializer,
+        api_serializers.HazardDetailSerializer,
+        api_serializers.WorkQueueItemSerializer,
+    ):
+        for hazard in hazards:
+            hazard.extension_pending = False  # type: ignore[attr-defined]
+            serializer = serializer_class(context={"request": request, "waiting": {}})
+            fast = serializer.to_representation(hazard)
+            generic = drf.ModelSerializer.to_representation(serializer, hazard)
+            assert fast == dict(generic), serializer_class.__name__
+            assert list(fast) == list(generic)
