@@ -6,8 +6,10 @@ set -eu
 cd "$(dirname "$0")/.."
 npm ci --ignore-scripts --no-audit --no-fund
 rm -rf static/vendor && mkdir -p static/vendor/bootstrap static/vendor/htmx static/vendor/echarts
-cp node_modules/bootstrap/dist/css/bootstrap.min.css static/vendor/bootstrap/
-cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js static/vendor/bootstrap/
+# With their source maps: the files name them, and the production (manifest) static storage
+# refuses a reference to a missing file.
+cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map static/vendor/bootstrap/
+cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map static/vendor/bootstrap/
 cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
 cp node_modules/echarts/dist/echarts.min.js static/vendor/echarts/
 for pkg in bootstrap htmx.org echarts; do
