@@ -40,13 +40,20 @@ lint: install
 	$(BIN)/mypy .
 	$(PY) manage.py makemigrations --check --dry-run
 
-# Both runs always go; the target fails when either failed.
+# The two sessions run side by side (one per core; each is a single process): PostgreSQL's in
+# the background, its output printed when both are done. Both always run; the target fails when
+# either failed.
+PYTEST_PG_LOG := var/pytest-postgresql.log
 pytest: install
-	@status=0; \
+	@mkdir -p var; status=0; \
+	echo "== pytest on PostgreSQL: started in the background (a throwaway server; browser and process tests run on SQLite) =="; \
+	$(BIN)/pytest --durations=10 --db=postgresql -m "not browser and not processes" > $(PYTEST_PG_LOG) 2>&1 & pg=$$!; \
+	trap 'kill -TERM $$pg 2>/dev/null; wait $$pg; exit 130' INT TERM; \
 	echo "== pytest on SQLite =="; \
 	$(BIN)/pytest --durations=10 || status=1; \
-	echo "== pytest on PostgreSQL (a throwaway server; browser and process tests ran above) =="; \
-	$(BIN)/pytest --durations=10 --db=postgresql -m "not browser and not processes" || status=1; \
+	wait $$pg || status=1; \
+	echo "== pytest on PostgreSQL (from $(PYTEST_PG_LOG)) =="; \
+	cat $(PYTEST_PG_LOG); \
 	exit $$status
 
 test: lint pytest

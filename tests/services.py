@@ -20,6 +20,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -218,8 +219,16 @@ def _point_django_at(url: str) -> None:
             del connections[alias]
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     global _session_postgres, _postgres_problem
+    # SIGTERM (a CI time limit, `make test` stopping its background session) ends the session
+    # like Ctrl-C: fixtures are torn down and the servers stopped, nothing is left running.
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)
     if config.getoption("--db") != "postgresql":
         return
     server = PostgresServer()
