@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 # Python 3.11 (pyproject.toml: >=3.11,<3.12); plain python3 when it is 3.11 under that name.
-PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+BASE_PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 STAMP := $(VENV)/.installed
 
 .PHONY: help venv install run test lint pytest bench assets prod-run
@@ -21,9 +21,9 @@ help:
 
 # The virtualenv is (re)installed only when a requirements file changed.
 $(STAMP): requirements.txt requirements-dev.txt
-	@test -n "$(PYTHON)" || { echo "Python 3.11 not found: install python3.11 (Debian: apt-get install python3 python3-venv)"; exit 1; }
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed, $(PYTHON) is " + sys.version.split()[0])'
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -n "$(BASE_PYTHON)" || { echo "Python 3.11 not found: install python3.11 (Debian: apt-get install python3 python3-venv)"; exit 1; }
+	@$(BASE_PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed, $(BASE_PYTHON) is " + sys.version.split()[0])'
+	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
 	touch $@
 
