@@ -199,7 +199,7 @@ def report_refresh(*, actor: User | None, report: Report) -> ReportVersion:
     A submitted version is left alone (signing checks it). Only signed versions: when the records now
     give other figures, a new draft version lists the differences from the last signed one.
     """
-    report = Report.objects.select_for_update().select_related("region", "campaign").get(pk=report.pk)
+    report = Report.objects.select_for_update(of=("self",)).select_related("region", "campaign").get(pk=report.pk)
     snapshot = take_snapshot(report.kind, _scope(report))
     now = timezone.now()
     open_version = _open(report)
@@ -268,7 +268,7 @@ def can_sign(user: User, report: Report) -> bool:
 def report_submit(*, actor: User, version: ReportVersion) -> ReportVersion:
     """The filing unit submits the table (town to county; the county's own to its leader)."""
     locked = (
-        ReportVersion.objects.select_for_update()
+        ReportVersion.objects.select_for_update(of=("self",))
         .select_related("report__region", "report__campaign")
         .get(pk=version.pk)
     )
@@ -326,7 +326,7 @@ def report_sign(*, actor: User, version: ReportVersion) -> ReportVersion:
     Refused when the records have changed since the submission: the leader signs what the records say.
     """
     locked = (
-        ReportVersion.objects.select_for_update()
+        ReportVersion.objects.select_for_update(of=("self",))
         .select_related("report__region", "report__campaign", "submitted_by")
         .get(pk=version.pk)
     )
@@ -394,7 +394,7 @@ def export_request(*, actor: User, kind: str, region: Region, month: dt.date, fi
 @transaction.atomic
 def sign_request(*, actor: User, version: ReportVersion) -> ExportJob:
     """The leader asks to sign: checked now, done on the worker (building the files can take a while)."""
-    locked = ReportVersion.objects.select_for_update().select_related("report__region").get(pk=version.pk)
+    locked = ReportVersion.objects.select_for_update(of=("self",)).select_related("report__region").get(pk=version.pk)
     report = locked.report
     if not can_sign(actor, report):
         raise ReportError("只有本县的分管负责人可以签字。")
