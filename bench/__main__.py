@@ -20,6 +20,7 @@ BENCHES: dict[str, str] = {
     "enterprise_list": "bench.enterprise_list",
     "hazard_list": "bench.hazard_list",
     "ledger": "bench.ledger",
+    "reports": "bench.reports",
 }
 
 
