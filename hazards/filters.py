@@ -16,7 +16,9 @@ from portal.models import Enterprise, Region
 class HazardFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label="搜索", method="search")
     level = django_filters.ChoiceFilter(label="隐患级别", choices=HazardLevel.choices)
-    status = django_filters.MultipleChoiceFilter(label="状态", choices=HazardStatus.choices)
+    # distinct=False: status is a column of the hazard itself (no join to repeat rows), and a DISTINCT
+    # would sort the whole result before the first page (seconds at province scale).
+    status = django_filters.MultipleChoiceFilter(label="状态", choices=HazardStatus.choices, distinct=False)
     town = django_filters.ModelChoiceFilter(
         label="所在镇", queryset=Region.objects.filter(level=RegionLevel.TOWN), field_name="enterprise__town"
     )

@@ -16,7 +16,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
@@ -31,9 +30,11 @@ from hazards import selectors, services
 from hazards.choices import EvidenceKind, ExtensionStatus, HazardAction, HazardCategory, HazardLevel, HazardStatus
 from hazards.filters import HazardFilterSet
 from hazards.models import ExtensionRequest, Hazard, HazardEvidence, local_today
+from hazards.paging import HazardPaginator, wide_scope, with_tiebreak
 from hazards.permissions import allowed_actions, check_may_report
 from hazards.steps import StepRefused, queued_actions, run_step
-from portal.models import Enterprise, User
+from portal.choices import RegionLevel
+from portal.models import Enterprise, Region, User
 
 A = HazardAction
 PAGE_SIZES = (20, 50, 100)
@@ -64,7 +65,7 @@ def _page_size(request: HttpRequest) -> int:
 
 
 def _page(request: HttpRequest, queryset: Any, size: int | None = None) -> tuple[Any, str]:
-    paginator = Paginator(queryset, size or _page_size(request))
+    paginator = HazardPaginator(queryset, size or _page_size(request))
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -93,43 +94,87 @@ def filter_params(params: QueryDict) -> QueryDict:
     return cleaned
 
 
-def _selected(filterset: HazardFilterSet, name: str) -> str:
-    value = filterset.form[name].value() if filterset.is_bound else ""
-    return str(value or "")
+@dataclass
+class ScopeOptions:
+    """The towns and enterprises the page offers as filters (two small queries)."""
+
+    towns: list[tuple[int, str]]
+    enterprises: list[tuple[int, str]]  # the chosen town's, or the first ENTERPRISE_OPTIONS_LIMIT + 1
+    user: User | None = None
+
+    @classmethod
+    def of(cls, user: User, town: str) -> ScopeOptions:
+        rows = list(
+            Region.objects.visible_to(user)
+            .filter(level=RegionLevel.TOWN)
+            .order_by("code")
+            .values_list("pk", "parent__name", "name")
+        )
+        several_counties = len({county for _, county, _ in rows}) > 1
+        towns = [(pk, f"{county}{name}" if several_counties else name) for pk, county, name in rows]
+        enterprises = Enterprise.objects.visible_to(user).order_by("name", "id")
+        if town.isdigit():
+            enterprises = enterprises.filter(town_id=int(town))
+        return cls(towns, list(enterprises.values_list("pk", "name")[: ENTERPRISE_OPTIONS_LIMIT + 1]), user)
+
+    @property
+    def enterprises_complete(self) -> bool:
+        return len(self.enterprises) <= ENTERPRISE_OPTIONS_LIMIT
+
+    def has_town(self, town: str) -> bool:
+        return town.isdigit() and any(pk == int(town) for pk, _ in self.towns)
+
+    def has_enterprise(self, enterprise: str) -> bool:
+        if not enterprise.isdigit():
+            return False
+        if any(pk == int(enterprise) for pk, _ in self.enterprises):
+            return True
+        # Not among the options (another town's, or beyond the list's length): is it in scope at all?
+        return Enterprise.objects.visible_to(self.user).filter(pk=int(enterprise)).exists()
 
 
-def town_options_html(filterset: HazardFilterSet) -> SafeString:
-    """The town filter's <option> tags from one query, built in Python (a province has ~1,400 towns)."""
-    rows = list(filterset.filters["town"].queryset.order_by("code").values_list("pk", "parent__name", "name"))
-    several = len({county for _, county, _ in rows}) > 1
-    selected = _selected(filterset, "town")
+def town_options_html(options: ScopeOptions, selected: str) -> SafeString:
+    """The town filter's <option> tags, built in Python (a province has ~1,400 towns)."""
     parts = ['<option value="">全部</option>']
-    for pk, county, name in rows:
-        label = f"{county}{name}" if several else name
+    for pk, label in options.towns:
         mark = " selected" if str(pk) == selected else ""
         parts.append(f'<option value="{int(pk)}"{mark}>{html.escape(label)}</option>')
     return mark_safe("".join(parts))  # noqa: S308 - labels are escaped, ids are integers
 
 
-def enterprise_options_html(filterset: HazardFilterSet) -> SafeString:
-    """The enterprise filter's options: the chosen town's enterprises, or all visible ones when few.
-
-    One query whatever the number; beyond ENTERPRISE_OPTIONS_LIMIT the user is asked to choose a town.
-    """
-    queryset = filterset.filters["enterprise"].queryset
-    town = _selected(filterset, "town")
-    if town.isdigit():
-        queryset = queryset.filter(town_id=int(town))
-    rows = list(queryset.order_by("name", "id").values_list("pk", "name")[: ENTERPRISE_OPTIONS_LIMIT + 1])
-    selected = _selected(filterset, "enterprise")
+def enterprise_options_html(options: ScopeOptions, selected: str) -> SafeString:
+    """The enterprise filter's options: the chosen town's enterprises, or all of them when few enough;
+    beyond ENTERPRISE_OPTIONS_LIMIT the user is asked to choose a town first."""
+    rows = options.enterprises
     parts = ['<option value="">全部</option>']
-    if len(rows) > ENTERPRISE_OPTIONS_LIMIT:
+    if not options.enterprises_complete:
         parts = ['<option value="">全部（企业较多，请先选择镇）</option>']
         rows = [row for row in rows if str(row[0]) == selected]
     for pk, name in rows:
         mark = " selected" if str(pk) == selected else ""
         parts.append(f'<option value="{int(pk)}"{mark}>{html.escape(name)}</option>')
     return mark_safe("".join(parts))  # noqa: S308 - names are escaped, ids are integers
+
+
+def narrow_by_place(queryset: Any, options: ScopeOptions, town: str, enterprise: str) -> tuple[Any, list[str]]:
+    """The 所在镇 and 企业 filters of the page, checked against the options the page shows.
+
+    They are the HazardFilterSet's `town` and `enterprise` filters (the same lookups: enterprise__town,
+    enterprise); the page applies them here because it has already read the user's towns and enterprises
+    for the selects, so validating them again through the FilterSet would cost a query each.
+    """
+    errors: list[str] = []
+    if town:
+        if options.has_town(town):
+            queryset = queryset.filter(enterprise__town_id=int(town))
+        else:
+            queryset, errors = queryset.none(), [*errors, "所选的镇不存在或不在您的辖区内。"]
+    if enterprise:
+        if options.has_enterprise(enterprise):
+            queryset = queryset.filter(enterprise_id=int(enterprise))
+        else:
+            queryset, errors = queryset.none(), [*errors, "所选的企业不存在或不在您的辖区内。"]
+    return queryset, errors
 
 
 def _sort_links(request: HttpRequest, filterset: HazardFilterSet) -> dict[str, dict[str, str]]:
@@ -215,23 +260,37 @@ def hazard_rows_html(hazards: Any, *, show_enterprise: bool) -> SafeString:
 def hazard_list(request: HttpRequest) -> HttpResponse:
     """我的隐患 (enterprise users) or the hazards of the user's area: filtered, sorted, paginated."""
     user = _user(request)
-    filterset = selectors.hazard_filterset(user=user, params=filter_params(request.GET))
-    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    page, query = _page(request, queryset)
+    params = filter_params(request.GET)
+    is_enterprise = user.enterprise_id is not None
+    town = enterprise = ""
+    options = ScopeOptions([], [])
+    if not is_enterprise:
+        town, enterprise = params.pop("town", [""])[-1], params.pop("enterprise", [""])[-1]
+        options = ScopeOptions.of(user, town)
+    filterset = selectors.hazard_filterset(user=user, params=params)
+    queryset = with_tiebreak(filterset.qs) if filterset.is_valid() else filterset.queryset.none()
+    queryset, place_errors = narrow_by_place(queryset, options, town, enterprise)
+    paginator = HazardPaginator(
+        queryset, _page_size(request), allow_estimate=wide_scope(user, {"town": town, "enterprise": enterprise})
+    )
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "filter": filterset,
+        "place_errors": place_errors,
         "page": page,
-        "query": query,
+        "query": query.urlencode(),
         "page_sizes": PAGE_SIZES,
-        "rows_html": hazard_rows_html(page.object_list, show_enterprise=user.enterprise_id is None),
-        "town_options": town_options_html(filterset),
-        "enterprise_options": enterprise_options_html(filterset) if user.enterprise_id is None else "",
+        "rows_html": hazard_rows_html(page.object_list, show_enterprise=not is_enterprise),
+        "town_options": town_options_html(options, town),
+        "enterprise_options": enterprise_options_html(options, enterprise),
         "sort_links": _sort_links(request, filterset),
         "level_choices": HazardLevel.choices,
         "status_choices": HazardStatus.choices,
         "category_choices": HazardCategory.choices,
         "can_report": may_report(user),
-        "is_enterprise": user.enterprise_id is not None,
+        "is_enterprise": is_enterprise,
         "active_tab": "list",
     }
     return render(request, "hazards/hazard_list.html", context)

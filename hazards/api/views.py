@@ -9,6 +9,7 @@ service's Chinese message; a refused step changes nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -32,10 +33,11 @@ from hazards.api import serializers as api
 from hazards.choices import ExtensionStatus, HazardAction, HazardLevel, MineType
 from hazards.filters import HazardFilterSet
 from hazards.models import ExtensionRequest, Hazard, HazardEvidence, MajorHazardCriterion, Notification
+from hazards.paging import HazardPaginator, wide_scope, with_tiebreak
 from hazards.permissions import check_may_report
 from hazards.steps import StepRefused, queued_actions, run_step
 from portal.api.permissions import ADMINS, RoleWritePermission
-from portal.api.views import ERRORS, IdFilter, ScopedFilterBackend, ScopedViewSet, service_errors
+from portal.api.views import ERRORS, IdFilter, PortalPagination, ScopedFilterBackend, ScopedViewSet, service_errors
 from portal.models import User
 
 A = HazardAction
@@ -88,6 +90,47 @@ def _api_error(refused: StepRefused) -> APIException:
     if "__all__" in detail:
         detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop("__all__")
     return serializers.ValidationError(detail)
+
+
+class HazardPagination(PortalPagination):
+    """Exact counts; for the wide scopes above 200,000 rows, PostgreSQL's estimate (see hazards.paging)."""
+
+    allow_estimate = False
+
+    @property
+    def django_paginator_class(self) -> Any:  # type: ignore[override]
+        return functools.partial(HazardPaginator, allow_estimate=self.allow_estimate)
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        self.allow_estimate = wide_scope(request.user, request.query_params)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        assert self.page is not None
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "count_is_estimate": bool(getattr(self.page.paginator, "count_is_estimate", False)),
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated = super().get_paginated_response_schema(schema)
+        properties = paginated["properties"]
+        properties["count"]["description"] = "符合条件的总条数（超过 20 万条时为数据库的估算值，见 count_is_estimate）"
+        paginated["properties"] = {
+            "count": properties["count"],
+            "count_is_estimate": {
+                "type": "boolean",
+                "description": "count 是否为估算值；为 true 时仍可沿 next 逐页读到最后一条",
+            },
+            **{key: value for key, value in properties.items() if key != "count"},
+        }
+        paginated["required"] = [*paginated.get("required", []), "count_is_estimate"]
+        return paginated
 
 
 # --- Hazards ----------------------------------------------------------------------------------------
@@ -165,6 +208,7 @@ def _step_schema(summary: str, description: str, request: Any) -> Callable[[Any]
 )
 class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HazardsViewSet):
     model = Hazard
+    pagination_class = HazardPagination
     permission_classes = [IsAuthenticated]
     filter_backends = [ScopedFilterBackend]
     filterset_class = HazardFilterSet
@@ -178,6 +222,9 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HazardsVie
 
     def get_serializer_class(self) -> Any:
         return api.HazardSerializer if self.action == "list" else api.HazardDetailSerializer
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        return with_tiebreak(super().filter_queryset(queryset))
 
     def _detail(self, hazard: Hazard, code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=hazard.pk)
@@ -667,6 +714,7 @@ class CriterionViewSet(
 )
 class WorkQueueViewSet(mixins.ListModelMixin, HazardsViewSet):
     model = Hazard
+    pagination_class = HazardPagination
     serializer_class = api.WorkQueueItemSerializer
     permission_classes = [IsAuthenticated]
     filter_backends: list[Any] = []

@@ -490,3 +490,52 @@ def test_the_fast_representation_equals_drfs_generic_one(world: World, cast: Cas
             generic = drf.ModelSerializer.to_representation(serializer, hazard)
             assert fast == dict(generic), serializer_class.__name__
             assert list(fast) == list(generic)
+
+
+# --- Counting at province scale -------------------------------------------------------------------------------
+
+
+def test_large_lists_show_the_estimate_and_still_page_to_the_end(
+    world: World, cast: Cast, catalogue: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hazards import paging
+
+    hazards = [make_hazard(world.enterprise_a, level=GENERAL, status=S.REPORTED) for _ in range(5)]
+    # As PostgreSQL's planner would answer for a province's list (SQLite has no estimate).
+    monkeypatch.setattr(paging, "estimated_rows", lambda queryset: 1_000_000)
+    # A county's list is always counted exactly, and so is a city's narrowed to a town.
+    county = api(cast.county_staff).get("/api/v1/hazards/").json()
+    assert county["count"] == 5 and county["count_is_estimate"] is False
+    narrowed = api(cast.city_viewer).get("/api/v1/hazards/", {"town": world.town_a.pk}).json()
+    assert narrowed["count"] == 5 and narrowed["count_is_estimate"] is False
+    client = api(cast.city_viewer)
+    body = client.get("/api/v1/hazards/", {"page_size": 2}).json()
+    assert body["count"] == 1_000_000 and body["count_is_estimate"] is True
+    seen = [row["id"] for row in body["results"]]
+    while body["next"]:
+        body = client.get(body["next"]).json()
+        seen += [row["id"] for row in body["results"]]
+    assert sorted(seen) == sorted(h.pk for h in hazards)  # every row once, and the paging stops at the end
+    assert client.get("/api/v1/hazards/", {"page": 0}).status_code == 404
+
+    page = api(cast.city_viewer).get("/hazards/", {"page_size": 20}).content.decode()
+    assert "共 约 1000000 条隐患" in page
+    assert "共 5 条隐患" in api(cast.city_viewer).get("/hazards/", {"town": world.town_a.pk}).content.decode()
+    monkeypatch.setattr(paging, "estimated_rows", lambda queryset: 1_000)
+    body = client.get("/api/v1/hazards/").json()
+    assert body["count"] == 5 and body["count_is_estimate"] is False
+
+
+def test_the_planner_estimate_on_postgresql(world: World, cast: Cast, catalogue: None) -> None:
+    from django.db import connection
+
+    from hazards.paging import estimated_rows
+    from hazards.selectors import hazard_list
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the estimate is PostgreSQL's (run with --db=postgresql)")
+    for _ in range(3):
+        make_hazard(world.enterprise_a, level=GENERAL, status=S.REPORTED)
+    estimate = estimated_rows(hazard_list(user=cast.county_staff, params={"level": "general"}))
+    assert isinstance(estimate, int) and estimate >= 1
+    assert estimated_rows(Hazard.objects.none()) is None

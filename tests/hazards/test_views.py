@@ -158,6 +158,20 @@ def test_list_filters(
     assert listed_ids(response) == {varied[name].pk for name in expected}
 
 
+def test_town_and_enterprise_outside_the_scope_show_why(
+    client: Client, world: World, cast: Cast, varied: dict[str, Hazard]
+) -> None:
+    login(client, cast.town_a_staff)
+    for params in ({"town": world.town_b.pk}, {"enterprise": world.enterprise_b.pk}, {"town": "x"}):
+        response = client.get(LIST, params)
+        assert response.status_code == 200 and listed_ids(response) == set()
+        assert "不存在或不在您的辖区内" in response.content.decode()
+    # The town's own options: its one town, its two enterprises, nothing of the neighbours.
+    text = client.get(LIST).content.decode()
+    assert "巴公镇" in text and "巴公镇第二石料厂" in text and "高都镇铁矿有限公司" not in text
+    assert listed_ids(client.get(LIST, {"enterprise": world.enterprise_a2.pk})) == {varied["supervised"].pk}
+
+
 def test_list_sorts_and_shows_overdue(client: Client, cast: Cast, varied: dict[str, Hazard]) -> None:
     login(client, cast.county_staff)
     ascending = [h.pk for h in client.get(LIST, {"ordering": "deadline"}).context["page"].object_list]
