@@ -53,8 +53,6 @@ def _column_index(reference: str) -> int:
     return index
 
 
-
-
 def _number(text: str) -> int | float:
     if "." in text or "E" in text or "e" in text:
         return float(text)
