@@ -41,6 +41,7 @@ from __future__ import annotations
 import copy
 import datetime
 import decimal
+import functools
 import hashlib
 import itertools
 import operator
@@ -346,6 +347,22 @@ class _RowReader:
         self.labels = {name: table.label(name) for name in LEDGER_COLUMNS}
         self.labels["ledger_number"] = table.label(self.number_field)
         self.labels["criterion_text"] = self.labels["criterion"]
+        # Per column of the file: (column, value it fills, parser, required), decided once for all rows.
+        parsers: dict[str, Any] = {
+            "level": parse_level,
+            "found_on": parse_date,
+            "deadline": parse_date,
+            "category": parse_category,
+            "source": parse_source,
+            "funds_wan": parse_funds,
+        }
+        self.plan: list[tuple[str, str, Any, bool]] = []
+        for name in self.present:
+            if name in ("serial", "ledger_number") and name != self.number_field:
+                continue
+            target = {"serial": "ledger_number", "criterion": "criterion_text"}.get(name, name)
+            parse = parsers.get(name) or functools.partial(_text, name=target)
+            self.plan.append((name, target, parse, name in REQUIRED))
 
     def label(self, name: str) -> str:
         return self.labels.get(name) or LABELS.get(name, name)
@@ -369,59 +386,30 @@ class _RowReader:
     def read(self, number: int, raw: dict[str, Any]) -> _Row | None:
         errors_before = len(self.result.errors)
         values: dict[str, Any] = {}
-        fail = self.fail
-        for name in self.present:
+        for name, target, parse, required in self.plan:
             cell = raw.get(name)
             if cell is None:
-                if name in REQUIRED:
-                    fail(number, name, "必填，不能为空。")
+                if required:
+                    self.fail(number, name, "必填，不能为空。")
                 continue
             try:
-                if name == "level":
-                    values["level"] = parse_level(cell)
-                elif name in ("found_on", "deadline"):
-                    day = parse_date(cell)
-                    if day is not None:
-                        values[name] = day
-                    elif name in REQUIRED:
-                        fail(number, name, "必填，不能为空。")
-                elif name == "category":
-                    category = parse_category(cell)
-                    if category is not None:
-                        values[name] = category
-                elif name == "source":
-                    source = parse_source(cell)
-                    if source is not None:
-                        values[name] = source
-                elif name == "funds_wan":
-                    funds = parse_funds(cell)
-                    if funds is not None:
-                        values[name] = funds
-                elif name == "serial" or name == "ledger_number":
-                    if name == self.number_field:
-                        text = _text(cell, "ledger_number")
-                        if text:
-                            values["ledger_number"] = text
-                elif name == "criterion":
-                    text = _text(cell, "criterion_text")
-                    if text:
-                        values["criterion_text"] = text
-                else:
-                    text = _text(cell, name)
-                    if text:
-                        values[name] = text
-                    elif name in REQUIRED:
-                        fail(number, name, "必填，不能为空。")
+                value = parse(cell)
             except CellError as exc:
-                fail(number, name, exc.message)
+                self.fail(number, name, exc.message)
+                continue
+            if value is None or value == "":
+                if required:
+                    self.fail(number, name, "必填，不能为空。")
+                continue
+            values[target] = value
 
         level = values.get("level")
         found_on = values.get("found_on")
         if found_on is not None and found_on > self.today:
-            fail(number, "found_on", f"发现日期不能晚于今天（{self.today:%Y-%m-%d}）。")
+            self.fail(number, "found_on", f"发现日期不能晚于今天（{self.today:%Y-%m-%d}）。")
         deadline = values.get("deadline")
         if found_on is not None and deadline is not None and deadline < found_on:
-            fail(number, "deadline", f"整改时限（{deadline:%Y-%m-%d}）不能早于发现日期（{found_on:%Y-%m-%d}）。")
+            self.fail(number, "deadline", f"整改时限（{deadline:%Y-%m-%d}）不能早于发现日期（{found_on:%Y-%m-%d}）。")
         if level == HazardLevel.MAJOR:
             self.match_criterion(number, values)
         if len(self.result.errors) > errors_before or level is None:
@@ -546,6 +534,8 @@ class _ExistingIndex:
         hazard = self.by_key.get(row.key)
         if hazard is not None:
             return hazard, ""
+        if not self.by_content:  # the enterprise's first ledger
+            return None, ""
         content_key = (
             hazard_identity_key(
                 ledger_number="", found_on=row.values.get("found_on"), description=row.values.get("description", "")
