@@ -829,21 +829,25 @@ def _bulk_insert(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
                 cursor.execute(head + ", ".join([row_sql] * len(batch)), list(itertools.chain.from_iterable(batch)))
 
 
-_SNAPSHOT_FIELDS = [(field.name, field.attname) for field in Hazard._meta.concrete_fields]
+_TEMPORAL = (models.DateField, models.TimeField)  # DateTimeField is a DateField
+_SNAPSHOT_PLAIN = [
+    (f.name, f.attname) for f in Hazard._meta.concrete_fields if not isinstance(f, (*_TEMPORAL, models.DecimalField))
+]
+_SNAPSHOT_ISO = [(f.name, f.attname) for f in Hazard._meta.concrete_fields if isinstance(f, _TEMPORAL)]
+_SNAPSHOT_STR = [(f.name, f.attname) for f in Hazard._meta.concrete_fields if isinstance(f, models.DecimalField)]
 
 
 def _snapshot(hazard: Hazard) -> dict[str, Any]:
-    """`portal.audit.snapshot` of a hazard (the same keys and JSON values), without its per-field calls."""
-    data: dict[str, Any] = {}
+    """`portal.audit.snapshot` of a hazard (the same keys and JSON values), with the field types decided once
+    instead of per value (10,000 audit rows)."""
     values = hazard.__dict__
-    for name, attname in _SNAPSHOT_FIELDS:
+    data = {name: values.get(attname) for name, attname in _SNAPSHOT_PLAIN}
+    for name, attname in _SNAPSHOT_ISO:
         value = values.get(attname)
-        if value is None or isinstance(value, str | int):
-            data[name] = value
-        elif isinstance(value, datetime.date):
-            data[name] = value.isoformat()
-        else:
-            data[name] = str(value)
+        data[name] = value.isoformat() if value is not None else None
+    for name, attname in _SNAPSHOT_STR:
+        value = values.get(attname)
+        data[name] = str(value) if value is not None else None
     return data
 
 

@@ -20,6 +20,7 @@ from hazards.choices import HazardAction, HazardCategory, HazardLevel, HazardSou
 from hazards.ledger import ledger_import, ledger_template, ledger_upload_commit, ledger_upload_create, ledger_validate
 from hazards.models import Hazard, HazardEvent, LedgerUpload, Notification
 from hazards.services import hazard_sign_report
+from portal.audit import snapshot
 from portal.choices import AuditAction, Industry
 from portal.models import AuditEvent
 from tests.conftest import Cast, World
@@ -78,6 +79,10 @@ def test_clean_ledger_is_previewed_then_committed(world: World, cast: Cast, medi
     assert sorted(events.values_list("action", flat=True)) == [HazardAction.LEDGER_IMPORT] * 3
     assert {e.to_status for e in events} == {HazardStatus.REPORTED, HazardStatus.DRAFT}
     assert AuditEvent.objects.filter(action=AuditAction.CREATE, object_type="事故隐患").count() == 3
+    # Each audit row holds the hazard as saved (the same record portal.audit.snapshot makes).
+    for hazard in (general, major):
+        audit = AuditEvent.objects.get(action=AuditAction.CREATE, object_id=str(hazard.pk))
+        assert audit.after == snapshot(hazard) and audit.actor == cast.clerk
     upload = LedgerUpload.objects.get()
     assert (upload.status, upload.created_count, upload.updated_count, upload.unchanged_count) == (
         LedgerUploadStatus.COMMITTED, 3, 0, 0,
