@@ -523,18 +523,28 @@ class _ExistingIndex:
     """The enterprise's hazards by identity key, and by date + description for the fallback match."""
 
     def __init__(self, hazards: list[Hazard]) -> None:
+        self.hazards = hazards
         self.by_key = {hazard.identity_key: hazard for hazard in hazards}
-        self.by_content: dict[str, list[Hazard]] = {}
-        for hazard in hazards:
-            content = hazard_identity_key(ledger_number="", found_on=hazard.found_on, description=hazard.description)
-            self.by_content.setdefault(content, []).append(hazard)
+        self._by_content: dict[str, list[Hazard]] | None = None
+
+    @property
+    def by_content(self) -> dict[str, list[Hazard]]:
+        """Built on the first row not found by its key (a re-upload of the same ledger never needs it)."""
+        if self._by_content is None:
+            self._by_content = {}
+            for hazard in self.hazards:
+                content = hazard_identity_key(
+                    ledger_number="", found_on=hazard.found_on, description=hazard.description
+                )
+                self._by_content.setdefault(content, []).append(hazard)
+        return self._by_content
 
     def find(self, row: _Row) -> tuple[Hazard | None, str]:
         """The hazard a row is, or none; a message when the match is ambiguous."""
         hazard = self.by_key.get(row.key)
         if hazard is not None:
             return hazard, ""
-        if not self.by_content:  # the enterprise's first ledger
+        if not self.hazards:  # the enterprise's first ledger
             return None, ""
         content_key = (
             hazard_identity_key(
