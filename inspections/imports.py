@@ -12,7 +12,6 @@ and person. Such a row updates the record (or leaves it unchanged).
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,13 +21,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
 from inspections import permissions
 from inspections.choices import EnforcementKind
@@ -53,6 +49,7 @@ from portal.spreadsheets import (
     read_bytes,
     write_table,
 )
+from portal.uploads import PreviewStore
 from portal.validators import normalize_credit_code
 
 ENFORCEMENT_COLUMNS: dict[str, list[str]] = {
@@ -104,9 +101,7 @@ KIND_SYNONYMS: dict[str, list[str]] = {
 }
 _KIND_LOOKUP = choice_lookup(EnforcementKind.choices, KIND_SYNONYMS)
 
-TOKEN_SALT = "inspections.imports.enforcement"  # noqa: S105 - a signing salt, not a secret
-TOKEN_MAX_AGE = 2 * 3600
-STORAGE_FOLDER = "imports/enforcement"
+PREVIEWS = PreviewStore(folder="imports/enforcement", salt="inspections.imports.enforcement")
 # Fields an imported row may change on a record it matches.
 UPDATABLE = ("amount", "person_title", "campaign", "description", "person_name")
 
@@ -354,23 +349,6 @@ class EnforcementImportForm(forms.Form):
     )
 
 
-def _store_upload(data: bytes) -> str:
-    today = timezone.localdate()
-    return default_storage.save(f"{STORAGE_FOLDER}/{today:%Y/%m}/{uuid.uuid4().hex}.xlsx", ContentFile(data))
-
-
-def _sign(*, user: User, path: str, file_name: str) -> str:
-    return signing.dumps({"u": user.pk, "p": path, "n": file_name}, salt=TOKEN_SALT, compress=True)
-
-
-def _unsign(token: str, *, user: User) -> tuple[str, str]:
-    payload = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
-    path, file_name = str(payload.get("p", "")), str(payload.get("n", ""))
-    if payload.get("u") != user.pk or not path.startswith(f"{STORAGE_FOLDER}/") or ".." in path:
-        raise signing.BadSignature("not this user's upload")
-    return path, file_name
-
-
 def enforcement_import_view(request: HttpRequest, *, user: User) -> HttpResponseBase:
     """GET: the form (``?template=1``: the template). POST: preview, or commit with the preview's token."""
     permissions.require_unit(user)
@@ -393,7 +371,7 @@ def enforcement_import_view(request: HttpRequest, *, user: User) -> HttpResponse
         form.add_error("file", exc.message)
         return _render_form(request, form, status=400)
     result = enforcement_import_validate(source=data, actor=user, file_name=file_name)
-    token = _sign(user=user, path=_store_upload(data), file_name=file_name) if result.ok else ""
+    token = PREVIEWS.sign(user=user, path=PREVIEWS.save(data), file_name=file_name) if result.ok else ""
     context = {"form": EnforcementImportForm(), "result": result, "token": token}
     return render(request, "inspections/enforcement_import_preview.html", context, status=200 if result.ok else 400)
 
@@ -407,12 +385,11 @@ def _render_form(
 
 def _commit(request: HttpRequest, *, user: User) -> HttpResponse:
     try:
-        path, file_name = _unsign(request.POST.get("token", ""), user=user)
+        path, file_name = PREVIEWS.unsign(request.POST.get("token", ""), user=user)
     except signing.BadSignature:
         return _render_form(request, EnforcementImportForm(), status=400, error="预览已过期或无效，请重新上传文件。")
     try:
-        with default_storage.open(path, "rb") as handle:
-            data = handle.read()
+        data = PREVIEWS.read(path)
     except OSError:
         return _render_form(request, EnforcementImportForm(), status=400, error="找不到预览时上传的文件，请重新上传。")
     result = enforcement_import_commit(source=data, actor=user, file_name=file_name, stored_path=path)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import datetime
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +20,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -56,6 +53,7 @@ from portal.spreadsheets import (
     read_bytes,
     write_table,
 )
+from portal.uploads import PreviewStore
 from portal.validators import mask_phone, normalize_credit_code, validate_credit_code
 
 # field → header texts that mean it; the first is the label of the template and of the messages.
@@ -117,9 +115,7 @@ _CHOICES: dict[str, tuple[list[tuple[str, str]], dict[str, str]]] = {
 }
 _TOWN_SUFFIXES = ("街道办事处", "街道", "镇", "乡")
 
-TOKEN_SALT = "portal.imports.enterprise"  # noqa: S105 - a signing salt, not a secret
-TOKEN_MAX_AGE = 2 * 3600
-STORAGE_FOLDER = "imports/enterprises"
+PREVIEWS = PreviewStore(folder="imports/enterprises", salt="portal.imports.enterprise")
 CLI_ACTOR_NAME = "manage.py import_enterprises"
 
 
@@ -549,24 +545,6 @@ class EnterpriseImportForm(forms.Form):
     )
 
 
-def _store_upload(data: bytes) -> str:
-    today = timezone.localdate()
-    name = f"{STORAGE_FOLDER}/{today:%Y/%m}/{uuid.uuid4().hex}.xlsx"
-    return default_storage.save(name, ContentFile(data))
-
-
-def _sign(*, user: User, path: str, file_name: str) -> str:
-    return signing.dumps({"u": user.pk, "p": path, "n": file_name}, salt=TOKEN_SALT, compress=True)
-
-
-def _unsign(token: str, *, user: User) -> tuple[str, str]:
-    payload = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
-    path, file_name = str(payload.get("p", "")), str(payload.get("n", ""))
-    if payload.get("u") != user.pk or not path.startswith(f"{STORAGE_FOLDER}/") or ".." in path:
-        raise signing.BadSignature("not this user's upload")
-    return path, file_name
-
-
 def enterprise_import_view(request: HttpRequest, *, user: User) -> HttpResponseBase:
     """GET: the upload form (``?template=1``: the template). POST: preview, or commit with a token."""
     if not _may_import(user):
@@ -604,7 +582,7 @@ def _preview(request: HttpRequest, *, user: User) -> HttpResponse:
     result = enterprise_import_validate(source=data, user=user, file_name=file_name)
     token = ""
     if result.ok:
-        token = _sign(user=user, path=_store_upload(data), file_name=file_name)
+        token = PREVIEWS.sign(user=user, path=PREVIEWS.save(data), file_name=file_name)
     context = {
         "form": EnterpriseImportForm(),
         "result": result,
@@ -616,12 +594,11 @@ def _preview(request: HttpRequest, *, user: User) -> HttpResponse:
 
 def _commit(request: HttpRequest, *, user: User) -> HttpResponse:
     try:
-        path, file_name = _unsign(request.POST.get("token", ""), user=user)
+        path, file_name = PREVIEWS.unsign(request.POST.get("token", ""), user=user)
     except signing.BadSignature:  # SignatureExpired is a BadSignature
         return _render_form(request, EnterpriseImportForm(), status=400, error="预览已过期或无效，请重新上传文件。")
     try:
-        with default_storage.open(path, "rb") as handle:
-            data = handle.read()
+        data = PREVIEWS.read(path)
     except OSError:
         return _render_form(request, EnterpriseImportForm(), status=400, error="找不到预览时上传的文件，请重新上传。")
     result = enterprise_import_commit(source=data, user=user, file_name=file_name, stored_path=path)
