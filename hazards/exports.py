@@ -14,6 +14,7 @@ from hazards import selectors
 from hazards.models import Hazard, local_today
 from portal.audit import audit_record
 from portal.choices import AuditAction
+from portal.exports import filter_summary
 from portal.models import User
 from portal.spreadsheets import write_table
 
@@ -87,25 +88,6 @@ def _rows(hazards: Any, counter: list[int]) -> Iterator[list[Any]]:
         ]
 
 
-def _actor_region_path(user: User) -> str:
-    # request.user is a SimpleLazyObject: compute the scope here (see portal.exports).
-    if user.enterprise_id is not None and user.enterprise is not None:
-        return user.enterprise.town.path
-    return user.region_path
-
-
-def _filter_summary(params: Any) -> str:
-    if params is None:
-        return "无"
-    parts = []
-    for key in _FILTER_KEYS:
-        values = params.getlist(key) if hasattr(params, "getlist") else [params.get(key)]
-        values = [str(v) for v in values if v]
-        if values:
-            parts.append(f"{key}={','.join(values)}")
-    return "，".join(parts) or "无"
-
-
 def hazard_export_response(*, user: User, params: Any = None) -> FileResponse:
     """The filtered hazard list as .xlsx, streamed from a spooled file; one EXPORT audit row."""
     hazards = selectors.hazard_list(user=user, params=params)
@@ -119,8 +101,7 @@ def hazard_export_response(*, user: User, params: Any = None) -> FileResponse:
     audit_record(
         actor=user,
         action=AuditAction.EXPORT,
-        detail=f"导出隐患台账 {counter[0]} 条；筛选条件：{_filter_summary(params)}"[:500],
-        region_path=_actor_region_path(user),
+        detail=f"导出隐患台账 {counter[0]} 条；筛选条件：{filter_summary(params, _FILTER_KEYS)}"[:500],
     )
     filename = f"隐患台账_{timezone.localtime():%Y%m%d_%H%M}.xlsx"
     return FileResponse(stream, as_attachment=True, filename=filename)

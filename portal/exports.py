@@ -6,7 +6,7 @@ back. Text cells go through ``portal.spreadsheets.neutralise_formula`` (in ``wri
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.http import FileResponse
@@ -65,18 +65,16 @@ def _enterprise_rows(enterprises: Any, *, full_phone: bool, counter: list[int]) 
         ]
 
 
-def _actor_region_path(user: User) -> str:
-    # Computed here rather than by audit_record: request.user is a SimpleLazyObject, whose type()
-    # is not User, so audit.region_path_of(actor) finds no scope lookups on it.
-    if user.enterprise_id is not None and user.enterprise is not None:
-        return user.enterprise.town.path
-    return user.region_path
-
-
-def _filter_summary(params: Any) -> str:
+def filter_summary(params: Any, keys: Iterable[str]) -> str:
+    """The filters an export was made with, for its audit row: "town=3，industry=quarry" or 无."""
     if params is None:
         return "无"
-    parts = [f"{key}={params.get(key)}" for key in _FILTER_KEYS if params.get(key)]
+    parts = []
+    for key in keys:
+        values = params.getlist(key) if hasattr(params, "getlist") else [params.get(key)]
+        values = [str(v) for v in values if v]
+        if values:
+            parts.append(f"{key}={','.join(values)}")
     return "，".join(parts) or "无"
 
 
@@ -99,11 +97,10 @@ def enterprise_export_response(*, user: User, params: Any = None) -> FileRespons
     audit_record(
         actor=user,
         action=AuditAction.EXPORT,
-        detail=f"导出企业名录 {counter[0]} 家；筛选条件：{_filter_summary(params)}"[:500],
-        region_path=_actor_region_path(user),
+        detail=f"导出企业名录 {counter[0]} 家；筛选条件：{filter_summary(params, _FILTER_KEYS)}"[:500],
     )
     filename = f"企业名录_{timezone.localtime():%Y%m%d_%H%M}.xlsx"
     return FileResponse(stream, as_attachment=True, filename=filename)
 
 
-__all__ = ["ENTERPRISE_EXPORT_COLUMNS", "enterprise_export_response"]
+__all__ = ["ENTERPRISE_EXPORT_COLUMNS", "enterprise_export_response", "filter_summary"]
