@@ -88,7 +88,7 @@ def _rows(
 ) -> Iterator[dict[str, Any]]:
     from hazards.choices import INDUSTRY_MINE_TYPE, HazardCategory, HazardSource, HazardStatus
 
-    rng = random.Random(20240501 + start)  # noqa: S311 - bench data, not secrets
+    rng = random.Random(20240501 + start)  # noqa: S311 - bench data, not secrets  # nosec B311 # bench data
     categories = [c.value for c in HazardCategory]
     sources = [c.value for c in HazardSource]
     finished = HazardStatus.finished()
@@ -180,7 +180,7 @@ def _insert(rows: list[dict[str, Any]], now: dt.datetime) -> None:
         return
     quote = connection.ops.quote_name
     sql = (
-        f"INSERT INTO {quote(table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608 - model names
+        f"INSERT INTO {quote(table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608 - model names  # nosec B608 # model names
         f"VALUES ({', '.join(['%s'] * len(fields))})"
     )
     prepared = [

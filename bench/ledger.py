@@ -30,7 +30,7 @@ import datetime
 import json
 import os
 import resource
-import subprocess
+import subprocess  # nosec B404 # runs its own worker (below)
 import sys
 import time
 from collections.abc import Callable
@@ -339,7 +339,7 @@ def _worker(mode: str, path: str, code: str) -> dict[str, Any]:
 
 def _run_worker(mode: str, path: Path, code: str) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.ledger", "worker", mode, str(path), code]
-    done = subprocess.run(command, capture_output=True, text=True, check=False, env=os.environ.copy())
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=os.environ.copy())  # nosec B603 # our interpreter and module, no shell
     if done.returncode != 0:
         raise RuntimeError(f"bench worker {mode} failed:\n{done.stderr[-3000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))

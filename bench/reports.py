@@ -149,7 +149,7 @@ def fast_insert(model: Any, rows: list[dict[str, Any]]) -> None:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608 - names from the model
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608 - names from the model  # nosec B608 # names from the model
     names = [f.attname for f in fields]
 
     def value(row: dict[str, Any], name: str) -> Any:
@@ -187,7 +187,7 @@ def seed_county(county: Any, *, log: Callable[[str], None]) -> dict[str, int]:
     from inspections.models import Campaign, EnforcementRecord, Inspection, InspectionTeam
     from portal.models import Enterprise, Region
 
-    rng = random.Random(f"reports-bench-{county.code}")  # noqa: S311 - deterministic bench data
+    rng = random.Random(f"reports-bench-{county.code}")  # noqa: S311 - deterministic bench data  # nosec B311 # bench data
     enterprises = list(Enterprise.objects.filter(town__parent=county).values_list("id", "town_id", "parent_company_id"))
     if not enterprises:
         return {"hazards": 0, "records": 0}
@@ -385,7 +385,7 @@ def raw_accountability(scope: Any) -> dict[str, Any]:
             keys.append(column.key)
     # The SQL text is built from the code's own constants (kinds of inspections.choices); values are parameters.
     sql = (
-        f"SELECT {', '.join(parts)} FROM inspections_enforcementrecord e "  # noqa: S608
+        f"SELECT {', '.join(parts)} FROM inspections_enforcementrecord e "  # noqa: S608  # nosec B608 # constant SQL
         f"WHERE e.issuing_unit_id IN {UNITS} AND e.date BETWEEN %s AND %s "
         "AND (e.campaign_id = %s OR e.campaign_id IS NULL)"
     )
@@ -409,14 +409,14 @@ def raw_winter(scope: Any) -> tuple[dict[str, Any], int]:
     cells: dict[str, Any] = {}
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT COUNT(*), SUM(CASE WHEN t.formed_on >= %s THEN 1 ELSE 0 END) FROM inspections_inspectionteam t "  # noqa: S608
+            "SELECT COUNT(*), SUM(CASE WHEN t.formed_on >= %s THEN 1 ELSE 0 END) FROM inspections_inspectionteam t "  # noqa: S608  # nosec B608 # constant SQL
             f"WHERE t.unit_id IN {UNITS} AND t.campaign_id = %s AND t.formed_on BETWEEN %s AND %s",
             [month_start, path, campaign, start, end],
         )
         total, month = cursor.fetchone()
         cells["cumulative.teams"], cells["month.teams"] = int(total or 0), int(month or 0)
         cursor.execute(
-            "SELECT COUNT(DISTINCT i.enterprise_id), COUNT(DISTINCT CASE WHEN i.date >= %s THEN i.enterprise_id END) "  # noqa: S608
+            "SELECT COUNT(DISTINCT i.enterprise_id), COUNT(DISTINCT CASE WHEN i.date >= %s THEN i.enterprise_id END) "  # noqa: S608  # nosec B608 # constant SQL
             f"FROM inspections_inspection i WHERE i.unit_id IN {UNITS} "
             "AND i.date BETWEEN %s AND %s AND (i.campaign_id = %s OR i.campaign_id IS NULL)",
             [month_start, path, start, end, campaign],
@@ -426,7 +426,7 @@ def raw_winter(scope: Any) -> tuple[dict[str, Any], int]:
         general_done = "h.level = 'general' AND h.status IN ('rectified', 'verified') AND h.rectified_on <= %s"
         major_done = "h.level = 'major' AND h.status = 'closed' AND h.closed_on <= %s"
         cursor.execute(
-            "SELECT "  # noqa: S608 - constant SQL; values are parameters
+            "SELECT "  # noqa: S608 - constant SQL; values are parameters  # nosec B608 # constant SQL
             "SUM(CASE WHEN h.level = 'general' THEN 1 ELSE 0 END), "
             f"SUM(CASE WHEN {general_done} THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN h.level = 'major' THEN 1 ELSE 0 END), "
@@ -458,7 +458,7 @@ def raw_winter(scope: Any) -> tuple[dict[str, Any], int]:
                 keys.append((f"{prefix}.{column.key}", column.measure == Measure.AMOUNT, bool(extra)))
         params: list[Any] = [month_start for _, _, monthly in keys if monthly]
         cursor.execute(
-            f"SELECT {', '.join(parts)} FROM inspections_enforcementrecord e "  # noqa: S608 - kinds from the code
+            f"SELECT {', '.join(parts)} FROM inspections_enforcementrecord e "  # noqa: S608 - kinds from the code  # nosec B608 # constant SQL
             f"WHERE e.issuing_unit_id IN {UNITS} AND e.date BETWEEN %s AND %s "
             "AND (e.campaign_id = %s OR e.campaign_id IS NULL)",
             [*params, path, start, end, campaign],
@@ -466,7 +466,7 @@ def raw_winter(scope: Any) -> tuple[dict[str, Any], int]:
         for (key, amount, _), value in zip(keys, cursor.fetchone(), strict=True):
             cells[key] = Decimal(value or 0).quantize(Decimal("0.01")) if amount else int(value or 0)
         cursor.execute(
-            "SELECT h.id, h.description, h.location, h.status, h.found_on, h.measures, h.funds_wan, "  # noqa: S608
+            "SELECT h.id, h.description, h.location, h.status, h.found_on, h.measures, h.funds_wan, "  # noqa: S608  # nosec B608 # constant SQL
             "h.current_deadline, h.responsible_unit, h.responsible_person, h.supervision_unit, h.closed_on, "
             "n.name, n.industry, t.name "
             "FROM hazards_hazard h JOIN portal_enterprise n ON n.id = h.enterprise_id "

@@ -788,7 +788,7 @@ def _insert_plan(model: type[models.Model], db: Any) -> tuple[list[str], list[An
         quote = db.ops.quote_name
         columns = ", ".join(quote(field.column) for field in fields)
         # Identifiers from the model's own metadata, quoted by the backend; every value is a parameter.
-        head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608
+        head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608  # nosec B608 # quoted model identifiers
         row_sql = f"({', '.join(['%s'] * len(fields))})"
         plan = _INSERT_PLANS[key] = ([field.attname for field in fields], adapted, head, row_sql)
     return plan

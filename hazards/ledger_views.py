@@ -40,7 +40,7 @@ from hazards.models import LedgerUpload
 from portal.models import Enterprise, User
 from portal.spreadsheets import ImportResult, SpreadsheetError, read_bytes
 
-TOKEN_SALT = "hazards.ledger.upload"  # noqa: S105 - a signing salt, not a secret
+TOKEN_SALT = "hazards.ledger.upload"  # noqa: S105 - a signing salt, not a secret  # nosec B105 # a signing salt
 TOKEN_MAX_AGE = 2 * 3600
 PREVIEW_PAGE_SIZE = 200
 HISTORY_PAGE_SIZE = 20
@@ -188,7 +188,7 @@ def ledger_upload_confirm(request: HttpRequest, pk: int) -> HttpResponseBase:
         return redirect("hazards:ledger-upload-detail", pk=upload.pk)
     if not result.committed:
         # Something changed since the preview: nothing was written.
-        context = _preview_context(request, result, upload=upload, token="", enterprise=upload.enterprise)
+        context = _preview_context(request, result, upload=upload, token="", enterprise=upload.enterprise)  # nosec B106 # an empty preview token, not a password
         context.update(_form_context(request, user, LedgerUploadForm(initial={"enterprise": upload.enterprise_id})))
         context["stale"] = True
         return render(request, "hazards/ledger_preview.html", context, status=409)

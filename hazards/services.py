@@ -957,7 +957,7 @@ def hazard_send_deadline_reminders(*, today: datetime.date | None = None) -> dic
 
     token = uuid.uuid4().hex
     with transaction.atomic():
-        claimed = HazardReminder.objects.filter(date=today, claim_token="").update(claim_token=token)
+        claimed = HazardReminder.objects.filter(date=today, claim_token="").update(claim_token=token)  # nosec B106 # an unclaimed reminder's empty token, not a password
         if not claimed:
             return {"claimed": 0, "notifications": 0}
         reminders = list(

@@ -394,7 +394,7 @@ def _commit(request: HttpRequest, *, user: User) -> HttpResponse:
         return _render_form(request, EnforcementImportForm(), status=400, error="找不到预览时上传的文件，请重新上传。")
     result = enforcement_import_commit(source=data, actor=user, file_name=file_name, stored_path=path)
     if not result.committed:
-        context = {"form": EnforcementImportForm(), "result": result, "token": "", "stale": True}
+        context = {"form": EnforcementImportForm(), "result": result, "token": "", "stale": True}  # nosec B105 # an empty preview token, not a password
         return render(request, "inspections/enforcement_import_preview.html", context, status=409)
     messages.success(request, f"导入完成：{result.summary()}。")
     return redirect("inspections:enforcement-list")

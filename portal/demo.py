@@ -48,7 +48,7 @@ from portal.models import Enterprise, ParentCompany, Person, Region, User
 from portal.validators import CREDIT_CODE_ALPHABET, credit_code_check_char
 
 SEED = 20240408
-DEMO_PASSWORD = "Demo-2024-portal"  # noqa: S105 - public demo password, documented in the README; passes the password validators
+DEMO_PASSWORD = "Demo-2024-portal"  # noqa: S105 - public demo password, documented in the README; passes the password validators  # nosec B105 # the public demo password
 DEMO_URL = "http://127.0.0.1:8000"
 BATCH_SIZE = 500
 
@@ -153,7 +153,7 @@ def town_names(county_code: str, *, full_province: bool) -> tuple[str, ...]:
         return DEMO_TOWNS[county_code]
     if not full_province:
         return ()
-    rng = random.Random(f"{SEED}:towns:{county_code}")  # noqa: S311 - demo data, not secrets
+    rng = random.Random(f"{SEED}:towns:{county_code}")  # noqa: S311 - demo data, not secrets  # nosec B311 # demo data
     count = rng.randint(9, 16)
     names: list[str] = []
     while len(names) < count:
@@ -323,7 +323,7 @@ def _person(rng: random.Random, area: str, role: str, **extra: Any) -> dict[str,
 
 def enterprise_spec(county_code: str, county_name: str, towns: Sequence[Region], index: int) -> EnterpriseSpec:
     """Enterprise number `index` of a county, with its people. Deterministic in (county, index)."""
-    rng = random.Random(f"{SEED}:enterprise:{county_code}:{index}")  # noqa: S311 - demo data
+    rng = random.Random(f"{SEED}:enterprise:{county_code}:{index}")  # noqa: S311 - demo data  # nosec B311 # demo data
     showcase = county_code == DEMO_COUNTY_CODE and index == 0
     if showcase:
         town = next(t for t in towns if t.name == SHOWCASE_TOWN)
@@ -389,7 +389,7 @@ _PARENT_WORDS = ("晋煤", "太行", "华晋", "丹河", "凤城", "泫氏", "�
 
 def parent_company_spec(county_code: str, county_name: str, index: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Parent company number `index` of a county, with its 主要负责人 and 分管负责人."""
-    rng = random.Random(f"{SEED}:parent:{county_code}:{index}")  # noqa: S311 - demo data
+    rng = random.Random(f"{SEED}:parent:{county_code}:{index}")  # noqa: S311 - demo data  # nosec B311 # demo data
     word = _PARENT_WORDS[(int(county_code) + index) % len(_PARENT_WORDS)]
     fields = {
         "name": f"{county_name}{word}{('矿业集团', '实业集团', '建材集团', '投资集团')[index % 4]}有限公司",

@@ -580,7 +580,7 @@ def _preview(request: HttpRequest, *, user: User) -> HttpResponse:
         form.add_error("file", exc.message)
         return _render_form(request, form, status=400)
     result = enterprise_import_validate(source=data, user=user, file_name=file_name)
-    token = ""
+    token = ""  # nosec B105 # an empty preview token, not a password
     if result.ok:
         token = PREVIEWS.sign(user=user, path=PREVIEWS.save(data), file_name=file_name)
     context = {
@@ -604,7 +604,7 @@ def _commit(request: HttpRequest, *, user: User) -> HttpResponse:
     result = enterprise_import_commit(source=data, user=user, file_name=file_name, stored_path=path)
     if not result.committed:
         # Something changed since the preview (a code registered meanwhile, a town renamed…).
-        context = {"form": EnterpriseImportForm(), "result": result, "token": "", "stale": True}
+        context = {"form": EnterpriseImportForm(), "result": result, "token": "", "stale": True}  # nosec B105 # an empty preview token, not a password
         return render(request, "portal/enterprise_import_preview.html", context, status=409)
     messages.success(request, f"导入完成：{result.summary()}。")
     return redirect("enterprise-list")
