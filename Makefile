@@ -8,13 +8,16 @@ BIN := $(VENV)/bin
 # Python 3.11 (pyproject.toml: >=3.11,<3.12); plain python3 when it is 3.11 under that name.
 BASE_PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 STAMP := $(VENV)/.installed
+# pip and setuptools of the virtualenv, above the releases with known advisories (security/pip-audit.md).
+VENV_TOOLS := pip==26.3 setuptools==84.2.1
 
-.PHONY: help venv install run test lint pytest bench assets prod-run
+.PHONY: help venv install run test lint pytest bench assets prod-run security
 
 help:
 	@echo "make run       install, migrate, load demo data, start web + worker + beat (Ctrl-C stops all three)"
 	@echo "make test      install, lint (ruff, mypy, migrations) and the whole suite on SQLite and on PostgreSQL"
 	@echo "make lint      ruff check, ruff format --check, mypy, makemigrations --check"
+	@echo "make security  bandit over our code, every nosec justified, pip-audit of the installed packages (security/)"
 	@echo "make bench     query counts and server times at province scale"
 	@echo "make prod-run  PostgreSQL + Redis + gunicorn + worker + beat on loopback, DEBUG=0 (as in docker-compose.yml)"
 	@echo "make assets    copy the pinned front-end packages into static/vendor"
@@ -24,6 +27,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(BASE_PYTHON)" || { echo "Python 3.11 not found: install python3.11 (Debian: apt-get install python3 python3-venv)"; exit 1; }
 	@$(BASE_PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed, $(BASE_PYTHON) is " + sys.version.split()[0])'
 	test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check --quiet --upgrade $(VENV_TOOLS)
 	$(PY) -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
 	touch $@
 
@@ -56,7 +60,15 @@ pytest: install
 	cat $(PYTEST_PG_LOG); \
 	exit $$status
 
-test: lint pytest
+test: lint security pytest
+
+# bandit over our code (config: [tool.bandit] in pyproject.toml), then pip-audit of the installed
+# packages: fails on a known vulnerability, names what could not be audited (security/pip-audit.md).
+SECURITY_CODE := portal hazards inspections reporting bench $(wildcard load)
+security: install
+	$(PY) security/nosec_reasons.py $(SECURITY_CODE) security
+	$(BIN)/bandit -c pyproject.toml -r $(SECURITY_CODE) security -q 2> >(grep -v 'nosec encountered' >&2)
+	$(PY) security/audit_deps.py
 
 bench: install
 	$(PY) -m bench
