@@ -1,0 +1,690 @@
+"""备份与恢复: one archive (.tar.gz) holding the database, the uploaded files (MEDIA_ROOT) and a manifest.
+
+Archive layout::
+
+    database.pgdump | database.sqlite3   pg_dump --format=custom, or SQLite's online backup
+    media/<path>                          every file under MEDIA_ROOT (ledgers, evidence, report versions, exports)
+    manifest.json                         created time, versions, applied migrations, row counts per table and
+                                          model, SHA-256 and size of every file, the signed report versions'
+                                          stored checksums
+
+The copy is consistent while the portal runs: on PostgreSQL the row counts, migrations and signed
+versions are read in the very snapshot pg_dump dumps (an exported REPEATABLE READ snapshot); on
+SQLite they are read from the backup copy itself. Files are copied after the database, and files are
+never changed in place (new uploads get new names), so every file the database names is in the archive.
+
+Restore checks everything before it touches anything: the archive's own hash (the `.sha256` file next
+to it, when present), a tar without links, special files or paths outside the archive, the manifest,
+and the hash of the database dump and of every file. It refuses a target database or media folder that
+already holds data unless `force` is given, then restores (pg_restore in a single transaction, or
+SQLite's backup API into the configured database), puts the files back and checks row counts, file
+hashes and every signed report version's Excel/PDF checksum against the restored records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import hashlib
+import io
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+import tempfile
+import time
+import tomllib
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+import django
+from django.apps import apps
+from django.conf import settings
+from django.db import connections
+from django.db.migrations.loader import MigrationLoader
+from django.utils import timezone
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+MEDIA = "media"
+DATABASE_FILES = {"postgresql": "database.pgdump", "sqlite": "database.sqlite3"}
+VENDOR_LABELS = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
+ARCHIVE_SUFFIX = ".tar.gz"
+CHUNK = 1024 * 1024
+# A target holding any of these rows is "not empty" (a freshly migrated database holds none of them:
+# the migrations seed only the hazard catalogue and the campaigns).
+OCCUPIED_MODELS = ("portal.User", "portal.Region", "portal.Enterprise")
+SIGNED = "signed"  # reporting.choices.VersionStatus.SIGNED
+
+
+class BackupError(Exception):
+    """A refusal or a failure; the message is for the operator, in Chinese."""
+
+
+@dataclass
+class BackupResult:
+    path: Path
+    size: int
+    seconds: float
+    manifest: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RestoreResult:
+    manifest: dict[str, Any]
+    seconds: float
+    tables: int
+    rows: int
+    files: int
+    file_bytes: int
+    signed_versions: int
+    notes: list[str] = field(default_factory=list)
+
+
+# --- small helpers ---------------------------------------------------------------------------------
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+def find_binary(name: str) -> str:
+    """`name` on PATH, or in /usr/lib/postgresql/*/bin (newest version first)."""
+    found = shutil.which(name)
+    if found:
+        return found
+
+    def version(path: str) -> float:
+        try:
+            return float(Path(path).parent.parent.name)
+        except ValueError:
+            return 0.0
+
+    for candidate in sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=version, reverse=True):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    raise BackupError(f"找不到 {name}：请安装 PostgreSQL 客户端（Debian：apt-get install postgresql-client）。")
+
+
+def pg_environment(settings_dict: dict[str, Any]) -> dict[str, str]:
+    """libpq's environment for the connection: the password travels here, never on a command line."""
+    env = dict(os.environ)
+    values = {
+        "PGHOST": settings_dict.get("HOST") or "",
+        "PGPORT": str(settings_dict.get("PORT") or ""),
+        "PGUSER": settings_dict.get("USER") or "",
+        "PGPASSWORD": settings_dict.get("PASSWORD") or "",
+        "PGDATABASE": settings_dict.get("NAME") or "",
+    }
+    options = settings_dict.get("OPTIONS") or {}
+    for option, variable in (
+        ("sslmode", "PGSSLMODE"),
+        ("sslrootcert", "PGSSLROOTCERT"),
+        ("sslcert", "PGSSLCERT"),
+        ("sslkey", "PGSSLKEY"),
+        ("passfile", "PGPASSFILE"),
+        ("service", "PGSERVICE"),
+        ("options", "PGOPTIONS"),
+    ):
+        if options.get(option):
+            values[variable] = str(options[option])
+    for key, value in values.items():
+        if value:
+            env[key] = value
+        else:
+            env.pop(key, None)
+    return env
+
+
+def _quote(table: str) -> str:
+    return '"' + table.replace('"', '""') + '"'
+
+
+def model_tables() -> dict[str, str]:
+    """Model label → table, for every concrete model stored in the database (many-to-many tables too)."""
+    return {
+        model._meta.label: model._meta.db_table
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.managed and not model._meta.proxy
+    }
+
+
+def app_version() -> str:
+    try:
+        with (Path(settings.BASE_DIR) / "pyproject.toml").open("rb") as handle:
+            return str(tomllib.load(handle)["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
+def _vendor(using: str) -> str:
+    vendor = connections[using].vendor
+    if vendor not in DATABASE_FILES:
+        raise BackupError(f"不支持的数据库类型：{vendor}（只支持 PostgreSQL 和 SQLite）。")
+    return vendor
+
+
+# --- reading the state that goes into the manifest --------------------------------------------------
+
+
+@dataclass
+class DatabaseState:
+    tables: dict[str, int]
+    migrations: list[tuple[str, str]]
+    signed: list[dict[str, Any]]
+
+
+def _read_state(cursor: Any, table_names: list[str]) -> DatabaseState:
+    tables: dict[str, int] = {}
+    for table in sorted(table_names):
+        cursor.execute(f"SELECT COUNT(*) FROM {_quote(table)}")  # noqa: S608 - a table name from the catalog
+        tables[table] = int(cursor.fetchone()[0])
+    migrations: list[tuple[str, str]] = []
+    if "django_migrations" in tables:
+        cursor.execute("SELECT app, name FROM django_migrations ORDER BY id")
+        migrations = [(str(app), str(name)) for app, name in cursor.fetchall()]
+    signed: list[dict[str, Any]] = []
+    version_table = model_tables().get("reporting.ReportVersion")
+    if version_table and version_table in tables:
+        cursor.execute(
+            "SELECT id, report_id, number, status, xlsx_file, xlsx_sha256, pdf_file, pdf_sha256 "  # noqa: S608
+            f"FROM {_quote(version_table)} ORDER BY id"
+        )
+        for pk, report_id, number, status, xlsx, xlsx_sha, pdf, pdf_sha in cursor.fetchall():
+            if status == SIGNED:
+                signed.append(
+                    {
+                        "id": pk,
+                        "report_id": report_id,
+                        "number": number,
+                        "xlsx": {"path": xlsx, "sha256": xlsx_sha},
+                        "pdf": {"path": pdf, "sha256": pdf_sha},
+                    }
+                )
+    return DatabaseState(tables, migrations, signed)
+
+
+def _dump_sqlite(using: str, target: Path) -> DatabaseState:
+    """SQLite's online backup API: a consistent copy even while the portal writes."""
+    connection = connections[using]
+    connection.ensure_connection()
+    copy = sqlite3.connect(target)
+    try:
+        connection.connection.backup(copy)
+    finally:
+        copy.close()
+    copy = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        cursor = copy.cursor()
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        names = [str(row[0]) for row in cursor.fetchall()]
+        return _read_state(cursor, names)
+    finally:
+        copy.close()
+
+
+def _dump_postgresql(using: str, target: Path) -> DatabaseState:
+    """pg_dump of an exported snapshot; the manifest's counts are read in that same snapshot."""
+    pg_dump = find_binary("pg_dump")
+    wrapper = connections.create_connection(using)
+    try:
+        wrapper.ensure_connection()
+        raw = wrapper.connection
+        raw.autocommit = True
+        cursor = raw.cursor()
+        cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cursor.execute("SELECT pg_export_snapshot()")
+        snapshot = str(cursor.fetchone()[0])
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        names = [str(row[0]) for row in cursor.fetchall()]
+        state = _read_state(cursor, names)
+        result = subprocess.run(
+            [pg_dump, "--format=custom", f"--snapshot={snapshot}", f"--file={target}", "--no-password"],
+            env=pg_environment(wrapper.settings_dict),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        cursor.execute("ROLLBACK")
+        if result.returncode != 0:
+            raise BackupError(f"pg_dump 失败（退出码 {result.returncode}）：{result.stderr.strip()[-2000:]}")
+        return state
+    finally:
+        wrapper.close()
+
+
+# --- backup ----------------------------------------------------------------------------------------
+
+
+class _HashingReader:
+    """Hashes what tarfile reads, so each file is read once."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.digest.update(data)
+        return data
+
+
+def _tarinfo(name: str, size: int, mtime: float) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    info.mtime = int(mtime)
+    info.mode = 0o644
+    return info
+
+
+def _add_file(tar: tarfile.TarFile, path: Path, name: str) -> tuple[int, str]:
+    stat = path.stat()
+    with path.open("rb") as handle:
+        reader = _HashingReader(handle)
+        tar.addfile(_tarinfo(name, stat.st_size, stat.st_mtime), reader)  # type: ignore[arg-type]
+    return stat.st_size, reader.digest.hexdigest()
+
+
+def _archive_path(output: Path | None, now: dt.datetime) -> Path:
+    name = f"portal-backup-{timezone.localtime(now):%Y%m%d-%H%M%S}{ARCHIVE_SUFFIX}"
+    if output is None:
+        return Path(settings.VAR_DIR) / "backups" / name
+    if output.name.endswith(ARCHIVE_SUFFIX) and not output.is_dir():
+        return output
+    return output / name
+
+
+def create_backup(*, output: Path | None = None, using: str = "default") -> BackupResult:
+    """Write one archive of the database and MEDIA_ROOT; returns where it is and its manifest."""
+    started = time.perf_counter()
+    vendor = _vendor(using)
+    now = timezone.now()
+    path = _archive_path(output, now)
+    if path.exists():
+        raise BackupError(f"文件已存在，不会覆盖：{path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    media_root = Path(settings.MEDIA_ROOT)
+    warnings: list[str] = []
+
+    with tempfile.TemporaryDirectory(prefix="portal-backup-", dir=path.parent) as work:
+        database_name = DATABASE_FILES[vendor]
+        database_path = Path(work) / database_name
+        state = (_dump_postgresql if vendor == "postgresql" else _dump_sqlite)(using, database_path)
+
+        partial = path.with_name(path.name + ".partial")
+        files: dict[str, dict[str, Any]] = {}
+        try:
+            with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
+                database_size, database_sha = _add_file(tar, database_path, database_name)
+                if media_root.is_dir():
+                    for folder, dirs, names in os.walk(media_root):
+                        dirs.sort()
+                        for file_name in sorted(names):
+                            file_path = Path(folder) / file_name
+                            relative = file_path.relative_to(media_root).as_posix()
+                            if file_path.is_symlink() or not file_path.is_file():
+                                warnings.append(f"跳过链接或特殊文件：{relative}")
+                                continue
+                            size, digest = _add_file(tar, file_path, f"{MEDIA}/{relative}")
+                            files[relative] = {"size": size, "sha256": digest}
+
+                for version in state.signed:
+                    for kind in ("xlsx", "pdf"):
+                        entry = version[kind]
+                        stored = files.get(entry["path"] or "")
+                        entry["ok"] = bool(stored and stored["sha256"] == entry["sha256"])
+                        if not entry["ok"]:
+                            warnings.append(
+                                f"已签字报表版本 {version['id']} 的 {kind.upper()} 文件"
+                                f"{'缺失' if stored is None else '与签字时的校验值不一致'}：{entry['path']}"
+                            )
+
+                labels = model_tables()
+                manifest: dict[str, Any] = {
+                    "format": FORMAT,
+                    "created_at": now.isoformat(),
+                    "app": {"name": "非煤矿山安全监管门户", "version": app_version()},
+                    "django": django.get_version(),
+                    "python": platform.python_version(),
+                    "database": {
+                        "vendor": vendor,
+                        "file": database_name,
+                        "size": database_size,
+                        "sha256": database_sha,
+                    },
+                    "migrations": {
+                        "applied": [list(item) for item in state.migrations],
+                        "latest": {app: name for app, name in state.migrations},
+                    },
+                    "tables": state.tables,
+                    "models": {
+                        label: state.tables[table] for label, table in sorted(labels.items()) if table in state.tables
+                    },
+                    "media": {"files": files, "count": len(files), "bytes": sum(f["size"] for f in files.values())},
+                    "signed_report_versions": state.signed,
+                    "warnings": warnings,
+                }
+                body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
+                tar.addfile(_tarinfo(MANIFEST, len(body), time.time()), io.BytesIO(body))
+            with partial.open("rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+
+    Path(f"{path}.sha256").write_text(f"{sha256_file(path)}  {path.name}\n", encoding="utf-8")
+    return BackupResult(
+        path=path,
+        size=path.stat().st_size,
+        seconds=time.perf_counter() - started,
+        manifest=manifest,
+        warnings=warnings,
+    )
+
+
+# --- restore: check the archive first --------------------------------------------------------------
+
+
+def _refuse(detail: str) -> BackupError:
+    return BackupError(f"备份文件校验失败，未做任何更改：{detail}")
+
+
+def _check_members(members: list[tarfile.TarInfo]) -> None:
+    for member in members:
+        name = member.name
+        parts = PurePosixPath(name).parts
+        if name.startswith(("/", "\\")) or ".." in parts or "\\" in name or ":" in (parts[0] if parts else ""):
+            raise _refuse(f"包含指向备份目录之外的路径“{name}”。")
+        if not (member.isfile() or member.isdir()):
+            raise _refuse(f"包含链接或特殊文件“{name}”，正常的备份只含普通文件。")
+        top = parts[0] if parts else ""
+        if top not in {MANIFEST, MEDIA, *DATABASE_FILES.values()}:
+            raise _refuse(f"包含不属于备份的内容“{name}”。")
+
+
+@contextmanager
+def opened_archive(archive: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Extract `archive` into a temporary folder and check it; yields (folder, manifest) or raises BackupError."""
+    if not archive.is_file():
+        raise BackupError(f"找不到备份文件：{archive}")
+    sidecar = Path(f"{archive}.sha256")
+    if sidecar.is_file():
+        expected = sidecar.read_text(encoding="utf-8").split()[:1]
+        if not expected or expected[0].lower() != sha256_file(archive):
+            raise _refuse(f"备份文件的 SHA-256 与 {sidecar.name} 不一致（文件已损坏或被改动）。")
+    with tempfile.TemporaryDirectory(prefix="portal-restore-") as work:
+        folder = Path(work)
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                members = tar.getmembers()
+                _check_members(members)
+                tar.extractall(folder, members=members, filter="data")
+        except tarfile.FilterError as exc:
+            raise _refuse(f"包含不安全的条目（{exc}）。") from exc
+        except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+            raise _refuse(f"不是有效的备份文件或已损坏（{exc}）。") from exc
+        manifest = _check_contents(folder)
+        yield folder, manifest
+
+
+def _check_contents(folder: Path) -> dict[str, Any]:
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise _refuse("缺少 manifest.json。")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        database = manifest["database"]
+        files: dict[str, dict[str, Any]] = manifest["media"]["files"]
+        tables: dict[str, int] = manifest["tables"]
+        applied = manifest["migrations"]["applied"]
+        signed = manifest["signed_report_versions"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _refuse(f"manifest.json 无法读取（{exc}）。") from exc
+    if manifest.get("format") != FORMAT:
+        raise _refuse(f"不认识的备份格式版本 {manifest.get('format')}（本程序为 {FORMAT}）。")
+    if database.get("vendor") not in DATABASE_FILES or database.get("file") != DATABASE_FILES[database["vendor"]]:
+        raise _refuse("manifest.json 中的数据库信息无效。")
+    if not isinstance(tables, dict) or not isinstance(applied, list) or not isinstance(signed, list):
+        raise _refuse("manifest.json 结构不完整。")
+    database_path = folder / database["file"]
+    if not database_path.is_file():
+        raise _refuse(f"缺少数据库文件 {database['file']}。")
+    if sha256_file(database_path) != database.get("sha256"):
+        raise _refuse(f"数据库文件 {database['file']} 的 SHA-256 与清单不一致。")
+    for other in DATABASE_FILES.values():
+        if other != database["file"] and (folder / other).exists():
+            raise _refuse(f"包含清单之外的数据库文件 {other}。")
+    media = folder / MEDIA
+    for relative, entry in files.items():
+        path = media / relative
+        parts = PurePosixPath(relative).parts
+        if relative.startswith("/") or ".." in parts or not path.is_file():
+            raise _refuse(f"缺少文件 media/{relative}。")
+        if path.stat().st_size != entry.get("size") or sha256_file(path) != entry.get("sha256"):
+            raise _refuse(f"文件 media/{relative} 的 SHA-256 与清单不一致。")
+    if media.is_dir():
+        extra = sorted(
+            path.relative_to(media).as_posix()
+            for path in media.rglob("*")
+            if path.is_file() and path.relative_to(media).as_posix() not in files
+        )
+        if extra:
+            raise _refuse(f"包含清单未列出的文件：{'、'.join(extra[:5])}。")
+    for version in signed:
+        for kind in ("xlsx", "pdf"):
+            entry = version[kind]
+            stored = files.get(entry.get("path") or "")
+            if entry.get("ok") and (stored is None or stored["sha256"] != entry.get("sha256")):
+                raise _refuse(f"已签字报表版本 {version['id']} 的 {kind.upper()} 文件与签字时的校验值不一致。")
+    return manifest
+
+
+def _check_compatible(manifest: dict[str, Any], using: str) -> list[str]:
+    """Same database kind; no migration this code does not know. Returns notes (migrations to apply)."""
+    vendor = _vendor(using)
+    archived = manifest["database"]["vendor"]
+    if archived != vendor:
+        raise BackupError(
+            f"备份来自 {VENDOR_LABELS[archived]} 数据库，当前配置的是 {VENDOR_LABELS[vendor]}，"
+            "不能直接恢复。未做任何更改。"
+        )
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    known = set(loader.disk_migrations)
+    applied = {(str(app), str(name)) for app, name in manifest["migrations"]["applied"]}
+    unknown = sorted(f"{app}.{name}" for app, name in applied - known if app in loader.migrated_apps)
+    if unknown:
+        raise BackupError(
+            f"备份来自较新版本的门户（本程序不认识的迁移：{'、'.join(unknown[:5])}），请先升级门户程序再恢复。未做任何更改。"
+        )
+    missing = sorted(f"{app}.{name}" for app, name in known - applied)
+    if missing:
+        return [f"备份之后门户新增了 {len(missing)} 个数据库迁移：恢复后请运行 python manage.py migrate。"]
+    return []
+
+
+def _occupied(using: str, media_root: Path) -> list[str]:
+    """What the target already holds (empty list: a fresh database and an empty media folder)."""
+    found: list[str] = []
+    connection = connections[using]
+    existing = set(connection.introspection.table_names())
+    tables = model_tables()
+    with connection.cursor() as cursor:
+        for label in OCCUPIED_MODELS:
+            table = tables[label]
+            if table in existing:
+                cursor.execute(f"SELECT COUNT(*) FROM {_quote(table)}")  # noqa: S608 - a model's table
+                count = int(cursor.fetchone()[0])
+                if count:
+                    found.append(f"{apps.get_model(label)._meta.verbose_name} {count} 条")
+    if media_root.is_dir():
+        count = sum(1 for path in media_root.rglob("*") if not path.is_dir())
+        if count:
+            found.append(f"上传文件目录 {media_root} 中有 {count} 个文件")
+    return found
+
+
+# --- restore: write ---------------------------------------------------------------------------------
+
+
+def _restore_sqlite(using: str, dump: Path) -> None:
+    connection = connections[using]
+    connection.close()
+    connection.ensure_connection()
+    source = sqlite3.connect(f"{dump.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        source.backup(connection.connection)
+    except sqlite3.Error as exc:
+        raise BackupError(f"数据库恢复失败：{exc}") from exc
+    finally:
+        source.close()
+    connection.close()
+
+
+def _restore_postgresql(using: str, dump: Path) -> None:
+    pg_restore = find_binary("pg_restore")
+    connection = connections[using]
+    settings_dict = connection.settings_dict
+    connection.close()
+    result = subprocess.run(
+        [
+            pg_restore, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
+            "--exit-on-error", "--no-password", f"--dbname={settings_dict['NAME']}", str(dump),
+        ],
+        env=pg_environment(settings_dict),
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise BackupError(
+            f"数据库恢复失败（pg_restore 退出码 {result.returncode}），数据库已回滚到恢复前的状态："
+            f"{result.stderr.strip()[-2000:]}"
+        )
+
+
+def _clear_folder(folder: Path) -> None:
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def _restore_media(extracted: Path, media_root: Path, files: dict[str, Any]) -> None:
+    media_root.mkdir(parents=True, exist_ok=True)
+    _clear_folder(media_root)
+    for relative in files:
+        target = media_root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(extracted / relative, target)
+
+
+def _verify(manifest: dict[str, Any], using: str, media_root: Path) -> tuple[int, int, list[str]]:
+    """Rows per table, file hashes and signed report checksums after the restore; returns (tables, rows, problems)."""
+    problems: list[str] = []
+    connection = connections[using]
+    existing = set(connection.introspection.table_names())
+    rows = 0
+    with connection.cursor() as cursor:
+        for table, expected in manifest["tables"].items():
+            if table not in existing:
+                problems.append(f"缺少数据表 {table}")
+                continue
+            cursor.execute(f"SELECT COUNT(*) FROM {_quote(table)}")  # noqa: S608 - a table name from the manifest
+            count = int(cursor.fetchone()[0])
+            rows += count
+            if count != expected:
+                problems.append(f"数据表 {table} 有 {count} 行，备份时为 {expected} 行")
+    for relative, entry in manifest["media"]["files"].items():
+        path = media_root / relative
+        if not path.is_file() or sha256_file(path) != entry["sha256"]:
+            problems.append(f"文件 {relative} 缺失或内容不一致")
+
+    from reporting.models import ReportVersion
+
+    signed = list(
+        ReportVersion._base_manager.using(using)
+        .filter(status=SIGNED)
+        .values_list("pk", "xlsx_file", "xlsx_sha256", "pdf_file", "pdf_sha256")
+    )
+    if len(signed) != len(manifest["signed_report_versions"]):
+        problems.append(f"已签字报表版本有 {len(signed)} 个，备份时为 {len(manifest['signed_report_versions'])} 个")
+    broken_at_backup = {
+        (version["id"], kind)
+        for version in manifest["signed_report_versions"]
+        for kind in ("xlsx", "pdf")
+        if not version[kind].get("ok", True)
+    }
+    for pk, xlsx, xlsx_sha, pdf, pdf_sha in signed:
+        for kind, name, expected in (("xlsx", xlsx, xlsx_sha), ("pdf", pdf, pdf_sha)):
+            if (pk, kind) in broken_at_backup:
+                continue
+            path = media_root / name
+            if not name or not path.is_file() or sha256_file(path) != expected:
+                problems.append(f"已签字报表版本 {pk} 的 {kind.upper()} 文件与签字时的校验值不一致")
+    return len(manifest["tables"]), rows, problems
+
+
+def restore_backup(
+    *, archive: Path, force: bool = False, using: str = "default", log: Callable[[str], None] | None = None
+) -> RestoreResult:
+    """Restore `archive` into the configured database and MEDIA_ROOT (see the module docstring)."""
+    started = time.perf_counter()
+    say = log or (lambda message: None)
+    media_root = Path(settings.MEDIA_ROOT)
+    with opened_archive(archive) as (folder, manifest):
+        say(
+            f"备份文件校验通过：{manifest['created_at']} 创建，{VENDOR_LABELS[manifest['database']['vendor']]}，"
+            f"{sum(manifest['tables'].values())} 行，{manifest['media']['count']} 个文件。"
+        )
+        notes = _check_compatible(manifest, using)
+        occupied = _occupied(using, media_root)
+        if occupied and not force:
+            raise BackupError(
+                f"恢复目标不是空的（{'；'.join(occupied)}），未做任何更改。"
+                "恢复会用备份替换这些数据；确认要替换请加 --force（建议先备份当前数据）。"
+            )
+        if occupied:
+            say(f"按 --force 替换现有数据：{'；'.join(occupied)}。")
+        dump = folder / manifest["database"]["file"]
+        if manifest["database"]["vendor"] == "postgresql":
+            _restore_postgresql(using, dump)
+        else:
+            _restore_sqlite(using, dump)
+        say("数据库已恢复。")
+        _restore_media(folder / MEDIA, media_root, manifest["media"]["files"])
+        say(f"上传文件已放回 {media_root}。")
+    tables, rows, problems = _verify(manifest, using, media_root)
+    if problems:
+        raise BackupError("恢复后校验失败：" + "；".join(problems[:20]))
+    return RestoreResult(
+        manifest=manifest,
+        seconds=time.perf_counter() - started,
+        tables=tables,
+        rows=rows,
+        files=int(manifest["media"]["count"]),
+        file_bytes=int(manifest["media"]["bytes"]),
+        signed_versions=len(manifest["signed_report_versions"]),
+        notes=notes,
+    )
