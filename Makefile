@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # pip and setuptools of the virtualenv, above the releases with known advisories (security/pip-audit.md).
 VENV_TOOLS := pip==26.3 setuptools==84.2.1
 
-.PHONY: help venv install run test lint pytest bench assets prod-run security
+.PHONY: help venv install run test lint pytest bench assets prod-run security backup restore
 
 help:
 	@echo "make run       install, migrate, load demo data, start web + worker + beat (Ctrl-C stops all three)"
@@ -21,6 +21,8 @@ help:
 	@echo "make bench     query counts and server times at province scale"
 	@echo "make prod-run  PostgreSQL + Redis + gunicorn + worker + beat on loopback, DEBUG=0 (as in docker-compose.yml)"
 	@echo "make assets    copy the pinned front-end packages into static/vendor"
+	@echo "make backup    database + uploaded files into one .tar.gz in BACKUP_DIR (default var/backups), with a manifest"
+	@echo "make restore ARCHIVE=var/backups/portal-backup-....tar.gz [FORCE=1]  check the archive, restore, verify"
 
 # The virtualenv is (re)installed only when a requirements file changed.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -78,3 +80,12 @@ assets:
 
 prod-run: install
 	bash scripts/prod_run.sh
+
+# Backup and restore (README "Backup and restore"): the database configured by DATABASE_URL and MEDIA_ROOT.
+BACKUP_DIR ?= var/backups
+backup: install
+	$(PY) manage.py backup --output $(BACKUP_DIR)
+
+restore: install
+	@test -n "$(ARCHIVE)" || { echo "usage: make restore ARCHIVE=var/backups/portal-backup-YYYYmmdd-HHMMSS.tar.gz [FORCE=1]"; exit 2; }
+	$(PY) manage.py restore "$(ARCHIVE)" $(if $(FORCE),--force)
