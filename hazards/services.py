@@ -841,16 +841,24 @@ def hazard_admin_amend(*, actor: User, hazard: Hazard, data: dict[str, Any], rea
 # --- evidence -----------------------------------------------------------------------------------
 
 
+# The names each sniffed type may carry (a name without an extension is taken as it comes).
+_NAME_SUFFIXES = {".jpg": {".jpg", ".jpeg", ".jfif"}, ".zip": _ZIP_EXTENSIONS, ".ole": _OLE_EXTENSIONS}
+
+
 def _sniff_extension(head: bytes, original_name: str) -> str | None:
+    """The stored file's extension, from its content; None when the content is of no accepted type or its
+    name claims another type (a PDF named .xlsx or .html is refused, not stored under a lying name)."""
     suffix = PurePath(original_name).suffix.lower()
     for signature, offset, extension in _SIGNATURES:
         if head[offset : offset + len(signature)] == signature:
-            if extension == ".zip":
-                return suffix if suffix in _ZIP_EXTENSIONS else ".zip"
-            if extension == ".ole":
-                return suffix if suffix in _OLE_EXTENSIONS else ".doc"
             if extension == ".webp" and not head.startswith(b"RIFF"):
                 continue
+            if suffix and suffix not in _NAME_SUFFIXES.get(extension, {extension}):
+                return None
+            if extension == ".zip":
+                return suffix or ".zip"
+            if extension == ".ole":
+                return suffix or ".doc"
             return extension
     return None
 
@@ -871,6 +879,9 @@ def hazard_add_evidence(
     locked = _lock(actor=actor, hazard=hazard, expect_status=False)
     check_action(actor, locked, A.ADD_EVIDENCE)
     limit = int(getattr(settings, "UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+    declared = getattr(file, "size", None)
+    if isinstance(declared, int) and declared > limit:  # an upload knows its size: refused before it is read
+        raise ValidationError(f"文件超过 {limit // (1024 * 1024)} MB 的大小限制。")
     digest = hashlib.sha256()
     size = 0
     file.seek(0)
@@ -885,7 +896,9 @@ def hazard_add_evidence(
         raise ValidationError("文件为空。")
     extension = _sniff_extension(head, original_name)
     if extension is None:
-        raise ValidationError("不支持的文件类型：只能上传照片（JPG、PNG、GIF、WebP）、PDF 或 Office 文档。")
+        raise ValidationError(
+            "不支持的文件类型，或文件内容与扩展名不符：只能上传照片（JPG、PNG、GIF、WebP）、PDF 或 Office 文档。"
+        )
     file.seek(0)
     evidence = HazardEvidence(
         hazard=locked,
