@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -528,6 +529,13 @@ class SubmissionInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, serial
 
     class Meta:
         scoped_querysets = {"deliverable": lambda user: Deliverable.objects.visible_to(user)}
+
+    def to_internal_value(self, data: Any) -> Any:
+        # A file comes as multipart/form-data, where every value is text: the id of the deliverable too
+        # (a JSON body keeps the strict integer).
+        if isinstance(data, QueryDict) and str(data.get("deliverable", "")).isdigit():
+            data = {**data.dict(), "deliverable": int(data["deliverable"])}
+        return super().to_internal_value(data)
 
 
 class UploadSerializer(serializers.Serializer):
