@@ -423,10 +423,16 @@ def job_succeed(*, job_id: Any) -> None:
     ExportJob.objects.filter(pk=job_id).update(status=JobStatus.SUCCESS, progress=100, finished_at=timezone.now())
 
 
-def export_claim(*, job_id: Any) -> bool:
-    """Pending → running, once (a conditional UPDATE: a redelivered message finds nothing to claim)."""
+def export_claim(*, job_id: Any, redelivered: bool = False) -> bool:
+    """Pending → running, once (a conditional UPDATE: a duplicate message finds nothing to claim).
+
+    `redelivered`: the broker hands the message out again because the worker that held it died
+    (kill -9, out of memory; late acknowledgement): its job is still "running" under nobody, and is
+    taken over. A finished job is never claimed again.
+    """
+    statuses = [JobStatus.PENDING, JobStatus.RUNNING] if redelivered else [JobStatus.PENDING]
     return bool(
-        ExportJob.objects.filter(pk=job_id, status=JobStatus.PENDING).update(
+        ExportJob.objects.filter(pk=job_id, status__in=statuses).update(
             status=JobStatus.RUNNING, progress=5, attempts=F("attempts") + 1, started_at=timezone.now(), error=""
         )
     )
@@ -439,6 +445,8 @@ def export_progress(*, job_id: Any, progress: int) -> None:
 @transaction.atomic
 def export_finish(*, job_id: Any, content: bytes, file_name: str) -> ExportJob:
     job = ExportJob.objects.select_for_update().get(pk=job_id)
+    if job.status == JobStatus.SUCCESS:  # a redelivered copy finished first: keep its file, make no second one
+        return job
     job.file.save(file_name, ContentFile(content), save=False)
     job.status = JobStatus.SUCCESS
     job.progress = 100

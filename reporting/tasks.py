@@ -12,7 +12,7 @@ from django.utils import timezone
 from reporting import schedule, selectors, services
 from reporting.builders.pdf import build_pdf
 from reporting.builders.xlsx import build_xlsx
-from reporting.choices import FileFormat
+from reporting.choices import FileFormat, VersionStatus
 from reporting.figures import ReportError, Signatures, compute_table
 from reporting.models import ExportJob
 
@@ -57,6 +57,11 @@ def check_amendments(self: Any, today: str | None = None) -> dict[str, Any]:
     return {"done": len(result.done), "skipped": result.skipped, "failed": result.failed}
 
 
+def _redelivered(task: Any) -> bool:
+    """The broker handed this message out again (its worker died before acknowledging it)."""
+    return bool((task.request.delivery_info or {}).get("redelivered"))
+
+
 def build_file(*, kind: str, region: Any, month: dt.date, file_format: str, label: str = "") -> bytes:
     """The table computed from the records now, as a file (the same path as the shell command)."""
     scope = selectors.scope_for(kind=kind, region=region, month=month)
@@ -67,12 +72,16 @@ def build_file(*, kind: str, region: Any, month: dt.date, file_format: str, labe
 @shared_task(bind=True, name="reporting.tasks.run_sign", max_retries=3)
 def run_sign(self: Any, job_id: str) -> str:
     """分管负责人签字 on the worker: `report_sign` freezes the version with its files in one transaction."""
-    if not services.export_claim(job_id=job_id):
+    if not services.export_claim(job_id=job_id, redelivered=_redelivered(self)):
         return "not pending"
     job = ExportJob.objects.select_related("version", "requested_by").get(pk=job_id)
     try:
         if job.version is None or job.requested_by is None:
             raise ReportError("签字任务缺少报表版本或签字人。")
+        if job.version.status == VersionStatus.SIGNED and job.version.signed_by_id == job.requested_by_id:
+            # A worker died after signing, before marking its job done: the redelivered job is done.
+            services.job_succeed(job_id=job_id)
+            return "success"
         services.export_progress(job_id=job_id, progress=20)
         services.report_sign(actor=job.requested_by, version=job.version)
         services.job_succeed(job_id=job_id)
@@ -91,7 +100,7 @@ def run_sign(self: Any, job_id: str) -> str:
 @shared_task(bind=True, name="reporting.tasks.run_export", max_retries=3)
 def run_export(self: Any, job_id: str) -> str:
     """Build the file of an ExportJob on the worker; progress and errors are written on the job."""
-    if not services.export_claim(job_id=job_id):
+    if not services.export_claim(job_id=job_id, redelivered=_redelivered(self)):
         return "not pending"
     job = ExportJob.objects.select_related("region").get(pk=job_id)
     try:
