@@ -10,6 +10,11 @@
 #   PROD_RUN_STATIC_ROOT  collected static files (var/prod-static; collected again only when
 #                  static/ or requirements.txt changed: WhiteNoise's compression takes minutes)
 #   PROD_RUN_COLLECTSTATIC=0  skip collectstatic (the smoke test only checks /healthz)
+#   PROD_RUN_SEED_SCALE  seed_demo's --scale: demo (default), county (300 enterprises in 泽州县; what
+#                  `make load` uses) or province
+# Once the servers are up it writes $ROOT/portal.env (mode 600; KEY=value lines a shell can source):
+# the stack's DATABASE_URL, CELERY_BROKER_URL, MEDIA_ROOT, SECRET_KEY, ... and PORTAL_URL, so that a
+# driver (load/run.py) reaches the same database and files as web and worker.
 # Plain http on loopback, so SECURE_SSL_REDIRECT and the secure-cookie flags are off here; behind
 # a TLS proxy (compose) they stay on.
 set -euo pipefail
@@ -21,6 +26,7 @@ VENV=$(cd "${VENV:-.venv}" && pwd)
 PYTHON=$VENV/bin/python
 PORT=${PROD_RUN_PORT:-8000}
 SEED=${PROD_RUN_SEED:-1}
+SEED_SCALE=${PROD_RUN_SEED_SCALE:-demo}
 export PYTHONUNBUFFERED=1
 export SUPERVISE_PYTHON=$PYTHON
 
@@ -129,6 +135,21 @@ export WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}
 export SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
 mkdir -p "$MEDIA_ROOT"
 
+# The environment of web and worker, for a driver on this machine (written before the seed so a
+# driver can read it as soon as /healthz answers).
+ENV_FILE="$ROOT/portal.env"
+(
+  umask 077
+  {
+    for name in DEBUG SECRET_KEY ALLOWED_HOSTS DATABASE_URL CELERY_BROKER_URL PORTAL_VAR_DIR MEDIA_ROOT STATIC_ROOT \
+      BIND SECURE_SSL_REDIRECT SESSION_COOKIE_SECURE CSRF_COOKIE_SECURE; do
+      printf '%s=%s\n' "$name" "${!name}"
+    done
+    printf 'PROD_RUN_PORT=%s\nPORTAL_URL=%s\n' "$PORT" "http://127.0.0.1:$PORT"
+  } >"$ENV_FILE"
+)
+echo "[prod-run] environment for drivers in $ENV_FILE"
+
 # A stamp written only after a complete collectstatic (WhiteNoise writes its manifest before
 # it has finished compressing).
 COLLECTED="$STATIC_ROOT/.collected"
@@ -145,7 +166,9 @@ fi
 if [ "$SEED" = 1 ]; then
   python manage.py migrate --noinput >"$ROOT/migrate.log" 2>&1 || { cat "$ROOT/migrate.log"; exit 1; }
   if python manage.py help seed_demo >/dev/null 2>&1; then
-    python manage.py seed_demo
+    seed_started=$SECONDS
+    python manage.py seed_demo --scale "$SEED_SCALE"
+    echo "[prod-run] seed_demo --scale $SEED_SCALE took $((SECONDS - seed_started)) s"
   else
     echo "[prod-run] no seed_demo command yet: starting without demo data"
   fi
