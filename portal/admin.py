@@ -12,9 +12,12 @@ from django.http import HttpRequest
 from portal.audit import audit_record, snapshot
 from portal.choices import AuditAction, Role
 from portal.models import AuditEvent, Enterprise, ParentCompany, Person, Region, User
+from portal.otp.admin_site import install as install_two_step_admin
 
 admin.site.site_header = "非煤矿山安全监管门户 管理"
 admin.site.site_title = "非煤矿山安全监管门户"
+# /admin/ needs a session verified by a TOTP code (portal/otp).
+install_two_step_admin(admin.site)
 
 
 def is_portal_admin(request: HttpRequest) -> bool:

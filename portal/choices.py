@@ -94,3 +94,7 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", "导出"
     IMPORT = "import", "导入"
     DENIED = "denied", "越权访问"
+    OTP_ADDED = "otp_added", "绑定动态口令"
+    OTP_REMOVED = "otp_removed", "解绑动态口令"
+    OTP_VERIFIED = "otp_verified", "动态口令验证通过"
+    OTP_FAILED = "otp_failed", "动态口令错误"

@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    # Two-step verification (动态口令, TOTP): required for /admin/, available to every user.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "portal",
     "hazards",
     "inspections",
@@ -67,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -145,6 +149,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# Two-step verification (portal/otp): TOTP devices of django-otp. A wrong code makes the next try wait
+# 1, 2, 4, 8, ... seconds (django-otp's throttling); the device secret is never shown in the admin.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "非煤矿山安全监管门户")
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# A password login waiting for its code is forgotten after this many seconds.
+OTP_PENDING_LOGIN_SECONDS = 300
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]

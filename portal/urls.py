@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("portal.web_urls")),
+    path("otp/", include("portal.otp.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("api/v1/", include("inspections.api.urls")),
     path("api/v1/", include("hazards.api.urls")),

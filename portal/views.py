@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -23,6 +24,8 @@ from portal.choices import Role
 from portal.filters import EnterpriseFilterSet
 from portal.forms import LoginForm
 from portal.models import User
+from portal.otp import services as otp_services
+from portal.otp import views as otp_views
 
 PAGE_SIZES = (20, 50, 100)
 
@@ -31,6 +34,13 @@ class PortalLoginView(LoginView):
     template_name = "registration/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        # With a confirmed TOTP device, the password alone logs nothing in: the code comes next.
+        user = form.get_user()
+        if otp_services.confirmed_device(user) is not None:
+            return otp_views.start_pending(self.request, user, self.get_success_url())
+        return super().form_valid(form)
 
 
 def _page_size(request: HttpRequest) -> int:

@@ -5,11 +5,12 @@ from django.test import Client
 
 from portal.models import AuditEvent
 from tests.conftest import Cast, World
+from tests.otp_helpers import force_login_verified
 
 
 def test_county_admin_manages_own_county_only(cast: Cast, world: World) -> None:
     client = Client()
-    client.force_login(cast.admin)
+    force_login_verified(client, cast.admin)
     body = client.get("/admin/portal/enterprise/").content.decode()
     assert "泽州县示范矿业有限公司" in body
     assert "上党区外县矿业有限公司" not in body
@@ -21,7 +22,7 @@ def test_county_admin_manages_own_county_only(cast: Cast, world: World) -> None:
 
 def test_admin_site_changes_are_audited(cast: Cast, world: World) -> None:
     client = Client()
-    client.force_login(cast.admin)
+    force_login_verified(client, cast.admin)
     url = f"/admin/portal/enterprise/{world.enterprise_a.pk}/change/"
     data = {
         "name": "泽州县示范矿业有限公司",
@@ -52,6 +53,6 @@ def test_other_roles_have_no_admin_site(cast: Cast, member: str) -> None:
     user.is_staff = True  # even if someone ticked the box by mistake
     user.save()
     client = Client()
-    client.force_login(user)
+    force_login_verified(client, user)
     response = client.get("/admin/portal/enterprise/")
     assert response.status_code == 403

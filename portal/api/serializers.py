@@ -421,6 +421,12 @@ class AuditEventSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
 class LoginSerializer(DescribedFieldsMixin, serializers.Serializer):
     username = StrictCharField(label="用户名", max_length=150)
     password = StrictCharField(label="密码", style={"input_type": "password"}, trim_whitespace=False)
+    otp_token = StrictCharField(
+        label="动态口令",
+        required=False,
+        max_length=12,
+        help_text="已启用两步验证的账号必填：验证器中当前显示的 6 位数字。",
+    )
 
 
 class TokenSerializer(DescribedFieldsMixin, serializers.Serializer):

@@ -51,6 +51,7 @@ from portal.audit import audit_record
 from portal.choices import AuditAction, PersonRole, RegionLevel, Role
 from portal.filters import EnterpriseFilterSet
 from portal.models import AuditEvent, Enterprise, ParentCompany, Person, Region, User
+from portal.otp import services as otp_services
 
 # Token first: an anonymous request is then answered 401 with `WWW-Authenticate: Token`.
 AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
@@ -223,6 +224,7 @@ class ScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     description=(
         "校验用户名和密码，返回 API 令牌（每个用户一个）。之后在请求头中发送 `Authorization: Token <令牌>`。"
         "登录成功和失败都记入操作日志；连续失败达到上限后账号被暂时锁定（返回 429）。"
+        "已启用两步验证的账号还须提交 `otp_token`（验证器中的 6 位动态口令），连续输错后需等待（返回 429）。"
     ),
     request=api.LoginSerializer,
     responses={200: api.TokenSerializer, **errors(400, 429)},
@@ -251,9 +253,24 @@ class ObtainTokenView(APIView):
             raise LockedOut(f"登录失败次数过多，账号已被暂时锁定，请{minutes}分钟后再试。")
         if user is None:
             raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: ["用户名或密码错误。"]})
+        self._check_second_factor(user, serializer.validated_data.get("otp_token", ""))
         user_logged_in.send(sender=user.__class__, request=http_request, user=user)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key, "user": api.MeSerializer(user, context={"request": request}).data})
+
+    @staticmethod
+    def _check_second_factor(user: User, code: str) -> None:
+        """A user with a confirmed TOTP device gets a token only with a current code (no password-only bypass)."""
+        device = otp_services.confirmed_device(user)
+        if device is None:
+            return
+        if not code:
+            raise serializers.ValidationError({"otp_token": ["该账号已启用两步验证，请填写动态口令。"]})
+        result = otp_services.device_verify(user=user, device=device, code=code, purpose="API 令牌登录")
+        if result.throttled:
+            raise LockedOut(result.message)
+        if not result.ok:
+            raise serializers.ValidationError({"otp_token": [result.message]})
 
 
 @extend_schema(

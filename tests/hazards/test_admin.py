@@ -10,13 +10,14 @@ from hazards.models import MajorHazardCriterion
 from portal.models import AuditEvent
 from tests.conftest import Cast, World
 from tests.hazards.conftest import make_hazard
+from tests.otp_helpers import force_login_verified
 
 
 def test_county_admin_reads_own_county_hazards_only(world: World, cast: Cast, catalogue: None) -> None:
     mine = make_hazard(world.enterprise_a, description="本县的隐患：边坡浮石")
     other = make_hazard(world.enterprise_other, description="外县的隐患：排土场")
     client = Client()
-    client.force_login(cast.admin)
+    force_login_verified(client, cast.admin)
     body = client.get("/admin/hazards/hazard/").content.decode()
     assert "本县的隐患" in body and "外县的隐患" not in body
     page = client.get(f"/admin/hazards/hazard/{mine.pk}/change/")
@@ -28,7 +29,7 @@ def test_county_admin_reads_own_county_hazards_only(world: World, cast: Cast, ca
 
 def test_admin_adds_a_criterion_and_it_is_audited(cast: Cast, catalogue: None) -> None:
     client = Client()
-    client.force_login(cast.admin)
+    force_login_verified(client, cast.admin)
     response = client.post(
         "/admin/hazards/majorhazardcriterion/add/",
         {
@@ -61,6 +62,6 @@ def test_other_roles_have_no_hazard_admin(cast: Cast, member: str) -> None:
     user.is_staff = True
     user.save()
     client = Client()
-    client.force_login(user)
+    force_login_verified(client, user)
     assert client.get("/admin/hazards/hazard/").status_code == 403
     assert client.get("/admin/hazards/majorhazardcriterion/").status_code == 403

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from reporting.choices import JobStatus, ReportKind, ScheduleStep
 from reporting.models import ScheduledRun
+from tests.otp_helpers import force_login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def test_admin_sees_failed_steps_with_their_errors_and_can_allow_them_again(scen
         status=JobStatus.FAILED, error="外县的错误",
     )  # fmt: skip
     url = reverse("admin:reporting_scheduledrun_changelist")
-    client.force_login(cast.admin)
+    force_login_verified(client, cast.admin)
     page = client.get(url)
     assert page.status_code == 200
     body = page.content.decode()
