@@ -254,8 +254,8 @@ class LedgerUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     )
     @action(detail=True, methods=["get"])
     def preview(self, request: Request, pk: str | None = None) -> Response:
+        upload = self.get_object()  # scope first: an upload out of scope is a 404, whatever the role
         user = self._require_uploader()
-        upload = self.get_object()
         try:
             result = ledger_upload_preview(actor=user, upload=upload)
         except Http404:
@@ -279,8 +279,8 @@ class LedgerUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     )
     @action(detail=True, methods=["post"])
     def commit(self, request: Request, pk: str | None = None) -> Response:
+        upload = self.get_object()  # scope first: an upload out of scope is a 404, whatever the role
         user = self._require_uploader()
-        upload = self.get_object()
         try:
             result = ledger_upload_commit(actor=user, upload=upload)
         except DjangoPermissionDenied as exc:

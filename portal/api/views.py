@@ -200,19 +200,23 @@ class ScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             raise
 
     def _log_denied(self) -> None:
-        value = self.kwargs.get(self.lookup_field)
-        try:
-            target = self.model._default_manager.filter(pk=value).first()
-        except (TypeError, ValueError, DjangoValidationError):
-            return
-        if target is None:
-            return
-        audit_record(
-            actor=_user(self.request),
-            action=AuditAction.DENIED,
-            instance=target,
-            detail=f"API {self.request.method} {self.request.path}",
-        )
+        log_denied(self.request, self.model, self.kwargs.get(self.lookup_field))
+
+
+def log_denied(request: Request, model: type[models.Model], value: Any) -> None:
+    """Logs 越权访问 when `value` is the id of an existing object the user was answered 404 for."""
+    try:
+        target = model._default_manager.filter(pk=value).first()
+    except (TypeError, ValueError, DjangoValidationError):
+        return
+    if target is None:
+        return
+    audit_record(
+        actor=_user(request),
+        action=AuditAction.DENIED,
+        instance=target,
+        detail=f"API {request.method} {request.path}",
+    )
 
 
 # --- Auth -------------------------------------------------------------------------------------

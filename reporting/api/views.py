@@ -19,13 +19,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.api.views import AUTHENTICATION, ScopedViewSet, errors
+from portal.api.views import AUTHENTICATION, ScopedViewSet, errors, log_denied
 from portal.models import User
 from reporting import selectors, services
 from reporting.api import serializers as api
 from reporting.choices import ReportKind
 from reporting.figures import ReportError, compute_table, parse_month
-from reporting.models import Report
+from reporting.models import ExportJob, Report
 from reporting.tables import to_json
 
 
@@ -142,5 +142,9 @@ class ExportDetailView(APIView):
         responses={200: api.ExportJobSerializer, **errors(401, 404)},
     )
     def get(self, request: Request, pk: Any) -> Response:
-        job = selectors.export_get(user=_user(request), pk=pk)
+        try:
+            job = selectors.export_get(user=_user(request), pk=pk)
+        except Http404:
+            log_denied(request, ExportJob, pk)
+            raise
         return Response(api.ExportJobSerializer(job).data)
