@@ -8,11 +8,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # WeasyPrint's libraries (Pango, HarfBuzz with its subsetter) and the CJK fonts every Chinese
-# PDF needs; no fonts are fetched at run time.
+# PDF needs; no fonts are fetched at run time. postgresql-client: pg_dump/pg_restore for
+# `manage.py backup` / `restore` (README "Backup and restore").
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
-        fonts-noto-cjk shared-mime-info \
+        fonts-noto-cjk shared-mime-info postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --system --create-home --uid 1000 portal

@@ -58,9 +58,10 @@ DATABASE_FILES = {"postgresql": "database.pgdump", "sqlite": "database.sqlite3"}
 VENDOR_LABELS = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
 ARCHIVE_SUFFIX = ".tar.gz"
 CHUNK = 1024 * 1024
-# A target holding any of these rows is "not empty" (a freshly migrated database holds none of them:
-# the migrations seed only the hazard catalogue and the campaigns).
-OCCUPIED_MODELS = ("portal.User", "portal.Region", "portal.Enterprise")
+# A target holding any of these rows is "not empty". A freshly migrated database holds none of them
+# (the migrations seed the hazard catalogue, the campaigns and their issuing regions), so a deployment
+# that has just run `migrate` (compose's web does on start) takes a restore without --force.
+OCCUPIED_MODELS = ("portal.User", "portal.Enterprise", "hazards.Hazard")
 SIGNED = "signed"  # reporting.choices.VersionStatus.SIGNED
 
 

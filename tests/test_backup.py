@@ -339,7 +339,9 @@ def test_a_target_holding_data_is_refused_without_force(small_world: World, medi
     archive = backup(tmp_path)
     call_command("createsuperuser", "--noinput", "--username", "added_after_backup", "--email", "a@example.cn")
     before = state(media)
-    refusal = r"恢复目标不是空的（用户 11 条；行政区划 8 条；.*上传文件目录 .* 中有 2 个文件）.*--force"
+    refusal = (
+        r"恢复目标不是空的（用户 11 条；非煤矿山企业 4 条；事故隐患 1 条；上传文件目录 .* 中有 2 个文件）.*--force"
+    )
     with pytest.raises(CommandError, match=refusal):
         call_command("restore", str(archive), stdout=io.StringIO())
     assert state(media) == before
