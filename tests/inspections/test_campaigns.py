@@ -11,6 +11,7 @@ from inspections.choices import DeliverableKind, DeliverableSchedule, QuotaKind
 from inspections.models import Campaign, ChecklistItem, Deliverable, Quota
 from portal.models import AuditEvent
 from tests.conftest import Cast, World
+from tests.otp_helpers import force_login_verified
 
 D83 = "泽应急发〔2024〕83号"
 D331 = "泽应急发〔2023〕331号"
@@ -175,7 +176,7 @@ def test_campaigns_reach_down_and_up_but_not_across(cast: Cast, member: str) -> 
 def test_admin_edits_campaign_with_inlines_audited(cast: Cast, world: World) -> None:
     campaign = _campaign(D83)
     client = Client()
-    client.force_login(cast.admin)
+    force_login_verified(client, cast.admin)
     page = client.get(f"/admin/inspections/campaign/{campaign.pk}/change/")
     assert page.status_code == 200
     assert "执法检查阶段" in page.content.decode()
@@ -184,14 +185,14 @@ def test_admin_edits_campaign_with_inlines_audited(cast: Cast, world: World) -> 
         username="other_admin", role="admin", region=world.other_county, is_staff=True
     )
     other = Client()
-    other.force_login(other_admin)
+    force_login_verified(other, other_admin)
     assert other.get(f"/admin/inspections/campaign/{campaign.pk}/change/").status_code == 302
     assert "履职专项检查" not in other.get("/admin/inspections/campaign/").content.decode()
 
 
 def test_admin_creates_a_campaign_without_code(cast: Cast, world: World) -> None:
     client = Client()
-    client.force_login(cast.admin)
+    force_login_verified(client, cast.admin)
     data = {
         "name": "集中排查整治", "document_number": "泽应急发〔2025〕1号", "document_title": "",
         "issuing_region": world.county.pk, "issuing_authority": "泽州县应急管理局",
