@@ -43,6 +43,10 @@ class Command(BaseCommand):
         rows: list[tuple[str, ...]] = [("角色", "用户名", "密码", "范围"), *demo.login_table()]
         self.stdout.write(_table(rows))
         self.stdout.write(f"\n打开 {demo.DEMO_URL} 用上表任一账号登录。")
+        self.stdout.write(
+            "管理后台 /admin/ 需要两步验证：登录后按页面提示用手机验证器绑定，"
+            "或运行 python manage.py otp_enrol county_admin（打印密钥和当前动态口令；之后用 --code 取口令）。"
+        )
 
 
 def _width(text: str) -> int:
