@@ -236,6 +236,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The 400/401/404 every operation can give, where a view did not document them (portal/api/schema_hooks.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.schema_hooks.document_generic_errors",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     # Two choice sets share the field name "role" (accounts and people).
     "ENUM_NAME_OVERRIDES": {

@@ -37,7 +37,7 @@ from hazards.ledger import (
     may_upload,
 )
 from hazards.models import LedgerUpload
-from portal.api.views import ERRORS, ScopedViewSet
+from portal.api.views import ERRORS, IdFilter, ScopedViewSet
 from portal.models import User
 from portal.spreadsheets import ImportResult, SpreadsheetError, read_bytes
 
@@ -109,6 +109,7 @@ class LedgerUploadInputSerializer(serializers.Serializer):  # type: ignore[type-
     )
     enterprise = serializers.IntegerField(
         label="企业",
+        max_value=IdFilter.ID_RANGE[-1],
         required=False,
         allow_null=True,
         default=None,
@@ -145,9 +146,14 @@ def preview_data(result: ImportResult) -> dict[str, Any]:
 
 # --- the viewset -----------------------------------------------------------------------------------
 
+# Two shapes: the preview of a file with errors (LedgerUploadResult), or field errors of the input
+# ({"file": […]}, {"enterprise": […]}) — an object either way.
 _ERRORS_400 = OpenApiResponse(
-    response=LedgerUploadResultSerializer,
-    description="文件有错误（或不是可读的 .xlsx）：按行、列列出全部中文错误，未保存任何数据。",
+    response=OpenApiTypes.OBJECT,
+    description=(
+        "文件有错误（或不是可读的 .xlsx）：与 200 相同的 {upload, preview}，按行、列列出全部中文错误，未保存任何数据；"
+        '或输入有误（未选文件、未指定企业等）：按字段列出的中文错误信息，例如 {"enterprise": ["…"]}。'
+    ),
 )
 _ERRORS_409 = OpenApiResponse(
     response=LedgerUploadResultSerializer,
@@ -189,7 +195,8 @@ class LedgerUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         params = self.request.query_params
         enterprise = params.get("enterprise")
         if enterprise:
-            queryset = queryset.filter(enterprise_id=enterprise) if enterprise.isdigit() else queryset.none()
+            valid = enterprise.isascii() and enterprise.isdigit() and int(enterprise) in IdFilter.ID_RANGE
+            queryset = queryset.filter(enterprise_id=enterprise) if valid else queryset.none()
         if params.get("status"):
             queryset = queryset.filter(status=params["status"])
         return queryset.order_by("-uploaded_at", "-id")

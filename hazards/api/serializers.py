@@ -473,7 +473,7 @@ class NotificationSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
 
 class MarkReadInputSerializer(DescribedFieldsMixin, serializers.Serializer):  # type: ignore[type-arg]
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, label="通知编号"),
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1, label="通知编号"),
         required=False,
         allow_empty=True,
         label="通知编号",

@@ -1,0 +1,159 @@
+"""schemathesis against the API, in-process (the WSGI app), as authenticated users.
+
+The OpenAPI document the portal serves (/api/schema/) drives the generation: every operation gets a
+few generated requests, sent with a token of county staff (the main API user) and of a superuser.
+Each answer must be no 5xx, a documented status code, the documented content type, headers and body
+schema. Business-rule 400s on valid-looking input are answers the schema documents, so the
+"positive data must be accepted" check is not run.
+
+Bounded: a handful of examples per operation, no shrinking of failures beyond hypothesis' default
+phases; the whole module takes well under a minute and a half.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from django.test import Client
+from hypothesis import HealthCheck, Phase, given, settings
+from rest_framework.authtoken.models import Token
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from portal.models import User
+from tests.conftest import Cast, World
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+MAX_EXAMPLES = 6
+
+_RAW: dict[str, Any] = {}
+
+
+def raw_schema() -> dict[str, Any]:
+    """The served OpenAPI document (JSON), fetched once per session: it does not depend on the data."""
+    if not _RAW:
+        response = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+        assert response.status_code == 200
+        _RAW.update(response.json())
+    return copy.deepcopy(_RAW)
+
+
+@pytest.fixture
+def api_schema(db: None) -> Any:
+    schema = schemathesis.openapi.from_dict(raw_schema())
+    schema.app = get_wsgi_application()
+    schema.config.generation.update(modes=[GenerationMode.POSITIVE])
+    return schema
+
+
+@pytest.fixture
+def fuzz_data(world: World, cast: Cast) -> dict[str, str]:
+    """The cast, with data behind the endpoints; the tokens of county staff and of a superuser."""
+    superuser = User.objects.create_superuser(username="root", password="Root-pass-2024!", role=cast.admin.role)
+    superuser.region = world.county
+    superuser.save(update_fields=["region"])
+    return {
+        "county_staff": Token.objects.create(user=cast.county_staff).key,
+        "superuser": Token.objects.create(user=superuser).key,
+    }
+
+
+FUZZ = settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+
+def fuzz(schema: Any, token: str) -> list[str]:
+    """Every operation of the schema, a few generated requests each; the failures, one line per operation."""
+    failures = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
+        @FUZZ
+        def check(case: Any) -> None:
+            case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=CHECKS)
+
+        try:
+            check()
+        except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001 - each operation's failure is collected, all are reported
+            failures.append(f"{operation.label}: {error}")
+    return failures
+
+
+def test_api_as_county_staff(api_schema: Any, fuzz_data: dict[str, str]) -> None:
+    failures = fuzz(api_schema, fuzz_data["county_staff"])
+    assert not failures, "\n\n".join(failures)
+
+
+def test_api_as_superuser(api_schema: Any, fuzz_data: dict[str, str]) -> None:
+    failures = fuzz(api_schema, fuzz_data["superuser"])
+    assert not failures, "\n\n".join(failures)
+
+
+# --- regressions: what the fuzzing found, one plain test each -----------------------------------------
+
+BIG = "629340372298580214415360"  # beyond a 64-bit id: the database driver overflowed (500)
+
+
+def token_client(user: User) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+
+
+def test_ledger_upload_list_with_an_id_beyond_64_bits_matches_nothing(cast: Cast) -> None:
+    client = token_client(cast.county_staff)
+    response = client.get(f"/api/v1/ledger-uploads/?enterprise={BIG}")
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+    assert client.get("/api/v1/ledger-uploads/?enterprise=²").status_code == 200  # isdigit() but not int()
+
+
+def test_upload_for_an_enterprise_id_beyond_64_bits_is_a_400(cast: Cast) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = token_client(cast.county_staff).post(
+        "/api/v1/ledger-uploads/", {"file": SimpleUploadedFile("台账.xlsx", b"PK"), "enterprise": BIG}
+    )
+    assert response.status_code == 400
+    assert "enterprise" in response.json()
+
+
+def test_mark_read_with_an_id_beyond_64_bits_is_a_400(cast: Cast) -> None:
+    response = token_client(cast.clerk).post(
+        "/api/v1/notifications/mark-read/", {"ids": [1, int(BIG)]}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "ids" in response.json()
+
+
+def test_generic_errors_are_documented(db: None) -> None:
+    schema = raw_schema()
+    paths = schema["paths"]
+    assert "404" in paths["/api/v1/campaigns/"]["get"]["responses"]  # a page past the last one
+    assert {"401", "404"} <= set(paths["/api/v1/exams/{id}/"]["get"]["responses"])
+    assert "400" in paths["/api/v1/duty-logs/"]["get"]["responses"]  # a filter value refused
+    assert "401" not in paths["/api/v1/auth/token/"]["post"]["responses"]  # no login needed there
+    # The upload's 400 is either the file's preview or field errors: documented as an object.
+    upload_400 = paths["/api/v1/ledger-uploads/"]["post"]["responses"]["400"]
+    assert upload_400["content"]["application/json"]["schema"]["type"] == "object"
