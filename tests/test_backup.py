@@ -398,3 +398,18 @@ def test_manifest_counts_cover_every_model(small_world: World, media: Path, tmp_
     for label, table in model_tables().items():
         assert manifest["models"][label] == counts[table], label
     assert manifest["media"]["count"] == 2 and manifest["signed_report_versions"] == []
+
+
+def test_a_freshly_migrated_database_counts_as_empty(db: None, catalogue: None, media: Path) -> None:  # noqa: F811
+    """What `migrate` seeds (the catalogue, campaigns and their regions) does not need --force; users or files do."""
+    from portal.backup import _occupied
+    from tests.factories import RegionFactory, UserFactory
+
+    county = RegionFactory(code="140525", name="泽州县")
+    accountability_campaign(county)
+    assert _occupied("default", media) == []
+    (media / "hazards").mkdir(parents=True)
+    (media / "hazards" / "left.png").write_bytes(PNG_BYTES)
+    assert _occupied("default", media) == [f"上传文件目录 {media} 中有 1 个文件"]
+    UserFactory(username="someone")
+    assert _occupied("default", media)[0] == "用户 1 条"
