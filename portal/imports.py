@@ -54,7 +54,7 @@ from portal.spreadsheets import (
     write_table,
 )
 from portal.uploads import PreviewStore
-from portal.validators import mask_phone, normalize_credit_code, validate_credit_code
+from portal.validators import mask_phone, normalize_credit_code, validate_credit_code, validate_plausible_date
 
 # field → header texts that mean it; the first is the label of the template and of the messages.
 ENTERPRISE_COLUMNS: dict[str, list[str]] = {
@@ -295,6 +295,7 @@ def _read_row(
                 values[name] = parse_choice(text, choices, lookup=lookup) or ""
             elif name == "license_expiry":
                 values[name] = parse_date(raw.get(name))
+                validate_plausible_date(values[name])
             else:
                 values[name] = text
         except CellError as exc:

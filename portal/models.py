@@ -22,7 +22,7 @@ from portal.choices import (
     StandardizationGrade,
 )
 from portal.scoping import ScopedManager, ScopedQuerySet
-from portal.validators import mask_id_number, mask_phone, validate_credit_code
+from portal.validators import mask_id_number, mask_phone, validate_credit_code, validate_plausible_date
 
 
 class Region(models.Model):
@@ -124,7 +124,7 @@ class Enterprise(models.Model):
         "安全生产标准化等级", max_length=10, choices=StandardizationGrade.choices, blank=True
     )
     license_number = models.CharField("安全生产许可证编号", max_length=60, blank=True)
-    license_expiry = models.DateField("许可证有效期至", null=True, blank=True)
+    license_expiry = models.DateField("许可证有效期至", null=True, blank=True, validators=[validate_plausible_date])
     address = models.CharField("地址", max_length=200, blank=True)
     contact_name = models.CharField("联系人", max_length=50, blank=True)
     contact_phone = models.CharField("联系电话", max_length=30, blank=True)
@@ -188,7 +188,7 @@ class Person(models.Model):
     phone = models.CharField("电话", max_length=30, blank=True)
     certificate_type = models.CharField("证书类别", max_length=60, blank=True)
     certificate_number = models.CharField("证书编号", max_length=60, blank=True)
-    certificate_expiry = models.DateField("证书有效期至", null=True, blank=True)
+    certificate_expiry = models.DateField("证书有效期至", null=True, blank=True, validators=[validate_plausible_date])
 
     scope_region_path = ("enterprise__town__path", "parent_company__region__path")
     scope_enterprise_path = "enterprise"

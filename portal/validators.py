@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 
 # The 31 characters of the code alphabet, in the order that gives their values 0..30
@@ -61,3 +63,18 @@ def mask_phone(value: str) -> str:
     if len(value) < 7:
         return value[:1] + "*" * (len(value) - 1)
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+# Dates in the directory (licence and certificate expiry) are real calendar dates of the present era:
+# a year such as 0340 is a typing error, not a date to store (found by schemathesis on the API).
+PLAUSIBLE_DATES = (dt.date(1950, 1, 1), dt.date(2099, 12, 31))
+
+
+def validate_plausible_date(value: dt.date | None) -> None:
+    low, high = PLAUSIBLE_DATES
+    if value is not None and not low <= value <= high:
+        raise ValidationError(
+            "日期 %(value)s 不在 %(low)s 至 %(high)s 之间，请检查年份。",
+            code="date_out_of_range",
+            params={"value": value.isoformat(), "low": low.isoformat(), "high": high.isoformat()},
+        )

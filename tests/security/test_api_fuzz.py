@@ -157,3 +157,16 @@ def test_generic_errors_are_documented(db: None) -> None:
     # The upload's 400 is either the file's preview or field errors: documented as an object.
     upload_400 = paths["/api/v1/ledger-uploads/"]["post"]["responses"]["400"]
     assert upload_400["content"]["application/json"]["schema"]["type"] == "object"
+
+
+@pytest.mark.parametrize("value", ["0340-10-05", "9999-12-31"])
+def test_enterprise_dates_outside_the_present_era_are_refused(world: World, cast: Cast, value: str) -> None:
+    client = token_client(cast.county_staff)
+    url = f"/api/v1/enterprises/{world.enterprise_a.pk}/"
+    response = client.patch(url, {"license_expiry": value}, content_type="application/json")
+    assert response.status_code == 400
+    assert "请检查年份" in response.json()["license_expiry"][0]
+    ok = client.patch(url, {"license_expiry": "2027-06-30"}, content_type="application/json")
+    assert ok.status_code == 200, ok.content
+    world.enterprise_a.refresh_from_db()
+    assert world.enterprise_a.license_expiry.isoformat() == "2027-06-30"
