@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api.views import AUTHENTICATION, ScopedViewSet, errors, log_denied
-from portal.models import User
+from portal.models import Region, User
 from reporting import selectors, services
 from reporting.api import serializers as api
 from reporting.choices import ReportKind
@@ -31,6 +31,17 @@ from reporting.tables import to_json
 
 def _user(request: Request) -> User:
     return request.user  # type: ignore[return-value]
+
+
+def _region_or_404(request: Request, code: str) -> Region:
+    """A region the user may report on; a region that exists but is refused is logged as 越权访问."""
+    try:
+        return selectors.region_for(user=_user(request), code=code)
+    except Http404:
+        refused = Region.objects.filter(code=code).values_list("pk", flat=True).first()
+        if refused is not None:
+            log_denied(request, Region, refused)
+        raise
 
 
 @extend_schema(tags=["月度报表"])
@@ -75,13 +86,12 @@ class ReportTableView(APIView):
         responses={200: api.TableSerializer, **errors(401, 404)},
     )
     def get(self, request: Request, kind: str, code: str, month: str) -> Response:
-        user = _user(request)
         try:
             report_kind = ReportKind.from_cli(kind)
             first = parse_month(month)
         except (ValueError, ReportError) as exc:
             raise Http404 from exc
-        region = selectors.region_for(user=user, code=code)
+        region = _region_or_404(request, code)
         try:
             scope = selectors.scope_for(kind=report_kind, region=region, month=first)
         except ReportError as exc:
@@ -118,7 +128,7 @@ class ExportCreateView(APIView):
         user = _user(request)
         form = api.ExportRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        region = selectors.region_for(user=user, code=form.validated_data["region"])
+        region = _region_or_404(request, form.validated_data["region"])
         kind = form.validated_data["kind"]
         try:
             month = parse_month(form.validated_data["month"])

@@ -83,3 +83,23 @@ def test_export_job_of_another_region_is_not_found_and_logged(world: World, cast
     for missing in ("00000000-0000-0000-0000-000000000000", "not-a-uuid"):
         assert _api(cast.town_b_staff).get(f"/api/v1/report-exports/{missing}/").status_code == 404
     assert AuditEvent.objects.count() == before
+
+
+def test_report_table_and_export_of_a_region_out_of_scope_are_logged(world: World, cast: Cast) -> None:
+    """report-tables/… and report-exports/ look the region up by its code: a refused region is logged too."""
+    from tests.reporting.conftest import accountability_campaign
+
+    accountability_campaign(world.county)
+    table = f"/api/v1/report-tables/accountability/{world.town_a.code}/2024-05/"
+    export = {"kind": "accountability", "region": world.town_a.code, "month": "2024-05", "file_format": "xlsx"}
+    assert _api(cast.town_a_staff).get(table).status_code == 200
+    for member in ("town_b_staff", "other_county_staff", "clerk"):
+        client = _api(getattr(cast, member))
+        before = _denied(str(world.town_a.pk))
+        assert client.get(table).status_code == 404, member
+        assert client.post("/api/v1/report-exports/", export, format="json").status_code == 404, member
+        assert _denied(str(world.town_a.pk)) == before + 2, member
+    assert not ExportJob.objects.exists()
+    before = AuditEvent.objects.count()
+    assert _api(cast.town_b_staff).get("/api/v1/report-tables/accountability/999999999/2024-05/").status_code == 404
+    assert AuditEvent.objects.count() == before
