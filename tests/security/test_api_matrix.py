@@ -565,7 +565,7 @@ def _judge(row: Row, obj: Obj, expected: str, response: Any, before: Any, audite
             return f"{status} but something changed: {before!r} → {after!r}"
         if status >= 400 and _not_audited().count() != audited:
             return f"{status} but an audit row was written"
-    if status == 404 and "{id}" in row.path and AuditEvent.objects.filter(action=AuditAction.DENIED).count() == denied:
+    if status == 404 and obj and AuditEvent.objects.filter(action=AuditAction.DENIED).count() == denied:
         return "404 on an existing object, but the attempt was not logged (越权访问)"
     return None
 
