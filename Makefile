@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # pip and setuptools of the virtualenv, above the releases with known advisories (security/pip-audit.md).
 VENV_TOOLS := pip==26.3 setuptools==84.2.1
 
-.PHONY: help venv install run test lint pytest bench assets prod-run load security backup restore
+.PHONY: help venv install run test lint pytest bench assets prod-run prod-smoke load security backup restore
 
 help:
 	@echo "make run       install, migrate, load demo data, start web + worker + beat (Ctrl-C stops all three)"
@@ -20,6 +20,7 @@ help:
 	@echo "make security  bandit over our code, every nosec justified, pip-audit of the installed packages (security/)"
 	@echo "make bench     query counts and server times at province scale"
 	@echo "make prod-run  PostgreSQL + Redis + gunicorn + worker + beat on loopback, DEBUG=0 (as in docker-compose.yml)"
+	@echo "make prod-smoke  the production-like stack through HTTP (ledger, 销号, report job) and its fault drills (tests/prod)"
 	@echo "make load      50 users for 60 s against prod-run at county scale (locust), writes checked in the DB"
 	@echo "make assets    copy the pinned front-end packages into static/vendor"
 	@echo "make backup    database + uploaded files into one .tar.gz in BACKUP_DIR (default var/backups), with a manifest"
@@ -81,6 +82,11 @@ assets:
 
 prod-run: install
 	bash scripts/prod_run.sh
+
+# tests/prod: PostgreSQL, Redis, web, worker and beat as compose starts them; the smoke journey and the
+# fault drills (also run by `make test`, in the SQLite session: they carry the processes marker).
+prod-smoke: install
+	$(BIN)/pytest tests/prod -q
 
 # LOAD_USERS, LOAD_SECONDS, LOAD_WAIT, LOAD_KEEP: see load/run.py. Report in var/load/report.txt.
 load: install

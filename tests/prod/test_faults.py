@@ -1,0 +1,282 @@
+"""Fault drills on the production-like stack (tests/prodstack.py), through HTTP and real processes:
+
+a. the worker is killed (-9, the whole process group) in the middle of a report job → after a restart
+   the job completes, once (late acknowledgement, the message handed out again as "redelivered");
+b. Redis restarts while jobs wait in the queue (no worker) → they still run, each once;
+c. PostgreSQL stops while a big ledger import is being written → a clear error, no partial rows
+   once it is back, and the import then succeeds;
+d. two county users confirm the same hazard at the same moment → one transition, one clear refusal.
+
+Each drill leaves the stack healthy for the next. Figures are printed (pytest -s shows them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.hazards import ledger_xlsx
+from tests.prod.conftest import DEMO_PASSWORD, VISIBILITY_TIMEOUT, wait_for_job
+from tests.prodstack import PortalClient, ProdStack, Response
+from tests.services import wait_until
+
+pytestmark = [pytest.mark.processes, pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CHINESE = re.compile(r"[\u4e00-\u9fff]{2,}")
+SHOWCASE = "泽州县示范矿业有限公司"
+
+
+def export(client: PortalClient, file_format: str, month: str = "2024-05") -> str:
+    answer = client.post(
+        "/api/v1/report-exports/",
+        json_body={"kind": "accountability", "region": "140525", "month": month, "file_format": file_format},
+    )
+    assert answer.status == 202, answer.text[:2000]
+    return str(answer.json()["id"])
+
+
+def job_row(stack: ProdStack, job_id: str) -> tuple[str, int, int, str]:
+    rows = stack.query("SELECT status, progress, attempts, file FROM reporting_exportjob WHERE id = %s", (job_id,))
+    return rows[0]  # type: ignore[return-value]
+
+
+def export_files(stack: ProdStack, job_id: str) -> list[str]:
+    folder = stack.media_root / "reports" / "exports"
+    return sorted(str(path.relative_to(stack.media_root)) for path in folder.rglob(f"{job_id}-*"))
+
+
+def report(label: str, **figures: Any) -> None:
+    print(f"\n[drill] {label}: " + ", ".join(f"{k}={v}" for k, v in figures.items()))
+
+
+# --- a. kill -9 the worker in the middle of a report job ------------------------------------------------
+
+
+def test_worker_killed_mid_job_completes_once_after_restart(
+    stack: ProdStack, login: Callable[[str], PortalClient], healthy_again: ProdStack
+) -> None:
+    county = login("county_staff")
+    versions_before = stack.scalar("SELECT count(*) FROM reporting_reportversion")
+    # Hold the job in the middle: the worker has claimed it (running, 20 %) and waits for the records
+    # it reads, locked here. The web request does not read that table.
+    hold = stack.connect()
+    hold.autocommit = False
+    try:
+        with hold.cursor() as cursor:
+            cursor.execute("LOCK TABLE inspections_enforcementrecord IN ACCESS EXCLUSIVE MODE")
+        job_id = export(county, "pdf")
+        wait_until(lambda: job_row(stack, job_id)[:2] == ("running", 20), 60, "the worker never started the job")
+        delivered_at = time.monotonic()
+        stack.kill("worker")
+        killed = time.monotonic()
+    finally:
+        hold.rollback()
+        hold.close()
+    time.sleep(1.0)
+    # Nobody works on it now: claimed by a dead worker, no file.
+    assert job_row(stack, job_id) == ("running", 20, 1, "")
+    assert not stack.components["worker"].running()
+
+    # Restart once the broker may hand the unacknowledged message out again (visibility timeout).
+    time.sleep(max(0.0, delivered_at + VISIBILITY_TIMEOUT + 0.5 - time.monotonic()))
+    restarted = time.monotonic()
+    stack.start_component("worker")
+    job = wait_for_job(county, job_id, timeout=60)
+    done = time.monotonic()
+    assert job["status"] == "success", job
+    status, progress, attempts, path = job_row(stack, job_id)
+    assert (status, progress, attempts) == ("success", 100, 2)
+    assert export_files(stack, job_id) == [path], "exactly one file for the job"
+    download = county.get(job["file_url"])
+    assert download.status == 200 and download.body.startswith(b"%PDF-")
+    assert stack.scalar("SELECT count(*) FROM reporting_reportversion") == versions_before
+    log = stack.components["worker"].log()
+    assert log.count("run_export[") >= 2  # received twice: before the kill and after the restart
+    report(
+        "worker kill -9",
+        killed_after_delivery_s=round(killed - delivered_at, 1),
+        restart_to_done_s=round(done - restarted, 1),
+        attempts=attempts,
+        files=1,
+    )
+
+
+# --- b. Redis restarts while jobs are queued -------------------------------------------------------------
+
+
+def test_redis_restart_keeps_queued_jobs(
+    stack: ProdStack, login: Callable[[str], PortalClient], healthy_again: ProdStack
+) -> None:
+    import redis
+
+    county = login("county_staff")
+    stack.stop_component("worker")
+    jobs = [export(county, "xlsx") for _ in range(3)]
+    broker = redis.Redis(host="127.0.0.1", port=stack.redis.port)
+    queued_before = broker.llen("celery")
+    assert queued_before >= 3, queued_before
+    started = time.monotonic()
+    stack.restart_redis()
+    restart_s = time.monotonic() - started
+    queued_after = broker.llen("celery")
+    assert queued_after == queued_before, "the queued messages did not survive the restart"
+    assert all(job_row(stack, job_id)[0] == "pending" for job_id in jobs)
+    wait_until(lambda: stack.health()[0] == 200, 30, "/healthz not healthy after the Redis restart")
+
+    stack.start_component("worker")
+    started = time.monotonic()
+    results = [wait_for_job(county, job_id, timeout=90) for job_id in jobs]
+    assert [r["status"] for r in results] == ["success"] * 3, results
+    for job_id in jobs:
+        status, _, attempts, path = job_row(stack, job_id)
+        assert (status, attempts) == ("success", 1)
+        assert export_files(stack, job_id) == [path]
+    # And the web keeps sending to the restarted Redis.
+    after = export(county, "xlsx")
+    assert wait_for_job(county, after)["status"] == "success"
+    report(
+        "redis restart",
+        queued=queued_before,
+        after_restart=queued_after,
+        restart_s=round(restart_s, 1),
+        all_done_s=round(time.monotonic() - started, 1),
+    )
+
+
+# --- c. PostgreSQL stops during a ledger import ----------------------------------------------------------
+
+
+def big_ledger(rows: int) -> bytes:
+    found = dt.date(2025, 3, 1)  # outside every campaign's months: the monthly tables stay small
+    return ledger_xlsx.build(
+        [
+            ledger_xlsx.row(f"BIG-{n:05d}", f"台账导入演练隐患第{n}条", found_on=found, deadline=dt.date(2026, 12, 31))
+            for n in range(1, rows + 1)
+        ]
+    )
+
+
+def hazard_count(stack: ProdStack) -> int:
+    return int(stack.scalar("SELECT count(*) FROM hazards_hazard"))
+
+
+def test_postgres_stopped_during_a_ledger_import(
+    stack: ProdStack, login: Callable[[str], PortalClient], healthy_again: ProdStack
+) -> None:
+    rows = 3000
+    clerk = login("clerk")
+    upload = clerk.post("/api/v1/ledger-uploads/", files={"file": ("大台账.xlsx", big_ledger(rows), XLSX)})
+    assert upload.status == 201, upload.text[:2000]
+    upload_id = upload.json()["upload"]["id"]
+    before = hazard_count(stack)
+
+    answers: list[Response] = []
+    sent = threading.Event()
+
+    def confirm() -> None:
+        sent.set()
+        answers.append(clerk.post(f"/api/v1/ledger-uploads/{upload_id}/commit/"))
+
+    thread = threading.Thread(target=confirm)
+    thread.start()
+    sent.wait()
+
+    def inserting() -> bool:
+        found = stack.query(
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+            "AND query ILIKE 'INSERT INTO \"hazards_hazard\"%%'"
+        )
+        return bool(found[0][0])
+
+    wait_until(inserting, 60, "the import never started writing hazards", interval=0.01)
+    stopped = time.monotonic()
+    stack.stop_postgres("fast")
+    thread.join(timeout=60)
+    answer = answers[0]
+    body = answer.text
+    report("postgres stop", status=answer.status, body=body[:200].replace("\n", " "))
+    assert answer.status in (500, 503), (answer.status, body[:2000])
+    assert "Traceback" not in body and "OperationalError" not in body and "psycopg2" not in body
+    assert CHINESE.search(body), f"no Chinese message: {body[:500]}"
+    while_down = PortalClient(stack.base_url).get("/healthz")
+    assert while_down.status == 503
+
+    stack.start_postgres()
+    down_s = time.monotonic() - stopped
+    # Back at once, without a health probe first: every gunicorn worker answers from a fresh connection
+    # (each held one to the old server).
+    pages = [clerk.get(f"/api/v1/ledger-uploads/{upload_id}/").status for _ in range(3 * stack.web_concurrency)]
+    assert pages == [200] * len(pages), pages
+    assert hazard_count(stack) == before, "partial rows after the failed import"
+    assert stack.query("SELECT status, committed_at FROM hazards_ledgerupload WHERE id = %s", (upload_id,)) == [
+        ("pending", None)
+    ]
+    assert stack.scalar("SELECT count(*) FROM hazards_hazard WHERE ledger_number LIKE 'BIG-%%'") == 0
+
+    started = time.monotonic()
+    retry = clerk.post(f"/api/v1/ledger-uploads/{upload_id}/commit/")
+    retry_s = time.monotonic() - started
+    assert retry.status == 200, retry.text[:2000]
+    assert hazard_count(stack) == before + rows
+    assert stack.query("SELECT status, created_count FROM hazards_ledgerupload WHERE id = %s", (upload_id,)) == [
+        ("committed", rows)
+    ]
+    report("postgres stop", rows=rows, down_s=round(down_s, 1), retry_s=round(retry_s, 1))
+
+
+# --- d. two county users confirm the same hazard at once ---------------------------------------------------
+
+
+def test_two_county_users_confirm_the_same_hazard_at_once(
+    stack: ProdStack, login: Callable[[str], PortalClient]
+) -> None:
+    stack.manage(
+        "shell", "-c",
+        "from portal import services; from portal.models import Region, User\n"
+        "if not User.objects.filter(username='county_staff2').exists():\n"
+        f"    services.user_create(actor=None, username='county_staff2', password='{DEMO_PASSWORD}', "
+        "role='county_staff', full_name='县局股室二', region=Region.objects.get(code='140525'))",
+    )  # fmt: skip
+    clerk, principal, town = login("clerk"), login("principal"), login("town_bagong")
+    first, second = login("county_staff"), login("county_staff2")
+    ledger = ledger_xlsx.build([ledger_xlsx.major_row("RACE-900", deadline=dt.date(2026, 12, 31))])
+    upload = clerk.post("/api/v1/ledger-uploads/", files={"file": ("台账.xlsx", ledger, XLSX)})
+    assert upload.status == 201, upload.text[:2000]
+    assert clerk.post(f"/api/v1/ledger-uploads/{upload.json()['upload']['id']}/commit/").status == 200
+    hazard_id = stack.scalar("SELECT id FROM hazards_hazard WHERE ledger_number = 'RACE-900'")
+    for client, name in ((principal, "sign-report"), (town, "confirm-town")):
+        answer = client.post(f"/api/v1/hazards/{hazard_id}/{name}/", json_body={})
+        assert answer.status == 200, answer.text[:2000]
+
+    barrier = threading.Barrier(2)
+    answers: dict[str, Response] = {}
+
+    def confirm(client: PortalClient) -> None:
+        barrier.wait()
+        answers[client.username] = client.post(
+            f"/api/v1/hazards/{hazard_id}/confirm-county/", json_body={"comment": f"{client.username} 确认"}
+        )
+
+    threads = [threading.Thread(target=confirm, args=(client,)) for client in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    statuses = sorted(answer.status for answer in answers.values())
+    refused = next(answer for answer in answers.values() if answer.status != 200)
+    report("concurrent confirm", statuses=statuses, refusal=refused.text[:200])
+    assert statuses == [200, 409], {name: (a.status, a.text[:300]) for name, a in answers.items()}
+    assert CHINESE.search(refused.json()["detail"]), refused.text
+    events = stack.query(
+        "SELECT action, from_status, to_status FROM hazards_hazardevent WHERE hazard_id = %s AND action = %s",
+        (hazard_id, "county_confirm"),
+    )
+    assert events == [("county_confirm", "pending_county", "confirmed")]
+    assert stack.scalar("SELECT status FROM hazards_hazard WHERE id = %s", (hazard_id,)) == "confirmed"
