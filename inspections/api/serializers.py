@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -162,6 +163,15 @@ class EnforcementRecordSerializer(DescribedFieldsMixin, serializers.ModelSeriali
         return ENFORCEMENT_COLUMNS[obj.kind].winter
 
 
+def parent_company_choices(user: Any) -> Any:
+    """The parent companies a user may name: those in their scope, and those owning a mine in it (as the page's
+    form offers). Any other id is "不存在或不在您的辖区内", exactly like an id that names nothing."""
+    owning = Enterprise.objects.visible_to(user).values("parent_company")
+    return ParentCompany.objects.filter(
+        Q(pk__in=ParentCompany.objects.visible_to(user).values("pk")) | Q(pk__in=owning)
+    )
+
+
 class EnforcementInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, serializers.ModelSerializer):
     kind = serializers.ChoiceField(label="类型", choices=EnforcementKind.choices)
     enterprise = scoped_related("非煤矿山企业", queryset=Enterprise.objects.none(), required=False, allow_null=True)
@@ -182,7 +192,7 @@ class EnforcementInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, seria
         ]  # fmt: skip
         scoped_querysets = {
             "enterprise": lambda user: Enterprise.objects.visible_to(user),
-            "parent_company": lambda user: ParentCompany.objects.all(),
+            "parent_company": lambda user: parent_company_choices(user),
             "person": lambda user: Person.objects.visible_to(user),
             "campaign": lambda user: Campaign.objects.visible_to(user),
             "inspection": lambda user: Inspection.objects.visible_to(user),

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -103,3 +104,28 @@ def test_report_table_and_export_of_a_region_out_of_scope_are_logged(world: Worl
     before = AuditEvent.objects.count()
     assert _api(cast.town_b_staff).get("/api/v1/report-tables/accountability/999999999/2024-05/").status_code == 404
     assert AuditEvent.objects.count() == before
+
+
+def test_enforcement_record_refuses_an_out_of_scope_parent_company_like_a_missing_one(world: World, cast: Cast) -> None:
+    """The parent company of an enforcement record was looked up among all companies: another county's company
+    got a 403 naming it ("上级企业“…”在巴公镇没有所属矿山"), a missing one a 400 — its existence and name leaked."""
+    from inspections.models import EnforcementRecord
+    from tests.factories import ParentCompanyFactory
+
+    hidden = ParentCompanyFactory(name="上党区保密集团有限公司", region=world.other_county)
+    owner = ParentCompanyFactory(name="泽州县主体公司", region=world.county)  # registered above the town
+    world.enterprise_a.parent_company = owner
+    world.enterprise_a.save(update_fields=["parent_company"])
+    client = _api(cast.town_a_staff)
+
+    def post(company_id: int) -> Any:
+        body = {"kind": "talk_parent", "date": "2024-05-08", "parent_company": company_id}
+        return client.post("/api/v1/enforcement-records/", body, format="json")
+
+    refused, missing = post(hidden.pk), post(hidden.pk + 1000)
+    assert refused.status_code == missing.status_code == 400
+    assert refused.json() == missing.json() == {"parent_company": ["上级企业不存在或不在您的辖区内。"]}
+    assert not EnforcementRecord.objects.exists()
+    # The parent company of a mine in the town is still a choice, though registered at the county.
+    assert post(owner.pk).status_code == 201
+    assert EnforcementRecord.objects.get().parent_company == owner
