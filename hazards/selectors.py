@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.http import Http404
 
 from hazards.choices import ExtensionStatus, HazardStatus, MineType
@@ -58,8 +58,10 @@ def work_queue(*, user: User) -> HazardQuerySet:
             condition |= Q(level=level, status__in=statuses)
     decider_levels = extension_decider_levels(user)
     if decider_levels:
-        pending = ExtensionRequest.objects.filter(hazard=OuterRef("pk"), status=ExtensionStatus.PENDING)
-        condition |= Q(Exists(pending), level__in=decider_levels)
+        # IN (subquery), not a correlated EXISTS: under the OR, PostgreSQL ran the EXISTS once per hazard in
+        # scope (50,000 at county scale: 200 ms a page); the IN list is read once and hashed.
+        pending = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).values("hazard_id")
+        condition |= Q(pk__in=pending, level__in=decider_levels)
     if not condition:
         return hazard_base(user=user).none()
     queryset = hazard_base(user=user).filter(condition)
