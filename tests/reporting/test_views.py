@@ -172,3 +172,23 @@ def test_viewers_cannot_create_reports_by_posting(scenario, cast, client) -> Non
     client.force_login(cast.city_viewer)
     page = client.get(_table("accountability", "140525", "2024-05")).content.decode()
     assert "按最新记录生成草稿" not in page and "生成 Excel" in page
+
+
+def test_long_lists_show_their_first_rows_on_the_page(scenario, cast, client, monkeypatch) -> None:
+    """At county scale the 三清单 run to thousands of rows: the page shows the first ones and says how many."""
+    from reporting import views
+
+    client.force_login(cast.county_staff)
+    url = _table("three-lists", "140525", "2023-12")
+    full = client.get(url).content.decode()
+    problems = re.search(r'data-testid="problems">(.*?)</table>', full, re.S)
+    assert problems is not None
+    total = problems.group(1).count("<tr>") - 1  # the header row
+    assert total >= 2 and 'data-testid="list-cut"' not in full
+
+    monkeypatch.setattr(views, "PAGE_LIST_ROWS", 1)
+    cut = client.get(url).content.decode()
+    problems = re.search(r'data-testid="problems">(.*?)</table>', cut, re.S)
+    assert problems is not None and problems.group(1).count("<tr>") == 2
+    assert cut.count('data-testid="list-cut"') == 3  # problems, rectifications, responsibilities
+    assert f"共 {total} 条，此处显示前 1 条；全部见导出的文件或“查看三清单所列隐患记录”。" in cut
