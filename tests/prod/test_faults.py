@@ -210,8 +210,7 @@ def test_postgres_stopped_during_a_ledger_import(
 
     stack.start_postgres()
     down_s = time.monotonic() - stopped
-    # Back at once, without a health probe first: every gunicorn worker answers from a fresh connection
-    # (each held one to the old server).
+    # Back at once, without a health probe first.
     pages = [clerk.get(f"/api/v1/ledger-uploads/{upload_id}/").status for _ in range(3 * stack.web_concurrency)]
     assert pages == [200] * len(pages), pages
     assert hazard_count(stack) == before, "partial rows after the failed import"
@@ -229,6 +228,25 @@ def test_postgres_stopped_during_a_ledger_import(
         ("committed", rows)
     ]
     report("postgres stop", rows=rows, down_s=round(down_s, 1), retry_s=round(retry_s, 1))
+
+
+def test_requests_and_jobs_right_after_a_postgres_restart(
+    stack: ProdStack, login: Callable[[str], PortalClient], healthy_again: ProdStack
+) -> None:
+    # Every gunicorn worker and Celery pool process keeps its connection between requests (CONN_MAX_AGE):
+    # after PostgreSQL restarts, none of them may answer the next request or job with that dead connection.
+    county = login("county_staff")
+    warm = [county.get("/api/v1/hazards/?page_size=1").status for _ in range(3 * stack.web_concurrency)]
+    assert warm == [200] * len(warm)
+    assert wait_for_job(county, export(county, "xlsx"))["status"] == "success"
+    stack.stop_postgres("fast")
+    stack.start_postgres()
+    pages = [county.get("/api/v1/hazards/?page_size=1").status for _ in range(3 * stack.web_concurrency)]
+    job_id = export(county, "xlsx")
+    job = wait_for_job(county, job_id, timeout=60)
+    report("postgres restart while idle", pages=pages, job=job["status"])
+    assert pages == [200] * len(pages), pages
+    assert job["status"] == "success" and job_row(stack, job_id)[2] == 1, job
 
 
 # --- d. two county users confirm the same hazard at once ---------------------------------------------------
