@@ -37,8 +37,8 @@ from hazards.ledger import (
     may_upload,
 )
 from hazards.models import LedgerUpload
-from portal.api.views import ERRORS, IdFilter, ScopedViewSet
-from portal.models import User
+from portal.api.views import ERRORS, IdFilter, ScopedViewSet, log_denied
+from portal.models import Enterprise, User
 from portal.spreadsheets import ImportResult, SpreadsheetError, read_bytes
 
 
@@ -240,6 +240,7 @@ class LedgerUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         try:
             enterprise = enterprise_for_upload(user, chosen)
         except Http404:
+            log_denied(request, Enterprise, chosen)
             raise NotFound("未找到该企业，或不在您的数据范围内。") from None
         upload_file = serializer.validated_data["file"]
         file_name = str(upload_file.name).replace("\\", "/").rsplit("/", 1)[-1][:200]

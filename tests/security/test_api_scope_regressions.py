@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from hazards import ledger
@@ -129,3 +130,15 @@ def test_enforcement_record_refuses_an_out_of_scope_parent_company_like_a_missin
     # The parent company of a mine in the town is still a choice, though registered at the county.
     assert post(owner.pk).status_code == 201
     assert EnforcementRecord.objects.get().parent_company == owner
+
+
+def test_ledger_upload_for_an_enterprise_out_of_scope_is_logged(world: World, cast: Cast) -> None:
+    data = ledger_xlsx.simple([ledger_xlsx.row("REG-3")])
+    for member, enterprise in (("town_b_staff", world.enterprise_a), ("clerk", world.enterprise_other)):
+        before = _denied(str(enterprise.pk))
+        upload = SimpleUploadedFile("台账.xlsx", data)
+        response = _api(getattr(cast, member)).post(
+            "/api/v1/ledger-uploads/", {"file": upload, "enterprise": enterprise.pk}, format="multipart"
+        )
+        assert response.status_code == 404, member
+        assert _denied(str(enterprise.pk)) == before + 1, member
