@@ -317,7 +317,7 @@ ROWS: list[Row] = [
     Row("POST", f"{V}/ledger-uploads/",
         "201   201   201   404   201   403   403   403   404   404   401",
         "404   404   404   404   404   403   403   403   201   201   401",
-        None, w.ledger_payload, _count(LedgerUpload)),
+        w.enterprise, w.ledger_payload, _count(LedgerUpload)),
     # --- Campaigns (read down the tree and up to the city) -------------------------------------------------
     Row("GET", f"{V}/campaigns/",
         "L     L     L     L     L     L     L     L     -     -     401",
