@@ -89,6 +89,8 @@ def varied(world: World, catalogue: None) -> dict[str, Hazard]:
         ({"open": "true"}, {"major_a", "general_a2"}),
         ({"q": "接地"}, {"general_a2"}),
         ({"q": "A-1"}, {"major_a"}),
+        ({"q": "a-1"}, {"major_a"}),  # letters: case-insensitive
+        ({"q": "ENTERPRISE_A2_NAME"}, {"general_a2"}),  # by the enterprise's name
         # An enterprise of another county is not offered as a choice: the filter is invalid, nothing leaks.
         ({"enterprise": "ENTERPRISE_OTHER"}, set()),
     ],
@@ -100,6 +102,7 @@ def test_filters(
         "TOWN_B": str(world.town_b.pk),
         "ENTERPRISE_A2": str(world.enterprise_a2.pk),
         "ENTERPRISE_OTHER": str(world.enterprise_other.pk),
+        "ENTERPRISE_A2_NAME": world.enterprise_a2.name,
     }
     params = {k: replacements.get(v, v) if isinstance(v, str) else v for k, v in params.items()}
     result = {h.pk for h in hazard_list(user=cast.county_staff, params=params)}
