@@ -30,8 +30,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from hazards.choices import HazardLevel, HazardStatus
+from hazards.criteria import load_catalogue_file
+from hazards.models import MajorHazardCriterion
 from portal.models import User
 from tests.conftest import Cast, World
+from tests.hazards.conftest import add_evidence, add_extension, make_hazard
 
 CHECKS = [
     not_a_server_error,
@@ -64,7 +68,14 @@ def api_schema(db: None) -> Any:
 
 @pytest.fixture
 def fuzz_data(world: World, cast: Cast) -> dict[str, str]:
-    """The cast, with data behind the endpoints; the tokens of county staff and of a superuser."""
+    """The cast, with data behind the endpoints (hazards with evidence and an extension request; the seed
+    campaigns come from their data migration); the tokens of county staff and of a superuser."""
+    if not MajorHazardCriterion.objects.exists():
+        load_catalogue_file()
+    major = make_hazard(world.enterprise_a, status=HazardStatus.REPORTED)
+    add_evidence(major, cast.clerk)
+    add_extension(major, cast.clerk)
+    make_hazard(world.enterprise_b, level=HazardLevel.GENERAL)
     superuser = User.objects.create_superuser(username="root", password="Root-pass-2024!", role=cast.admin.role)
     superuser.region = world.county
     superuser.save(update_fields=["region"])
