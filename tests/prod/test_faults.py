@@ -13,7 +13,9 @@ Each drill leaves the stack healthy for the next. Figures are printed (pytest -s
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +26,7 @@ import pytest
 from tests.hazards import ledger_xlsx
 from tests.prod.conftest import DEMO_PASSWORD, VISIBILITY_TIMEOUT, wait_for_job
 from tests.prodstack import PortalClient, ProdStack, Response
-from tests.services import wait_until
+from tests.services import descendants, wait_until
 
 pytestmark = [pytest.mark.processes, pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
@@ -106,6 +108,38 @@ def test_worker_killed_mid_job_completes_once_after_restart(
         attempts=attempts,
         files=1,
     )
+
+
+def test_pool_process_killed_mid_job_is_requeued_at_once(
+    stack: ProdStack, login: Callable[[str], PortalClient], healthy_again: ProdStack
+) -> None:
+    # The other way a worker dies: the out-of-memory killer takes the pool process running the job, the
+    # worker's main process lives on, gives the message back (task_reject_on_worker_lost) and forks anew.
+    county = login("county_staff")
+    worker = stack.components["worker"]
+    hold = stack.connect()
+    hold.autocommit = False
+    try:
+        with hold.cursor() as cursor:
+            cursor.execute("LOCK TABLE inspections_enforcementrecord IN ACCESS EXCLUSIVE MODE")
+        job_id = export(county, "xlsx")
+        wait_until(lambda: job_row(stack, job_id)[:2] == ("running", 20), 60, "the worker never started the job")
+        pool = descendants(worker.pid)
+        assert pool, "the worker has no pool processes"
+        for pid in pool:
+            os.kill(pid, signal.SIGKILL)
+        killed = time.monotonic()
+    finally:
+        hold.rollback()
+        hold.close()
+    job = wait_for_job(county, job_id, timeout=60)
+    done = time.monotonic()
+    assert worker.running(), "the worker's main process should survive its pool"
+    status, _, attempts, path = job_row(stack, job_id)
+    assert (job["status"], status, attempts) == ("success", "success", 2), job
+    assert export_files(stack, job_id) == [path]
+    assert "WorkerLostError" in worker.log()
+    report("pool process kill -9", pool=len(pool), kill_to_done_s=round(done - killed, 1), attempts=attempts)
 
 
 # --- b. Redis restarts while jobs are queued -------------------------------------------------------------
