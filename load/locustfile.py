@@ -39,7 +39,7 @@ RUN_ID = os.environ.get("LOAD_RUN_ID", "run")
 _WAIT = [float(x) for x in os.environ.get("LOAD_WAIT", "1,4").split(",")]
 _journal = open(os.environ["LOAD_JOURNAL"], "a", encoding="utf-8")  # noqa: SIM115 - kept open for the run
 _serial = itertools.count(1)
-_rng = random.Random()  # noqa: S311 - which page to ask for, not a secret
+_rng = random.Random()  # noqa: S311 - which page to ask for, not a secret  # nosec B311 # which page to ask for, not a secret
 # The measured window: LOAD_SECONDS from the moment the last user has logged in (logins hash passwords
 # and are measured apart, in LOAD_LOGINS); the statistics are reset then.
 WINDOW_SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))

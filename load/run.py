@@ -29,7 +29,7 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
+import subprocess  # nosec B404 # starts the stack, locust and the checks (below)
 import sys
 import time
 import urllib.request
@@ -88,7 +88,7 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 def healthy(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - loopback URL we built
+        with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - loopback URL we built  # nosec B310 # an http URL on loopback that we built
             return bool(response.status == 200)
     except OSError:
         return False
@@ -220,7 +220,7 @@ class Stack:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**env, "PROD_RUN_DIR": str(root), "PROD_RUN_SEED_SCALE": "county", "PROD_RUN_PORT": str(self.port)}
         self.log = log_path.open("wb")
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # nosec B603, B607 # bash on our own script, fixed arguments
             ["bash", "scripts/prod_run.sh"], cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
@@ -285,7 +285,7 @@ def run(settings: Settings) -> int:
 
         say("preparing the county's data, accounts and pools (load/prepare.py)")
         started = time.monotonic()
-        subprocess.run([python, "-m", "load.prepare", str(fixture)], cwd=REPO, env=driver_env, check=True)
+        subprocess.run([python, "-m", "load.prepare", str(fixture)], cwd=REPO, env=driver_env, check=True)  # nosec B603 # our interpreter, fixed arguments
         timings["prepare"] = time.monotonic() - started
 
         say(f"locust: {settings.users} users for {settings.seconds} s against {stack.url}")
@@ -300,11 +300,11 @@ def run(settings: Settings) -> int:
             "--only-summary", "--stop-timeout", "10", "--csv", str(out / "locust"),
             "--loglevel", "WARNING",
         ]  # fmt: skip
-        locust_status = subprocess.run(command, cwd=REPO, env=locust_env, check=False).returncode
+        locust_status = subprocess.run(command, cwd=REPO, env=locust_env, check=False).returncode  # nosec B603 # locust with arguments we built
         loads["after"] = load_average()
 
         say("checking the journal of writes against the database (load/verify.py)")
-        checked = subprocess.run(
+        checked = subprocess.run(  # nosec B603 # our interpreter, fixed arguments
             [python, "-m", "load.verify", str(journal), run_id], cwd=REPO, env=driver_env, capture_output=True,
             text=True, check=False,
         )  # fmt: skip

@@ -32,7 +32,7 @@ import os
 import platform
 import shutil
 import sqlite3
-import subprocess
+import subprocess  # nosec B404 # pg_dump / pg_restore (below)
 import tarfile
 import tempfile
 import time
@@ -199,7 +199,7 @@ class DatabaseState:
 def _read_state(cursor: Any, table_names: list[str]) -> DatabaseState:
     tables: dict[str, int] = {}
     for table in sorted(table_names):
-        cursor.execute(f"SELECT COUNT(*) FROM {_quote(table)}")  # noqa: S608 - a table name from the catalog
+        cursor.execute(f"SELECT COUNT(*) FROM {_quote(table)}")  # noqa: S608 - a table name from the catalog  # nosec B608 # a quoted table name from the catalog
         tables[table] = int(cursor.fetchone()[0])
     migrations: list[tuple[str, str]] = []
     if "django_migrations" in tables:
@@ -209,7 +209,7 @@ def _read_state(cursor: Any, table_names: list[str]) -> DatabaseState:
     version_table = model_tables().get("reporting.ReportVersion")
     if version_table and version_table in tables:
         cursor.execute(
-            "SELECT id, report_id, number, status, xlsx_file, xlsx_sha256, pdf_file, pdf_sha256 "  # noqa: S608
+            "SELECT id, report_id, number, status, xlsx_file, xlsx_sha256, pdf_file, pdf_sha256 "  # noqa: S608  # nosec B608 # a quoted model table name
             f"FROM {_quote(version_table)} ORDER BY id"
         )
         for pk, report_id, number, status, xlsx, xlsx_sha, pdf, pdf_sha in cursor.fetchall():
@@ -260,7 +260,7 @@ def _dump_postgresql(using: str, target: Path) -> DatabaseState:
         cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
         names = [str(row[0]) for row in cursor.fetchall()]
         state = _read_state(cursor, names)
-        result = subprocess.run(
+        result = subprocess.run(  # nosec B603 # pg_dump, fixed arguments, no shell
             [pg_dump, "--format=custom", f"--snapshot={snapshot}", f"--file={target}", "--no-password"],
             env=pg_environment(wrapper.settings_dict),
             capture_output=True,
@@ -534,7 +534,7 @@ def _occupied(using: str, media_root: Path) -> list[str]:
         for label in OCCUPIED_MODELS:
             table = tables[label]
             if table in existing:
-                cursor.execute(f"SELECT COUNT(*) FROM {_quote(table)}")  # noqa: S608 - a model's table
+                cursor.execute(f"SELECT COUNT(*) FROM {_quote(table)}")  # noqa: S608 - a model's table  # nosec B608 # a quoted model table name
                 count = int(cursor.fetchone()[0])
                 if count:
                     found.append(f"{apps.get_model(label)._meta.verbose_name} {count} 条")
@@ -567,7 +567,7 @@ def _restore_postgresql(using: str, dump: Path) -> None:
     connection = connections[using]
     settings_dict = connection.settings_dict
     connection.close()
-    result = subprocess.run(
+    result = subprocess.run(  # nosec B603 # pg_restore, fixed arguments, no shell
         [
             pg_restore, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
             "--exit-on-error", "--no-password", f"--dbname={settings_dict['NAME']}", str(dump),
@@ -612,7 +612,7 @@ def _verify(manifest: dict[str, Any], using: str, media_root: Path) -> tuple[int
             if table not in existing:
                 problems.append(f"缺少数据表 {table}")
                 continue
-            cursor.execute(f"SELECT COUNT(*) FROM {_quote(table)}")  # noqa: S608 - a table name from the manifest
+            cursor.execute(f"SELECT COUNT(*) FROM {_quote(table)}")  # noqa: S608 - a table name from the manifest  # nosec B608 # a quoted name of an existing table (checked above)
             count = int(cursor.fetchone()[0])
             rows += count
             if count != expected:
