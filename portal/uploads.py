@@ -1,4 +1,9 @@
-"""A spreadsheet kept between its preview and its confirmation.
+"""Uploads: a cap on what the request parser keeps of each file, and a spreadsheet kept between its
+preview and its confirmation.
+
+``UploadSizeCapHandler`` (first in ``FILE_UPLOAD_HANDLERS``) passes on at most ``UPLOAD_MAX_BYTES + 1``
+bytes of each uploaded file: enough for every view to refuse the file by its size, with its own Chinese
+message, while the rest of an oversize body is read off the connection and dropped, never stored.
 
 The preview stores the uploaded file and hands the browser a signed token naming it; the
 confirmation re-reads that file and validates it again. The token is bound to the uploader, so
@@ -9,15 +14,39 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadhandler import FileUploadHandler
 from django.utils import timezone
 
 from portal.models import User
 
 PREVIEW_MAX_AGE = 2 * 3600  # seconds a preview may wait for its confirmation
+
+
+class UploadSizeCapHandler(FileUploadHandler):
+    """Keeps at most UPLOAD_MAX_BYTES + 1 bytes of each file for the handlers after it (memory or temp file)."""
+
+    kept = 0
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.kept = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        room = int(settings.UPLOAD_MAX_BYTES) + 1 - self.kept
+        if room <= 0:
+            return None  # dropped: the later handlers never see it
+        chunk = raw_data[:room]
+        self.kept += len(chunk)
+        return chunk
+
+    def file_complete(self, file_size: int) -> None:
+        return None  # the next handler makes the file (its size is what it was given)
 
 
 @dataclass(frozen=True)

@@ -703,6 +703,8 @@ def test_over_the_size_limit_is_refused_without_reading_it(
     assert TOO_BIG_RE.search(refusal_text(response)), refusal_text(response)[:3000]
     assert stored_state(scene.media) == before
     assert sum(reads) <= LIMIT + 1, f"the application read {sum(reads)} bytes of a {len(data)}-byte upload"
+    kept = [f.size for f in response.wsgi_request.FILES.values()]
+    assert kept and max(kept) == LIMIT + 1, f"the request parser kept {kept} bytes of a {len(data)}-byte upload"
 
 
 # --- spreadsheets: zip bombs and XML entities ---------------------------------------------------
