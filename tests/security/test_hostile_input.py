@@ -47,7 +47,7 @@ from rest_framework.parsers import FileUploadParser, MultiPartParser
 from rest_framework.test import APIClient
 
 from hazards import services as hazard_services
-from hazards.choices import HazardCategory, HazardLevel, HazardSource
+from hazards.choices import HazardCategory, HazardLevel, HazardSource, HazardStatus
 from hazards.criteria import load_catalogue_file
 from hazards.models import Hazard, HazardEvidence, LedgerUpload, MajorHazardCriterion
 from inspections import services as inspection_services
@@ -1158,3 +1158,79 @@ def test_html_in_imported_cells_is_escaped_in_the_previews(scene: Scene) -> None
         for marker in RAW_MARKERS:
             assert marker not in html, url
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html or "onerror=alert(1)&gt;" in html, url
+
+
+# --------------------------------------------------------------------------------------------
+# Monthly tables from the database: the page, the drill-down, the Excel and the PDF
+# --------------------------------------------------------------------------------------------
+
+FORMULA_HTML = f'=HYPERLINK("http://evil.example/","{SCRIPT}")'
+
+
+@pytest.fixture
+def hostile_major_hazard(world: World) -> Hazard:
+    from tests.reporting.conftest import hazard, winter_campaign
+
+    winter_campaign(world.county)
+    return hazard(
+        world.enterprise_a, level=HazardLevel.MAJOR, found_on=dt.date(2023, 12, 4), status=HazardStatus.CONFIRMED,
+        description=FORMULA_HTML, location=IMG, measures=f"@{SCRIPT}", responsible_unit=f"+{IMG}",
+        responsible_person="-1+2", deadline=dt.date(2024, 1, 15), current_deadline=dt.date(2024, 1, 15),
+        supervision_level="county", supervision_unit=f"={SCRIPT}",
+    )  # fmt: skip
+
+
+def test_monthly_tables_from_the_database_escape_and_neutralise(cast: Cast, hostile_major_hazard: Hazard) -> None:
+    from reporting.builders.pdf import render_html
+    from reporting.builders.xlsx import build_xlsx
+    from reporting.figures import Scope, compute_table, period_for
+    from tests.reporting.conftest import winter_campaign
+
+    world_county = hostile_major_hazard.enterprise.town.parent
+    assert world_county is not None
+    campaign = winter_campaign(world_county)
+    client = page_client(cast.county_staff)
+    for url in (
+        "/reports/winter/140525/2023-12/",
+        "/reports/winter/140525/2023-12/cell/major_hazards/",
+        "/reports/winter/140525/2023-12/cell/month.major_found/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        for marker in RAW_MARKERS:
+            assert marker not in body, url
+        assert "&lt;script&gt;" in body or "&lt;img src=x" in body, f"the hazard is not shown on {url}"
+    period = period_for(campaign, dt.date(2023, 12, 1))
+    county_table = compute_table("winter", Scope(region=world_county, campaign=campaign, period=period))
+    town_table = compute_table(
+        "three_lists", Scope(region=hostile_major_hazard.enterprise.town, campaign=campaign, period=period)
+    )
+    for table in (county_table, town_table):
+        data = build_xlsx(table)
+        assert_workbook_neutralised(data, [FORMULA_HTML] if table is town_table else [])
+        values = "\n".join(
+            c.value for s in load_workbook(io.BytesIO(data)).worksheets for r in s.iter_rows() for c in r
+            if isinstance(c.value, str)
+        )  # fmt: skip
+        assert SCRIPT in values, type(table).__name__
+        html = render_html(table)
+        for marker in RAW_MARKERS:
+            assert marker not in html, type(table).__name__
+
+
+@needs_poppler
+def test_monthly_table_pdf_from_the_database_shows_the_text_literally(cast: Cast, hostile_major_hazard: Hazard) -> None:
+    from reporting.builders.pdf import build_pdf
+    from reporting.figures import Scope, compute_table, period_for
+    from tests.reporting import pdftext
+    from tests.reporting.conftest import winter_campaign
+
+    town = hostile_major_hazard.enterprise.town
+    campaign = winter_campaign(town.parent)  # type: ignore[arg-type]
+    table = compute_table(
+        "three_lists", Scope(region=town, campaign=campaign, period=period_for(campaign, dt.date(2023, 12, 1)))
+    )
+    text = pdftext.text(build_pdf(table))
+    for payload in (SCRIPT, "=HYPERLINK", "onerror=alert(1)>", f"@{SCRIPT}"):
+        assert payload.replace(" ", "") in text, payload
