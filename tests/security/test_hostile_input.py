@@ -1234,3 +1234,77 @@ def test_monthly_table_pdf_from_the_database_shows_the_text_literally(cast: Cast
     text = pdftext.text(build_pdf(table))
     for payload in (SCRIPT, "=HYPERLINK", "onerror=alert(1)>", f"@{SCRIPT}"):
         assert payload.replace(" ", "") in text, payload
+
+
+def test_html_in_query_parameters_is_not_reflected_raw(scene: Scene) -> None:
+    """Search boxes, filters, sorting and paging echo what the user typed: escaped, never as markup."""
+    params = urllib.parse.urlencode(
+        {"q": SCRIPT, "town": IMG, "enterprise": IMG, "ordering": IMG, "page": IMG, "status": IMG, "level": IMG,
+         "month": IMG, "kind": IMG, "due": IMG, "exam": IMG, "template": "", "campaign": IMG}
+    )  # fmt: skip
+    c = scene.cast
+    pages = [
+        (c.county_staff, "/enterprises/"),
+        (c.county_staff, "/hazards/"),
+        (c.county_staff, "/hazards/queue/"),
+        (c.county_staff, "/inspections/inspections/"),
+        (c.county_staff, "/inspections/enforcement/"),
+        (c.town_a_staff, "/inspections/enforcement/new/"),
+        (c.town_a_staff, "/inspections/inspections/new/"),
+        (c.county_staff, "/inspections/warnings/"),
+        (c.county_staff, "/inspections/coverage/"),
+        (c.county_staff, "/inspections/talks/"),
+        (c.admin, "/audit/"),
+        (c.county_staff, "/reports/"),
+        (c.county_staff, "/reports/dashboard/hazards/"),
+        (c.clerk, "/hazards/ledger/"),
+    ]
+    for user, url in pages:
+        response = page_client(user).get(f"{url}?{params}")
+        assert response.status_code in (200, 400, 404), (url, response.status_code)
+        body = response.content.decode()
+        for marker in RAW_MARKERS:
+            assert marker not in body, url
+
+
+def _download_urls() -> list[str]:
+    urls = [f"/hazards/evidence/{pk}/" for pk in HazardEvidence.objects.values_list("pk", flat=True)]
+    urls += [f"/hazards/evidence/{pk}/?inline=1" for pk in HazardEvidence.objects.values_list("pk", flat=True)]
+    urls += [f"/api/v1/hazard-evidence/{pk}/file/" for pk in HazardEvidence.objects.values_list("pk", flat=True)]
+    urls += [f"/hazards/ledger/{pk}/file/" for pk in LedgerUpload.objects.values_list("pk", flat=True)]
+    for kind, model in (
+        ("enforcement", EnforcementAttachment),
+        ("photo", InspectionPhoto),
+        ("evidence", SelfCheckEvidence),
+        ("submission", DeliverableSubmission),
+    ):
+        for pk in model.objects.values_list("pk", flat=True):
+            urls += [f"/inspections/files/{kind}/{pk}/", f"/inspections/files/{kind}/{pk}/?inline=1"]
+    return urls
+
+
+def test_stored_files_are_downloaded_with_their_sniffed_type_and_nosniff(scene: Scene) -> None:
+    """Every file stored under a hostile name comes back with nosniff, never as HTML or SVG, the name quoted."""
+    for endpoint in ENDPOINTS:
+        if endpoint.url_name in ("enterprise-import", "inspections:enforcement-import"):
+            continue  # previews are kept for the confirmation only, never downloaded
+        prepare(scene, endpoint)
+        response = endpoint.send(scene, f"{IMG}{Path(endpoint.valid_name).suffix}", endpoint.valid(scene))
+        assert accepted(response), endpoint.url_name
+    urls = _download_urls()
+    assert len(urls) >= 14
+    client = page_client(scene.cast.county_staff)
+    clerk = page_client(scene.cast.clerk)
+    for url in urls:
+        response = client.get(url)
+        if response.status_code == 404:  # the clerk's own self-check evidence and ledger
+            response = clerk.get(url)
+        assert response.status_code == 200, url
+        assert response["X-Content-Type-Options"] == "nosniff", url
+        content_type = response["Content-Type"]
+        assert not content_type.startswith(("text/html", "image/svg", "application/xhtml", "text/xml")), url
+        disposition = response["Content-Disposition"]
+        assert "\r" not in disposition and "\n" not in disposition
+        assert disposition.startswith(("attachment", "inline")), url
+        if disposition.startswith("inline"):
+            assert content_type.startswith(("image/", "application/pdf")), (url, content_type)
