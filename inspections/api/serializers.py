@@ -543,8 +543,10 @@ class SubmissionInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, serial
     def to_internal_value(self, data: Any) -> Any:
         # A file comes as multipart/form-data, where every value is text: the id of the deliverable too
         # (a JSON body keeps the strict integer).
-        if isinstance(data, QueryDict) and str(data.get("deliverable", "")).isdigit():
-            data = {**data.dict(), "deliverable": int(data["deliverable"])}
+        if isinstance(data, QueryDict):
+            deliverable = data.get("deliverable", "")
+            if isinstance(deliverable, str) and deliverable.isdigit():
+                data = {**data.dict(), "deliverable": int(deliverable)}
         return super().to_internal_value(data)
 
 
