@@ -8,7 +8,7 @@ append-only file, as compose runs it: queued messages survive), and everything s
 nothing left behind (`leftovers()`).
 
     from tests.prodstack import ProdStack
-    with ProdStack() as stack:            # migrate + seed_demo, then web, worker, beat
+    with ProdStack() as stack:            # web (it migrates first, as in compose), seed_demo, worker, beat
         print(stack.url("/healthz"))
         stack.kill("worker"); stack.start_component("worker")
         stack.stop_postgres(); stack.start_postgres()
@@ -504,6 +504,10 @@ class ProdStack:
         return found
 
     def stop(self) -> None:
+        # SIGTERM to the three leaders at once (each shuts down warmly), then wait for each in turn.
+        for component in self.components.values():
+            if component.running():
+                component.process.terminate()  # type: ignore[union-attr]
         for name in reversed(COMPONENTS):
             if name in self.components:
                 self.components[name].stop()

@@ -2,10 +2,15 @@
 
 a. the worker is killed (-9, the whole process group) in the middle of a report job → after a restart
    the job completes, once (late acknowledgement, the message handed out again as "redelivered");
+   its pool process is killed while signing a table → the message is given back at once, one version;
 b. Redis restarts while jobs wait in the queue (no worker) → they still run, each once;
 c. PostgreSQL stops while a big ledger import is being written → a clear error, no partial rows
-   once it is back, and the import then succeeds;
+   once it is back, and the import then succeeds; right after a restart no request or job fails;
 d. two county users confirm the same hazard at the same moment → one transition, one clear refusal.
+
+A job is held in its middle, so that the kill lands there every time, by locking from the test the table
+of records it reads next (inspections_enforcementrecord): the worker has claimed it (running, 20 %) and
+waits. The web requests that start the jobs do not read that table.
 
 Each drill leaves the stack healthy for the next. Figures are printed (pytest -s shows them).
 """
@@ -13,6 +18,7 @@ Each drill leaves the stack healthy for the next. Figures are printed (pytest -s
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import signal
@@ -66,8 +72,6 @@ def test_worker_killed_mid_job_completes_once_after_restart(
 ) -> None:
     county = login("county_staff")
     versions_before = stack.scalar("SELECT count(*) FROM reporting_reportversion")
-    # Hold the job in the middle: the worker has claimed it (running, 20 %) and waits for the records
-    # it reads, locked here. The web request does not read that table.
     hold = stack.connect()
     hold.autocommit = False
     try:
@@ -110,20 +114,41 @@ def test_worker_killed_mid_job_completes_once_after_restart(
     )
 
 
-def test_pool_process_killed_mid_job_is_requeued_at_once(
+def submitted_version(stack: ProdStack, county: PortalClient) -> int:
+    """The county's own 追责问责情况统计表 of 2024-05, drafted and submitted on its page (HTML forms)."""
+    act = "/reports/accountability/140525/2024-05/act/"
+    assert county.post(act, data={"action": "refresh"}).status == 200
+    version_id = stack.scalar(
+        "SELECT v.id FROM reporting_reportversion v JOIN reporting_report r ON r.id = v.report_id "
+        "JOIN portal_region g ON g.id = r.region_id WHERE g.code = '140525' AND r.kind = 'accountability' "
+        "AND r.month = '2024-05-01' AND v.status = 'draft'"
+    )
+    assert county.post(act, data={"action": "submit", "version": str(version_id)}).status == 200
+    assert stack.scalar("SELECT status FROM reporting_reportversion WHERE id = %s", (version_id,)) == "submitted"
+    return int(version_id)
+
+
+def test_pool_process_killed_while_signing_is_requeued_and_signs_once(
     stack: ProdStack, login: Callable[[str], PortalClient], healthy_again: ProdStack
 ) -> None:
-    # The other way a worker dies: the out-of-memory killer takes the pool process running the job, the
+    # The other way a worker dies: the out-of-memory killer takes the pool process running the job; the
     # worker's main process lives on, gives the message back (task_reject_on_worker_lost) and forks anew.
-    county = login("county_staff")
+    # The job here is 分管负责人签字, which freezes the version with its files.
+    county, leader = login("county_staff"), login("county_leader")
+    version_id = submitted_version(stack, county)
+    report_id = stack.scalar("SELECT report_id FROM reporting_reportversion WHERE id = %s", (version_id,))
     worker = stack.components["worker"]
     hold = stack.connect()
     hold.autocommit = False
     try:
         with hold.cursor() as cursor:
             cursor.execute("LOCK TABLE inspections_enforcementrecord IN ACCESS EXCLUSIVE MODE")
-        job_id = export(county, "xlsx")
-        wait_until(lambda: job_row(stack, job_id)[:2] == ("running", 20), 60, "the worker never started the job")
+        signing = leader.post(
+            "/reports/accountability/140525/2024-05/act/", data={"action": "sign", "version": str(version_id)}
+        )
+        assert signing.status == 200 and "/reports/exports/" in signing.url, signing.url
+        job_id = signing.url.rstrip("/").rsplit("/", 1)[-1]
+        wait_until(lambda: job_row(stack, job_id)[:2] == ("running", 20), 60, "the worker never started signing")
         pool = descendants(worker.pid)
         assert pool, "the worker has no pool processes"
         for pid in pool:
@@ -132,14 +157,24 @@ def test_pool_process_killed_mid_job_is_requeued_at_once(
     finally:
         hold.rollback()
         hold.close()
-    job = wait_for_job(county, job_id, timeout=60)
+    job = wait_for_job(leader, job_id, timeout=60)
     done = time.monotonic()
     assert worker.running(), "the worker's main process should survive its pool"
-    status, _, attempts, path = job_row(stack, job_id)
-    assert (job["status"], status, attempts) == ("success", "success", 2), job
-    assert export_files(stack, job_id) == [path]
     assert "WorkerLostError" in worker.log()
-    report("pool process kill -9", pool=len(pool), kill_to_done_s=round(done - killed, 1), attempts=attempts)
+    assert (job["status"], job_row(stack, job_id)[2]) == ("success", 2), job
+    versions = stack.query(
+        "SELECT number, status, xlsx_file, pdf_file, xlsx_sha256, pdf_sha256 FROM reporting_reportversion "
+        "WHERE report_id = %s",
+        (report_id,),
+    )
+    assert [(number, status) for number, status, *_ in versions] == [(1, "signed")]
+    _, _, xlsx, pdf, xlsx_sha256, pdf_sha256 = versions[0]
+    folder = stack.media_root / "reports" / "accountability" / "140525" / "2024-05"
+    stored = sorted(str(path.relative_to(stack.media_root)) for path in folder.iterdir())
+    assert stored == sorted([xlsx, pdf]), "one .xlsx and one .pdf, no second set"
+    assert hashlib.sha256((stack.media_root / xlsx).read_bytes()).hexdigest() == xlsx_sha256
+    assert hashlib.sha256((stack.media_root / pdf).read_bytes()).hexdigest() == pdf_sha256
+    report("pool process kill -9 while signing", pool=len(pool), kill_to_done_s=round(done - killed, 1), versions=1)
 
 
 # --- b. Redis restarts while jobs are queued -------------------------------------------------------------
