@@ -1308,3 +1308,63 @@ def test_stored_files_are_downloaded_with_their_sniffed_type_and_nosniff(scene: 
         assert disposition.startswith(("attachment", "inline")), url
         if disposition.startswith("inline"):
             assert content_type.startswith(("image/", "application/pdf")), (url, content_type)
+
+
+def test_html_in_the_other_text_fields_is_escaped(scene: Scene, hostile: dict[str, Any]) -> None:
+    """Parent companies, people, account names, extension decisions, teams, progress reports, duty logs, photo
+    captions and the sheet title of an uploaded ledger."""
+    from portal.choices import PersonRole
+
+    w, c = scene.world, scene.cast
+    company = portal_services.parent_company_create(
+        actor=c.admin, name=x("集团"), region=w.county, address=x("集团地址", 1)
+    )
+    portal_services.enterprise_update(actor=c.admin, enterprise=w.enterprise_a, data={"parent_company": company})
+    portal_services.person_create(actor=c.admin, enterprise=w.enterprise_a, name=x("安全员"), role=PersonRole.SAFETY)
+    portal_services.user_update(actor=c.admin, user=c.clerk, data={"full_name": x("账号姓名", 1)})
+    hazard = hostile["hazard"]
+    extension = hazard.extensions.get()
+    hazard_services.hazard_decide_extension(
+        actor=c.town_a_staff, extension=extension, approve=False, comment=x("驳回理由")
+    )
+    campaign = scene.campaign
+    inspection_services.inspection_team_create(
+        actor=c.town_a_staff, campaign=campaign, name=x("督查组"), leader=x("组长", 1), formed_on=DAY,
+        members=x("组员"), note=x("备注", 1),
+    )  # fmt: skip
+    phase = campaign.phases.order_by("order").first()
+    assert phase is not None
+    inspection_services.progress_save(
+        actor=c.town_a_staff,
+        phase=phase,
+        progress=x("进展"),
+        problems=x("问题", 1),
+        measures=x("举措"),
+        submit=True,
+    )
+    inspection_services.duty_log_save(
+        actor=c.clerk, enterprise=w.enterprise_a, month=dt.date(2024, 5, 1), note=x("履职备注", 1)
+    )
+    inspection_services.inspection_photo_add(
+        actor=c.town_a_staff, inspection=hostile["inspection"], upload=SimpleUploadedFile("现场.jpg", JPEG),
+        caption=x("照片说明"),
+    )  # fmt: skip
+    body, content_type = multipart({}, [("file", "台账.xlsx", ledger_xlsx.build([ledger_xlsx.row("S-1")], sheet=IMG))])
+    assert page_client(c.clerk).post("/hazards/ledger/", data=body, content_type=content_type).status_code == 200
+    ledger = LedgerUpload.objects.latest("id")
+    pages: list[tuple[User, str, tuple[str, ...]]] = [
+        (c.county_staff, f"/enterprises/{w.enterprise_a.pk}/", ("集团", "安全员")),
+        (c.county_staff, "/enterprises/", ()),
+        (c.clerk, "/hazards/", ("账号姓名",)),
+        (c.town_a_staff, f"/hazards/{hazard.pk}/", ("驳回理由", "账号姓名")),
+        (c.town_a_staff, "/inspections/teams/", ("督查组", "组长")),
+        (c.county_staff, f"/inspections/campaigns/{campaign.pk}/progress/", ("进展",)),
+        (c.clerk, "/inspections/duty-logs/", ()),
+        (c.town_a_staff, hostile["inspection"].get_absolute_url(), ("照片说明",)),
+        (c.clerk, f"/hazards/ledger/{ledger.pk}/", ()),
+        (c.admin, "/audit/", ("集团",)),
+    ]
+    for user, url, labels in pages:
+        response = page_client(user).get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        assert_escaped(response.content.decode(), *labels)
