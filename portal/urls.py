@@ -16,3 +16,5 @@ urlpatterns = [
 
 # Uploaded files are never served as static media: every download goes through a view that
 # checks the user's scope.
+
+handler500 = "portal.errors.server_error"
