@@ -20,7 +20,9 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, Phase, given, settings
 from rest_framework.authtoken.models import Token
@@ -68,7 +70,15 @@ def api_schema(db: None) -> Any:
     schema = schemathesis.openapi.from_dict(raw_schema())
     schema.app = get_wsgi_application()
     schema.config.generation.update(modes=[GenerationMode.POSITIVE])
-    return schema
+    # As django.test.Client does: the WSGI handler must not close the test's database connection at the
+    # end of each request (on PostgreSQL every later query would fail with "connection already closed").
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield schema
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
