@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import Http404, HttpRequest
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -58,3 +60,58 @@ class ScopedManager(models.Manager[_M]):
 
     def visible_to(self, user: Any) -> ScopedQuerySet[_M]:
         return self.get_queryset().visible_to(user)
+
+
+def log_denied(
+    *,
+    user: Any,
+    model: type[models.Model],
+    lookup: dict[str, Any],
+    detail: str,
+    visible: models.QuerySet[Any] | None = None,
+) -> bool:
+    """Writes one 越权访问 audit row when `lookup` names an existing object that was answered 404.
+
+    One query: the object itself, and, with `visible` (the user's scoped rows of `model`), whether it is
+    among them (a visible object missed for another reason — a page that does not apply to it — is no
+    attempt on another scope and is not logged). A bad value or no such object logs nothing.
+    """
+    from portal.audit import audit_record  # portal.audit imports the models, which import this module
+    from portal.choices import AuditAction
+
+    try:
+        candidates = model._default_manager.filter(**lookup)
+        if visible is not None:
+            candidates = candidates.annotate(_in_scope=models.Exists(visible.filter(pk=models.OuterRef("pk"))))
+        target = candidates.first()
+    except (TypeError, ValueError, ValidationError):
+        return False
+    if target is None or getattr(target, "_in_scope", False):
+        return False
+    audit_record(
+        actor=user if getattr(user, "pk", None) else None, action=AuditAction.DENIED, instance=target, detail=detail
+    )
+    return True
+
+
+def visible_or_404(request: HttpRequest, model_or_queryset: Any, /, **lookup: Any) -> Any:
+    """The one object `lookup` names among the rows `request.user` may see, else 404.
+
+    `model_or_queryset` is a model or one of its querysets (a selector's, with its joins and extra
+    conditions); either way the rows go through `visible_to(request.user)`. On a miss, an existing
+    object outside the scope is logged as 越权访问 (one extra query, only then) before the 404.
+    """
+    if isinstance(model_or_queryset, models.QuerySet):
+        queryset: models.QuerySet[Any] = model_or_queryset
+    else:
+        queryset = model_or_queryset._default_manager.all()
+    model = queryset.model
+    visible = model._default_manager.visible_to(request.user)
+    try:
+        return queryset.visible_to(request.user).get(**lookup)  # type: ignore[attr-defined]
+    except (model.DoesNotExist, TypeError, ValueError, ValidationError):
+        pass
+    log_denied(
+        user=request.user, model=model, lookup=lookup, detail=f"{request.method} {request.path}", visible=visible
+    )
+    raise Http404(f"未找到该{model._meta.verbose_name}。")

@@ -44,10 +44,16 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from portal import selectors, services
+from portal import scoping, selectors, services
 from portal.api import serializers as api
-from portal.api.permissions import ADMINS, ENTERPRISE_WRITERS, IsCountyAdmin, RoleWritePermission
-from portal.audit import audit_record
+from portal.api.permissions import (
+    ADMINS,
+    ENTERPRISE_WRITERS,
+    EnterpriseWritePermission,
+    IsCountyAdmin,
+    RoleWritePermission,
+    has_role,
+)
 from portal.choices import AuditAction, PersonRole, RegionLevel, Role
 from portal.filters import EnterpriseFilterSet
 from portal.models import AuditEvent, Enterprise, ParentCompany, Person, Region, User
@@ -205,17 +211,8 @@ class ScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
 
 def log_denied(request: Request, model: type[models.Model], value: Any) -> None:
     """Logs 越权访问 when `value` is the id of an existing object the user was answered 404 for."""
-    try:
-        target = model._default_manager.filter(pk=value).first()
-    except (TypeError, ValueError, DjangoValidationError):
-        return
-    if target is None:
-        return
-    audit_record(
-        actor=_user(request),
-        action=AuditAction.DENIED,
-        instance=target,
-        detail=f"API {request.method} {request.path}",
+    scoping.log_denied(
+        user=_user(request), model=model, lookup={"pk": value}, detail=f"API {request.method} {request.path}"
     )
 
 
@@ -454,6 +451,11 @@ ENTERPRISE_WRITE_RULES = (
     "统一社会信用代码按 GB 32100-2015 校验且不能重复；所在镇和上级企业须在您的辖区内。"
     "出错时返回按字段列出的中文错误信息，不保存任何数据；保存成功记入操作日志。"
 )
+ENTERPRISE_UPDATE_RULES = (
+    ENTERPRISE_WRITE_RULES + "企业填报员可以修改本企业的生产状态、安全生产许可证编号及有效期、地址、联系人和联系电话；"
+    "其余字段（企业名称、统一社会信用代码、所在镇、行业类别、上级企业、风险等级、标准化等级）可以原样提交，"
+    "但一旦改动即返回 400，并指明不能修改的字段。"
+)
 ENTERPRISE_ORDERING = ("name", "credit_code", "town", "industry", "production_status", "risk_grade", "license_expiry")
 
 
@@ -495,14 +497,14 @@ ENTERPRISE_ORDERING = ("name", "credit_code", "town", "industry", "production_st
         responses={201: api.EnterpriseSerializer, **errors(400, 401, 403)},
     ),
     update=extend_schema(
-        summary="修改企业（管理员、县局股室）",
-        description=ENTERPRISE_WRITE_RULES,
+        summary="修改企业（管理员、县局股室；企业填报员改本企业）",
+        description=ENTERPRISE_UPDATE_RULES,
         request=api.EnterpriseInputSerializer,
         responses={200: api.EnterpriseSerializer, **errors(400, 401, 403, 404)},
     ),
     partial_update=extend_schema(
-        summary="部分修改企业（管理员、县局股室）",
-        description=ENTERPRISE_WRITE_RULES,
+        summary="部分修改企业（管理员、县局股室；企业填报员改本企业）",
+        description=ENTERPRISE_UPDATE_RULES,
         request=api.EnterpriseInputSerializer,
         responses={200: api.EnterpriseSerializer, **errors(400, 401, 403, 404)},
     ),
@@ -522,7 +524,7 @@ class EnterpriseViewSet(
 ):
     model = Enterprise
     serializer_class = api.EnterpriseSerializer
-    permission_classes = [IsAuthenticated, RoleWritePermission]
+    permission_classes = [IsAuthenticated, EnterpriseWritePermission]
     write_roles = ENTERPRISE_WRITERS
     # EnterpriseFilterSet carries its own `ordering` parameter.
     filter_backends = [ScopedFilterBackend]
@@ -543,14 +545,23 @@ class EnterpriseViewSet(
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         enterprise = self.get_object()
-        serializer = api.EnterpriseInputSerializer(
+        user = _user(request)
+        # EnterpriseWritePermission let the user in: a writer, or the clerk of this very enterprise.
+        self_service = not has_role(user, ENTERPRISE_WRITERS)
+        input_class = api.EnterpriseSelfServiceInputSerializer if self_service else api.EnterpriseInputSerializer
+        serializer = input_class(
             enterprise, data=request.data, partial=kwargs.get("partial", False), context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
         with service_errors():
-            enterprise = services.enterprise_update(
-                actor=_user(request), enterprise=enterprise, data=serializer.validated_data
-            )
+            if self_service:
+                enterprise = services.enterprise_update_by_enterprise(
+                    actor=user, enterprise=enterprise, data=serializer.validated_data
+                )
+            else:
+                enterprise = services.enterprise_update(
+                    actor=user, enterprise=enterprise, data=serializer.validated_data
+                )
         return self._output(enterprise)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
