@@ -26,6 +26,7 @@ from portal.forms import LoginForm
 from portal.models import User
 from portal.otp import services as otp_services
 from portal.otp import views as otp_views
+from portal.scoping import visible_or_404
 
 PAGE_SIZES = (20, 50, 100)
 
@@ -88,7 +89,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    enterprise = selectors.enterprise_get(user=user, pk=pk)
+    enterprise = visible_or_404(request, selectors.enterprise_list(user=user), pk=pk)
     people = selectors.enterprise_people(user=user, enterprise=enterprise)
     show_personal = user.is_superuser or user.role in {Role.ADMIN} or user.enterprise_id == enterprise.pk
     return render(
