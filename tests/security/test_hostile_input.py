@@ -272,12 +272,13 @@ def enforcement_xlsx(world: World, texts: list[str] | None = None) -> bytes:
     return _xlsx(rows)
 
 
-def ledger_file(texts: list[str] | None = None) -> bytes:
+def ledger_file(texts: list[str] | None = None, *, in_numbers: bool = False) -> bytes:
+    """A ledger with the texts in every text column (and in 隐患编号 too when `in_numbers`)."""
     rows = []
     for i, text in enumerate(texts or ["正常文本"]):
         rows.append(
             ledger_xlsx.row(
-                f"F-{i}",
+                f"{text}{i}" if in_numbers else f"F-{i}",
                 f"{text}边坡{i}",
                 location=text,
                 found_by=text,
@@ -898,7 +899,7 @@ def assert_workbook_neutralised(data: bytes, expected: list[str]) -> None:
 
 def test_formula_injection_through_the_ledger_is_stored_as_text_and_neutralised(scene: Scene) -> None:
     client = page_client(scene.cast.clerk)
-    body, content_type = multipart({}, [("file", "台账.xlsx", ledger_file(FORMULAS))])
+    body, content_type = multipart({}, [("file", "台账.xlsx", ledger_file(FORMULAS, in_numbers=True))])
     response = client.post("/hazards/ledger/", data=body, content_type=content_type)
     assert response.status_code == 200, refusal_text(response)[:3000]
     upload = LedgerUpload.objects.latest("id")
@@ -906,8 +907,9 @@ def test_formula_injection_through_the_ledger_is_stored_as_text_and_neutralised(
     assert token
     assert client.post(f"/hazards/ledger/{upload.pk}/confirm/", {"token": token.group(1).decode()}).status_code == 302
     for i, payload in enumerate(FORMULAS):
-        hazard = Hazard.objects.get(ledger_number=f"F-{i}")
         text = stored_form(payload)
+        hazard = Hazard.objects.get(ledger_number=stored_form(f"{payload}{i}"))
+        assert hazard.rectification_note == text
         assert hazard.location == text and hazard.found_by == text and hazard.measures == text
         assert hazard.responsible_unit == text and hazard.responsible_person == text
         assert hazard.interim_measures == text and hazard.description.startswith(text)
