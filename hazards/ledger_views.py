@@ -38,6 +38,7 @@ from hazards.ledger import (
 )
 from hazards.models import LedgerUpload
 from portal.models import Enterprise, User
+from portal.scoping import not_found, visible_or_404
 from portal.spreadsheets import ImportResult, SpreadsheetError, read_bytes
 
 TOKEN_SALT = "hazards.ledger.upload"  # noqa: S105 - a signing salt, not a secret  # nosec B105 # a signing salt
@@ -132,7 +133,7 @@ def ledger_upload(request: HttpRequest) -> HttpResponse:
         form.add_error("enterprise", "请选择要代为上传台账的企业。")
         context = _form_context(request, user, form, history=_history(request, user))
         return render(request, "hazards/ledger_upload.html", context, status=400)
-    enterprise = enterprise_for_upload(user, chosen)
+    enterprise = _enterprise_for_upload(request, chosen)
     upload_file = form.cleaned_data["file"]
     file_name = str(upload_file.name).replace("\\", "/").rsplit("/", 1)[-1][:200]
     try:
@@ -148,11 +149,20 @@ def ledger_upload(request: HttpRequest) -> HttpResponse:
     return render(request, "hazards/ledger_preview.html", context, status=200 if result.ok else 400)
 
 
-def _get_upload(user: User, pk: int) -> LedgerUpload:
+def _enterprise_for_upload(request: HttpRequest, chosen: Any) -> Enterprise:
+    """`enterprise_for_upload`, with another scope's enterprise logged as 越权访问."""
     try:
-        return LedgerUpload.objects.visible_to(user).select_related("enterprise__town", "uploaded_by").get(pk=pk)
-    except LedgerUpload.DoesNotExist:
-        raise Http404("未找到该台账上传记录。") from None
+        return enterprise_for_upload(_user(request), chosen)
+    except Http404:
+        raise not_found(request, Enterprise, pk=chosen) from None
+
+
+def _get_upload(request: HttpRequest, pk: int) -> LedgerUpload:
+    """The upload, or 404 (one outside the scope logged as 越权访问)."""
+    upload: LedgerUpload = visible_or_404(
+        request, LedgerUpload.objects.select_related("enterprise__town", "uploaded_by"), pk=pk
+    )
+    return upload
 
 
 @login_required
@@ -160,7 +170,7 @@ def _get_upload(user: User, pk: int) -> LedgerUpload:
 def ledger_upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """An upload: its preview while it waits for its uploader's confirmation, else what it did."""
     user = _user(request)
-    upload = _get_upload(user, pk)
+    upload = _get_upload(request, pk)
     if upload.status == LedgerUploadStatus.PENDING and upload.uploaded_by_id == user.pk and may_upload(user):
         result = ledger_upload_preview(actor=user, upload=upload)
         token = _sign(user, upload) if result.ok else ""
@@ -176,7 +186,7 @@ def ledger_upload_confirm(request: HttpRequest, pk: int) -> HttpResponseBase:
     """确认导入: every row of the stored file, or none."""
     user = _user(request)
     _require_uploader(user)
-    upload = _get_upload(user, pk)
+    upload = _get_upload(request, pk)
     if not _check_token(request.POST.get("token", ""), user, upload):
         messages.error(request, "预览已过期或无效，请重新上传文件。")
         context = _form_context(request, user, LedgerUploadForm(), history=_history(request, user))
@@ -200,7 +210,7 @@ def ledger_upload_confirm(request: HttpRequest, pk: int) -> HttpResponseBase:
 @require_GET
 def ledger_upload_file(request: HttpRequest, pk: int) -> FileResponse:
     """The original file as it was uploaded (scoped like the upload itself)."""
-    upload = _get_upload(_user(request), pk)
+    upload = _get_upload(request, pk)
     try:
         handle = upload.file.open("rb")
     except OSError:
@@ -216,7 +226,7 @@ def ledger_template_download(request: HttpRequest) -> FileResponse:
     enterprise = None
     raw = request.GET.get("enterprise")
     if raw or (user.enterprise_id is not None and request.GET.get("filled")):
-        enterprise = enterprise_for_upload(user, raw)
+        enterprise = _enterprise_for_upload(request, raw)
     stream = ledger_template(user=user, enterprise=enterprise)
     name = f"{enterprise.name}隐患台账.xlsx" if enterprise is not None else "隐患台账导入模板.xlsx"
     return FileResponse(stream, as_attachment=True, filename=name)

@@ -19,7 +19,7 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied, Validati
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -35,6 +35,7 @@ from hazards.permissions import allowed_actions, check_may_report
 from hazards.steps import StepRefused, queued_actions, run_step
 from portal.choices import RegionLevel
 from portal.models import Enterprise, Region, User
+from portal.scoping import visible_or_404
 
 A = HazardAction
 PAGE_SIZES = (20, 50, 100)
@@ -664,10 +665,20 @@ def _detail(
     return render(request, "hazards/hazard_detail.html", context, status=status)
 
 
+def _hazard(request: HttpRequest, pk: int) -> Hazard:
+    """`selectors.hazard_get` for a page: a hazard outside the scope is logged as 越权访问 before the 404."""
+    hazard: Hazard = visible_or_404(
+        request,
+        selectors.hazard_base(user=_user(request)).select_related("signed_by", "rectified_by", "verified_by"),
+        pk=pk,
+    )
+    return hazard
+
+
 @login_required
 @require_GET
 def hazard_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    hazard = selectors.hazard_get(user=_user(request), pk=pk)
+    hazard = _hazard(request, pk)
     return _detail(request, hazard)
 
 
@@ -676,7 +687,7 @@ def hazard_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def hazard_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     """One button of the detail page: run the step's service; on refusal, show why (403/409/400)."""
     user = _user(request)
-    hazard = selectors.hazard_get(user=user, pk=pk)
+    hazard = _hazard(request, pk)
     chosen = STEP_BY_SLUG.get(step)
     if chosen is None:
         raise Http404("没有这个办理步骤。")
@@ -699,7 +710,7 @@ def hazard_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     except StepRefused as refused:
         if refused.error is not None and refused.status == 400:
             _form_errors(form, refused.error)
-        fresh = selectors.hazard_get(user=user, pk=pk)
+        fresh = _hazard(request, pk)
         return _detail(request, fresh, failed=(chosen, form), refusal=refused.messages, status=refused.status)
     messages.success(request, chosen.success)
     return redirect("hazards:hazard-detail", pk=hazard.pk)
@@ -712,7 +723,7 @@ def hazard_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 @require_GET
 def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Evidence files only through here, after the scope check (404 outside it); never as static media."""
-    evidence = get_object_or_404(HazardEvidence.objects.visible_to(_user(request)), pk=pk)
+    evidence = visible_or_404(request, HazardEvidence, pk=pk)
     stored = evidence.file
     if not stored or not stored.name:
         raise Http404("文件不存在。")

@@ -106,12 +106,18 @@ def visible_or_404(request: HttpRequest, model_or_queryset: Any, /, **lookup: An
     else:
         queryset = model_or_queryset._default_manager.all()
     model = queryset.model
-    visible = model._default_manager.visible_to(request.user)
     try:
         return queryset.visible_to(request.user).get(**lookup)  # type: ignore[attr-defined]
     except (model.DoesNotExist, TypeError, ValueError, ValidationError):
         pass
+    raise not_found(request, model, **lookup)
+
+
+def not_found(request: HttpRequest, model: type[models.Model], /, **lookup: Any) -> Http404:
+    """The 404 to raise for a page's missed lookup, after logging 越权访问 when `lookup` names an existing
+    object outside `request.user`'s scope (for views whose lookup goes through a selector of their own)."""
+    visible = model._default_manager.visible_to(request.user)  # type: ignore[attr-defined]
     log_denied(
         user=request.user, model=model, lookup=lookup, detail=f"{request.method} {request.path}", visible=visible
     )
-    raise Http404(f"未找到该{model._meta.verbose_name}。")
+    return Http404(f"未找到该{model._meta.verbose_name}。")
