@@ -6,15 +6,16 @@ saves directory records.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django.contrib.auth import password_validation
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
 from portal.audit import audit_record, snapshot
-from portal.choices import AuditAction, RegionLevel
+from portal.choices import AuditAction, RegionLevel, Role
 from portal.models import Enterprise, ParentCompany, Person, Region, User
 
 _LEVEL_ORDER = [RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWN]
@@ -49,12 +50,48 @@ def enterprise_create(*, actor: User | None, **fields: Any) -> Enterprise:
     return enterprise
 
 
+# What an enterprise keeps itself (SPEC §1 企业填报员 "keeps the enterprise's data"): its contacts, its
+# licence and the production status it reports. Name, credit code, town, industry, parent company, risk
+# grade and standardization grade define supervision and scope: the bureau registers them.
+ENTERPRISE_SELF_SERVICE_FIELDS = frozenset(
+    {"production_status", "license_number", "license_expiry", "address", "contact_name", "contact_phone"}
+)
+
+
+def enterprise_field_refused(name: str) -> str:
+    """The message for a field the enterprise may not change (the same in the service, API and form)."""
+    field = Enterprise._meta.get_field(name)
+    label = getattr(field, "verbose_name", name)
+    return f"企业用户不能修改“{label}”，该项由县应急管理局登记维护。"
+
+
+def _refuse_forbidden_changes(
+    *, before: dict[str, Any], after: dict[str, Any], allowed_fields: Collection[str]
+) -> None:
+    refused = {
+        name: enterprise_field_refused(name)
+        for name in sorted(after)
+        if name not in allowed_fields and before.get(name) != after[name]
+    }
+    if refused:
+        raise ValidationError(refused)
+
+
 @transaction.atomic
-def enterprise_update(*, actor: User | None, enterprise: Enterprise, data: dict[str, Any]) -> Enterprise:
+def enterprise_update(
+    *,
+    actor: User | None,
+    enterprise: Enterprise,
+    data: dict[str, Any],
+    allowed_fields: Collection[str] | None = None,
+) -> Enterprise:
+    """Changes an enterprise. With `allowed_fields`, any change to another field refuses the whole update."""
     # Lock the row so that two editors do not overwrite each other's audit trail.
     locked = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
     before = snapshot(locked)
     _apply(locked, data)
+    if allowed_fields is not None:
+        _refuse_forbidden_changes(before=before, after=snapshot(locked), allowed_fields=allowed_fields)
     locked.full_clean()
     after = snapshot(locked)
     if after == before:
@@ -62,6 +99,25 @@ def enterprise_update(*, actor: User | None, enterprise: Enterprise, data: dict[
     locked.save()
     audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=after)
     return locked
+
+
+@transaction.atomic
+def enterprise_update_by_enterprise(*, actor: User, enterprise: Enterprise, data: dict[str, Any]) -> Enterprise:
+    """The enterprise clerk keeps their own enterprise's data (ENTERPRISE_SELF_SERVICE_FIELDS only)."""
+    if not may_edit_own_enterprise(user=actor, enterprise=enterprise):
+        raise PermissionDenied("只有本企业的企业填报员可以修改本企业信息。")
+    return enterprise_update(
+        actor=actor, enterprise=enterprise, data=data, allowed_fields=ENTERPRISE_SELF_SERVICE_FIELDS
+    )
+
+
+def may_edit_own_enterprise(*, user: Any, enterprise: Enterprise) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.role == Role.ENTERPRISE_CLERK
+        and user.enterprise_id is not None
+        and user.enterprise_id == enterprise.pk
+    )
 
 
 @transaction.atomic

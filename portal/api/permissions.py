@@ -18,6 +18,7 @@ from rest_framework.request import Request
 
 from portal.choices import Role
 from portal.models import Person
+from portal.services import may_edit_own_enterprise
 
 ENTERPRISE_WRITERS = frozenset({Role.ADMIN, Role.COUNTY_STAFF})
 ADMINS = frozenset({Role.ADMIN})
@@ -64,6 +65,16 @@ class RoleWritePermission(BasePermission):
         if request.method in SAFE_METHODS:
             return True
         return self._may_write(request, view)
+
+
+class EnterpriseWritePermission(RoleWritePermission):
+    """Enterprises: admins and county staff write; the enterprise clerk also changes their own enterprise
+    (PUT/PATCH — which fields, the service decides: services.ENTERPRISE_SELF_SERVICE_FIELDS)."""
+
+    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
+        if request.method in {"PUT", "PATCH"} and may_edit_own_enterprise(user=request.user, enterprise=obj):
+            return True
+        return super().has_object_permission(request, view, obj)
 
 
 class IsCountyAdmin(BasePermission):

@@ -18,6 +18,7 @@ from rest_framework import serializers
 from portal.api.permissions import can_see_personal_data, can_write_enterprises, is_admin
 from portal.choices import RegionLevel, Role
 from portal.models import AuditEvent, Enterprise, ParentCompany, Person, Region, User
+from portal.services import enterprise_field_refused
 from portal.validators import normalize_credit_code, validate_credit_code
 
 NOT_IN_SCOPE = "不存在或不在您的辖区内。"
@@ -233,6 +234,29 @@ class EnterpriseInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, InputM
             duplicates = duplicates.exclude(pk=self.instance.pk)
         if duplicates.exists():
             raise serializers.ValidationError("统一社会信用代码已存在，不能重复登记。")
+        return value
+
+
+class EnterpriseSelfServiceInputSerializer(EnterpriseInputSerializer):
+    """The enterprise clerk's own enterprise. Every field may be sent (a PUT sends them all), but only
+    services.ENTERPRISE_SELF_SERVICE_FIELDS may change: the service refuses the others by name. Town,
+    parent company and credit code are refused here already, before any lookup, so that the answer never
+    tells whether another region, company or credit code exists."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for name, model in (("town", Region), ("parent_company", ParentCompany)):
+            field = fields[name]
+            assert isinstance(field, serializers.PrimaryKeyRelatedField)
+            # Only the current value (none: no choice at all); the clerk sees no regions.
+            current: Any = getattr(self.instance, f"{name}_id", None)
+            field.queryset = model.objects.filter(pk=current)  # type: ignore[attr-defined]
+            field.error_messages["does_not_exist"] = enterprise_field_refused(name)
+        return fields
+
+    def validate_credit_code(self, value: str) -> str:
+        if self.instance is None or value != self.instance.credit_code:
+            raise serializers.ValidationError(enterprise_field_refused("credit_code"))
         return value
 
 

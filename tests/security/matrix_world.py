@@ -185,6 +185,19 @@ def enterprise_payload(ctx: Ctx, side: str, obj: Obj) -> dict[str, Any]:
     }
 
 
+def enterprise_put_payload(ctx: Ctx, side: str, obj: Obj) -> dict[str, Any]:
+    """A whole enterprise as it is, with a new contact (a field its own clerk may change too)."""
+    enterprise = Enterprise.objects.get(pk=obj["id"])
+    return {
+        "name": enterprise.name,
+        "credit_code": enterprise.credit_code,
+        "town": enterprise.town_id,
+        "industry": enterprise.industry,
+        "production_status": enterprise.production_status,
+        "contact_name": f"矩阵联系人{side}",
+    }
+
+
 def parent_company_payload(ctx: Ctx, side: str, obj: Obj) -> dict[str, Any]:
     return {"name": f"矩阵新建集团{side}有限公司", "region": ctx.town(side).pk, "credit_code": ""}
 

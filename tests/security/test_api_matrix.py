@@ -149,19 +149,20 @@ ROWS: list[Row] = [
     Row("GET", f"{V}/regions/{{id}}/", SEE_A, SEE_X, w.region),
     Row("GET", f"{V}/enterprises/", VISIBLE_A, VISIBLE_X, w.enterprise),
     Row("GET", f"{V}/enterprises/{{id}}/", SEE_A, SEE_X, w.enterprise),
-    # Enterprises are written by admins and county staff (portal.api.permissions.ENTERPRISE_WRITERS).
+    # Enterprises are written by admins and county staff (portal.api.permissions.ENTERPRISE_WRITERS); the
+    # enterprise clerk changes their own enterprise's own data (services.ENTERPRISE_SELF_SERVICE_FIELDS), so
+    # the PUT keeps name, credit code, town and industry as they are and changes the contact.
     Row("POST", f"{V}/enterprises/",
         "403   403   403   403   201   403   201   403   400   403   401",
         "403   403   403   403   400   403   400   403   201   403   401",
         None, w.enterprise_payload, _count(Enterprise)),
     Row("PUT", f"{V}/enterprises/{{id}}/",
-        "403   403   403   404   200   403   200   403   404   404   401",
-        "404   404   404   404   404   404   404   404   200   403   401",
-        w.enterprise, lambda ctx, side, obj: {**w.enterprise_payload(ctx, side, obj), "name": f"更名矿业{side}"},
-        _field(Enterprise, "name")),
+        "200   403   403   404   200   403   200   403   404   404   401",
+        "404   404   404   404   404   404   404   404   200   200   401",
+        w.enterprise, w.enterprise_put_payload, _field(Enterprise, "contact_name")),
     Row("PATCH", f"{V}/enterprises/{{id}}/",
-        "403   403   403   404   200   403   200   403   404   404   401",
-        "404   404   404   404   404   404   404   404   200   403   401",
+        "200   403   403   404   200   403   200   403   404   404   401",
+        "404   404   404   404   404   404   404   404   200   200   401",
         w.enterprise, _const({"production_status": "suspended"}), _field(Enterprise, "production_status")),
     Row("DELETE", f"{V}/enterprises/{{id}}/",
         "404   404   403   404   204   403   204   403   404   404   401",
