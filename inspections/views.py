@@ -26,8 +26,10 @@ from inspections.models import (
     EnforcementAttachment,
     InspectionPhoto,
     SelfCheckEvidence,
+    SelfCheckReport,
 )
-from portal.models import User
+from portal.models import Region, User
+from portal.scoping import not_found, visible_or_404
 
 PAGE_SIZE = 30
 
@@ -56,6 +58,18 @@ def _page(request: HttpRequest, queryset: Any) -> tuple[Any, str]:
     return page, query.urlencode()
 
 
+def _self_check(request: HttpRequest, pk: int) -> SelfCheckReport:
+    """`selectors.self_check_get` for a page: a report outside the scope is logged as 越权访问 before the 404."""
+    report: SelfCheckReport = visible_or_404(
+        request,
+        SelfCheckReport.objects.select_related(
+            "campaign", "enterprise", "enterprise__town", "filed_by_unit", "signed_by_account", "signed_on_device_of"
+        ),
+        pk=pk,
+    )
+    return report
+
+
 # --- Files ------------------------------------------------------------------------------------
 
 FILE_MODELS: dict[str, type[Model]] = {
@@ -72,7 +86,7 @@ def file_download(request: HttpRequest, kind: str, pk: int) -> HttpResponseBase:
     model = FILE_MODELS.get(kind)
     if model is None:
         raise Http404
-    obj: Any = get_object_or_404(model.objects.visible_to(_user(request)), pk=pk)  # type: ignore[attr-defined]
+    obj: Any = visible_or_404(request, model, pk=pk)
     stored = obj.file
     if not stored or not stored.name:
         raise Http404
@@ -107,7 +121,7 @@ def enforcement_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def enforcement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    record = selectors.enforcement_get(user=user, pk=pk)
+    record = visible_or_404(request, selectors.enforcement_list(user=user), pk=pk)
     from hazards.models import Hazard
 
     context = {
@@ -143,7 +157,11 @@ def enforcement_create(request: HttpRequest) -> HttpResponse:
             data = {k: v for k, v in form.cleaned_data.items() if k != "attachments"}
             exam = None
             if exam_id:
-                exam = selectors.exam_get(user=user, pk=int(exam_id)) if exam_id.isdigit() else None
+                exam = (
+                    visible_or_404(request, selectors.exam_list(user=user), pk=int(exam_id))
+                    if exam_id.isdigit()
+                    else None
+                )
             try:
                 record = services.enforcement_record_create(
                     actor=user, exam=exam, attachments=form.cleaned_data["attachments"], **data
@@ -164,10 +182,12 @@ def enforcement_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def enforcement_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    record = selectors.enforcement_get(user=user, pk=pk)
+    record = visible_or_404(request, selectors.enforcement_list(user=user), pk=pk)
     permissions.require_change_unit_record(user, record.issuing_unit)
     if request.method == "POST":
-        form = f.EnforcementRecordForm(request.POST, instance=selectors.enforcement_get(user=user, pk=pk), user=user)
+        form = f.EnforcementRecordForm(
+            request.POST, instance=visible_or_404(request, selectors.enforcement_list(user=user), pk=pk), user=user
+        )
         if form.is_valid():
             try:
                 services.enforcement_record_update(actor=user, record=record, data=dict(form.cleaned_data))
@@ -185,7 +205,7 @@ def enforcement_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def enforcement_delete(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    record = selectors.enforcement_get(user=user, pk=pk)
+    record = visible_or_404(request, selectors.enforcement_list(user=user), pk=pk)
     services.enforcement_record_delete(actor=user, record=record, reason=request.POST.get("reason", "")[:200])
     messages.success(request, "记录已删除。")
     return redirect("inspections:enforcement-list")
@@ -195,7 +215,7 @@ def enforcement_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def enforcement_attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    record = selectors.enforcement_get(user=user, pk=pk)
+    record = visible_or_404(request, selectors.enforcement_list(user=user), pk=pk)
     uploads = request.FILES.getlist("files")
     if not uploads:
         messages.error(request, "请选择要上传的文件。")
@@ -266,10 +286,12 @@ def inspection_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def inspection_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    inspection = selectors.inspection_get(user=user, pk=pk)
+    inspection = visible_or_404(request, selectors.inspection_list(user=user), pk=pk)
     permissions.require_change_unit_record(user, inspection.unit)
     if request.method == "POST":
-        form = f.InspectionForm(request.POST, instance=selectors.inspection_get(user=user, pk=pk), user=user)
+        form = f.InspectionForm(
+            request.POST, instance=visible_or_404(request, selectors.inspection_list(user=user), pk=pk), user=user
+        )
         if form.is_valid():
             try:
                 services.inspection_update(actor=user, inspection=inspection, data=dict(form.cleaned_data))
@@ -286,7 +308,7 @@ def inspection_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    inspection = selectors.inspection_get(user=user, pk=pk)
+    inspection = visible_or_404(request, selectors.inspection_list(user=user), pk=pk)
     can_change = permissions.can_change_unit_record(user, inspection.unit)
     hazard_form = f.InspectionHazardForm(enterprise=inspection.enterprise) if can_change else None
     return render(request, "inspections/inspection_detail.html", _inspection_context(request, inspection, hazard_form))
@@ -312,7 +334,7 @@ def _inspection_context(request: HttpRequest, inspection: Any, hazard_form: Any)
 @require_POST
 def inspection_hazard_add(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    inspection = selectors.inspection_get(user=user, pk=pk)
+    inspection = visible_or_404(request, selectors.inspection_list(user=user), pk=pk)
     permissions.require_change_unit_record(user, inspection.unit)
     form = f.InspectionHazardForm(request.POST, enterprise=inspection.enterprise)
     if form.is_valid():
@@ -334,7 +356,7 @@ def inspection_hazard_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def inspection_photo_add(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    inspection = selectors.inspection_get(user=user, pk=pk)
+    inspection = visible_or_404(request, selectors.inspection_list(user=user), pk=pk)
     uploads = request.FILES.getlist("photos")
     if not uploads:
         messages.error(request, "请选择或拍摄照片。")
@@ -350,7 +372,7 @@ def inspection_photo_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def inspection_delete(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    inspection = selectors.inspection_get(user=user, pk=pk)
+    inspection = visible_or_404(request, selectors.inspection_list(user=user), pk=pk)
     try:
         services.inspection_delete(actor=user, inspection=inspection)
     except ValidationError as exc:
@@ -474,7 +496,7 @@ def duty_log_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     enterprises = selectors.duty_log_enterprises(user=user)
     if not enterprises.exists():
         raise PermissionDenied("只有本企业、所在镇应急管理中心或县局可以填报履职台账。")
-    log = selectors.duty_log_get(user=user, pk=pk) if pk is not None else None
+    log = visible_or_404(request, selectors.duty_log_list(user=user), pk=pk) if pk is not None else None
     if log is not None and not services.can_keep_duty_log(user, log.enterprise):
         raise PermissionDenied("您不能修改该企业的履职台账。")
     if request.method == "POST":
@@ -526,7 +548,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    campaign = selectors.campaign_get(user=user, pk=pk)
+    campaign = visible_or_404(request, selectors.campaign_list(user=user), pk=pk)
     areas = campaign.checklist_areas.prefetch_related("items")
     deliverables = [(d, d.due_dates()) for d in campaign.deliverables.all()]
     context = {
@@ -542,10 +564,10 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "inspections/campaign_detail.html", context)
 
 
-def _default_campaign(user: User, requested: str | None) -> Any:
-    campaigns = selectors.campaign_list(user=user)
+def _default_campaign(request: HttpRequest, requested: str | None) -> Any:
+    campaigns = selectors.campaign_list(user=_user(request))
     if requested and requested.isdigit():
-        return get_object_or_404(campaigns, pk=int(requested))
+        return visible_or_404(request, campaigns, pk=int(requested))
     today = timezone.localdate()
     return campaigns.filter(start_date__lte=today, end_date__gte=today).first() or campaigns.first()
 
@@ -555,13 +577,16 @@ def coverage(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if user.enterprise_id is not None:
         raise PermissionDenied("检查覆盖情况供镇应急管理中心和县局查看。")
-    campaign = _default_campaign(user, request.GET.get("campaign"))
+    campaign = _default_campaign(request, request.GET.get("campaign"))
     default_month = timezone.localdate()
     if campaign is not None and not campaign.is_running(default_month):
         default_month = min(max(default_month, campaign.start_date), campaign.end_date)
     month = parse_month(request.GET.get("month"), default_month)
     counties = selectors.counties_for(user=user)
-    county = selectors.county_choice(user=user, requested=request.GET.get("county"), counties=counties)
+    try:
+        county = selectors.county_choice(user=user, requested=request.GET.get("county"), counties=counties)
+    except Http404:
+        raise not_found(request, Region, code=request.GET.get("county")) from None
     result = None
     if county is not None:
         towns = selectors.towns_for(user=user, county=county)
@@ -585,10 +610,10 @@ def coverage(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def self_check_list(request: HttpRequest, campaign_pk: int) -> HttpResponseBase:
     user = _user(request)
-    campaign = selectors.campaign_get(user=user, pk=campaign_pk)
+    campaign = visible_or_404(request, selectors.campaign_list(user=user), pk=campaign_pk)
     if request.method == "POST":
-        enterprise = get_object_or_404(
-            selectors.target_enterprises(user=user, campaign=campaign), pk=request.POST.get("enterprise") or 0
+        enterprise = visible_or_404(
+            request, selectors.target_enterprises(user=user, campaign=campaign), pk=request.POST.get("enterprise") or 0
         )
         try:
             report = services.self_check_start(actor=user, campaign=campaign, enterprise=enterprise)
@@ -630,7 +655,7 @@ def _self_check_context(request: HttpRequest, report: Any, **extra: Any) -> dict
 
 @login_required
 def self_check_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    report = selectors.self_check_get(user=_user(request), pk=pk)
+    report = _self_check(request, pk)
     return render(request, "inspections/self_check_detail.html", _self_check_context(request, report))
 
 
@@ -639,7 +664,7 @@ def self_check_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def self_check_answer(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     """Saves one item (htmx: answers with the re-rendered row; without JavaScript: back to the report)."""
     user = _user(request)
-    report = selectors.self_check_get(user=user, pk=pk)
+    report = _self_check(request, pk)
     row = get_object_or_404(report.answers.select_related("item"), item_id=item_pk)
     form = f.AnswerForm(request.POST)
     error = ""
@@ -667,7 +692,7 @@ def self_check_answer(request: HttpRequest, pk: int, item_pk: int) -> HttpRespon
 @require_POST
 def self_check_evidence(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     user = _user(request)
-    report = selectors.self_check_get(user=user, pk=pk)
+    report = _self_check(request, pk)
     row = get_object_or_404(report.answers, item_id=item_pk)
     uploads = request.FILES.getlist("evidence")
     if not uploads:
@@ -684,7 +709,7 @@ def self_check_evidence(request: HttpRequest, pk: int, item_pk: int) -> HttpResp
 @require_POST
 def self_check_summary(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    report = selectors.self_check_get(user=user, pk=pk)
+    report = _self_check(request, pk)
     from hazards.models import Hazard
 
     ids = [value for value in request.POST.getlist("hazards") if value.isdigit()]
@@ -705,7 +730,7 @@ def self_check_sign(request: HttpRequest, pk: int) -> HttpResponse:
     from django.contrib.auth import authenticate
 
     user = _user(request)
-    report = selectors.self_check_get(user=user, pk=pk)
+    report = _self_check(request, pk)
     own = permissions.is_principal_of(user, report.enterprise)
     form = f.SignForm(request.POST, own_account=own)
     if form.is_valid():
@@ -732,7 +757,7 @@ def self_check_sign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def progress_list(request: HttpRequest, campaign_pk: int) -> HttpResponse:
     user = _user(request)
-    campaign = selectors.campaign_get(user=user, pk=campaign_pk)
+    campaign = visible_or_404(request, selectors.campaign_list(user=user), pk=campaign_pk)
     if user.enterprise_id is not None:
         raise PermissionDenied("阶段性进展由镇应急管理中心填报。")
     phases = list(campaign.phases.all())
@@ -785,7 +810,7 @@ def deliverable_matrix(request: HttpRequest, campaign_pk: int) -> HttpResponse:
     from inspections import deliverables
 
     user = _user(request)
-    campaign = selectors.campaign_get(user=user, pk=campaign_pk)
+    campaign = visible_or_404(request, selectors.campaign_list(user=user), pk=campaign_pk)
     if user.enterprise_id is not None:
         return _enterprise_deliverables(request, campaign)
     towns = selectors.towns_for(user=user, county=campaign.issuing_region)
@@ -820,7 +845,7 @@ def _enterprise_deliverables(request: HttpRequest, campaign: Any) -> HttpRespons
 @require_http_methods(["GET", "POST"])
 def submission_create(request: HttpRequest, campaign_pk: int, deliverable_pk: int) -> HttpResponse:
     user = _user(request)
-    campaign = selectors.campaign_get(user=user, pk=campaign_pk)
+    campaign = visible_or_404(request, selectors.campaign_list(user=user), pk=campaign_pk)
     deliverable = get_object_or_404(campaign.deliverables, pk=deliverable_pk)
     if deliverable.kind not in services.SUBMITTABLE_KINDS:
         raise Http404
