@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.audit import audit_record
 from portal.choices import AuditAction, RegionLevel
 from portal.models import Region, User
+from portal.scoping import not_found, visible_or_404
 from reporting import dashboard, selectors, services
 from reporting.choices import FileFormat, ReportKind, VersionStatus
 from reporting.figures import (
@@ -36,7 +37,7 @@ from reporting.figures import (
     parse_month,
 )
 from reporting.layouts import WINTER_CUMULATIVE, WINTER_INDUSTRY, Layout, header_rows
-from reporting.models import Report, ReportVersion
+from reporting.models import ExportJob, Report, ReportVersion
 from reporting.tables import AccountabilityTable, AnyTable, WinterTable, to_json
 
 PAGE_SIZE = 50
@@ -51,6 +52,22 @@ def _user(request: HttpRequest) -> User:
     if not selectors.can_see_reports(user):
         raise Http404
     return user
+
+
+def _region(request: HttpRequest, code: str) -> Region:
+    """`selectors.region_for` for a page: an existing region outside the scope is logged as 越权访问."""
+    try:
+        return selectors.region_for(user=_user(request), code=code)
+    except Http404:
+        raise not_found(request, Region, code=code) from None
+
+
+def _version(request: HttpRequest, pk: int) -> ReportVersion:
+    """`selectors.version_get` for a page (after `_user`: only accounts that see reports get here)."""
+    version: ReportVersion = visible_or_404(
+        request, ReportVersion.objects.select_related("report", "report__region", "report__campaign"), pk=pk
+    )
+    return version
 
 
 def _kind(value: str) -> ReportKind:
@@ -224,7 +241,7 @@ def pick(request: HttpRequest) -> HttpResponse:
 def table(request: HttpRequest, kind: str, code: str, month: str) -> HttpResponse:
     user = _user(request)
     report_kind = _kind(kind)
-    region = selectors.region_for(user=user, code=code)
+    region = _region(request, code)
     first = _month(month)
     context: dict[str, Any] = {
         "kind": report_kind, "region": region, "month": first, "month_code": f"{first:%Y-%m}",
@@ -277,7 +294,7 @@ def cell(request: HttpRequest, kind: str, code: str, month: str, key: str) -> Ht
     """The records behind one number (or behind a list of the table)."""
     user = _user(request)
     report_kind = _kind(kind)
-    region = selectors.region_for(user=user, code=code)
+    region = _region(request, code)
     first = _month(month)
     scope = _scope_or_404(report_kind, region, first)
     try:
@@ -311,7 +328,7 @@ def act(request: HttpRequest, kind: str, code: str, month: str) -> HttpResponse:
     """生成草稿 / 报送 / 签字 / 导出: the buttons of the table page."""
     user = _user(request)
     report_kind = _kind(kind)
-    region = selectors.region_for(user=user, code=code)
+    region = _region(request, code)
     first = _month(month)
     action = request.POST.get("action", "")
     back = redirect("reporting:table", report_kind.cli_name, region.code, f"{first:%Y-%m}")
@@ -336,7 +353,7 @@ def act(request: HttpRequest, kind: str, code: str, month: str) -> HttpResponse:
             version = services.report_refresh(actor=user, report=report)
             messages.success(request, f"已按最新记录生成{version.label}。")
         elif action in ("submit", "sign"):
-            version = selectors.version_get(user=user, pk=int(request.POST.get("version", "0") or 0))
+            version = _version(request, int(request.POST.get("version", "0") or 0))
             if version.report_id != report.pk:
                 raise Http404
             if action == "submit":
@@ -357,7 +374,7 @@ def act(request: HttpRequest, kind: str, code: str, month: str) -> HttpResponse:
 def version_file(request: HttpRequest, pk: int, file_format: str) -> HttpResponseBase:
     """A signed version's file, byte for byte as it was frozen."""
     user = _user(request)
-    version: ReportVersion = selectors.version_get(user=user, pk=pk)
+    version = _version(request, pk)
     if file_format not in FileFormat.values or not version.is_signed:
         raise Http404
     stored = version.xlsx_file if file_format == FileFormat.XLSX else version.pdf_file
@@ -374,8 +391,8 @@ def version_file(request: HttpRequest, pk: int, file_format: str) -> HttpRespons
 @require_GET
 def export(request: HttpRequest, pk: Any) -> HttpResponse:
     """An export job's page; while it runs, htmx polls the status fragment."""
-    user = _user(request)
-    job = selectors.export_get(user=user, pk=pk)
+    _user(request)  # 404 for accounts that see no reports
+    job = visible_or_404(request, ExportJob.objects.select_related("region"), pk=pk)
     template = "reporting/_export_status.html" if getattr(request, "htmx", False) else "reporting/export.html"
     return render(request, template, {"job": job})
 
@@ -384,7 +401,7 @@ def export(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_GET
 def export_file(request: HttpRequest, pk: Any) -> HttpResponseBase:
     user = _user(request)
-    job = selectors.export_get(user=user, pk=pk)
+    job = visible_or_404(request, ExportJob.objects.select_related("region"), pk=pk)
     if not job.file:
         raise Http404
     audit_record(actor=user, action=AuditAction.EXPORT, instance=job, detail="下载报表文件")
@@ -397,7 +414,7 @@ def export_file(request: HttpRequest, pk: Any) -> HttpResponseBase:
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     code = request.GET.get("region") or (user.region.code if user.region_id and user.region else "")
-    region = selectors.region_for(user=user, code=code) if code else None
+    region = _region(request, code) if code else None
     if region is None:
         raise Http404
     today = timezone.localdate()
@@ -418,7 +435,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
 def dashboard_hazards(request: HttpRequest) -> HttpResponse:
     """The hazards behind a dashboard chart (level, status, overdue, 挂牌督办), scoped like everything else."""
     user = _user(request)
-    region = selectors.region_for(user=user, code=request.GET.get("region", ""))
+    region = _region(request, request.GET.get("region", ""))
     hazards, label = dashboard.hazard_list(user=user, region=region, params=request.GET, today=timezone.localdate())
     page = Paginator(hazards, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
