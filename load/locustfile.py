@@ -28,11 +28,14 @@ import itertools
 import json
 import os
 import random
+import time
 from typing import Any
 
 import gevent
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 from openpyxl import Workbook
+
+from load.cpu import tree_cpu_seconds
 
 FIXTURE: dict[str, Any] = json.loads(open(os.environ["LOAD_FIXTURE"], encoding="utf-8").read())  # noqa: SIM115
 RUN_ID = os.environ.get("LOAD_RUN_ID", "run")
@@ -41,9 +44,13 @@ _journal = open(os.environ["LOAD_JOURNAL"], "a", encoding="utf-8")  # noqa: SIM1
 _serial = itertools.count(1)
 _rng = random.Random()  # noqa: S311 - which page to ask for, not a secret  # nosec B311 # which page to ask for, not a secret
 # The measured window: LOAD_SECONDS from the moment the last user has logged in (logins hash passwords
-# and are measured apart, in LOAD_LOGINS); the statistics are reset then.
+# and are measured apart); the statistics are reset then. LOAD_WINDOW (a JSON file) receives the
+# logins' figures and the CPU seconds the server's processes (LOAD_SERVER_PIDS: the roots of their
+# trees) and locust itself used during the window.
 WINDOW_SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))
+SERVER_PIDS = [int(pid) for pid in os.environ.get("LOAD_SERVER_PIDS", "").split(",") if pid]
 _logged_in = itertools.count(1)
+_window: dict[str, Any] = {}
 
 LEDGER_HEADER = [
     "隐患编号", "隐患内容", "隐患部位", "发现日期", "隐患级别", "隐患类别", "隐患来源", "发现人", "判定依据",
@@ -86,23 +93,47 @@ def ledger_file(numbers: list[str]) -> bytes:
     return buffer.getvalue()
 
 
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def _write_window() -> None:
+    path = os.environ.get("LOAD_WINDOW")
+    if path:
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(_window, handle)
+
+
 def start_window(environment: Any) -> None:
     """Every user has logged in: keep the logins' figures, reset the statistics, stop in WINDOW_SECONDS."""
     stats = environment.runner.stats
     logins = stats.get("login", "POST")
-    summary = {
-        "requests": logins.num_requests,
-        "failures": logins.num_failures,
-        "p50": logins.get_response_time_percentile(0.5) if logins.num_requests else 0,
-        "p95": logins.get_response_time_percentile(0.95) if logins.num_requests else 0,
-        "ramp_up_failures": stats.total.num_failures,
-    }
-    path = os.environ.get("LOAD_LOGINS")
-    if path:
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(summary, handle)
+    _window.update(
+        requests=logins.num_requests,
+        failures=logins.num_failures,
+        p50=logins.get_response_time_percentile(0.5) if logins.num_requests else 0,
+        p95=logins.get_response_time_percentile(0.95) if logins.num_requests else 0,
+        ramp_up_failures=stats.total.num_failures,
+        started=time.monotonic(),
+        server_cpu=tree_cpu_seconds(SERVER_PIDS),
+        locust_cpu=_own_cpu(),
+    )
+    _write_window()
     stats.reset_all()
     gevent.spawn_later(WINDOW_SECONDS, environment.runner.quit)
+
+
+@events.test_stop.add_listener
+def end_window(environment: Any, **kwargs: Any) -> None:
+    """The window's CPU: server processes and locust, in seconds, next to its length."""
+    if "started" in _window and "seconds" not in _window:
+        _window.update(
+            seconds=time.monotonic() - _window["started"],
+            server_cpu_seconds=tree_cpu_seconds(SERVER_PIDS) - _window["server_cpu"],
+            locust_cpu_seconds=_own_cpu() - _window["locust_cpu"],
+        )
+        _write_window()
 
 
 class PortalUser(HttpUser):

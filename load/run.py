@@ -23,6 +23,7 @@ LOAD_KEEP=1 (keep the stack's data folder), WEB_CONCURRENCY (gunicorn workers; p
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -182,6 +183,7 @@ def format_report(
         "",
         f"{'request kind':<24} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}",
     ]
+    total = next((r for r in rows if r.kind == "all requests"), None)
     for r in sorted(rows, key=lambda r: (r.kind == "all requests", r.kind)):
         lines.append(
             f"{r.kind:<24} {r.requests:>8} {r.failures:>6} {r.rps:>7.1f} {r.p50:>7.0f} {r.p95:>7.0f} {r.p99:>7.0f}"
@@ -190,6 +192,14 @@ def format_report(
         lines.append(
             f"(before the window: {logins['requests']} logins, p50 {logins['p50']:.0f} ms, p95 {logins['p95']:.0f} ms; "
             f"{logins['ramp_up_failures']} errors while logging in)"
+        )
+    if logins is not None and logins.get("seconds") and total is not None and total.requests:
+        server_ms = 1000 * logins["server_cpu_seconds"] / total.requests
+        lines.append(
+            f"CPU in the window ({logins['seconds']:.0f} s): the stack (gunicorn, worker, beat, Redis, PostgreSQL) "
+            f"{logins['server_cpu_seconds']:.1f} s = {server_ms:.0f} ms per request, locust "
+            f"{logins['locust_cpu_seconds']:.1f} s; the stack alone could serve at most about "
+            f"{(os.cpu_count() or 1) * 1000 / server_ms:.0f} req/s on {os.cpu_count()} CPUs"
         )
     lines += [
         "",
@@ -236,6 +246,13 @@ class Stack:
             time.sleep(1)
         raise RuntimeError(f"the stack did not answer {self.url}/healthz within {timeout:.0f} s (see {self.log.name})")
 
+    def server_pids(self) -> list[int]:
+        """The roots of the server's process trees: prod_run.sh (web, worker, beat, Redis) and the postmaster."""
+        pids = [self.process.pid]
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pids.append(int((self.root / "pg" / "data" / "postmaster.pid").read_text().split()[0]))
+        return pids
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -258,7 +275,7 @@ def run(settings: Settings) -> int:
         out / "journal.jsonl",
         out / "report.txt",
         out / "fixture.json",
-        out / "logins.json",
+        out / "window.json",
     ]:
         old.unlink(missing_ok=True)
     base_env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
@@ -269,7 +286,7 @@ def run(settings: Settings) -> int:
     run_id = uuid.uuid4().hex[:8]
     journal = out / "journal.jsonl"
     fixture = out / "fixture.json"
-    logins_file = out / "logins.json"
+    window_file = out / "window.json"
     timings: dict[str, float] = {}
     loads: dict[str, str] = {}
     verification: dict[str, Any] = {}
@@ -292,7 +309,8 @@ def run(settings: Settings) -> int:
         loads["before"] = load_average()
         locust_env = {
             **base_env, "LOAD_FIXTURE": str(fixture), "LOAD_JOURNAL": str(journal), "LOAD_RUN_ID": run_id,
-            "LOAD_WAIT": settings.wait, "LOAD_SECONDS": str(settings.seconds), "LOAD_LOGINS": str(logins_file),
+            "LOAD_WAIT": settings.wait, "LOAD_SECONDS": str(settings.seconds), "LOAD_WINDOW": str(window_file),
+            "LOAD_SERVER_PIDS": ",".join(str(pid) for pid in stack.server_pids()), "PYTHONPATH": str(REPO),
         }  # fmt: skip
         command = [
             locust, "-f", str(REPO / "load" / "locustfile.py"), "--headless", "--host", stack.url,
@@ -320,7 +338,7 @@ def run(settings: Settings) -> int:
 
     stats_file = out / "locust_stats.csv"
     rows = read_stats(stats_file) if stats_file.exists() else []
-    logins = json.loads(logins_file.read_text()) if logins_file.exists() else None
+    logins = json.loads(window_file.read_text()) if window_file.exists() else None
     rows = [r for r in rows if r.kind != "login"]
     locust_errors = 0 if locust_status in (0, 1) else 1  # 1: some requests failed (counted in the rows)
     passed, reasons = judge(rows, verification, settings, locust_errors=locust_errors)
