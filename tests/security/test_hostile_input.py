@@ -1370,3 +1370,15 @@ def test_html_in_the_other_text_fields_is_escaped(scene: Scene, hostile: dict[st
         response = page_client(user).get(url)
         assert response.status_code == 200, (url, response.status_code)
         assert_escaped(response.content.decode(), *labels)
+
+
+def test_a_malformed_upload_request_is_refused_in_chinese(scene: Scene) -> None:
+    """A file name too long for the multipart part header (Django refuses the part): a Chinese 400 page, nothing
+    stored."""
+    endpoint = BY_NAME["hazards:hazard-step"]
+    prepare(scene, endpoint)
+    before = stored_state(scene.media)
+    response = endpoint.send(scene, "长" * 200 + ".pdf", PDF)
+    assert response.status_code == 400
+    assert "请求无法处理" in response.content.decode()
+    assert stored_state(scene.media) == before
