@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages as messages_framework
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -19,10 +21,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from portal import selectors
+from portal import selectors, services
 from portal.choices import Role
 from portal.filters import EnterpriseFilterSet
-from portal.forms import LoginForm
+from portal.forms import EnterpriseForm, LoginForm
 from portal.models import User
 from portal.otp import services as otp_services
 from portal.otp import views as otp_views
@@ -92,11 +94,47 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
     enterprise = visible_or_404(request, selectors.enterprise_list(user=user), pk=pk)
     people = selectors.enterprise_people(user=user, enterprise=enterprise)
     show_personal = user.is_superuser or user.role in {Role.ADMIN} or user.enterprise_id == enterprise.pk
+    can_edit = _enterprise_edit_mode(user, enterprise) is not None
     return render(
         request,
         "portal/enterprise_detail.html",
-        {"enterprise": enterprise, "people": people, "show_personal": show_personal},
+        {"enterprise": enterprise, "people": people, "show_personal": show_personal, "can_edit": can_edit},
     )
+
+
+def _enterprise_edit_mode(user: User, enterprise: Any) -> str | None:
+    """How the user may edit the enterprise: bureau (every field), self_service (its own clerk), or None."""
+    if user.is_superuser or user.role in {Role.ADMIN, Role.COUNTY_STAFF}:
+        return "bureau"
+    if services.may_edit_own_enterprise(user=user, enterprise=enterprise):
+        return "self_service"
+    return None
+
+
+@login_required
+def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    enterprise = visible_or_404(request, selectors.enterprise_list(user=user), pk=pk)
+    mode = _enterprise_edit_mode(user, enterprise)
+    if mode is None:
+        raise PermissionDenied("您的角色无权修改企业信息。")
+    self_service = mode == "self_service"
+    # The form validates a copy: the page keeps showing the record as saved when the service refuses.
+    form = EnterpriseForm(request.POST or None, instance=copy.copy(enterprise), user=user, self_service=self_service)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.fields}
+        try:
+            if self_service:
+                services.enterprise_update_by_enterprise(actor=user, enterprise=enterprise, data=data)
+            else:
+                services.enterprise_update(actor=user, enterprise=enterprise, data=data)
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, messages)
+        else:
+            messages_framework.success(request, "企业信息已保存。")
+            return redirect("enterprise-detail", pk=enterprise.pk)
+    return render(request, "portal/enterprise_form.html", {"enterprise": enterprise, "form": form})
 
 
 @login_required

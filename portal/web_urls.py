@@ -22,6 +22,7 @@ urlpatterns = [
     path("enterprises/export.xlsx", views.enterprise_export, name="enterprise-export"),
     path("enterprises/import/", views.enterprise_import, name="enterprise-import"),
     path("enterprises/<int:pk>/", views.enterprise_detail, name="enterprise-detail"),
+    path("enterprises/<int:pk>/edit/", views.enterprise_edit, name="enterprise-edit"),
     path("audit/", views.audit_list, name="audit-list"),
     path("healthz", views.healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

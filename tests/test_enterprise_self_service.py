@@ -240,3 +240,105 @@ def _web(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def _edit_url(enterprise: Enterprise) -> str:
+    return f"/enterprises/{enterprise.pk}/edit/"
+
+
+def test_web_detail_shows_edit_to_the_clerk_and_the_bureau_only(cast: Cast, world: World) -> None:
+    url = f"/enterprises/{world.enterprise_a.pk}/"
+    for member in ("clerk", "county_staff", "admin"):
+        assert 'data-testid="enterprise-edit"' in _web(getattr(cast, member)).get(url).content.decode(), member
+    for member in ("principal", "town_a_staff", "county_leader", "city_viewer"):
+        page = _web(getattr(cast, member)).get(url)
+        assert page.status_code == 200
+        assert 'data-testid="enterprise-edit"' not in page.content.decode(), member
+
+
+def test_web_clerk_form_has_only_the_allowed_fields_and_shows_the_rest_as_text(cast: Cast, world: World) -> None:
+    enterprise = world.enterprise_a
+    page = _web(cast.clerk).get(_edit_url(enterprise))
+    assert page.status_code == 200
+    form = page.context["form"]
+    assert set(form.fields) == services.ENTERPRISE_SELF_SERVICE_FIELDS
+    html = page.content.decode()
+    assert 'name="contact_phone"' in html
+    for forbidden in ("name", "credit_code", "town", "industry", "parent_company", "risk_grade"):
+        assert f'name="{forbidden}"' not in html, forbidden
+    assert enterprise.credit_code in html  # shown as text
+    assert dict(form.read_only)["所在镇"] == "巴公镇"
+
+
+def test_web_clerk_saves_allowed_fields_and_forbidden_ones_posted_anyway_change_nothing(
+    cast: Cast, world: World
+) -> None:
+    enterprise = world.enterprise_a
+    response = _web(cast.clerk).post(
+        _edit_url(enterprise),
+        {
+            "production_status": "suspended",
+            "license_number": "许可证-001",
+            "license_expiry": "2027-03-31",
+            "contact_name": "王填报",
+            # Not in the clerk's form: ignored.
+            "name": "改名矿业有限公司",
+            "town": world.town_b.pk,
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/enterprises/{enterprise.pk}/"
+    saved = Enterprise.objects.get(pk=enterprise.pk)
+    assert (saved.production_status, saved.license_expiry, saved.contact_name) == (
+        "suspended",
+        dt.date(2027, 3, 31),
+        "王填报",
+    )
+    assert (saved.name, saved.town_id) == (enterprise.name, enterprise.town_id)
+    event = AuditEvent.objects.get(action=AuditAction.UPDATE, object_id=str(enterprise.pk))
+    assert event.actor == cast.clerk
+
+
+def test_web_clerk_bad_input_gets_a_chinese_message_and_nothing_saved(cast: Cast, world: World) -> None:
+    enterprise = world.enterprise_a
+    before = _state(enterprise)
+    page = _web(cast.clerk).post(_edit_url(enterprise), {"production_status": "", "contact_name": "王填报"})
+    assert page.status_code == 200
+    assert "该字段是必填项" in page.content.decode()
+    assert _state(enterprise) == before
+
+
+@pytest.mark.parametrize(("member", "code"), [("principal", 403), ("town_a_staff", 403), ("other_clerk", 404)])
+def test_web_who_may_not_edit(cast: Cast, world: World, member: str, code: int) -> None:
+    enterprise = world.enterprise_a
+    before = _state(enterprise)
+    client = _web(getattr(cast, member))
+    assert client.get(_edit_url(enterprise)).status_code == code
+    assert client.post(_edit_url(enterprise), {"production_status": "closed"}).status_code == code
+    assert _state(enterprise) == before
+
+
+def test_web_other_clerk_attempt_is_logged(cast: Cast, world: World) -> None:
+    _web(cast.other_clerk).get(_edit_url(world.enterprise_a))
+    assert AuditEvent.objects.filter(action=AuditAction.DENIED, object_id=str(world.enterprise_a.pk)).exists()
+
+
+def test_web_county_staff_edits_every_field(cast: Cast, world: World) -> None:
+    enterprise = world.enterprise_a
+    page = _web(cast.county_staff).get(_edit_url(enterprise))
+    form = page.context["form"]
+    assert "name" in form.fields and not form.read_only
+    assert set(form.fields["town"].queryset) == {world.town_a, world.town_b}
+    response = _web(cast.county_staff).post(
+        _edit_url(enterprise),
+        {
+            "name": "更名矿业有限公司",
+            "credit_code": enterprise.credit_code,
+            "town": world.town_b.pk,
+            "industry": enterprise.industry,
+            "production_status": enterprise.production_status,
+        },
+    )
+    assert response.status_code == 302
+    saved = Enterprise.objects.get(pk=enterprise.pk)
+    assert (saved.name, saved.town_id) == ("更名矿业有限公司", world.town_b.pk)
