@@ -17,7 +17,8 @@ from openpyxl import load_workbook
 
 from hazards.choices import HazardStatus, LedgerUploadStatus
 from hazards.models import Hazard, LedgerUpload
-from portal.models import Enterprise, User
+from portal.choices import AuditAction
+from portal.models import AuditEvent, Enterprise, User
 from tests.conftest import Cast, World
 from tests.hazards.ledger_xlsx import (
     WRONG_TYPES,
@@ -114,7 +115,12 @@ def test_outside_the_scope_the_enterprise_is_not_found(world: World, cast: Cast,
     before = counts()
     response = post_file(client, simple([row()]), world.enterprise_a)
     assert response.status_code == 404
-    assert counts() == before and stored_files(media) == []
+    after = counts()
+    # nothing written but the one 越权访问 audit row naming the enterprise
+    assert after[:2] == before[:2] and after[3:] == before[3:] and after[2] == before[2] + 1
+    denied = AuditEvent.objects.filter(action=AuditAction.DENIED, object_id=str(world.enterprise_a.pk))
+    assert denied.get().actor == cast.all()[member]
+    assert stored_files(media) == []
 
 
 @pytest.mark.parametrize("member", NOT_UPLOADERS)
