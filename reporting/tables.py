@@ -214,9 +214,20 @@ def row_keys(row_type: type) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
+# a dataclass type → the names of its init fields (dataclasses.fields() per row was most of the encoding time)
+_INIT_FIELDS: dict[type, tuple[str, ...]] = {}
+_PLAIN = (str, int, bool, float, type(None))
+
+
 def _encode(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {item.name: _encode(getattr(value, item.name)) for item in dataclasses.fields(value) if item.init}
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    names = _INIT_FIELDS.get(kind)
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _INIT_FIELDS[kind] = tuple(item.name for item in dataclasses.fields(value) if item.init)
+    if names is not None:
+        return {name: _encode(getattr(value, name)) for name in names}
     if isinstance(value, Decimal):
         return str(value.quantize(CENT))
     if isinstance(value, datetime.date):

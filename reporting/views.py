@@ -182,7 +182,12 @@ def _version_context(user: User, report: Report | None, kind: str, region: Regio
     if report is None:
         may_submit, may_sign = _may_work_on(user, kind, region)
         return {"report": None, "versions": [], "open_version": None, "can_submit": may_submit, "can_sign": may_sign}
-    versions = list(report.versions.select_related("submitted_by", "signed_by", "based_on").order_by("-number"))
+    # the snapshots are large (every row of a 三清单): only the one the page compares with is loaded, on access
+    versions = list(
+        report.versions.select_related("submitted_by", "signed_by", "based_on")
+        .defer("figures", "record_ids", "based_on__figures", "based_on__record_ids")
+        .order_by("-number")
+    )
     open_version = next((v for v in versions if v.status != VersionStatus.SIGNED), None)
     for version in versions:
         version.change_lines = [services.describe(change) for change in version.differences]  # type: ignore[attr-defined]

@@ -192,3 +192,29 @@ def test_long_lists_show_their_first_rows_on_the_page(scenario, cast, client, mo
     assert problems is not None and problems.group(1).count("<tr>") == 2
     assert cut.count('data-testid="list-cut"') == 3  # problems, rectifications, responsibilities
     assert f"共 {total} 条，此处显示前 1 条；全部见导出的文件或“查看三清单所列隐患记录”。" in cut
+
+
+@pytest.mark.parametrize("kind", ["three-lists", "winter"])
+def test_page_says_when_the_records_moved_on_from_the_latest_version(scenario, cast, client, kind) -> None:
+    """The page compares the live figures with the latest version's snapshot (loaded alone, deferred in the list)."""
+    import datetime as dt
+
+    from reporting import services
+    from reporting.choices import ReportKind
+
+    report = services.report_get_or_create(
+        kind=ReportKind.THREE_LISTS if kind == "three-lists" else ReportKind.WINTER,
+        region=scenario.world.county,
+        campaign=scenario.winter,
+        month=dt.date(2023, 12, 1),
+        due_day=23,
+    )
+    services.report_refresh(actor=None, report=report)
+    client.force_login(cast.county_staff)
+    url = _table(kind, "140525", "2023-12")
+    assert 'data-testid="stale"' not in client.get(url).content.decode()
+
+    changed = scenario.hazards["g2"]
+    changed.found_on = dt.date(2024, 1, 4)  # found after the month now: out of both tables
+    changed.save()
+    assert 'data-testid="stale"' in client.get(url).content.decode()
