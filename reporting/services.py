@@ -41,7 +41,7 @@ from reporting.figures import (
 )
 from reporting.layouts import ACCOUNTABILITY, WINTER
 from reporting.models import ExportJob, Report, ReportVersion
-from reporting.tables import TABLE_TYPES, AnyTable, from_json, to_json
+from reporting.tables import TABLE_TYPES, AnyTable, ThreeListsTable, from_json, to_json
 
 # --------------------------------------------------------------------------------------------
 # Snapshots and differences
@@ -61,8 +61,23 @@ def take_snapshot(kind: str, scope: Scope) -> Snapshot:
     table = compute_table(kind, scope)
     figures = to_json(table)
     ids = record_ids(kind, scope)
+    return Snapshot(table, figures, ids, fingerprint_of(figures, ids))
+
+
+def fingerprint_of(figures: dict[str, Any], ids: dict[str, list[int]]) -> str:
     canonical = json.dumps({"figures": figures, "record_ids": ids}, sort_keys=True, ensure_ascii=False)
-    return Snapshot(table, figures, ids, hashlib.sha256(canonical.encode("utf-8")).hexdigest())
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def differs_from(version: ReportVersion, kind: str, table: AnyTable) -> bool:
+    """Whether `table` (computed from the records, without signatures) gives other figures than the version."""
+    figures = to_json(table)
+    if isinstance(table, ThreeListsTable):
+        # A 三清单's record ids are the hazards of its rows: equal figures give the version's fingerprint, other
+        # figures another one, so the snapshot (every row of the county, large) need not be read.
+        ids = {"hazards": sorted(line.hazard_id for line in table.problems)}
+        return version.fingerprint != fingerprint_of(figures, ids)
+    return bool(version.figures != figures)
 
 
 def table_of(version: ReportVersion) -> AnyTable:

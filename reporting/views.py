@@ -38,7 +38,7 @@ from reporting.figures import (
 )
 from reporting.layouts import WINTER_CUMULATIVE, WINTER_INDUSTRY, Layout, header_rows
 from reporting.models import ExportJob, Report, ReportVersion
-from reporting.tables import AccountabilityTable, AnyTable, WinterTable, to_json
+from reporting.tables import AccountabilityTable, AnyTable, WinterTable
 
 PAGE_SIZE = 50
 # The lists of a table on its page (重大隐患明细, the 三清单) show their first rows only: at county scale
@@ -269,7 +269,7 @@ def table(request: HttpRequest, kind: str, code: str, month: str) -> HttpRespons
         version = context.get("open_version") or (context["versions"][0] if context["versions"] else None)
         # the records now give other figures than the latest version: say so (a new version is made by 生成草稿
         # or by the nightly check, never silently)
-        context["stale"] = version is not None and version.figures != to_json(live)
+        context["stale"] = version is not None and services.differs_from(version, report_kind, live)
     side_grid, side_rows = _side_by_side(user, report_kind, region, first)
     context.update(side_grid=side_grid, side_rows=side_rows)
     return render(request, "reporting/table.html", context)
