@@ -58,9 +58,13 @@ def work_queue(*, user: User) -> HazardQuerySet:
             condition |= Q(level=level, status__in=statuses)
     decider_levels = extension_decider_levels(user)
     if decider_levels:
-        # IN (subquery), not a correlated EXISTS: under the OR, PostgreSQL ran the EXISTS once per hazard in
-        # scope (50,000 at county scale: 200 ms a page); the IN list is read once and hashed.
-        pending = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).values("hazard_id")
+        # The ids of the (few) hazards with a pending extension, read first, not a subquery: under the OR a
+        # correlated EXISTS ran once per hazard in scope, and even a hashed IN (subquery) kept PostgreSQL on a
+        # sequential scan of every hazard in scope (50,000 at county scale: 90 ms for the count alone); with a
+        # list of ids each side of the OR reads its own index (status/level, primary key).
+        pending = list(
+            ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).values_list("hazard_id", flat=True)
+        )
         condition |= Q(pk__in=pending, level__in=decider_levels)
     if not condition:
         return hazard_base(user=user).none()
