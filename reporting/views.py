@@ -7,6 +7,7 @@ Regions and records reach a view only through `visible_to` (see selectors); anyt
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -117,7 +118,13 @@ class Grid:
 
 
 def _cell_url(kind: str, region: Region, month: dt.date, key: str) -> str:
-    return reverse("reporting:cell", args=[ReportKind(kind).cli_name, region.code, f"{month:%Y-%m}", key])
+    # reverse() once per table, not once per cell (a county's page links 400+ cells); keys are [a-z_.]
+    return f"{_cell_base(kind, region.code, month, get_script_prefix(), get_urlconf())}{key}/"
+
+
+@functools.lru_cache(maxsize=512)
+def _cell_base(kind: str, code: str, month: dt.date, prefix: str, urlconf: Any) -> str:
+    return reverse("reporting:cell", args=[ReportKind(kind).cli_name, code, f"{month:%Y-%m}", "_"]).removesuffix("_/")
 
 
 def _rows(kind: str, table: AnyTable, region: Region, month: dt.date, label_prefix: str = "") -> list[Row]:
