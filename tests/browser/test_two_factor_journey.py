@@ -21,7 +21,13 @@ def test_admin_enrols_and_logs_in_with_a_code(live_server: Any, page_factory: An
     page = page_factory()
     failed: list[str] = []
     console_errors: list[str] = []
-    page.on("requestfailed", lambda request: failed.append(request.url))
+
+    # A page left before its assets finished loading aborts them (net::ERR_ABORTED): not a failure.
+    def on_failed(request: Any) -> None:
+        if request.failure != "net::ERR_ABORTED":
+            failed.append(f"{request.url} {request.failure}")
+
+    page.on("requestfailed", on_failed)
     page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
 
     page.goto(f"{base}/admin/")
