@@ -498,8 +498,14 @@ class ProdStack:
         for pid, (_, cmdline) in process_table().items():
             if root in cmdline or (f":{self.web_port}" in cmdline and "gunicorn" in cmdline):
                 found[pid] = cmdline
+        # Only this stack's Redis: the session's own `redis_server` fixture (tests/services.py) may be
+        # running under this process too, and is not a leftover of the stack.
+        ours_redis = f":{self.redis.port}" if self.redis.port else root
         for pid, cmdline in descendants(os.getpid()).items():
-            if any(word in cmdline for word in ("prod_cmd.sh", "gunicorn", "celery", "redis-server", root)):
+            if "redis-server" in cmdline:
+                if ours_redis in cmdline or root in cmdline:
+                    found[pid] = cmdline
+            elif any(word in cmdline for word in ("prod_cmd.sh", "gunicorn", "celery", root)):
                 found[pid] = cmdline
         return found
 
