@@ -7,7 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from portal.choices import RegionLevel
 from portal.models import Enterprise, ParentCompany, Region, User
-from portal.services import ENTERPRISE_SELF_SERVICE_FIELDS
+from portal.services import ENTERPRISE_EDITABLE_FIELDS, ENTERPRISE_SELF_SERVICE_FIELDS
 from portal.validators import normalize_credit_code
 
 
@@ -28,10 +28,7 @@ class EnterpriseForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Enterprise
-        fields = [
-            "name", "credit_code", "town", "industry", "production_status", "parent_company", "risk_grade",
-            "standardization_grade", "license_number", "license_expiry", "address", "contact_name", "contact_phone",
-        ]  # fmt: skip
+        fields = list(ENTERPRISE_EDITABLE_FIELDS)
         widgets = {"license_expiry": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     def __init__(self, *args: Any, user: User, self_service: bool, **kwargs: Any) -> None:

@@ -50,6 +50,13 @@ def enterprise_create(*, actor: User | None, **fields: Any) -> Enterprise:
     return enterprise
 
 
+# The enterprise fields an editor sees, in the order of the directory's form and the API (the page's
+# form and the API's input serializer both list exactly these).
+ENTERPRISE_EDITABLE_FIELDS = (
+    "name", "credit_code", "town", "industry", "production_status", "parent_company", "risk_grade",
+    "standardization_grade", "license_number", "license_expiry", "address", "contact_name", "contact_phone",
+)  # fmt: skip
+
 # What an enterprise keeps itself (SPEC §1 企业填报员 "keeps the enterprise's data"): its contacts, its
 # licence and the production status it reports. Name, credit code, town, industry, parent company, risk
 # grade and standardization grade define supervision and scope: the bureau registers them.

@@ -18,7 +18,7 @@ from rest_framework import serializers
 from portal.api.permissions import can_see_personal_data, can_write_enterprises, is_admin
 from portal.choices import RegionLevel, Role
 from portal.models import AuditEvent, Enterprise, ParentCompany, Person, Region, User
-from portal.services import enterprise_field_refused
+from portal.services import ENTERPRISE_EDITABLE_FIELDS, enterprise_field_refused
 from portal.validators import normalize_credit_code, validate_credit_code
 
 NOT_IN_SCOPE = "不存在或不在您的辖区内。"
@@ -218,10 +218,7 @@ class EnterpriseInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, InputM
 
     class Meta:
         model = Enterprise
-        fields = [
-            "name", "credit_code", "town", "industry", "production_status", "parent_company", "risk_grade",
-            "standardization_grade", "license_number", "license_expiry", "address", "contact_name", "contact_phone",
-        ]  # fmt: skip
+        fields = list(ENTERPRISE_EDITABLE_FIELDS)
         scoped_querysets = {
             "town": lambda user: Region.objects.visible_to(user).filter(level=RegionLevel.TOWN),
             "parent_company": lambda user: ParentCompany.objects.visible_to(user),
