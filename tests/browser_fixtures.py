@@ -85,3 +85,17 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def watch_failed_requests(page: Any) -> list[str]:
+    """The requests of `page` that failed, as "url failure". A request aborted because the page was left
+    before it finished (net::ERR_ABORTED, e.g. an asset still loading when a link is followed) is not a
+    failure of the portal: counting it made the journeys flaky."""
+    failed: list[str] = []
+
+    def on_failed(request: Any) -> None:
+        if request.failure != "net::ERR_ABORTED":
+            failed.append(f"{request.url} {request.failure}")
+
+    page.on("requestfailed", on_failed)
+    return failed

@@ -6,7 +6,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser_fixtures import screenshot
+from tests.browser_fixtures import screenshot, watch_failed_requests
 from tests.conftest import Cast, World
 from tests.factories import TEST_PASSWORD
 
@@ -20,9 +20,8 @@ def _login(page: Any, base: str, username: str) -> None:
 
 
 def test_town_staff_sees_only_their_town(live_server: Any, page_factory: Any, cast: Cast, world: World) -> None:
-    failed: list[str] = []
     page = page_factory()
-    page.on("requestfailed", lambda request: failed.append(request.url))
+    failed = watch_failed_requests(page)
     console_errors: list[str] = []
     page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
 

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from hazards.choices import HazardStatus
 from hazards.criteria import load_catalogue_file
 from hazards.models import Hazard, HazardEvent, HazardEvidence, MajorHazardCriterion
-from tests.browser_fixtures import screenshot
+from tests.browser_fixtures import screenshot, watch_failed_requests
 from tests.conftest import Cast, World
 from tests.factories import TEST_PASSWORD
 from tests.hazards.ledger_xlsx import build, row
@@ -41,9 +41,8 @@ def _login(page: Any, base: str, username: str) -> None:
 
 
 def _watch(page: Any) -> tuple[list[str], list[str]]:
-    failed: list[str] = []
+    failed = watch_failed_requests(page)
     errors: list[str] = []
-    page.on("requestfailed", lambda request: failed.append(request.url))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     return failed, errors
 

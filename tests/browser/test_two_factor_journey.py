@@ -7,7 +7,7 @@ from typing import Any
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.browser_fixtures import screenshot
+from tests.browser_fixtures import screenshot, watch_failed_requests
 from tests.conftest import Cast
 from tests.factories import TEST_PASSWORD
 
@@ -19,15 +19,8 @@ def _code(device: TOTPDevice, steps: int = 0) -> str:
 def test_admin_enrols_and_logs_in_with_a_code(live_server: Any, page_factory: Any, cast: Cast) -> None:
     base = live_server.url
     page = page_factory()
-    failed: list[str] = []
+    failed = watch_failed_requests(page)
     console_errors: list[str] = []
-
-    # A page left before its assets finished loading aborts them (net::ERR_ABORTED): not a failure.
-    def on_failed(request: Any) -> None:
-        if request.failure != "net::ERR_ABORTED":
-            failed.append(f"{request.url} {request.failure}")
-
-    page.on("requestfailed", on_failed)
     page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
 
     page.goto(f"{base}/admin/")

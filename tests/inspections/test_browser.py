@@ -12,7 +12,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from inspections.models import EnforcementRecord, Inspection, SelfCheckReport
-from tests.browser_fixtures import screenshot
+from tests.browser_fixtures import screenshot, watch_failed_requests
 from tests.conftest import Cast, World
 from tests.factories import TEST_PASSWORD
 
@@ -38,9 +38,8 @@ def _photo(tmp_path: Path) -> Path:
 
 
 def _watch(page: Any) -> tuple[list[str], list[str]]:
-    failed: list[str] = []
+    failed = watch_failed_requests(page)
     errors: list[str] = []
-    page.on("requestfailed", lambda request: failed.append(request.url))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     return failed, errors
 
