@@ -41,10 +41,6 @@ def campaign_list(*, user: User) -> QuerySet[Campaign]:
     return Campaign.objects.visible_to(user).select_related("issuing_region").order_by("-start_date", "id")
 
 
-def campaign_get(*, user: User, pk: int) -> Campaign:
-    return get_object_or_404(campaign_list(user=user), pk=pk)
-
-
 # --- Enforcement records ----------------------------------------------------------------------
 
 
@@ -57,10 +53,6 @@ def enforcement_list(*, user: User, params: Any = None) -> QuerySet[EnforcementR
     if params is None:
         return queryset
     return EnforcementRecordFilterSet(params, queryset=queryset, user=user).qs
-
-
-def enforcement_get(*, user: User, pk: int) -> EnforcementRecord:
-    return get_object_or_404(enforcement_list(user=user), pk=pk)
 
 
 @dataclass(frozen=True)
@@ -121,10 +113,6 @@ def exam_list(*, user: User) -> QuerySet[Exam]:
     )
 
 
-def exam_get(*, user: User, pk: int) -> Exam:
-    return get_object_or_404(exam_list(user=user), pk=pk)
-
-
 # --- Inspections, teams, duty logs -------------------------------------------------------------
 
 
@@ -134,10 +122,6 @@ def inspection_list(*, user: User) -> QuerySet[Inspection]:
         .select_related("enterprise", "enterprise__town", "unit", "campaign", "team")
         .order_by("-date", "-id")
     )
-
-
-def inspection_get(*, user: User, pk: int) -> Inspection:
-    return get_object_or_404(inspection_list(user=user), pk=pk)
 
 
 def team_list(*, user: User) -> QuerySet[InspectionTeam]:
@@ -150,10 +134,6 @@ def duty_log_list(*, user: User) -> QuerySet[PrincipalDutyLog]:
         .select_related("enterprise", "enterprise__town", "person", "enterprise__parent_company")
         .order_by("-month", "enterprise__name")
     )
-
-
-def duty_log_get(*, user: User, pk: int) -> PrincipalDutyLog:
-    return get_object_or_404(duty_log_list(user=user), pk=pk)
 
 
 def duty_log_enterprises(*, user: User) -> QuerySet[Enterprise]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 
 from portal.filters import EnterpriseFilterSet
 from portal.models import AuditEvent, Enterprise, Person, User
@@ -21,13 +20,6 @@ def enterprise_list(*, user: User, params: Any = None) -> QuerySet[Enterprise]:
     if params is None:
         return queryset
     return EnterpriseFilterSet(params, queryset=queryset, user=user).qs
-
-
-def enterprise_get(*, user: User, pk: int) -> Enterprise:
-    """One enterprise, or 404 when it does not exist *or* is out of the user's scope."""
-    return get_object_or_404(
-        Enterprise.objects.visible_to(user).select_related("town", "town__parent", "parent_company"), pk=pk
-    )
 
 
 def enterprise_people(*, user: User, enterprise: Enterprise) -> QuerySet[Person]:

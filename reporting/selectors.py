@@ -123,10 +123,6 @@ def report_list(*, user: User) -> QuerySet[Report]:
     return Report.objects.visible_to(user).select_related("region", "campaign")
 
 
-def report_get(*, user: User, pk: int) -> Report:
-    return get_object_or_404(report_list(user=user), pk=pk)
-
-
 def version_get(*, user: User, pk: int) -> ReportVersion:
     if not can_see_reports(user):
         raise Http404
