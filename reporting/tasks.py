@@ -69,6 +69,15 @@ def build_file(*, kind: str, region: Any, month: dt.date, file_format: str, labe
     return build_xlsx(table) if file_format == FileFormat.XLSX else build_pdf(table)
 
 
+def _fail_or_retry(task: Any, *, job_id: str, exc: Exception, what: str) -> None:
+    """An unexpected error: marks the job failed (or retrying) and raises the retry while retries remain,
+    backing off 5, 10, 20 s. When none remain it returns and the caller re-raises the error."""
+    retrying = task.request.retries < task.max_retries
+    services.export_fail(job_id=job_id, error=f"{what}（{type(exc).__name__}）：{exc}", retrying=retrying)
+    if retrying:
+        raise task.retry(exc=exc, countdown=5 * 2**task.request.retries) from exc
+
+
 @shared_task(bind=True, name="reporting.tasks.run_sign", max_retries=3)
 def run_sign(self: Any, job_id: str) -> str:
     """分管负责人签字 on the worker: `report_sign` freezes the version with its files in one transaction."""
@@ -89,10 +98,7 @@ def run_sign(self: Any, job_id: str) -> str:
         services.export_fail(job_id=job_id, error=exc.message, retrying=False)
         return "failed"
     except Exception as exc:
-        retrying = self.request.retries < self.max_retries
-        services.export_fail(job_id=job_id, error=f"签字失败（{type(exc).__name__}）：{exc}", retrying=retrying)
-        if retrying:
-            raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
+        _fail_or_retry(self, job_id=job_id, exc=exc, what="签字失败")
         raise
     return "success"
 
@@ -120,9 +126,6 @@ def run_export(self: Any, job_id: str) -> str:
         services.export_fail(job_id=job_id, error=exc.message, retrying=False)
         return "failed"
     except Exception as exc:
-        retrying = self.request.retries < self.max_retries
-        services.export_fail(job_id=job_id, error=f"生成失败（{type(exc).__name__}）：{exc}", retrying=retrying)
-        if retrying:
-            raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
+        _fail_or_retry(self, job_id=job_id, exc=exc, what="生成失败")
         raise
     return "success"
