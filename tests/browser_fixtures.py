@@ -99,3 +99,10 @@ def watch_failed_requests(page: Any) -> list[str]:
 
     page.on("requestfailed", on_failed)
     return failed
+
+
+def watch_page(page: Any) -> tuple[list[str], list[str]]:
+    """The failed requests (see watch_failed_requests) and the console errors of `page`, as they come."""
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    return watch_failed_requests(page), errors

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from hazards.choices import HazardStatus
 from hazards.criteria import load_catalogue_file
 from hazards.models import Hazard, HazardEvent, HazardEvidence, MajorHazardCriterion
-from tests.browser_fixtures import screenshot, watch_failed_requests
+from tests.browser_fixtures import screenshot, watch_page
 from tests.conftest import Cast, World
 from tests.factories import TEST_PASSWORD
 from tests.hazards.ledger_xlsx import build, row
@@ -38,13 +38,6 @@ def _login(page: Any, base: str, username: str) -> None:
     page.get_by_label("密码").fill(TEST_PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{base}/**")
-
-
-def _watch(page: Any) -> tuple[list[str], list[str]]:
-    failed = watch_failed_requests(page)
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    return failed, errors
 
 
 def _photo(tmp_path: Path) -> Path:
@@ -92,7 +85,7 @@ def test_major_hazard_from_report_to_closure(
 
     # 0. The clerk uploads the enterprise's ledger and sees the preview before anything is saved.
     clerk = page_factory()
-    problems.append(_watch(clerk))
+    problems.append(watch_page(clerk))
     _login(clerk, base, "clerk")
     clerk.get_by_role("link", name="我的隐患").first.click()
     expect(clerk.get_by_test_id("result-count")).to_have_text("共 0 条隐患")
@@ -112,7 +105,7 @@ def test_major_hazard_from_report_to_closure(
 
     # 1. The principal reports a major hazard (the criterion picker shows only for a major one) and signs it.
     principal = page_factory()
-    problems.append(_watch(principal))
+    problems.append(watch_page(principal))
     _login(principal, base, "principal")
     principal.goto(f"{base}/hazards/new/")
     form = principal.get_by_test_id("report-form")
@@ -138,7 +131,7 @@ def test_major_hazard_from_report_to_closure(
 
     # 2. The town finds it in its work queue and confirms it.
     town = page_factory()
-    problems.append(_watch(town))
+    problems.append(watch_page(town))
     _login(town, base, "town_a")
     town.get_by_role("link", name="待办").first.click()
     queue = town.get_by_test_id("queue-table")
@@ -153,7 +146,7 @@ def test_major_hazard_from_report_to_closure(
 
     # 3. The county confirms it.
     county = page_factory()
-    problems.append(_watch(county))
+    problems.append(watch_page(county))
     _login(county, base, "county")
     county.goto(f"{base}/hazards/queue/")
     county.get_by_test_id("queue-table").get_by_role("link", name="办理").click()
@@ -236,7 +229,7 @@ def test_hazard_pages_on_a_phone(
         make_hazard(world.enterprise_a2, level="general", status=HazardStatus.REPORTED)
     make_hazard(world.enterprise_a2, status=HazardStatus.PENDING_TOWN, description="采场东帮+300平台边坡出现多条张裂缝")
     page = page_factory(mobile=True)
-    failed, errors = _watch(page)
+    failed, errors = watch_page(page)
     _login(page, live_server.url, "town_a")
     for path, name in [
         ("/hazards/", "hazard-11-phone-list"),

@@ -12,7 +12,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from inspections.models import EnforcementRecord, Inspection, SelfCheckReport
-from tests.browser_fixtures import screenshot, watch_failed_requests
+from tests.browser_fixtures import screenshot, watch_page
 from tests.conftest import Cast, World
 from tests.factories import TEST_PASSWORD
 
@@ -37,18 +37,11 @@ def _photo(tmp_path: Path) -> Path:
     return path
 
 
-def _watch(page: Any) -> tuple[list[str], list[str]]:
-    failed = watch_failed_requests(page)
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    return failed, errors
-
-
 def test_town_records_an_inspection_on_a_phone(
     live_server: Any, page_factory: Any, cast: Cast, world: World, tmp_path: Path
 ) -> None:
     page = page_factory(mobile=True)
-    failed, errors = _watch(page)
+    failed, errors = watch_page(page)
     _login(page, live_server.url, "town_a")
     page.goto(f"{live_server.url}/inspections/inspections/new/")
     form = page.get_by_test_id("inspection-form")
@@ -101,7 +94,7 @@ def test_enterprise_files_and_principal_signs_the_self_check(
     live_server: Any, page_factory: Any, cast: Cast, world: World, campaign83: Any
 ) -> None:
     page = page_factory()
-    failed, errors = _watch(page)
+    failed, errors = watch_page(page)
     _login(page, live_server.url, "clerk")
     page.goto(f"{live_server.url}{campaign83.get_absolute_url()}")
     page.get_by_role("link", name="本企业自查自改报告").click()
@@ -127,7 +120,7 @@ def test_enterprise_files_and_principal_signs_the_self_check(
     screenshot(page, "inspections-05-self-check-draft")
 
     principal = page_factory()
-    p_failed, p_errors = _watch(principal)
+    p_failed, p_errors = watch_page(principal)
     _login(principal, live_server.url, "principal")
     principal.goto(f"{live_server.url}{report.get_absolute_url()}")
     sign = principal.get_by_test_id("sign-form")
