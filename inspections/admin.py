@@ -1,14 +1,16 @@
 """Campaigns are data: a county's 管理员 creates and edits them here, with their phases, checklist,
-quotas and deliverables as inlines. Every change, inline rows included, is written to the audit log."""
+quotas and deliverables as inlines, through `inspections.campaign_services` (audited, scoped)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.http import HttpRequest
 
+from inspections import campaign_services
 from inspections.models import (
     Campaign,
     CampaignPhase,
@@ -21,73 +23,47 @@ from inspections.models import (
     Quota,
     WarningSettings,
 )
-from portal.admin import AuditedAdmin, is_portal_admin
-from portal.audit import audit_record, snapshot
-from portal.choices import AuditAction
+from portal.admin import AuditedAdmin
+from portal.service_admin import ServiceAdmin, ServiceInline, model_values
 
 
-def _issued_within_scope(request: HttpRequest, campaign: Campaign | None) -> bool:
-    """A county admin edits the campaigns of the county (not the city's, which they only read)."""
-    user: Any = request.user
-    if campaign is None or user.is_superuser:
-        return True
-    return bool(user.region_id and campaign.issuing_region.path.startswith(user.region_path))
+def _actor(request: HttpRequest) -> Any:
+    return request.user
 
 
-class AuditedInlinesAdmin(AuditedAdmin):
-    """Also audits the rows added, changed and deleted through inlines."""
+class PartInline(ServiceInline):
+    """A part of a campaign (or a checklist item of an area), through `campaign_services.campaign_part_*`."""
 
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        pks = [f.instance.pk for f in formset.initial_forms if f.instance.pk is not None]
-        # The forms' instances already carry the new values: read the old ones from the database.
-        before = {obj.pk: snapshot(obj) for obj in formset.model._default_manager.filter(pk__in=pks)}
-        super().save_formset(request, form, formset, change)
-        actor: Any = request.user
-        for obj in formset.new_objects:
-            audit_record(actor=actor, action=AuditAction.CREATE, instance=obj, after=snapshot(obj), detail="管理后台")
-        for obj, _fields in formset.changed_objects:
-            audit_record(
-                actor=actor,
-                action=AuditAction.UPDATE,
-                instance=obj,
-                before=before.get(obj.pk),
-                after=snapshot(obj),
-                detail="管理后台",
-            )
-        for obj in formset.deleted_objects:
-            audit_record(
-                actor=actor, action=AuditAction.DELETE, instance=obj, before=before.get(obj.pk), detail="管理后台"
-            )
+    def may_edit(self, request: HttpRequest, parent: Any) -> bool:
+        if parent is None:
+            return campaign_services.may_edit_campaign(request.user, None)
+        campaign = parent.campaign if isinstance(parent, ChecklistArea) else parent
+        return campaign_services.may_edit_campaign(request.user, campaign)
+
+    def service_create(self, request: HttpRequest, parent: Any, form: Any) -> Model:  # type: ignore[override]
+        data = model_values(form, changed_only=False, exclude=("id", "campaign", "area"))
+        return campaign_services.campaign_part_create(actor=_actor(request), model=self.model, parent=parent, data=data)
+
+    def service_update(self, request: HttpRequest, obj: Any, form: Any) -> Model:
+        data = model_values(form, changed_only=True, exclude=("id", "campaign", "area"))
+        return campaign_services.campaign_part_update(actor=_actor(request), part=obj, data=data)
+
+    def service_delete(self, request: HttpRequest, obj: Any) -> None:
+        campaign_services.campaign_part_delete(actor=_actor(request), part=obj)
 
 
-class ScopedInline(admin.TabularInline):  # type: ignore[type-arg]
-    extra = 0
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_portal_admin(request)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_portal_admin(request) and _issued_within_scope(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_portal_admin(request) and _issued_within_scope(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_portal_admin(request) and _issued_within_scope(request, obj)
-
-
-class PhaseInline(ScopedInline):
+class PhaseInline(PartInline):
     model = CampaignPhase
     fields = ("order", "name", "kind", "start_date", "end_date", "description")
 
 
-class AreaInline(ScopedInline):
+class AreaInline(PartInline):
     model = ChecklistArea
     fields = ("order", "number", "title", "description")
     show_change_link = True
 
 
-class QuotaInline(ScopedInline):
+class QuotaInline(PartInline):
     model = Quota
     fields = ("order", "kind", "subject", "number", "unit", "period", "phase", "text")
 
@@ -98,7 +74,7 @@ class QuotaInline(ScopedInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class DeliverableInline(ScopedInline):
+class DeliverableInline(PartInline):
     model = Deliverable
     fields = (
         "order", "name", "submitter", "recipients", "kind", "schedule", "due_date", "day_of_month", "min_count",
@@ -106,8 +82,23 @@ class DeliverableInline(ScopedInline):
     )  # fmt: skip
 
 
+class CampaignPartsAdmin(ServiceAdmin):
+    def _campaign(self, obj: Any) -> Campaign | None:
+        return obj if isinstance(obj, Campaign) else getattr(obj, "campaign", None)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and (
+            obj is None or campaign_services.may_edit_campaign(request.user, self._campaign(obj))
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and (
+            obj is None or campaign_services.may_edit_campaign(request.user, self._campaign(obj))
+        )
+
+
 @admin.register(Campaign)
-class CampaignAdmin(AuditedInlinesAdmin):
+class CampaignAdmin(CampaignPartsAdmin):
     list_display = ("name", "document_number", "issuing_region", "start_date", "end_date")
     search_fields = ("name", "document_number")
     list_select_related = ("issuing_region",)
@@ -118,44 +109,29 @@ class CampaignAdmin(AuditedInlinesAdmin):
         ("内容", {"fields": ("summary",)}),
     )
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and _issued_within_scope(request, obj)
+    def service_create(self, request: HttpRequest, form: Any) -> Campaign:
+        data = model_values(form, changed_only=False)
+        return campaign_services.campaign_create(actor=_actor(request), data=data)
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_delete_permission(request, obj) and _issued_within_scope(request, obj)
+    def service_update(self, request: HttpRequest, obj: Campaign, form: Any) -> Campaign:
+        data = model_values(form, changed_only=True)
+        return campaign_services.campaign_update(actor=_actor(request), campaign=obj, data=data)
+
+    def service_delete(self, request: HttpRequest, obj: Campaign) -> None:
+        campaign_services.campaign_delete(actor=_actor(request), campaign=obj)
 
 
-class ItemInline(ScopedInline):
+class ItemInline(PartInline):
     model = ChecklistItem
     fields = ("order", "text", "subject", "expected_answer", "guidance")
 
-    def _campaign(self, obj: Any) -> Campaign | None:
-        return obj.campaign if isinstance(obj, ChecklistArea) else None
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_portal_admin(request) and _issued_within_scope(request, self._campaign(obj))
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_portal_admin(request) and _issued_within_scope(request, self._campaign(obj))
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_portal_admin(request) and _issued_within_scope(request, self._campaign(obj))
-
 
 @admin.register(ChecklistArea)
-class ChecklistAreaAdmin(AuditedInlinesAdmin):
+class ChecklistAreaAdmin(CampaignPartsAdmin):
     list_display = ("__str__", "campaign", "order")
     list_filter = ("campaign",)
     list_select_related = ("campaign",)
     inlines = (ItemInline,)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        campaign = obj.campaign if isinstance(obj, ChecklistArea) else None
-        return super().has_change_permission(request, obj) and _issued_within_scope(request, campaign)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        campaign = obj.campaign if isinstance(obj, ChecklistArea) else None
-        return super().has_delete_permission(request, obj) and _issued_within_scope(request, campaign)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "campaign":
@@ -164,13 +140,42 @@ class ChecklistAreaAdmin(AuditedInlinesAdmin):
             if not user.is_superuser:
                 queryset = queryset.filter(issuing_region__path__startswith=user.region_path)
             kwargs["queryset"] = queryset
-            return super(AuditedAdmin, self).formfield_for_foreignkey(db_field, request, **kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def service_create(self, request: HttpRequest, form: Any) -> ChecklistArea:
+        data = model_values(form, changed_only=False, exclude=("campaign",))
+        return campaign_services.campaign_part_create(
+            actor=_actor(request), model=ChecklistArea, parent=form.cleaned_data["campaign"], data=data
+        )
+
+    def service_update(self, request: HttpRequest, obj: ChecklistArea, form: Any) -> ChecklistArea:
+        if "campaign" in form.changed_data:
+            raise ValidationError({"campaign": "检查方面不能移到另一个专项行动。"})
+        data = model_values(form, changed_only=True)
+        return campaign_services.campaign_part_update(actor=_actor(request), part=obj, data=data)
+
+    def service_delete(self, request: HttpRequest, obj: ChecklistArea) -> None:
+        campaign_services.campaign_part_delete(actor=_actor(request), part=obj)
 
 
 @admin.register(WarningSettings)
-class WarningSettingsAdmin(AuditedAdmin):
+class WarningSettingsAdmin(ServiceAdmin):
     list_display = ("county", "long_open_major_hazard_days", "repeat_window_months")
+
+    def service_create(self, request: HttpRequest, form: Any) -> WarningSettings:
+        data = model_values(form, changed_only=False, exclude=("county",))
+        return campaign_services.warning_settings_create(
+            actor=_actor(request), county=form.cleaned_data["county"], data=data
+        )
+
+    def service_update(self, request: HttpRequest, obj: WarningSettings, form: Any) -> WarningSettings:
+        if "county" in form.changed_data:
+            raise ValidationError({"county": "不能修改预警阈值所属的县，请新增该县的阈值。"})
+        data = model_values(form, changed_only=True)
+        return campaign_services.warning_settings_update(actor=_actor(request), settings=obj, data=data)
+
+    def service_delete(self, request: HttpRequest, obj: WarningSettings) -> None:
+        campaign_services.warning_settings_delete(actor=_actor(request), settings=obj)
 
 
 class ReadOnlyAudited(AuditedAdmin):

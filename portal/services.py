@@ -25,15 +25,80 @@ def _region_path(*, code: str, parent: Region | None) -> str:
     return f"{parent.path if parent else '/'}{code}/"
 
 
-@transaction.atomic
-def region_create(*, actor: User | None, code: str, name: str, level: str, parent: Region | None) -> Region:
+def _is_superuser(actor: Any) -> bool:
+    return bool(actor is not None and actor.is_superuser)
+
+
+def _require_region_admin(actor: User | None, region: Region | None, *, what: str) -> None:
+    """A region below the actor's own is theirs to manage: the superuser's everywhere, a county 管理员's in the
+    county (never the county itself, nor anything above or beside it). `actor=None` is the system (seeds)."""
+    if actor is None or _is_superuser(actor):
+        return
+    if actor.role != Role.ADMIN or actor.region_id is None:
+        raise PermissionDenied("只有管理员可以维护行政区划。")
+    if region is None or not region.path.startswith(actor.region_path):
+        raise PermissionDenied(f"{what}必须在您的辖区（{actor.region}）内。")
+
+
+def _check_region_level(*, level: str, parent: Region | None) -> None:
     if parent is not None and _LEVEL_ORDER.index(RegionLevel(level)) <= _LEVEL_ORDER.index(RegionLevel(parent.level)):
         raise ValidationError({"level": "下级区划的级别必须低于上级区划。"})
+
+
+@transaction.atomic
+def region_create(*, actor: User | None, code: str, name: str, level: str, parent: Region | None) -> Region:
+    """Adds a region under `parent` (which must be in the actor's scope); its path is computed here."""
+    _require_region_admin(actor, parent, what="上级区划")
+    _check_region_level(level=level, parent=parent)
     region = Region(code=code, name=name, level=level, parent=parent, path=_region_path(code=code, parent=parent))
     region.full_clean()
     region.save()
     audit_record(actor=actor, action=AuditAction.CREATE, instance=region, after=snapshot(region))
     return region
+
+
+REGION_EDITABLE_FIELDS = frozenset({"code", "name", "level", "parent"})
+
+
+@transaction.atomic
+def region_update(*, actor: User | None, region: Region, data: dict[str, Any]) -> Region:
+    """Renames or moves a region below the actor's own; the paths of its whole subtree follow."""
+    unknown = sorted(set(data) - REGION_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能修改这些字段：{'、'.join(unknown)}。")
+    locked = Region.objects.select_for_update().get(pk=region.pk)
+    if actor is not None and not _is_superuser(actor) and locked.pk == actor.region_id:
+        raise PermissionDenied("不能修改您自己所属的辖区。")
+    _require_region_admin(actor, locked.parent, what="区划")
+    before = snapshot(locked)
+    old_path = locked.path
+    _apply(locked, data)
+    _require_region_admin(actor, locked.parent, what="上级区划")
+    if locked.parent is not None and locked.parent.path.startswith(old_path):
+        raise ValidationError({"parent": "上级区划不能是本区划或其下级区划。"})
+    _check_region_level(level=locked.level, parent=locked.parent)
+    locked.path = _region_path(code=locked.code, parent=locked.parent)
+    locked.full_clean()
+    after = snapshot(locked)
+    if after == before:
+        return locked
+    locked.save()
+    if locked.path != old_path:
+        for child in Region.objects.select_for_update().filter(path__startswith=old_path).exclude(pk=locked.pk):
+            child.path = locked.path + child.path[len(old_path) :]
+            child.save(update_fields=["path"])
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=after)
+    return locked
+
+
+@transaction.atomic
+def region_delete(*, actor: User | None, region: Region) -> None:
+    """Refused (ProtectedError) while anything still belongs to the region."""
+    if actor is not None and not _is_superuser(actor) and region.pk == actor.region_id:
+        raise PermissionDenied("不能删除您自己所属的辖区。")
+    _require_region_admin(actor, region.parent, what="区划")
+    audit_record(actor=actor, action=AuditAction.DELETE, instance=region, before=snapshot(region))
+    region.delete()
 
 
 def _apply(instance: Any, data: dict[str, Any]) -> None:
@@ -188,6 +253,68 @@ def person_update(*, actor: User | None, person: Person, data: dict[str, Any]) -
 
 
 @transaction.atomic
+def person_delete(*, actor: User | None, person: Person) -> None:
+    audit_record(actor=actor, action=AuditAction.DELETE, instance=person, before=snapshot(person))
+    person.delete()
+
+
+# --- Accounts: who may grant what -------------------------------------------------------------------------
+#
+# The superuser grants anything. A county 管理员 manages the accounts of their county: roles whose scope (a
+# region, or an enterprise's town) lies inside the county, never superuser or staff status (the admin site)
+# and never an account that is a superuser or staff. Groups and model permissions are not used by the portal.
+
+GRANT_FLAGS = ("is_superuser", "is_staff")
+
+
+def _scope_path(user: User) -> str:
+    if user.enterprise_id is not None and user.enterprise is not None:
+        return user.enterprise.town.path
+    return user.region_path
+
+
+def user_grant_refusals(*, actor: User | None, before: User | None, after: User) -> dict[str, str]:
+    """What `actor` may not grant in turning `before` (None: a new account) into `after`, by field."""
+    if actor is None or _is_superuser(actor):
+        return {}
+    if not (actor.role == Role.ADMIN and actor.region_id is not None):
+        return {"__all__": "只有管理员可以管理用户账号。"}
+    refused: dict[str, str] = {}
+    if before is not None and (before.is_superuser or (before.is_staff and before.pk != actor.pk)):
+        refused["__all__"] = "只有超级管理员可以修改超级用户或职员（可登录管理后台）的账号。"
+    for flag in GRANT_FLAGS:
+        if bool(getattr(after, flag)) != bool(getattr(before, flag) if before is not None else False):
+            label = User._meta.get_field(flag).verbose_name
+            refused[flag] = f"只有超级管理员可以授予或取消“{label}”。"
+    county = actor.region_path
+    for name, target in (("原账号", before), ("账号", after)):
+        if target is None:
+            continue
+        path = _scope_path(target)
+        if not path or not path.startswith(county):
+            field = "enterprise" if target.enterprise_id is not None else "region"
+            refused.setdefault(field, f"{name}的数据范围必须在您的辖区（{actor.region}）内。")
+    return refused
+
+
+def _require_grantable(*, actor: User | None, before: User | None, after: User) -> None:
+    refused = user_grant_refusals(actor=actor, before=before, after=after)
+    if not refused:
+        return
+    if "__all__" in refused and len(refused) == 1:
+        raise PermissionDenied(refused["__all__"])
+    raise ValidationError(refused)
+
+
+USER_EDITABLE_FIELDS = frozenset(
+    {
+        "username", "full_name", "first_name", "last_name", "role", "region", "enterprise", "person", "phone",
+        "email", "is_active", "is_staff", "is_superuser",
+    }
+)  # fmt: skip
+
+
+@transaction.atomic
 def user_create(
     *,
     actor: User | None,
@@ -215,6 +342,7 @@ def user_create(
         is_staff=is_staff,
         is_superuser=is_superuser,
     )
+    _require_grantable(actor=actor, before=None, after=user)
     password_validation.validate_password(password, user)
     user.set_password(password)
     user.full_clean()
@@ -225,16 +353,28 @@ def user_create(
 
 @transaction.atomic
 def user_update(*, actor: User | None, user: User, data: dict[str, Any]) -> User:
-    before = snapshot(user)
-    _apply(user, data)
-    user.full_clean()
-    user.save()
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=user, before=before, after=snapshot(user))
-    return user
+    """Changes an account; refused (nothing changed) when it grants what the actor may not grant."""
+    unknown = sorted(set(data) - USER_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能修改这些字段：{'、'.join(unknown)}。")
+    stored = User.objects.select_for_update().get(pk=user.pk)
+    locked = User.objects.get(pk=user.pk)
+    before = snapshot(locked)
+    _apply(locked, data)
+    _require_grantable(actor=actor, before=stored, after=locked)
+    locked.full_clean()
+    after = snapshot(locked)
+    if after == before:
+        return locked
+    locked.save()
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=after)
+    return locked
 
 
 @transaction.atomic
 def user_set_password(*, actor: User | None, user: User, password: str) -> None:
+    if actor is not None and actor.pk != user.pk:
+        _require_grantable(actor=actor, before=user, after=user)
     password_validation.validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
