@@ -1,6 +1,7 @@
 """Django admin for hazards.
 
-The 判定依据 catalogue is edited here (audited like the directory). Hazards and their timeline are
+The 判定依据 catalogue is edited here through `criterion_create` / `criterion_update`: the national items only
+by a superuser, a county's own items by its 管理员. Hazards and their timeline are
 read-only here: every change to a hazard goes through `hazards.services`, so that it is checked,
 recorded as an event and notified — a closed hazard changes only through `hazard_admin_amend`.
 """
@@ -12,8 +13,10 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from hazards import services
 from hazards.models import ExtensionRequest, Hazard, HazardEvent, HazardEvidence, MajorHazardCriterion, Notification
 from portal.admin import AuditedAdmin
+from portal.service_admin import ServiceAdmin, model_values
 
 
 class ReadOnlyAdminMixin:
@@ -28,11 +31,12 @@ class ReadOnlyAdminMixin:
 
 
 @admin.register(MajorHazardCriterion)
-class MajorHazardCriterionAdmin(AuditedAdmin):
-    list_display = ("code_display", "mine_type", "short_text", "document", "uncertain", "is_active")
+class MajorHazardCriterionAdmin(ServiceAdmin):
+    list_display = ("code_display", "mine_type", "short_text", "document", "region", "uncertain", "is_active")
     list_filter = ("document", "mine_type", "is_active", "uncertain")
     search_fields = ("text", "label")
     ordering = ("document", "mine_type", "number")
+    list_select_related = ("region",)
 
     @admin.display(description="条目")
     def code_display(self, obj: MajorHazardCriterion) -> str:
@@ -42,9 +46,27 @@ class MajorHazardCriterionAdmin(AuditedAdmin):
     def short_text(self, obj: MajorHazardCriterion) -> str:
         return obj.text[:50]
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = ("document", "mine_type", "number", "label", "text", "sub_items", "note", "is_active")
+        # Only a superuser chooses the region (none: national); a county's items are the county's.
+        return (*fields, "region") if request.user.is_superuser else fields
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and (
+            obj is None or services.may_edit_criterion(request.user, obj)
+        )
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Cited items must stay; retire them with "启用" instead.
         return False
+
+    def service_create(self, request: HttpRequest, form: Any) -> MajorHazardCriterion:
+        data = model_values(form, changed_only=False)
+        return services.criterion_create(actor=request.user, data=data)  # type: ignore[arg-type]
+
+    def service_update(self, request: HttpRequest, obj: MajorHazardCriterion, form: Any) -> MajorHazardCriterion:
+        data = model_values(form, changed_only=True)
+        return services.criterion_update(actor=request.user, criterion=obj, data=data)  # type: ignore[arg-type]
 
 
 class HazardEventInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]

@@ -103,7 +103,8 @@ def criterion_label(criterion: MajorHazardCriterion) -> str:
 def criteria_for(enterprise: Enterprise | None) -> QuerySet[MajorHazardCriterion]:
     """The 判定依据 items offered for an enterprise: those of its mine type (all items when it has none)."""
     mine_type = INDUSTRY_MINE_TYPE.get(enterprise.industry) if enterprise is not None else None
-    return criterion_list(mine_type=mine_type)
+    # A county's own items apply only there: without an enterprise, the national items only.
+    return criterion_list(mine_type=mine_type, at_path=enterprise.town.path if enterprise is not None else "")
 
 
 # --- Reporting ------------------------------------------------------------------------------------

@@ -44,8 +44,35 @@ def local_today() -> datetime.date:
     return timezone.localdate()
 
 
+def _ancestor_paths(path: str) -> list[str]:
+    """ "/140000/140500/140525/108/" → "/140000/", "/140000/140500/", … (the path itself included)."""
+    codes = [code for code in path.split("/") if code]
+    return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+
+
+class CriterionQuerySet(models.QuerySet["MajorHazardCriterion"]):
+    """National items (no region) apply everywhere; a county's own items only in that county's subtree."""
+
+    def applicable_at(self, path: str) -> CriterionQuerySet:
+        """The items that apply to an enterprise or a user at region `path`."""
+        return self.filter(Q(region__isnull=True) | Q(region__path__in=_ancestor_paths(path)))
+
+    def visible_to(self, user: Any) -> CriterionQuerySet:
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        if user.enterprise_id is not None:
+            return self.applicable_at(user.enterprise.town.path) if user.enterprise is not None else self.none()
+        return self.applicable_at(user.region_path) if user.region_id is not None else self.none()
+
+
 class MajorHazardCriterion(models.Model):
-    """One item of the 判定依据 catalogue: 《金属非金属矿山重大事故隐患判定标准》 and any documents admins add."""
+    """One item of the 判定依据 catalogue: 《金属非金属矿山重大事故隐患判定标准》 and any documents admins add.
+
+    `region` is empty for the national catalogue (矿安〔2022〕88号 and its like: only a superuser changes it);
+    a county's 管理员 adds items of the county's own, which apply (are seen and cited) in that county only.
+    """
 
     document = models.CharField("依据文件文号", max_length=60, default=MAIN_STANDARD_DOCUMENT)
     mine_type = models.CharField("矿山类型", max_length=20, choices=MineType.choices)
@@ -59,6 +86,17 @@ class MajorHazardCriterion(models.Model):
     note = models.TextField("说明", blank=True)
     uncertain = models.BooleanField("文字待核", default=False)
     is_active = models.BooleanField("启用", default=True)
+    region = models.ForeignKey(
+        "portal.Region",
+        verbose_name="适用辖区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="留空为全国性条目，只有超级管理员可以修改；县（市、区）补充的条目只在本辖区适用。",
+    )
+
+    objects = CriterionQuerySet.as_manager()
 
     class Meta:
         verbose_name = "重大事故隐患判定依据"
@@ -74,6 +112,14 @@ class MajorHazardCriterion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_mine_type_display()}{self.code}"
+
+    @property
+    def is_national(self) -> bool:
+        return self.region_id is None
+
+    def applies_at(self, path: str) -> bool:
+        """Whether the item may be cited for an enterprise at region `path`."""
+        return self.region_id is None or (self.region is not None and path.startswith(self.region.path))
 
     @property
     def section(self) -> str:

@@ -86,9 +86,16 @@ def hazard_extensions(*, user: User, hazard: Hazard) -> QuerySet[ExtensionReques
     return ExtensionRequest.objects.visible_to(user).filter(hazard=hazard).select_related("requested_by", "decided_by")
 
 
-def criterion_list(*, mine_type: str | None = None, active_only: bool = True) -> QuerySet[MajorHazardCriterion]:
-    """The 判定依据 catalogue (the same for every user: it is a national standard)."""
+def criterion_list(
+    *, mine_type: str | None = None, active_only: bool = True, user: Any = None, at_path: str | None = None
+) -> QuerySet[MajorHazardCriterion]:
+    """The 判定依据 catalogue: the national items and, with `user`, the items of the user's county (or, with
+    `at_path`, those that apply at that region: what an enterprise there may cite)."""
     queryset = MajorHazardCriterion.objects.all()
+    if user is not None:
+        queryset = queryset.visible_to(user)
+    if at_path is not None:
+        queryset = queryset.applicable_at(at_path)
     if active_only:
         queryset = queryset.filter(is_active=True)
     if mine_type:

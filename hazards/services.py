@@ -326,10 +326,13 @@ def _check_dates(*, found_on: datetime.date | None, deadline: datetime.date | No
         raise ValidationError(errors)
 
 
-def _check_criterion(*, level: str, criterion: MajorHazardCriterion | None) -> None:
+def _check_criterion(*, level: str, criterion: MajorHazardCriterion | None, enterprise: Enterprise) -> None:
     if level == HazardLevel.MAJOR:
         if criterion is None:
             raise ValidationError({"criterion": "重大事故隐患必须选择判定依据（矿安〔2022〕88号的条目）。"})
+        if not criterion.applies_at(enterprise.town.path):
+            # A county's own item is cited only in that county (and is not confirmed to exist elsewhere).
+            raise ValidationError({"criterion": "判定依据不存在或已停用。"})
         if not criterion.is_active:
             raise ValidationError({"criterion": f"判定依据“{criterion}”已停用，请选择有效条目。"})
     elif criterion is not None:
@@ -383,7 +386,7 @@ def hazard_report(
         raise Http404("未找到该企业。")
     check_may_report(actor, level)
     _require_text(description, "请填写隐患内容。", "description")
-    _check_criterion(level=level, criterion=criterion)
+    _check_criterion(level=level, criterion=criterion, enterprise=enterprise)
     _check_dates(found_on=found_on, deadline=deadline)
     hazard = Hazard(
         enterprise=enterprise,
@@ -805,7 +808,7 @@ def hazard_update(*, actor: User, hazard: Hazard, data: dict[str, Any], comment:
             raise PermissionDenied("重大事故隐患上报后，企业只能补充“五落实”内容；其他内容需由确认单位退回后修改。")
     before = snapshot(locked)
     _apply_changes(locked, data, EDITABLE_FIELDS)
-    _check_criterion(level=locked.level, criterion=locked.criterion)
+    _check_criterion(level=locked.level, criterion=locked.criterion, enterprise=locked.enterprise)
     _check_dates(found_on=locked.found_on, deadline=locked.deadline)
     _validate_and_key(locked)
     if snapshot(locked) == before:
@@ -827,7 +830,7 @@ def hazard_admin_amend(*, actor: User, hazard: Hazard, data: dict[str, Any], rea
     check_action(actor, locked, A.ADMIN_AMEND)
     before = snapshot(locked)
     _apply_changes(locked, data, AMENDABLE_FIELDS)
-    _check_criterion(level=locked.level, criterion=locked.criterion)
+    _check_criterion(level=locked.level, criterion=locked.criterion, enterprise=locked.enterprise)
     _validate_and_key(locked)
     _save_unique(locked)
     changed = sorted(k for k, v in snapshot(locked).items() if before.get(k) != v and k != "updated_at")
@@ -1009,14 +1012,45 @@ def _check_catalogue_admin(actor: User) -> None:
         raise PermissionDenied("只有管理员可以维护重大事故隐患判定依据。")
 
 
+def may_edit_criterion(user: Any, criterion: MajorHazardCriterion) -> bool:
+    """The national catalogue only by a superuser; a county's own items by the county's 管理员 (or a superuser)."""
+    if getattr(user, "is_superuser", False):
+        return True
+    if criterion.region is None or user.role != Role.ADMIN or user.region_id is None:
+        return False
+    return criterion.region.path.startswith(user.region_path)
+
+
+def _require_criterion_owner(actor: User, criterion: MajorHazardCriterion) -> None:
+    if may_edit_criterion(actor, criterion):
+        return
+    if criterion.is_national:
+        raise PermissionDenied(
+            f"全国性判定依据（{criterion.document}）只能由超级管理员修改或停用；县（市、区）可以新增本辖区的补充条目。"
+        )
+    raise PermissionDenied("只能修改本辖区补充的判定依据条目。")
+
+
+def _criterion_region(actor: User, data: dict[str, Any]) -> Any:
+    """The region a new item belongs to: the superuser chooses (none: national); a county admin's county."""
+    if actor.is_superuser:
+        return data.pop("region", None)
+    chosen = data.pop("region", actor.region)
+    if actor.region is None or chosen != actor.region:
+        raise PermissionDenied("县（市、区）新增的判定依据只属于本辖区；全国性条目只能由超级管理员新增。")
+    return actor.region
+
+
 @transaction.atomic
 def criterion_create(*, actor: User, data: dict[str, Any]) -> MajorHazardCriterion:
-    """Add an item to the 判定依据 catalogue (e.g. a provincial supplement). Admins only; audited."""
+    """Add an item to the 判定依据 catalogue: national (superuser) or the county's own (its 管理员); audited."""
     _check_catalogue_admin(actor)
+    data = dict(data)
+    region = _criterion_region(actor, data)
     unknown = sorted(set(data) - CRITERION_FIELDS)
     if unknown:
         raise ValidationError(f"不能设置这些字段：{'、'.join(unknown)}。")
-    criterion = MajorHazardCriterion(**data)
+    criterion = MajorHazardCriterion(region=region, **data)
     criterion.full_clean()
     criterion.save()
     audit_record(
@@ -1028,12 +1062,16 @@ def criterion_create(*, actor: User, data: dict[str, Any]) -> MajorHazardCriteri
 
 @transaction.atomic
 def criterion_update(*, actor: User, criterion: MajorHazardCriterion, data: dict[str, Any]) -> MajorHazardCriterion:
-    """Correct or deactivate a catalogue item (items cited by hazards are deactivated, never deleted)."""
+    """Correct or deactivate a catalogue item (items cited by hazards are deactivated, never deleted).
+
+    National items (矿安〔2022〕88号) change only by a superuser; a county's own items by its 管理员."""
     _check_catalogue_admin(actor)
-    unknown = sorted(set(data) - CRITERION_FIELDS)
+    allowed = CRITERION_FIELDS | {"region"} if actor.is_superuser else CRITERION_FIELDS
+    unknown = sorted(set(data) - allowed)
     if unknown:
         raise ValidationError(f"不能修改这些字段：{'、'.join(unknown)}。")
     locked = MajorHazardCriterion.objects.select_for_update().get(pk=criterion.pk)
+    _require_criterion_owner(actor, locked)
     before = snapshot(locked)
     for key, value in data.items():
         setattr(locked, key, value.strip() if isinstance(value, str) else value)
@@ -1074,5 +1112,6 @@ __all__ = [
     "hazard_town_confirm",
     "hazard_update",
     "hazard_verify",
+    "may_edit_criterion",
     "notification_mark_read",
 ]

@@ -633,7 +633,8 @@ class CriterionFilterSet(django_filters.FilterSet):
 
 
 CRITERION_WRITE_RULES = (
-    "管理员维护判定依据目录（如补充地方标准条目）。同一文件、同一矿山类型下序号不能重复；"
+    "全国性条目（矿安〔2022〕88号等）只有超级管理员可以修改或停用；县（市、区）管理员可以新增本辖区的补充条目，"
+    "这些条目只在本辖区可见、可引用，也只能由本辖区管理员修改。同一文件、同一矿山类型下序号不能重复；"
     "已被隐患引用的条目不能删除，只能停用（is_active=false）。修改记入操作日志。"
 )
 
@@ -678,7 +679,7 @@ class CriterionViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[MajorHazardCriterion]:
-        return selectors.criterion_list(active_only=False)
+        return selectors.criterion_list(active_only=False, user=_user(self.request))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = api.CriterionInputSerializer(data=request.data)
