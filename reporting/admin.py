@@ -11,9 +11,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from portal.admin import AuditedAdmin
-from portal.audit import audit_record
-from portal.choices import AuditAction
-from reporting.choices import JobStatus
+from portal.service_admin import call_service
+from reporting import services
 from reporting.models import ExportJob, Report, ReportVersion, ScheduledRun
 
 
@@ -79,13 +78,6 @@ class ScheduledRunAdmin(ReadOnlyAdmin):
 
     @admin.action(description="允许失败的步骤再次执行（重置尝试次数）")
     def allow_again(self, request: HttpRequest, queryset: QuerySet[ScheduledRun]) -> None:
-        failed = list(queryset.filter(status=JobStatus.FAILED))
-        for run in failed:
-            ScheduledRun.objects.filter(pk=run.pk, status=JobStatus.FAILED).update(attempts=0)
-            audit_record(
-                actor=request.user,  # type: ignore[arg-type]
-                action=AuditAction.UPDATE,
-                instance=run,
-                detail="管理后台：允许报表定时任务再次执行",
-            )
-        self.message_user(request, f"已重置 {len(failed)} 个失败步骤，下次定时任务将再次执行。", messages.SUCCESS)
+        actor: Any = request.user
+        count = call_service(request, lambda: services.scheduled_run_allow_again(actor=actor, runs=queryset))
+        self.message_user(request, f"已重置 {count} 个失败步骤，下次定时任务将再次执行。", messages.SUCCESS)

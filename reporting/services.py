@@ -15,9 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -40,7 +42,7 @@ from reporting.figures import (
     with_signatures,
 )
 from reporting.layouts import ACCOUNTABILITY, WINTER
-from reporting.models import ExportJob, Report, ReportVersion
+from reporting.models import ExportJob, Report, ReportVersion, ScheduledRun
 from reporting.tables import TABLE_TYPES, AnyTable, ThreeListsTable, from_json, to_json
 
 # --------------------------------------------------------------------------------------------
@@ -478,6 +480,19 @@ def export_fail(*, job_id: Any, error: str, retrying: bool) -> None:
     )
 
 
+@transaction.atomic
+def scheduled_run_allow_again(*, actor: User, runs: Iterable[ScheduledRun]) -> int:
+    """Lets failed beat steps run again (their attempts back to 0): the actor's 管理员 scope only; audited."""
+    if not (actor.is_superuser or actor.role == Role.ADMIN):
+        raise PermissionDenied("只有管理员可以重置报表定时任务。")
+    visible = ScheduledRun.objects.visible_to(actor).filter(pk__in=[run.pk for run in runs], status=JobStatus.FAILED)
+    failed = list(visible.select_for_update())
+    for run in failed:
+        ScheduledRun.objects.filter(pk=run.pk).update(attempts=0)
+        audit_record(actor=actor, action=AuditAction.UPDATE, instance=run, detail="允许报表定时任务再次执行")
+    return len(failed)
+
+
 __all__ = [
     "ReportError",
     "Snapshot",
@@ -496,6 +511,7 @@ __all__ = [
     "report_refresh",
     "report_sign",
     "report_submit",
+    "scheduled_run_allow_again",
     "sign_request",
     "take_snapshot",
 ]
