@@ -24,6 +24,41 @@ install_two_step_admin(admin.site)
 # The base of every ModelAdmin of the portal (the older name, kept for the apps' admin modules).
 AuditedAdmin = ServiceAdmin
 
+
+class ReadOnlyThirdPartyAdmin:
+    """The ModelAdmin of another package, kept for reading only (its writes would bypass the services)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _keep_site_to_the_services(site: admin.AdminSite) -> None:
+    """Groups and model permissions are not used by the portal, and API tokens are issued by the token login
+    (audited): their admins go. django-axes' records stay readable (a lockout ends by its cool-off or by
+    `manage.py axes_reset_username`). The apps listed before `portal` have registered theirs by now."""
+    from django.contrib.auth.models import Group
+    from rest_framework.authtoken.models import TokenProxy
+
+    for model in (Group, TokenProxy):
+        if site.is_registered(model):
+            site.unregister(model)
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        if site.is_registered(model):
+            base = type(site._registry[model])
+            site.unregister(model)
+            site.register(model, type(f"ReadOnly{base.__name__}", (ReadOnlyThirdPartyAdmin, base), {}))
+
+
+_keep_site_to_the_services(admin.site)
+
 __all__ = ["AuditedAdmin", "ServiceAdmin", "is_portal_admin"]
 
 

@@ -222,7 +222,7 @@ class ServiceAdmin(ServiceHooks, admin.ModelAdmin):  # type: ignore[type-arg]
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form_class = super().get_form(request, obj, change, **kwargs)
+        form_class = super().get_form(request, obj, change=change, **kwargs)
         refused: ServiceRefused | None = getattr(request, "_service_refusal", None)
         if refused is None:
             return form_class
