@@ -301,7 +301,7 @@ def _require_grantable(*, actor: User | None, before: User | None, after: User) 
     refused = user_grant_refusals(actor=actor, before=before, after=after)
     if not refused:
         return
-    if "__all__" in refused and len(refused) == 1:
+    if "__all__" in refused:  # the account itself is not the actor's to manage
         raise PermissionDenied(refused["__all__"])
     raise ValidationError(refused)
 
