@@ -297,6 +297,13 @@ def user_grant_refusals(*, actor: User | None, before: User | None, after: User)
     return refused
 
 
+def _require_manageable(*, actor: User | None, user: User) -> None:
+    """Refuses at once an account that is not the actor's to manage (before its changes are even validated)."""
+    refused = user_grant_refusals(actor=actor, before=user, after=user)
+    if "__all__" in refused:
+        raise PermissionDenied(refused["__all__"])
+
+
 def _require_grantable(*, actor: User | None, before: User | None, after: User) -> None:
     refused = user_grant_refusals(actor=actor, before=before, after=after)
     if not refused:
@@ -342,10 +349,10 @@ def user_create(
         is_staff=is_staff,
         is_superuser=is_superuser,
     )
-    _require_grantable(actor=actor, before=None, after=user)
     password_validation.validate_password(password, user)
     user.set_password(password)
     user.full_clean()
+    _require_grantable(actor=actor, before=None, after=user)
     user.save()
     audit_record(actor=actor, action=AuditAction.CREATE, instance=user, after=snapshot(user))
     return user
@@ -360,9 +367,10 @@ def user_update(*, actor: User | None, user: User, data: dict[str, Any]) -> User
     stored = User.objects.select_for_update().get(pk=user.pk)
     locked = User.objects.get(pk=user.pk)
     before = snapshot(locked)
+    _require_manageable(actor=actor, user=stored)
     _apply(locked, data)
-    _require_grantable(actor=actor, before=stored, after=locked)
     locked.full_clean()
+    _require_grantable(actor=actor, before=stored, after=locked)
     after = snapshot(locked)
     if after == before:
         return locked

@@ -8,6 +8,7 @@ from portal.choices import Industry, ProductionStatus, RegionLevel, Role
 from portal.models import AuditEvent, Enterprise, User
 from portal.validators import credit_code_check_char, mask_id_number, mask_phone, validate_credit_code
 from tests.conftest import Cast, World
+from tests.factories import UserFactory
 
 
 @pytest.mark.parametrize("code", ["91140525MA0K7XQ215", "91350100M000100Y43", "91110000600037341L"])
@@ -113,9 +114,11 @@ def test_users_have_one_role_and_a_matching_scope(cast: Cast, world: World, role
     target = getattr(world, scope)
     kwargs = {"enterprise": target} if scope.startswith("enterprise") else {"region": target}
     count = User.objects.count()
+    # A county admin gives roles inside the county only (SPEC §1): the city's account is the superuser's to make.
+    actor = UserFactory(username="root", role="", is_superuser=True) if scope == "city" else cast.admin
     if ok:
         user = services.user_create(
-            actor=cast.admin, username=f"new_{role}", password="Strong-Pass-2024", role=role, **kwargs
+            actor=actor, username=f"new_{role}", password="Strong-Pass-2024", role=role, **kwargs
         )
         assert user.check_password("Strong-Pass-2024")
         assert AuditEvent.objects.filter(action="create", object_id=str(user.pk)).exists()
