@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, TypeVar
 
 from django.contrib import admin, messages
@@ -190,16 +191,16 @@ class ServiceAdmin(ServiceHooks, admin.ModelAdmin):  # type: ignore[type-arg]
             if stored.pk is None:
                 continue
             if formset.can_delete and formset._should_delete_form(row):
-                call_service(request, lambda s=stored: inline.service_delete(request, s), keep_visible=False)
+                call_service(request, partial(inline.service_delete, request, stored), keep_visible=False)
                 formset.deleted_objects.append(stored)
             elif row.has_changed():
                 fresh = type(stored)._default_manager.get(pk=stored.pk)
-                saved = call_service(request, lambda r=row, s=fresh: inline.service_update(request, s, r))
+                saved = call_service(request, partial(inline.service_update, request, fresh, row))
                 formset.changed_objects.append((saved, row.changed_data))
         for row in formset.extra_forms:
             if not row.has_changed() or (formset.can_delete and formset._should_delete_form(row)):
                 continue
-            formset.new_objects.append(call_service(request, lambda r=row: inline.service_create(request, parent, r)))
+            formset.new_objects.append(call_service(request, partial(inline.service_create, request, parent, row)))
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         call_service(request, lambda: self.service_delete(request, obj), keep_visible=False)
@@ -226,11 +227,12 @@ class ServiceAdmin(ServiceHooks, admin.ModelAdmin):  # type: ignore[type-arg]
         refused: ServiceRefused | None = getattr(request, "_service_refusal", None)
         if refused is None:
             return form_class
+        refusals = refused.errors
 
         class RefusedForm(form_class):  # type: ignore[misc, valid-type]
             def clean(self) -> Any:
                 cleaned = super().clean()
-                for field, errors in refused.errors.items():
+                for field, errors in refusals.items():
                     self.add_error(field if field in self.fields else None, errors)
                 return cleaned
 

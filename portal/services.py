@@ -284,7 +284,7 @@ def user_grant_refusals(*, actor: User | None, before: User | None, after: User)
         refused["__all__"] = "只有超级管理员可以修改超级用户或职员（可登录管理后台）的账号。"
     for flag in GRANT_FLAGS:
         if bool(getattr(after, flag)) != bool(getattr(before, flag) if before is not None else False):
-            label = User._meta.get_field(flag).verbose_name
+            label = getattr(User._meta.get_field(flag), "verbose_name", flag)
             refused[flag] = f"只有超级管理员可以授予或取消“{label}”。"
     county = actor.region_path
     for name, target in (("原账号", before), ("账号", after)):
