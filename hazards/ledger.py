@@ -12,10 +12,12 @@ enterprise's industry as the mine-type hint; a citation that cannot be matched i
 row and column, with the reason.
 
 Identity: a row is the same hazard as one the enterprise already has when it has the same ledger
-编号 (or 序号 when the file has no 编号 column); without a number, the same 发现日期 and normalised
-隐患内容 (`hazard_identity_key`). A row may also find a hazard by date and content when one of the two
-uploads had numbers and the other not. Such a row updates that hazard (or leaves it unchanged); it never
-creates a second one.
+编号 (a column so named or a synonym; 序号 is a row counter that enterprises restart every month, never
+an identity); without a number, the same 发现日期 and normalised 隐患内容 (`hazard_identity_key`). A row
+may also find a hazard by date and content when one of the two uploads had numbers and the other not.
+Such a row updates that hazard (or leaves it unchanged); it never creates a second one. A 编号 that
+matches a hazard whose date and content both differ is an error on that row naming the hazard
+(`number_reused`), never an update.
 
 What a re-upload may change (decided here, shown in the preview):
 * only the columns present in the file; a blank cell never clears what the system already holds;
@@ -124,7 +126,7 @@ REQUIRED = ("description", "found_on", "level")
 LABELS = {name: words[0] for name, words in LEDGER_COLUMNS.items()}
 STATUS_LABEL = "导入后状态"
 
-# Model fields a ledger row fills, in display order (serial is read into ledger_number).
+# Model fields a ledger row fills, in display order (序号 is recognised as a header but never read).
 ROW_FIELDS = [name for name in LEDGER_COLUMNS if name != "serial"]
 FIVE_IMPLEMENTATION = frozenset(
     {"measures", "responsible_unit", "responsible_person", "funds_wan", "deadline", "interim_measures"}
@@ -340,7 +342,7 @@ class _RowReader:
         self.catalogue = catalogue
         self.result = result
         self.mine_type_hint = INDUSTRY_MINE_TYPE.get(enterprise.industry)
-        self.number_field = "ledger_number" if table.has("ledger_number") else "serial"
+        self.number_field = "ledger_number"  # 序号 is a row counter, restarted every month: never an identity
         self.present = [name for name in LEDGER_COLUMNS if table.has(name)]
         self.today = local_today()
         self.criteria_cache: dict[str, Any] = {}
@@ -519,6 +521,31 @@ def _comparable(hazard: Hazard, name: str) -> Any:
     return hazard.criterion_id if name == "criterion" else getattr(hazard, name)
 
 
+def _content_key(description: str) -> str:
+    """The normalised 隐患内容 alone (the identity key's digest without a date)."""
+    return hazard_identity_key(ledger_number="", found_on=None, description=description)
+
+
+def number_reused(row: _Row, hazard: Hazard) -> bool:
+    """A row carries the 编号 of an existing hazard whose 发现日期 and 隐患内容 both differ: another hazard that
+    reuses the number (e.g. numbers restarted in a new month), never an update of the one registered."""
+    return (
+        row.has_number
+        and row.values.get("found_on") != hazard.found_on
+        and _content_key(row.values.get("description", "")) != _content_key(hazard.description)
+    )
+
+
+def number_reused_message(hazard: Hazard) -> str:
+    text = hazard.description.strip().replace("\n", " ")
+    short = text if len(text) <= 30 else f"{text[:30]}…"
+    return (
+        f"编号“{hazard.ledger_number}”在系统中已登记为另一条隐患（{hazard.found_on:%Y-%m-%d}发现：“{short}”），"
+        "与本行的发现日期和隐患内容都不同。编号是隐患的标识，不能用于另一条隐患：如为新隐患，请换一个未用过的编号；"
+        "如是同一条隐患，请核对发现日期和隐患内容。"
+    )
+
+
 class _ExistingIndex:
     """The enterprise's hazards by identity key, and by date + description for the fallback match."""
 
@@ -543,7 +570,7 @@ class _ExistingIndex:
         """The hazard a row is, or none; a message when the match is ambiguous."""
         hazard = self.by_key.get(row.key)
         if hazard is not None:
-            return hazard, ""
+            return (None, number_reused_message(hazard)) if number_reused(row, hazard) else (hazard, "")
         if not self.hazards:  # the enterprise's first ledger
             return None, ""
         content_key = (
@@ -593,8 +620,6 @@ def _plan(
     first_row_of_key: dict[str, int] = {}
     first_row_of_hazard: dict[int, int] = {}
     present_fields = [name for name in ROW_FIELDS if reader.table.has(name)]
-    if reader.table.has("serial") and "ledger_number" not in present_fields:
-        present_fields.insert(0, "ledger_number")
     if reader.table.has("criterion"):
         present_fields.append("criterion_text")
     shown_fields = [name for name in ROW_FIELDS if name in present_fields]
