@@ -53,10 +53,6 @@ _PREFIXED_SHARED_STRING_RE = re.compile(rb"<[A-Za-z_][\w.\-]*:si(?=[\s/>])")
 # A cell reference of two or more letters (columns from AA on: one letter is always within bounds).
 _WIDE_REFERENCE_RE = re.compile(rb"""r=["']\$?([A-Za-z]{2,})\$?\d""")
 _DIMENSION_RE = re.compile(rb"""dimension\s[^>]*?\bref\s*=\s*["']([^"']*)["']""")
-_REFERENCE_RE = re.compile(rb"""r=["']\$?([A-Za-z]{2,})\$?\d""")
-_SHARED_STRING_RE = re.compile(rb"<si(?=[\s/>])")
-_PREFIXED_SHARED_STRING_RE = re.compile(rb"<[A-Za-z_][\w.\-]*:si(?=[\s/>])")
-_DIMENSION_RE = re.compile(rb"""dimension\s[^>]*?\bref\s*=\s*["']([^"']*)["']""")
 _REFERENCE_RE = re.compile(r"^\$?([A-Za-z]{0,3})\$?(\d*)$")
 
 
