@@ -658,7 +658,7 @@ def _take_history(
         )
         return None
     for name in HISTORY_CHANGES:
-        reader.labels.setdefault(name, str(Hazard._meta.get_field(name).verbose_name))
+        reader.labels.setdefault(name, str(getattr(Hazard._meta.get_field(name), "verbose_name", name)))
     hazard.status = steps[-1][2]
     hazard.rectified_on = rectified_on
     hazard.rectified_by = actor  # who recorded the rectification: as in the workflow, not who verifies it

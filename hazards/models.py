@@ -295,7 +295,7 @@ class Hazard(models.Model):
         label = self.ledger_number or f"#{self.pk}"
         return f"{label} {self.description[:40]}"
 
-    def get_category_display(self) -> str:
+    def get_category_display(self) -> str:  # type: ignore[no-redef]  # kept by Django over its generated one
         """The category's label; 未分类 when none was stated (Django keeps this method over its generated one)."""
         return str(dict(HazardCategory.choices).get(self.category, self.category)) or CATEGORY_UNSET_LABEL
 
