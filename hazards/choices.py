@@ -54,6 +54,10 @@ class HazardCategory(models.TextChoices):
     OTHER = "other", "其他"
 
 
+# A hazard whose category nobody stated (a ledger without a 隐患类别 column): shown so, never guessed.
+CATEGORY_UNSET_LABEL = "未分类"
+
+
 class HazardSource(models.TextChoices):
     SELF_CHECK = "self_check", "企业自查"
     TOWN_INSPECTION = "town_inspection", "镇检查"

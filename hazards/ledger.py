@@ -12,10 +12,12 @@ enterprise's industry as the mine-type hint; a citation that cannot be matched i
 row and column, with the reason.
 
 Identity: a row is the same hazard as one the enterprise already has when it has the same ledger
-编号 (or 序号 when the file has no 编号 column); without a number, the same 发现日期 and normalised
-隐患内容 (`hazard_identity_key`). A row may also find a hazard by date and content when one of the two
-uploads had numbers and the other not. Such a row updates that hazard (or leaves it unchanged); it never
-creates a second one.
+编号 (a column so named or a synonym; 序号 is a row counter that enterprises restart every month, never
+an identity); without a number, the same 发现日期 and normalised 隐患内容 (`hazard_identity_key`). A row
+may also find a hazard by date and content when one of the two uploads had numbers and the other not.
+Such a row updates that hazard (or leaves it unchanged); it never creates a second one. A 编号 that
+matches a hazard whose date and content both differ is an error on that row naming the hazard
+(`number_reused`), never an update.
 
 What a re-upload may change (decided here, shown in the preview):
 * only the columns present in the file; a blank cell never clears what the system already holds;
@@ -27,7 +29,11 @@ What a re-upload may change (decided here, shown in the preview):
 
 Status: new rows start where a new report starts (`hazard_report`): a general hazard 已上报, a major
 one 待主要负责人签字 — a ledger never stands in for the principal's signature. Existing hazards keep
-their status. New hazards get a 台账导入 event, updated ones a 修改 event; each also an audit row.
+their status, but for one thing a ledger records: a general hazard whose row says 已整改 and gives a
+整改完成时间 takes the workflow's steps to 已整改 on that date, waiting for the town's 验收
+(`hazards.ledger_history`, one event and audit row per step); a major hazard's 整改情况 is only kept.
+New hazards get a 台账导入 event, updated ones a 修改 event; each also an audit row. Without a 隐患类别
+column the category stays empty (未分类), never guessed.
 
 Writing: the preview stores the file and a 待确认 `LedgerUpload`; the commit re-reads the stored file
 and re-validates it inside one transaction (the enterprise and its hazards locked), then writes in
@@ -59,6 +65,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from hazards.choices import (
+    CATEGORY_UNSET_LABEL,
     INDUSTRY_MINE_TYPE,
     HazardAction,
     HazardCategory,
@@ -68,10 +75,11 @@ from hazards.choices import (
     LedgerUploadStatus,
 )
 from hazards.criteria import CriterionCatalogue
+from hazards.ledger_history import rectification_steps, says_rectified
 from hazards.ledger_reader import fast_workbook
 from hazards.models import Hazard, HazardEvent, LedgerUpload, hazard_identity_key, local_today
 from hazards.permissions import ENTERPRISE, REGION_STAFF, effective_roles
-from hazards.services import enterprise_users, notify
+from hazards.services import enterprise_users, notify, town_staff
 from portal.audit import audit_record, current_ip, snapshot
 from portal.choices import AuditAction, Role
 from portal.models import AuditEvent, Enterprise, User
@@ -119,13 +127,18 @@ LEDGER_COLUMNS: dict[str, list[str]] = {
         "应急措施", "防范措施", "安全防范措施",
     ],
     "rectification_note": ["整改情况", "完成情况", "整改完成情况", "整改进展", "整改落实情况", "治理情况", "整改结果"],
+    "rectified_on": [
+        "整改完成时间", "整改完成日期", "实际完成时间", "实际完成日期", "完成时间", "完成日期", "整改日期",
+    ],
 }  # fmt: skip
 REQUIRED = ("description", "found_on", "level")
 LABELS = {name: words[0] for name, words in LEDGER_COLUMNS.items()}
 STATUS_LABEL = "导入后状态"
 
-# Model fields a ledger row fills, in display order (serial is read into ledger_number).
-ROW_FIELDS = [name for name in LEDGER_COLUMNS if name != "serial"]
+# Read into the hazard only through the workflow's steps (`hazards.ledger_history`), never as a plain field.
+HISTORY_FIELDS = ("rectified_on",)
+# Model fields a ledger row fills, in display order (序号 is recognised as a header but never read).
+ROW_FIELDS = [name for name in LEDGER_COLUMNS if name not in ("serial", *HISTORY_FIELDS)]
 FIVE_IMPLEMENTATION = frozenset(
     {"measures", "responsible_unit", "responsible_person", "funds_wan", "deadline", "interim_measures"}
 )
@@ -340,7 +353,7 @@ class _RowReader:
         self.catalogue = catalogue
         self.result = result
         self.mine_type_hint = INDUSTRY_MINE_TYPE.get(enterprise.industry)
-        self.number_field = "ledger_number" if table.has("ledger_number") else "serial"
+        self.number_field = "ledger_number"  # 序号 is a row counter, restarted every month: never an identity
         self.present = [name for name in LEDGER_COLUMNS if table.has(name)]
         self.today = local_today()
         self.criteria_cache: dict[str, Any] = {}
@@ -355,6 +368,7 @@ class _RowReader:
             "category": parse_category,
             "source": parse_source,
             "funds_wan": parse_funds,
+            "rectified_on": parse_date,
         }
         self.plan: list[tuple[str, str, Any, bool]] = []
         for name in self.present:
@@ -453,12 +467,15 @@ class _Planned:
     existing: Hazard | None = None
     before: dict[str, Any] | None = None
     fields: list[str] = field(default_factory=list)
+    steps: list[tuple[str, str, str]] = field(default_factory=list)  # workflow steps the row's history takes
 
 
 def _display(hazard: Hazard, name: str) -> str:
     value = getattr(hazard, name if name != "criterion" else "criterion_id")
     if name == "criterion" and value is None:
         return hazard.criterion_text
+    if name == "category" and not value:
+        return CATEGORY_UNSET_LABEL
     if value is None or value == "":
         return ""
     if name == "level":
@@ -500,7 +517,7 @@ def _new_hazard(row: _Row, *, enterprise: Enterprise, actor: User | None) -> Haz
         enterprise_id=enterprise.pk,
         level=row.level,
         status=HazardStatus.DRAFT if row.level == HazardLevel.MAJOR else HazardStatus.REPORTED,
-        category=row.values.get("category", HazardCategory.OTHER),
+        category=row.values.get("category", ""),  # none stated: 未分类, not a guess
         source=row.values.get("source", HazardSource.SELF_CHECK),
         reported_by_id=actor.pk if actor is not None else None,
         identity_key=row.key,
@@ -517,6 +534,31 @@ def _new_hazard(row: _Row, *, enterprise: Enterprise, actor: User | None) -> Haz
 
 def _comparable(hazard: Hazard, name: str) -> Any:
     return hazard.criterion_id if name == "criterion" else getattr(hazard, name)
+
+
+def _content_key(description: str) -> str:
+    """The normalised 隐患内容 alone (the identity key's digest without a date)."""
+    return hazard_identity_key(ledger_number="", found_on=None, description=description)
+
+
+def number_reused(row: _Row, hazard: Hazard) -> bool:
+    """A row carries the 编号 of an existing hazard whose 发现日期 and 隐患内容 both differ: another hazard that
+    reuses the number (e.g. numbers restarted in a new month), never an update of the one registered."""
+    return (
+        row.has_number
+        and row.values.get("found_on") != hazard.found_on
+        and _content_key(row.values.get("description", "")) != _content_key(hazard.description)
+    )
+
+
+def number_reused_message(hazard: Hazard) -> str:
+    text = hazard.description.strip().replace("\n", " ")
+    short = text if len(text) <= 30 else f"{text[:30]}…"
+    return (
+        f"编号“{hazard.ledger_number}”在系统中已登记为另一条隐患（{hazard.found_on:%Y-%m-%d}发现：“{short}”），"
+        "与本行的发现日期和隐患内容都不同。编号是隐患的标识，不能用于另一条隐患：如为新隐患，请换一个未用过的编号；"
+        "如是同一条隐患，请核对发现日期和隐患内容。"
+    )
 
 
 class _ExistingIndex:
@@ -543,7 +585,7 @@ class _ExistingIndex:
         """The hazard a row is, or none; a message when the match is ambiguous."""
         hazard = self.by_key.get(row.key)
         if hazard is not None:
-            return hazard, ""
+            return (None, number_reused_message(hazard)) if number_reused(row, hazard) else (hazard, "")
         if not self.hazards:  # the enterprise's first ledger
             return None, ""
         content_key = (
@@ -578,6 +620,51 @@ def _lock_reason(existing: Hazard) -> str:
     )
 
 
+# What a history step changes on a hazard (shown in the preview, written by the commit).
+HISTORY_CHANGES = ["status", "rectified_on", "rectified_by"]
+
+
+def _take_history(
+    reader: _RowReader, row: _Row, hazard: Hazard, *, actor: User | None
+) -> list[tuple[str, str, str]] | None:
+    """Apply the rectification the row records (`hazards.ledger_history`) to `hazard` (new, or a copy of the
+    registered one): the workflow steps it takes ([] for none), or None when the row contradicts itself."""
+    if hazard.pk is None:
+        hazard.rectified_on = None  # a new hazard got every row value; the date is the steps' to set
+    rectified_on = row.values.get("rectified_on")
+    if rectified_on is None or row.level != HazardLevel.GENERAL:
+        return []  # a major hazard's 整改情况 is kept, but only the workflow moves it
+    steps = rectification_steps(hazard.level, hazard.status)
+    if not steps:
+        return []  # already rectified, verified or closed
+    note = hazard.rectification_note
+    if not says_rectified(note):
+        stated = f"为“{note}”" if note else "未填写"
+        reader.fail(
+            row.number,
+            "rectified_on",
+            f"填写了整改完成时间，但整改情况{stated}：已整改完成的，请在整改情况中写明“已整改”；"
+            "尚未整改完成的，请清空整改完成时间。",
+        )
+        return None
+    if rectified_on > reader.today:
+        reader.fail(row.number, "rectified_on", f"整改完成时间不能晚于今天（{reader.today:%Y-%m-%d}）。")
+        return None
+    if rectified_on < hazard.found_on:
+        reader.fail(
+            row.number,
+            "rectified_on",
+            f"整改完成时间（{rectified_on:%Y-%m-%d}）不能早于发现日期（{hazard.found_on:%Y-%m-%d}）。",
+        )
+        return None
+    for name in HISTORY_CHANGES:
+        reader.labels.setdefault(name, str(getattr(Hazard._meta.get_field(name), "verbose_name", name)))
+    hazard.status = steps[-1][2]
+    hazard.rectified_on = rectified_on
+    hazard.rectified_by = actor  # who recorded the rectification: as in the workflow, not who verifies it
+    return steps
+
+
 def _plan(
     rows: list[_Row],
     *,
@@ -593,8 +680,6 @@ def _plan(
     first_row_of_key: dict[str, int] = {}
     first_row_of_hazard: dict[int, int] = {}
     present_fields = [name for name in ROW_FIELDS if reader.table.has(name)]
-    if reader.table.has("serial") and "ledger_number" not in present_fields:
-        present_fields.insert(0, "ledger_number")
     if reader.table.has("criterion"):
         present_fields.append("criterion_text")
     shown_fields = [name for name in ROW_FIELDS if name in present_fields]
@@ -621,13 +706,16 @@ def _plan(
         values = row.values
         if current is None:
             hazard = _new_hazard(row, enterprise=enterprise, actor=actor)
+            steps = _take_history(reader, row, hazard, actor=actor)
+            if steps is None:
+                continue
             if display:
                 shown = {reader.label(name): _display(hazard, name) for name in shown_fields}
                 shown[STATUS_LABEL] = _display(hazard, "status")
             else:
                 shown = {}
             result.rows.append(PreviewRow(row=number, action=RowAction.CREATE, key=row.key, values=shown))
-            planned.append(_Planned(row=number, hazard=hazard))
+            planned.append(_Planned(row=number, hazard=hazard, steps=steps))
             continue
 
         if current.pk in first_row_of_hazard:
@@ -675,6 +763,9 @@ def _plan(
                 if name == "criterion_text" and "criterion" in locked:
                     continue
                 reader.fail(number, name, _lock_reason(current))
+        steps = _take_history(reader, row, hazard, actor=actor)
+        if steps:
+            changed += HISTORY_CHANGES
         if hazard.identity_key != current.identity_key:
             other = existing.by_key.get(hazard.identity_key)
             if other is not None and other.pk != current.pk:
@@ -708,7 +799,7 @@ def _plan(
         )
         planned.append(
             _Planned(row=number, hazard=hazard, existing=current, before=snapshot(current) if changed else None,
-                     fields=sorted(set(fields)))
+                     fields=sorted(set(fields)), steps=steps or [])
         )  # fmt: skip
     return planned
 
@@ -913,7 +1004,7 @@ def _write(
             {
                 "hazard_id": hazard.pk, "actor_id": actor_id, "actor_name": name, "created_at": now,
                 "action": HazardAction.LEDGER_IMPORT if created else HazardAction.UPDATE,
-                "from_status": "" if created else hazard.status, "to_status": hazard.status,
+                "from_status": "" if created else _status_before(item), "to_status": _status_before(item),
                 "comment": detail if created else f"{detail}（重新上传，更新）", "data": data,
             }
         )  # fmt: skip
@@ -926,6 +1017,9 @@ def _write(
                 "detail": f"{detail} 第{item.row}行"[:500], "ip_address": ip_address, "region_path": region_path,
             }
         )  # fmt: skip
+        for step_event, step_audit in _history_records(item, events[-1], audits[-1]):
+            events.append(step_event)
+            audits.append(step_audit)
     _bulk_insert(HazardEvent, events)
     _bulk_insert(AuditEvent, audits)
 
@@ -947,6 +1041,41 @@ def _write(
         detail=f"{detail}（{enterprise.name}）：{result.summary()}",
     )
     _notify(creates=creates, enterprise=enterprise, actor=actor, result=result)
+    _notify_rectified([*creates, *updates], enterprise=enterprise, actor=actor)
+
+
+def _status_before(item: _Planned) -> str:
+    """The hazard's status before the history steps of its row (its status when there are none)."""
+    return item.steps[0][1] if item.steps else item.hazard.status
+
+
+def _history_records(
+    item: _Planned, event: dict[str, Any], audit: dict[str, Any]
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """The event and audit row of each workflow step the row's history takes (what the step's service records:
+    the step, from which status to which, and the hazard after it), after the row's own event and audit row."""
+    hazard = item.hazard
+    rectified = f"台账记载已整改，整改完成时间 {hazard.rectified_on:%Y-%m-%d}" if hazard.rectified_on else "台账记载"
+    for action, from_status, to_status in item.steps:
+        label = HazardAction(action).label
+        yield (
+            {**event, "action": action, "from_status": from_status, "to_status": to_status, "comment": rectified,
+             "data": {**event["data"], "history": True}},
+            {**audit, "action": AuditAction.UPDATE, "before": None,
+             "detail": f"隐患{label}：{rectified}（{audit['detail']}）"[:500]},
+        )  # fmt: skip
+
+
+def _notify_rectified(items: list[_Planned], *, enterprise: Enterprise, actor: User | None) -> None:
+    """The town verifies what a ledger records as rectified (as after the workflow's 整改完成)."""
+    moved = [item.hazard for item in items if item.steps]
+    if moved:
+        notify(
+            recipients=town_staff(moved[0]),
+            hazard=moved[0] if len(moved) == 1 else None,
+            message=f"{enterprise.name}的隐患台账记载{len(moved)}条一般事故隐患已整改，请镇应急管理中心验收。",
+            exclude=actor,
+        )
 
 
 def _notify(*, creates: list[_Planned], enterprise: Enterprise, actor: User | None, result: ImportResult) -> None:
@@ -1164,7 +1293,7 @@ def ledger_template(*, user: User | None = None, enterprise: Enterprise | None =
         "description": "隐患的具体情况",
         "found_on": "日期，如 2024-05-01、2024/5/1、2024.5.1 或 2024年5月1日",
         "level": "一般 或 重大（也可写一般事故隐患、重大事故隐患）",
-        "category": "可选：" + "、".join(label for _, label in HazardCategory.choices) + "；不填为“其他”",
+        "category": "可选：" + "、".join(label for _, label in HazardCategory.choices) + "；不填为“未分类”",
         "source": "可选：" + "、".join(label for _, label in HazardSource.choices) + "；不填为“企业自查”",
         "criterion": "重大事故隐患必填：矿安〔2022〕88号的条目，如“露天矿山第（七）项”或“二（七）”",
         "funds_wan": "单位：万元",

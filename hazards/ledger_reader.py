@@ -30,6 +30,7 @@ from xml.parsers import expat
 from openpyxl.formula.translate import Translator
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 
+from portal.spreadsheet_bounds import SpreadsheetBounds
 from portal.spreadsheets import EXCEL_MAX_ROW, SpreadsheetError
 
 EXCEL_MAX_COLUMN = 16_384
@@ -73,7 +74,10 @@ class _SheetParser:
         epoch: datetime.datetime,
         date_formats: Any,
         timedelta_formats: Any,
+        bounds: SpreadsheetBounds | None = None,
     ) -> None:
+        bounds = bounds or SpreadsheetBounds.current()
+        max_columns = bounds.max_columns
         done: list[tuple[int, list[Any]]] = []
         self.done = done
         shared_formulae: dict[str, Translator] = {}
@@ -110,6 +114,8 @@ class _SheetParser:
                 column = index if index else column + 1
                 if column > EXCEL_MAX_COLUMN:
                     raise SpreadsheetError(f"文件结构异常：列号超过 Excel 的上限 {EXCEL_MAX_COLUMN} 列，已拒绝。")
+                if column > max_columns:  # a reference the pre-parse scan could not see, or cells without one
+                    raise SpreadsheetError(bounds.columns_message(column))
                 text = []
                 formula = None
             elif tag == "v":

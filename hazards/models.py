@@ -18,6 +18,7 @@ from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from hazards.choices import (
+    CATEGORY_UNSET_LABEL,
     MAIN_STANDARD_DOCUMENT,
     MINE_TYPE_SECTION,
     EvidenceKind,
@@ -219,7 +220,7 @@ class Hazard(models.Model):
     ledger_number = models.CharField("台账编号", max_length=60, blank=True)
     description = models.TextField("隐患内容")
     location = models.CharField("隐患部位", max_length=200, blank=True)
-    category = models.CharField("隐患类别", max_length=20, choices=HazardCategory.choices)
+    category = models.CharField("隐患类别", max_length=20, choices=HazardCategory.choices, blank=True)
     level = models.CharField("隐患级别", max_length=10, choices=HazardLevel.choices)
     criterion = models.ForeignKey(
         MajorHazardCriterion,
@@ -339,6 +340,10 @@ class Hazard(models.Model):
     def __str__(self) -> str:
         label = self.ledger_number or f"#{self.pk}"
         return f"{label} {self.description[:40]}"
+
+    def get_category_display(self) -> str:  # type: ignore[no-redef]  # kept by Django over its generated one
+        """The category's label; 未分类 when none was stated (Django keeps this method over its generated one)."""
+        return str(dict(HazardCategory.choices).get(self.category, self.category)) or CATEGORY_UNSET_LABEL
 
     @property
     def is_major(self) -> bool:

@@ -199,6 +199,12 @@ FILE_UPLOAD_HANDLERS = [
 SPREADSHEET_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("SPREADSHEET_MAX_UNCOMPRESSED_BYTES", str(200 * 1024 * 1024)))
 SPREADSHEET_MAX_MEMBERS = 500
 SPREADSHEET_MAX_ROWS = int(os.environ.get("SPREADSHEET_MAX_ROWS", "50000"))
+# Checked by streaming the sheets before any row is parsed (portal/spreadsheet_bounds.py; README "Upload bounds").
+SPREADSHEET_MAX_SHEET_ROWS = int(os.environ.get("SPREADSHEET_MAX_SHEET_ROWS", str(SPREADSHEET_MAX_ROWS + 1000)))
+SPREADSHEET_MAX_COLUMNS = int(os.environ.get("SPREADSHEET_MAX_COLUMNS", "200"))
+SPREADSHEET_MAX_SHARED_STRINGS = int(os.environ.get("SPREADSHEET_MAX_SHARED_STRINGS", "300000"))
+SPREADSHEET_SCAN_SECONDS = float(os.environ.get("SPREADSHEET_SCAN_SECONDS", "10"))
+SPREADSHEET_PARSE_SECONDS = float(os.environ.get("SPREADSHEET_PARSE_SECONDS", "30"))
 
 # --- Security (production values when DEBUG=0) --------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -27,8 +27,10 @@ import io
 import os
 import re
 import tempfile
+import time
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +42,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
+
+from portal.spreadsheet_bounds import BoundsExceeded, SpreadsheetBounds, check_archive_bounds
 
 HEADER_SEARCH_ROWS = 10
 # Members smaller than this are never counted as a bomb by their ratio alone.
@@ -193,6 +197,15 @@ def _check_xml_members(archive: zipfile.ZipFile) -> None:
             )
 
 
+def _check_bounds(archive: zipfile.ZipFile) -> None:
+    """Rows, columns, declared dimensions and shared strings, counted by streaming every member before
+    anything is parsed (`portal.spreadsheet_bounds`)."""
+    try:
+        check_archive_bounds(archive)
+    except BoundsExceeded as exc:
+        raise SpreadsheetError(exc.message) from None
+
+
 def _assert_defused() -> None:
     from openpyxl.xml import DEFUSEDXML, LXML
 
@@ -234,9 +247,12 @@ def open_workbook(source: Any) -> Workbook:
         with zipfile.ZipFile(buffer) as archive:
             _check_archive(archive)
             _check_xml_members(archive)
+            _check_bounds(archive)
     except SpreadsheetError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
+    except (
+        zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError, zlib.error,
+    ) as exc:  # fmt: skip
         raise SpreadsheetError("文件已损坏或不是有效的 Excel 工作簿（.xlsx），请重新保存后上传。") from exc
     _assert_defused()
     buffer.seek(0)
@@ -513,6 +529,7 @@ class Table:
     labels: dict[str, str]  # field → header text as written in the file (or the canonical label)
     canonical_labels: dict[str, str]
     max_rows: int = field(default_factory=lambda: int(settings.SPREADSHEET_MAX_ROWS))
+    bounds: SpreadsheetBounds = field(default_factory=SpreadsheetBounds.current)
 
     def has(self, name: str) -> bool:
         return name in self.columns
@@ -529,11 +546,17 @@ class Table:
         """
         pending: list[tuple[int, dict[str, Any]]] = []
         count = 0
+        bounds = self.bounds
+        deadline = bounds.parse_deadline()
         width = max(self.columns.values()) + 1
         iterator = _parsed_rows(self.worksheet, min_row=self.data_start, max_col=width)
         for number, values in enumerate(iterator, start=self.data_start):
             if number > EXCEL_MAX_ROW:
                 raise SpreadsheetError(f"文件结构异常：行号超过 Excel 的上限 {EXCEL_MAX_ROW} 行，已拒绝。")
+            if number > bounds.max_sheet_rows:  # blank and footer rows count too
+                raise SpreadsheetError(bounds.rows_message())
+            if not number & 255 and time.monotonic() > deadline:
+                raise SpreadsheetError(bounds.parse_time_message())
             if all(is_blank(cell) for cell in values):
                 continue
             record = {name: (values[index] if index < len(values) else None) for name, index in self.columns.items()}

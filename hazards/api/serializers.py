@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hazards.choices import (
+    CATEGORY_UNSET_LABEL,
     EvidenceKind,
     HazardAction,
     HazardCategory,
@@ -167,7 +168,7 @@ class HazardSerializer(DescribedFieldsMixin, serializers.ModelSerializer):  # ty
         "closed_on",
     )  # fmt: skip
     _LEVELS = dict(HazardLevel.choices)
-    _CATEGORIES = dict(HazardCategory.choices)
+    _CATEGORIES = {**dict(HazardCategory.choices), "": CATEGORY_UNSET_LABEL}
     _SOURCES = dict(HazardSource.choices)
     _STATUSES = dict(HazardStatus.choices)
     _CENT = Decimal("0.01")

@@ -143,11 +143,14 @@ def test_title_rows_merged_cells_header_on_row_5_synonyms_fullwidth_dates_levels
     assert result.committed, result.error_lines()
     assert result.header_row == 5 and result.sheet_title == "隐患台账"
     assert result.summary() == "新增 10 条，更新 0 条，未变 0 条"
-    hazards = {h.ledger_number: h for h in Hazard.objects.filter(enterprise=world.enterprise_a)}
-    assert sorted(hazards, key=int) == [str(n) for n in range(1, 11)]  # 序号 as the number, "３" folded
+    # 序号 is a row counter, never the hazard's number: the rows are told apart by date and content.
+    hazards = {str(h.found_on.day): h for h in Hazard.objects.filter(enterprise=world.enterprise_a)}
+    assert sorted(hazards, key=int) == [str(n) for n in range(1, 11)]
+    assert {h.ledger_number for h in hazards.values()} == {""}
     first = hazards["1"]
     assert first.description == "边坡 浮石 未清理" and first.location == "＋320平台"  # digits folded
     assert [hazards[str(n)].found_on for n in range(1, 11)] == [datetime.date(2024, 5, n) for n in range(1, 11)]
+    assert [hazards[str(n)].description for n in (2, 3)] == ["炸药库门锁损坏", "运输道路无挡墙"]
     assert first.deadline == datetime.date(2024, 6, 30) and hazards["2"].deadline == datetime.date(2024, 6, 30)
     assert [hazards[str(n)].level for n in range(1, 11)] == [HazardLevel.GENERAL] * 6 + [HazardLevel.MAJOR] * 4
     assert [hazards[str(n)].category for n in range(1, 7)] == ["slope", "blasting", "transport", "power",

@@ -64,6 +64,7 @@ from inspections.models import (
 )
 from portal import services as portal_services
 from portal.models import Enterprise, User
+from tests import hostile_xlsx
 from tests.conftest import Cast, World
 from tests.factories import make_credit_code
 from tests.hazards import ledger_xlsx
@@ -779,6 +780,12 @@ ARCHIVE_BUILDERS: dict[str, tuple[Callable[[], bytes], str]] = {
     "bomb-many-members": (_bomb_members, r"部件.*超过上限"),
     "billion-laughs": (_billion_laughs, r"XML 实体|文档类型声明"),
     "external-entity": (_external_entity, r"XML 实体|文档类型声明"),
+    # Small on the wire, huge once read: bounded by streaming the archive before any row is parsed.
+    **{
+        f"bounds-{name}": (build, expected)
+        for name, (build, expected) in hostile_xlsx.HOSTILE.items()
+        if name != "cells-without-references"  # bounded by the ledger's reader, not by the scan
+    },
 }
 
 
