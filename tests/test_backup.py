@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 from django.db.utils import load_backend
@@ -191,6 +192,7 @@ def manage_restore(target: Target, archive: Path, *args: str) -> subprocess.Comp
         DATABASE_URL=target.url,
         MEDIA_ROOT=str(target.media),
         PORTAL_VAR_DIR=str(target.var),
+        BACKUP_SIGNING_KEY_FILE=str(settings.BACKUP_SIGNING_KEY_FILE),
     )
     return subprocess.run(
         [sys.executable, "manage.py", "restore", str(archive), *args],
