@@ -865,8 +865,8 @@ def restore_backup(
         name: label for name, label in _privileged(using).items() if privileged_before.get(name) not in stronger[label]
     }
     if added:
-        notes.append(
-            "备份带来了拥有管理权限的账户（恢复前目标库中没有或权限更低），请逐一核对："
+        say(
+            "警告：备份带来了拥有管理权限的账户（恢复前目标库中没有或权限更低），请逐一核对："
             + "、".join(f"{name}（{label}）" for name, label in added.items())
         )
     tables, rows, problems = _verify(manifest, using, media_root)

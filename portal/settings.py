@@ -177,9 +177,7 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # The key that signs backups (HMAC-SHA256, README "Backup and restore"): kept outside the database,
 # the archives and MEDIA_ROOT; the first backup creates it (mode 0600). restore refuses other archives.
-BACKUP_SIGNING_KEY_FILE = Path(
-    os.environ.get("BACKUP_SIGNING_KEY_FILE", VAR_DIR / "secrets" / "backup-signing.key")
-)
+BACKUP_SIGNING_KEY_FILE = Path(os.environ.get("BACKUP_SIGNING_KEY_FILE", VAR_DIR / "secrets" / "backup-signing.key"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
