@@ -45,9 +45,9 @@ class HolidayForm(forms.ModelForm):  # type: ignore[type-arg]
         fields = ("date", "kind", "name")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data: dict[str, Any] = super().clean() or {}
         if not self.errors:
-            probe = Holiday(date=data.get("date"), kind=data.get("kind"), name=data.get("name", ""))
+            probe = Holiday(date=data["date"], kind=data["kind"], name=data.get("name", ""))
             calendar_services.validate_holiday(probe, exclude_pk=self.instance.pk)
         return data
 
@@ -61,7 +61,7 @@ class HolidayYearForm(forms.ModelForm):  # type: ignore[type-arg]
         fields = ("year", "notice")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data: dict[str, Any] = super().clean() or {}
         if self.instance.pk is None and not self.errors:
             calendar_services.validate_holiday_year(data.get("year"))
         return data

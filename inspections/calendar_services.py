@@ -40,7 +40,8 @@ def validate_holiday(holiday: Holiday, *, exclude_pk: int | None) -> None:
         raise ValidationError({"name": "请填写节日名称，如“春节”。"})
     if holiday.kind == Holiday.Kind.WORK and holiday.date.weekday() < 5:
         raise ValidationError({"kind": f"{holiday.date:%Y-%m-%d} 是工作日（周一至周五），不需要登记调休上班。"})
-    clash = Holiday.objects.filter(date=holiday.date).exclude(pk=exclude_pk).first()
+    others = Holiday.objects.filter(date=holiday.date)
+    clash = (others.exclude(pk=exclude_pk) if exclude_pk is not None else others).first()
     if clash is not None:
         raise ValidationError({"date": f"{holiday.date:%Y-%m-%d} 已登记为“{clash}”。"})
 
