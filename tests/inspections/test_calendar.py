@@ -8,7 +8,6 @@ once an admin enters the year (services, also through the admin site), the real 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,14 +25,6 @@ from tests.otp_helpers import force_login_verified
 
 D = dt.date
 TODAY = dt.datetime(2026, 12, 2, 10, tzinfo=dt.UTC)
-
-
-@pytest.fixture(autouse=True)
-def fresh_calendar_cache() -> Iterator[None]:
-    """The per-process calendar cache must not carry a year from one test's rolled-back rows to the next."""
-    workdays.forget()
-    yield
-    workdays.forget()
 
 
 @pytest.fixture
