@@ -64,11 +64,33 @@ CHUNK = 1024 * 1024
 # (the migrations seed the hazard catalogue, the campaigns and their issuing regions), so a deployment
 # that has just run `migrate` (compose's web does on start) takes a restore without --force.
 OCCUPIED_MODELS = ("portal.User", "portal.Enterprise", "hazards.Hazard")
-SIGNED = "signed"  # reporting.choices.VersionStatus.SIGNED
 
 
 class BackupError(Exception):
     """A refusal or a failure; the message is for the operator, in Chinese."""
+
+
+@dataclass(frozen=True)
+class SignedFiles:
+    """Rows whose files carry the SHA-256 stored when they were signed: backup records them in the manifest
+    and restore checks the files against them. Registered by the app that owns the model (in its
+    AppConfig.ready), so that portal imports no app above it."""
+
+    model: str  # app label and model name, e.g. "reporting.ReportVersion"
+    status_field: str  # rows with status_field == signed_value are signed
+    signed_value: str
+    extra: tuple[str, ...]  # columns copied into the manifest next to "id"
+    files: dict[str, tuple[str, str]]  # kind → (file column, SHA-256 column)
+
+
+_signed_files: SignedFiles | None = None
+
+
+def register_signed_files(spec: SignedFiles) -> None:
+    global _signed_files
+    if _signed_files is not None and _signed_files != spec:
+        raise BackupError(f"已登记已签字文件 {_signed_files.model}，不能再登记 {spec.model}。")
+    _signed_files = spec
 
 
 @dataclass
@@ -208,24 +230,28 @@ def _read_state(cursor: Any, table_names: list[str]) -> DatabaseState:
         cursor.execute("SELECT app, name FROM django_migrations ORDER BY id")
         migrations = [(str(app), str(name)) for app, name in cursor.fetchall()]
     signed: list[dict[str, Any]] = []
-    version_table = model_tables().get("reporting.ReportVersion")
-    if version_table and version_table in tables:
+    spec = _signed_files
+    version_table = model_tables().get(spec.model) if spec else None
+    if spec and version_table and version_table in tables:
+        file_columns = [column for pair in spec.files.values() for column in pair]
+        columns = ["id", spec.status_field, *spec.extra, *file_columns]
         cursor.execute(
-            "SELECT id, report_id, number, status, xlsx_file, xlsx_sha256, pdf_file, pdf_sha256 "  # noqa: S608  # nosec B608 # a quoted model table name
-            f"FROM {_quote(version_table)} ORDER BY id"
+            f"SELECT {', '.join(_quote(c) for c in columns)} FROM {_quote(version_table)} ORDER BY id"  # noqa: S608 - registered column names  # nosec B608 # quoted names of a registered model's columns
         )
-        for pk, report_id, number, status, xlsx, xlsx_sha, pdf, pdf_sha in cursor.fetchall():
-            if status == SIGNED:
-                signed.append(
-                    {
-                        "id": pk,
-                        "report_id": report_id,
-                        "number": number,
-                        "xlsx": {"path": xlsx, "sha256": xlsx_sha},
-                        "pdf": {"path": pdf, "sha256": pdf_sha},
-                    }
-                )
+        for row in cursor.fetchall():
+            values = dict(zip(columns, row, strict=True))
+            if values[spec.status_field] != spec.signed_value:
+                continue
+            entry: dict[str, Any] = {"id": values["id"], **{name: values[name] for name in spec.extra}}
+            for kind, (file_column, sha_column) in spec.files.items():
+                entry[kind] = {"path": values[file_column], "sha256": values[sha_column]}
+            signed.append(entry)
     return DatabaseState(tables, migrations, signed)
+
+
+def _file_kinds(version: dict[str, Any]) -> list[str]:
+    """The file kinds of a signed version in a manifest (e.g. xlsx, pdf)."""
+    return [kind for kind, value in version.items() if isinstance(value, dict) and "path" in value]
 
 
 def _dump_sqlite(using: str, target: Path) -> DatabaseState:
@@ -369,7 +395,7 @@ def create_backup(*, output: Path | None = None, using: str = "default") -> Back
         files = _media_files(media_root, warnings)
 
         for version in state.signed:
-            for kind in ("xlsx", "pdf"):
+            for kind in _file_kinds(version):
                 entry = version[kind]
                 stored = files.get(entry["path"] or "")
                 entry["ok"] = bool(stored and stored["sha256"] == entry["sha256"])
@@ -643,7 +669,9 @@ def _check_files(folder: Path, manifest: dict[str, Any]) -> None:
         if extra:
             raise _refuse(f"包含清单未列出的文件：{'、'.join(extra[:5])}。")
     for version in manifest["signed_report_versions"]:
-        for kind in ("xlsx", "pdf"):
+        if not isinstance(version, dict) or "id" not in version:
+            raise _refuse("manifest.json 中的已签字报表清单无效。")
+        for kind in _file_kinds(version):
             entry = version[kind]
             stored = files.get(entry.get("path") or "")
             if entry.get("ok") and (stored is None or stored["sha256"] != entry.get("sha256")):
@@ -771,26 +799,31 @@ def _verify(manifest: dict[str, Any], using: str, media_root: Path) -> tuple[int
         if not path.is_file() or sha256_file(path) != entry["sha256"]:
             problems.append(f"文件 {relative} 缺失或内容不一致")
 
-    from reporting.models import ReportVersion
-
+    spec = _signed_files
+    if spec is None:
+        return len(manifest["tables"]), rows, problems
+    fields = [field for pair in spec.files.values() for field in pair]
     signed = list(
-        ReportVersion._base_manager.using(using)
-        .filter(status=SIGNED)
-        .values_list("pk", "xlsx_file", "xlsx_sha256", "pdf_file", "pdf_sha256")
+        apps.get_model(spec.model)
+        ._base_manager.using(using)
+        .filter(**{spec.status_field: spec.signed_value})
+        .values("pk", *fields)
     )
     if len(signed) != len(manifest["signed_report_versions"]):
         problems.append(f"已签字报表版本有 {len(signed)} 个，备份时为 {len(manifest['signed_report_versions'])} 个")
     broken_at_backup = {
         (version["id"], kind)
         for version in manifest["signed_report_versions"]
-        for kind in ("xlsx", "pdf")
+        for kind in _file_kinds(version)
         if not version[kind].get("ok", True)
     }
-    for pk, xlsx, xlsx_sha, pdf, pdf_sha in signed:
-        for kind, name, expected in (("xlsx", xlsx, xlsx_sha), ("pdf", pdf, pdf_sha)):
+    for values in signed:
+        pk = values["pk"]
+        for kind, (file_field, sha_field) in spec.files.items():
             if (pk, kind) in broken_at_backup:
                 continue
-            path = media_root / name
+            name, expected = values[file_field], values[sha_field]
+            path = media_root / (name or "")
             if not name or not path.is_file() or sha256_file(path) != expected:
                 problems.append(f"已签字报表版本 {pk} 的 {kind.upper()} 文件与签字时的校验值不一致")
     return len(manifest["tables"]), rows, problems

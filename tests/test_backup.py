@@ -660,3 +660,26 @@ def test_a_member_larger_than_the_manifest_is_refused_before_anything_is_unpacke
     expected = "清单未列出的文件" if member != "listed" else "声明的大小 600.0 MB 与清单中的"
     assert_refused(crafted, media, f"{expected}", "--force")
     assert sum(path.stat().st_size for path in scratch.rglob("*") if path.is_file()) == 0
+
+
+def test_portal_imports_no_app_above_it() -> None:
+    """Dependencies point one way (reporting -> inspections -> hazards -> portal): backup learns what signed
+    files to verify from the apps that register them (reporting's AppConfig.ready), not by importing them."""
+    import ast
+
+    above = {"hazards", "inspections", "reporting"}
+    found = []
+    for path in sorted((REPO / "portal").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            found += [f"{path.relative_to(REPO)}: {name}" for name in names if name.split(".")[0] in above]
+    assert found == []
+    from portal import backup
+
+    assert backup._signed_files is not None and backup._signed_files.model == "reporting.ReportVersion"
