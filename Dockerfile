@@ -28,8 +28,9 @@ RUN DEBUG=0 SECRET_KEY=collectstatic-at-build-time ALLOWED_HOSTS=localhost \
         STATIC_ROOT=/app/staticfiles PORTAL_VAR_DIR=/tmp/build-var \
         scripts/prod_cmd.sh collectstatic \
     && rm -rf /tmp/build-var \
-    && mkdir -p /app/var/media \
-    && chown -R portal:portal /app/var
+    && mkdir -p /app/var/media /app/var/secrets \
+    && chown -R portal:portal /app/var \
+    && chmod 700 /app/var/secrets
 
 ENV DEBUG=0 \
     PORTAL_VAR_DIR=/app/var \

@@ -98,5 +98,5 @@ backup: install
 	$(PY) manage.py backup --output $(BACKUP_DIR)
 
 restore: install
-	@test -n "$(ARCHIVE)" || { echo "usage: make restore ARCHIVE=var/backups/portal-backup-YYYYmmdd-HHMMSS.tar.gz [FORCE=1]"; exit 2; }
-	$(PY) manage.py restore "$(ARCHIVE)" $(if $(FORCE),--force)
+	@test -n "$(ARCHIVE)" || { echo "usage: make restore ARCHIVE=var/backups/portal-backup-YYYYmmdd-HHMMSS.tar.gz [FORCE=1] [ALLOW_UNSIGNED=1]"; exit 2; }
+	$(PY) manage.py restore "$(ARCHIVE)" $(if $(FORCE),--force) $(if $(ALLOW_UNSIGNED),--allow-unsigned)

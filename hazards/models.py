@@ -35,6 +35,7 @@ from hazards.choices import (
     SupervisionLevel,
 )
 from portal.scoping import ScopedManager, ScopedQuerySet
+from portal.validators import validate_plausible_date
 
 # How far ahead the daily reminder looks.
 DUE_SOON_DAYS = 3
@@ -231,7 +232,7 @@ class Hazard(models.Model):
         related_name="hazards",
     )
     criterion_text = models.CharField("判定依据（原文）", max_length=300, blank=True)
-    found_on = models.DateField("发现日期")
+    found_on = models.DateField("发现日期", validators=[validate_plausible_date])
     found_by = models.CharField("发现人", max_length=100, blank=True)
     source = models.CharField("隐患来源", max_length=30, choices=HazardSource.choices)
 
@@ -240,10 +241,20 @@ class Hazard(models.Model):
     responsible_unit = models.CharField("责任单位", max_length=200, blank=True)
     responsible_person = models.CharField("责任人", max_length=100, blank=True)
     funds_wan = models.DecimalField("整改资金（万元）", max_digits=12, decimal_places=2, null=True, blank=True)
-    deadline = models.DateField("整改时限", null=True, blank=True, help_text="原定整改时限；批准延期后保留不变。")
+    deadline = models.DateField(
+        "整改时限",
+        null=True,
+        blank=True,
+        help_text="原定整改时限；批准延期后保留不变。",
+        validators=[validate_plausible_date],
+    )
     interim_measures = models.TextField("应急预案/临时管控措施", blank=True)
     current_deadline = models.DateField(
-        "现整改时限", null=True, blank=True, help_text="批准延期后的有效整改时限，逾期据此计算。"
+        "现整改时限",
+        null=True,
+        blank=True,
+        help_text="批准延期后的有效整改时限，逾期据此计算。",
+        validators=[validate_plausible_date],
     )
 
     status = models.CharField("状态", max_length=20, choices=HazardStatus.choices)
@@ -264,7 +275,7 @@ class Hazard(models.Model):
         related_name="+",
     )
     signed_at = models.DateTimeField("签字时间", null=True, blank=True)
-    rectified_on = models.DateField("整改完成日期", null=True, blank=True)
+    rectified_on = models.DateField("整改完成日期", null=True, blank=True, validators=[validate_plausible_date])
     rectification_note = models.TextField("整改情况", blank=True)
     rectified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -282,14 +293,14 @@ class Hazard(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    closed_on = models.DateField("销号日期", null=True, blank=True)
+    closed_on = models.DateField("销号日期", null=True, blank=True, validators=[validate_plausible_date])
 
     # 挂牌督办
     supervision_level = models.CharField("挂牌督办级别", max_length=10, choices=SupervisionLevel.choices, blank=True)
     supervision_unit = models.CharField("督办单位", max_length=200, blank=True)
     supervision_doc_number = models.CharField("督办文号", max_length=100, blank=True)
-    supervision_date = models.DateField("督办日期", null=True, blank=True)
-    supervision_deadline = models.DateField("督办期限", null=True, blank=True)
+    supervision_date = models.DateField("督办日期", null=True, blank=True, validators=[validate_plausible_date])
+    supervision_deadline = models.DateField("督办期限", null=True, blank=True, validators=[validate_plausible_date])
 
     identity_key = models.CharField("台账识别码", max_length=100, editable=False)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
@@ -470,8 +481,8 @@ class ExtensionRequest(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="申请人", null=True, on_delete=models.SET_NULL, related_name="+"
     )
     requested_at = models.DateTimeField("申请时间", auto_now_add=True)
-    old_deadline = models.DateField("原整改时限")
-    requested_deadline = models.DateField("申请延至")
+    old_deadline = models.DateField("原整改时限", validators=[validate_plausible_date])
+    requested_deadline = models.DateField("申请延至", validators=[validate_plausible_date])
     reason = models.TextField("延期理由")
     status = models.CharField(
         "审批状态", max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
@@ -539,7 +550,7 @@ class HazardReminder(models.Model):
 
     hazard = models.ForeignKey(Hazard, verbose_name="隐患", on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField("类型", max_length=10, choices=ReminderKind.choices)
-    date = models.DateField("日期")
+    date = models.DateField("日期", validators=[validate_plausible_date])
     claim_token = models.CharField("处理批次", max_length=32, blank=True)
     created_at = models.DateTimeField("时间", auto_now_add=True)
 

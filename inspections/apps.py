@@ -5,3 +5,6 @@ class InspectionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "inspections"
     verbose_name = "检查与执法"
+
+    def ready(self) -> None:
+        from inspections import calendar_admin  # noqa: F401 - registers the calendar's ModelAdmins

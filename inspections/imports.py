@@ -50,7 +50,7 @@ from portal.spreadsheets import (
     write_table,
 )
 from portal.uploads import PreviewStore
-from portal.validators import normalize_credit_code
+from portal.validators import name_key, normalize_credit_code
 
 ENFORCEMENT_COLUMNS: dict[str, list[str]] = {
     "kind": ["类型", "执法与追责问责类型", "处理类型", "追责问责类型", "措施类型", "处理方式", "执法类型", "类别"],
@@ -121,7 +121,8 @@ class _Index:
 
     def enterprise(self, text: str) -> Enterprise:
         code = normalize_credit_code(text)
-        found = [e for e in self.enterprises if e.credit_code == code or e.name == text]
+        key = name_key(text)
+        found = [e for e in self.enterprises if e.credit_code == code or name_key(e.name) == key]
         if len(found) == 1:
             return found[0]
         if found:
@@ -130,7 +131,8 @@ class _Index:
 
     def parent(self, text: str) -> ParentCompany:
         code = normalize_credit_code(text)
-        found = {p.pk: p for p in self.parents if p.name == text or (p.credit_code and p.credit_code == code)}
+        key = name_key(text)
+        found = {p.pk: p for p in self.parents if name_key(p.name) == key or (p.credit_code and p.credit_code == code)}
         if len(found) == 1:
             return next(iter(found.values()))
         if found:

@@ -44,6 +44,7 @@ from inspections.choices import (
 from portal.choices import RegionLevel
 from portal.models import Enterprise, ParentCompany, Person, Region
 from portal.scoping import ScopedManager, ScopedQuerySet
+from portal.validators import validate_plausible_date
 
 # --- Scoping of campaigns ---------------------------------------------------------------------
 
@@ -126,8 +127,8 @@ class Campaign(models.Model):
         limit_choices_to={"level__in": [RegionLevel.COUNTY, RegionLevel.CITY, RegionLevel.PROVINCE]},
     )
     issuing_authority = models.CharField("发文机关", max_length=100, blank=True)
-    start_date = models.DateField("开始日期")
-    end_date = models.DateField("结束日期")
+    start_date = models.DateField("开始日期", validators=[validate_plausible_date])
+    end_date = models.DateField("结束日期", validators=[validate_plausible_date])
     period_text = models.CharField("期限（原文）", max_length=100, blank=True, help_text="如：即日起至2024年8月30日")
     summary = models.TextField("工作目标 / 总体要求", blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
@@ -160,6 +161,19 @@ class Campaign(models.Model):
     def is_running(self, on: dt.date) -> bool:
         return self.start_date <= on <= self.end_date
 
+
+def validate_campaign_period(campaign: Campaign | None, on: dt.date | None) -> None:
+    """A record tagged with a campaign is dated inside the campaign's period (else no table counts it)."""
+    if campaign is None or on is None or not isinstance(on, dt.date) or campaign.is_running(on):
+        return
+    raise ValidationError(
+        {
+            "campaign": f"日期 {on:%Y-%m-%d} 不在专项行动“{campaign.name}”的期间"
+            f"（{campaign.start_date:%Y-%m-%d} 至 {campaign.end_date:%Y-%m-%d}）内，"
+            "请核对日期，或改选日期所在的专项行动、不选专项行动。"
+        }
+    )
+
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "结束日期不能早于开始日期。"})
@@ -172,8 +186,8 @@ class CampaignPhase(models.Model):
     kind = models.CharField(
         "阶段类型", max_length=20, choices=CampaignPhaseKind.choices, default=CampaignPhaseKind.OTHER
     )
-    start_date = models.DateField("开始日期")
-    end_date = models.DateField("结束日期")
+    start_date = models.DateField("开始日期", validators=[validate_plausible_date])
+    end_date = models.DateField("结束日期", validators=[validate_plausible_date])
     description = models.TextField("工作内容", blank=True)
 
     scope_region_path = "campaign__issuing_region__path"
@@ -302,7 +316,9 @@ class Deliverable(models.Model):
     recipients = models.CharField("报送对象", max_length=100, help_text="如：镇应急管理中心和县局")
     kind = models.CharField("报送方式", max_length=20, choices=DeliverableKind.choices, default=DeliverableKind.UPLOAD)
     schedule = models.CharField("报送周期", max_length=10, choices=DeliverableSchedule.choices)
-    due_date = models.DateField("截止日期", null=True, blank=True, help_text="一次性报送的截止日期。")
+    due_date = models.DateField(
+        "截止日期", null=True, blank=True, help_text="一次性报送的截止日期。", validators=[validate_plausible_date]
+    )
     day_of_month = models.PositiveSmallIntegerField(
         "每月截止日",
         null=True,
@@ -380,7 +396,7 @@ class DeliverableSubmission(models.Model):
     enterprise = models.ForeignKey(
         Enterprise, verbose_name="报送企业", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    due_date = models.DateField("对应截止日期")
+    due_date = models.DateField("对应截止日期", validators=[validate_plausible_date])
     title = models.CharField("标题", max_length=200, blank=True)
     content = models.TextField("内容", blank=True)
     file = models.FileField("附件", upload_to=deliverable_path, max_length=200, blank=True)
@@ -418,7 +434,7 @@ class DeliverableReminder(models.Model):
     """A reminder sent (3 days or 1 day before a due date). The unique row is the claim: sent once."""
 
     deliverable = models.ForeignKey(Deliverable, verbose_name="报送材料", on_delete=models.CASCADE, related_name="+")
-    due_date = models.DateField("截止日期")
+    due_date = models.DateField("截止日期", validators=[validate_plausible_date])
     days_before = models.PositiveSmallIntegerField("提前天数")
     recipient_key = models.CharField("提醒对象键", max_length=40)
     town = models.ForeignKey(
@@ -637,7 +653,7 @@ class InspectionTeam(models.Model):
     name = models.CharField("督查组名称", max_length=100)
     leader = models.CharField("组长", max_length=50)
     members = models.TextField("成员", blank=True, help_text="每行一人，或用顿号分隔。")
-    formed_on = models.DateField("成立日期")
+    formed_on = models.DateField("成立日期", validators=[validate_plausible_date])
     note = models.TextField("备注", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, on_delete=models.SET_NULL, related_name="+"
@@ -664,7 +680,7 @@ class Inspection(models.Model):
         Enterprise, verbose_name="被检查企业", on_delete=models.PROTECT, related_name="inspections"
     )
     unit = models.ForeignKey(Region, verbose_name="检查单位", on_delete=models.PROTECT, related_name="+")
-    date = models.DateField("检查日期")
+    date = models.DateField("检查日期", validators=[validate_plausible_date])
     method = models.CharField("检查方式", max_length=30, choices=InspectionMethod.choices)
     campaign = models.ForeignKey(
         Campaign, verbose_name="专项行动", null=True, blank=True, on_delete=models.PROTECT, related_name="inspections"
@@ -711,6 +727,9 @@ class Inspection(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("inspections:inspection-detail", args=[self.pk])
 
+    def clean(self) -> None:
+        validate_campaign_period(self.campaign, self.date)
+
 
 class InspectionPhoto(models.Model):
     inspection = models.ForeignKey(Inspection, verbose_name="检查记录", on_delete=models.CASCADE, related_name="photos")
@@ -748,7 +767,7 @@ class Exam(models.Model):
     inspection = models.ForeignKey(
         Inspection, verbose_name="检查记录", null=True, blank=True, on_delete=models.SET_NULL, related_name="exams"
     )
-    date = models.DateField("考试日期")
+    date = models.DateField("考试日期", validators=[validate_plausible_date])
     score = models.DecimalField(
         "成绩",
         max_digits=5,
@@ -782,6 +801,9 @@ class Exam(models.Model):
         label = "补考" if self.retake_of_id else "考试"
         return f"{self.person.name} {self.date:%Y-%m-%d} {label} {self.score}分"
 
+    def clean(self) -> None:
+        validate_campaign_period(self.campaign, self.date)
+
     @property
     def passed(self) -> bool:
         return self.score >= self.pass_mark
@@ -803,11 +825,13 @@ class PrincipalDutyLog(models.Model):
 
     enterprise = models.ForeignKey(Enterprise, verbose_name="企业", on_delete=models.PROTECT, related_name="duty_logs")
     person = models.ForeignKey(Person, verbose_name="主要负责人", on_delete=models.PROTECT, related_name="duty_logs")
-    month = models.DateField("月份", help_text="该月1日。")
+    month = models.DateField("月份", help_text="该月1日。", validators=[validate_plausible_date])
     on_site_dates = models.JSONField("在生产现场履职日期", default=list, blank=True)
     inspections_led = models.PositiveSmallIntegerField("带队检查次数", default=0)
     safety_meetings = models.PositiveSmallIntegerField("安全生产办公会议次数", default=0)
-    major_hazard_investigation_on = models.DateField("重大事故隐患全面排查日期", null=True, blank=True)
+    major_hazard_investigation_on = models.DateField(
+        "重大事故隐患全面排查日期", null=True, blank=True, validators=[validate_plausible_date]
+    )
     parent_leader_visits = models.PositiveSmallIntegerField(
         "上级企业负责人到矿检查次数", null=True, blank=True, help_text="无上级企业时留空。"
     )
@@ -841,7 +865,7 @@ class EnforcementRecord(models.Model):
     """执法与追责问责: one act of a town or the county — the only source of the monthly tables."""
 
     kind = models.CharField("类型", max_length=40, choices=EnforcementKind.choices, db_index=True)
-    date = models.DateField("日期", db_index=True)
+    date = models.DateField("日期", db_index=True, validators=[validate_plausible_date])
     issuing_unit = models.ForeignKey(Region, verbose_name="实施单位", on_delete=models.PROTECT, related_name="+")
     enterprise = models.ForeignKey(
         Enterprise,
@@ -943,6 +967,7 @@ class EnforcementRecord(models.Model):
         return ENFORCEMENT_TARGET[self.kind]
 
     def clean(self) -> None:
+        validate_campaign_period(self.campaign, self.date)
         errors: dict[str, str] = {}
         target = ENFORCEMENT_TARGET.get(self.kind)
         label = self.get_kind_display()
@@ -1058,3 +1083,45 @@ class WarningSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.county.name} 预警阈值"
+
+
+# --- The working-day calendar (节假日安排): data, seeded from chinesecalendar, extended by admins ---------
+
+
+class HolidayYear(models.Model):
+    """A year whose 放假/调休 arrangement is entered completely (the State Council's notice).
+
+    Until a year has a row here, quota checks for it say 节假日安排未录入 instead of guessing.
+    """
+
+    year = models.PositiveSmallIntegerField("年份", unique=True)
+    notice = models.CharField("通知文号或标题", max_length=200, blank=True, help_text="如：国办发明电〔2025〕7号")
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "节假日安排年份"
+        verbose_name_plural = "节假日安排年份"
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}年节假日安排"
+
+
+class Holiday(models.Model):
+    """One day that differs from Monday–Friday: a day off (放假) or a make-up working day (调休上班)."""
+
+    class Kind(models.TextChoices):
+        OFF = "off", "放假"
+        WORK = "work", "调休上班"
+
+    date = models.DateField("日期", unique=True, validators=[validate_plausible_date])
+    kind = models.CharField("类别", max_length=8, choices=Kind.choices)
+    name = models.CharField("节日", max_length=40, help_text="如：春节、国庆节")
+
+    class Meta:
+        verbose_name = "节假日与调休"
+        verbose_name_plural = "节假日与调休"
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}{self.get_kind_display()}"

@@ -47,6 +47,14 @@ class Requirement:
     window: tuple[dt.date, dt.date]
     number: Decimal
     prorated: bool
+    calendar_missing: tuple[int, ...] = ()  # years whose holidays are not entered, when the number needs them
+
+
+CALENDAR_MISSING = "节假日安排未录入"
+
+
+def calendar_missing_text(years: tuple[int, ...] | list[int]) -> str:
+    return f"{CALENDAR_MISSING}（{'、'.join(f'{year}年' for year in years)}），暂不按工作日核算"
 
 
 def requirement(quota: Quota, month: dt.date) -> Requirement | None:
@@ -55,9 +63,15 @@ def requirement(quota: Quota, month: dt.date) -> Requirement | None:
     clipped = workdays.clip(month, start, end)
     if clipped is None:
         return None
-    full = workdays.workdays_between(workdays.month_start(month), workdays.month_end(month))
+    whole = (workdays.month_start(month), workdays.month_end(month))
+    if quota.period != QuotaPeriod.MONTH or clipped == whole:
+        return Requirement(clipped, quota.number, prorated=False)
+    missing = tuple(workdays.missing_years(*whole))
+    if missing:
+        return Requirement(clipped, quota.number, prorated=False, calendar_missing=missing)
+    full = workdays.workdays_between(*whole)
     part = workdays.workdays_between(*clipped)
-    if quota.period != QuotaPeriod.MONTH or len(part) >= len(full):
+    if len(part) >= len(full):
         return Requirement(clipped, quota.number, prorated=False)
     if not part:
         return Requirement(clipped, Decimal(0), prorated=True)
@@ -73,6 +87,7 @@ class QuotaCheck:
     actual: Decimal
     detail: str = ""
     not_counted: list[dt.date] = field(default_factory=list)
+    calendar_missing: tuple[int, ...] = ()
 
     @property
     def required(self) -> Decimal:
@@ -80,7 +95,8 @@ class QuotaCheck:
 
     @property
     def met(self) -> bool:
-        return self.actual >= self.required
+        """Never met on a guessed calendar: the page says 节假日安排未录入 instead (see calendar_missing)."""
+        return not self.calendar_missing and self.actual >= self.required
 
     @property
     def label(self) -> str:
@@ -101,12 +117,25 @@ def _quotas(campaigns: Any, kinds: frozenset[str]) -> list[Quota]:
 
 
 def check_duty_log(log: PrincipalDutyLog, quota: Quota) -> QuotaCheck | None:
+    check = _check_duty_log(log, quota)
+    if check is not None and check.requirement.calendar_missing:
+        check.calendar_missing = check.requirement.calendar_missing
+        check.detail = calendar_missing_text(check.calendar_missing) + (f"；{check.detail}" if check.detail else "")
+    return check
+
+
+def _check_duty_log(log: PrincipalDutyLog, quota: Quota) -> QuotaCheck | None:
     need = requirement(quota, log.month)
     if need is None:
         return None
     first, last = need.window
     kind = quota.kind
     if kind == QuotaKind.PRINCIPAL_DAYS_ON_SITE:
+        missing = tuple(workdays.missing_years(first, last))
+        if missing:
+            logged = [d for d in log.on_site_days() if first <= d <= last]
+            detail = f"{calendar_missing_text(missing)}；已登记 {len(logged)} 天"
+            return QuotaCheck(quota, log.month, need, Decimal(0), detail, calendar_missing=missing)
         counted = [d for d in log.on_site_days() if first <= d <= last and workdays.is_workday(d)]
         not_counted = [d for d in log.on_site_days() if d not in counted]
         detail = f"计入 {len(counted)} 个工作日"

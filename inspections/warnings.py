@@ -340,7 +340,8 @@ def quota_misses(*, user: User, month: dt.date, today: dt.date) -> list[Warning]
                     )
                 )
                 continue
-            missed = [c for q in applicable if (c := quotas.check_duty_log(log, q)) is not None and not c.met]
+            checks = [c for q in applicable if (c := quotas.check_duty_log(log, q)) is not None]
+            missed = [c for c in checks if not c.met and not c.calendar_missing]
             if not missed:
                 continue
             summary = "；".join(f"{c.label} {c.actual:g}/{c.required:g}" for c in missed)

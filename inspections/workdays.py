@@ -1,32 +1,87 @@
 """Real Chinese working days: official holidays off, 调休 make-up days (a Saturday or Sunday) on.
 
-Backed by the `chinese_calendar` package (chinesecalendar==1.11.0), which knows the State Council's
-arrangements for 2004–2026. For a year it does not know yet, Monday–Friday is used and
-`calendar_known(year)` is False, so that pages can say so instead of pretending.
+The calendar is data (`inspections.Holiday`, `inspections.HolidayYear`): seeded from the
+`chinese_calendar` package (the State Council's arrangements for 2004–2026) by a migration, and
+extended by an admin each year from the State Council's notice (admin site → 节假日与调休, through
+`inspections.calendar_services`). A year is known once its HolidayYear row exists. For a year not
+entered, `is_workday` falls back to Monday–Friday and `calendar_known(year)` is False: quota checks
+then say 节假日安排未录入 instead of counting on the guess, and admins are warned 60 days before the
+known calendar ends (`calendar_warning`).
+
+Each process keeps a year's days for CACHE_SECONDS; the calendar services clear it at once in the
+process that writes, other processes (worker, other web workers) see a change within that time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
-from functools import lru_cache
 
-import chinese_calendar
+CACHE_SECONDS = 300
+WARN_DAYS = 60
+_cache: dict[int, tuple[float, dict[dt.date, bool] | None]] = {}
 
 
-@lru_cache(maxsize=64)
+def _year(year: int) -> dict[dt.date, bool] | None:
+    """The year's days that differ from Monday–Friday (date → is a working day); None when not entered."""
+    now = time.monotonic()
+    hit = _cache.get(year)
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    from inspections.models import Holiday, HolidayYear
+
+    days: dict[dt.date, bool] | None = None
+    if HolidayYear.objects.filter(year=year).exists():
+        days = {
+            day: kind == Holiday.Kind.WORK
+            for day, kind in Holiday.objects.filter(date__year=year).values_list("date", "kind")
+        }
+    _cache[year] = (now, days)
+    return days
+
+
+def forget() -> None:
+    """Drop the cached calendar (after a change, or between tests)."""
+    _cache.clear()
+
+
 def calendar_known(year: int) -> bool:
-    try:
-        chinese_calendar.is_workday(dt.date(year, 1, 1))
-    except NotImplementedError:
-        return False
-    return True
+    return _year(year) is not None
+
+
+def missing_years(start: dt.date, end: dt.date) -> list[int]:
+    """The years from `start` to `end` whose holiday arrangement is not entered."""
+    return [year for year in range(start.year, end.year + 1) if not calendar_known(year)]
 
 
 def is_workday(day: dt.date) -> bool:
-    if calendar_known(day.year):
-        return bool(chinese_calendar.is_workday(day))
+    days = _year(day.year)
+    if days is not None and day in days:
+        return days[day]
     return day.weekday() < 5
+
+
+def known_until(today: dt.date) -> dt.date:
+    """The last day of the calendar known without a gap from `today`'s year (before `today` if that year is not)."""
+    year = today.year
+    while calendar_known(year):
+        year += 1
+    return dt.date(year - 1, 12, 31)
+
+
+def calendar_warning(today: dt.date) -> str | None:
+    """What admins are told from WARN_DAYS days before the known calendar ends (None: nothing to say)."""
+    last = known_until(today)
+    left = (last - today).days
+    if left > WARN_DAYS:
+        return None
+    year = last.year + 1
+    lead = f"{year}年的节假日安排尚未录入" if left < 0 else f"节假日安排只录入到 {last:%Y-%m-%d}（还有 {left} 天）"
+    return (
+        f"{lead}：请在管理后台“节假日与调休”中按国务院办公厅通知录入 {year} 年的放假和调休日期，"
+        f"再在“节假日安排年份”中登记 {year} 年。录入前，{year} 年的履职指标核算显示“节假日安排未录入”。"
+    )
 
 
 def days(start: dt.date, end: dt.date) -> Iterator[dt.date]:

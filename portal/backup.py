@@ -51,7 +51,9 @@ from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
-FORMAT = 1
+from portal import backup_schema, backup_signing
+
+FORMAT = 2  # 2: manifest.json and manifest.sig first, signed with the deployment's key
 MANIFEST = "manifest.json"
 MEDIA = "media"
 DATABASE_FILES = {"postgresql": "database.pgdump", "sqlite": "database.sqlite3"}
@@ -62,11 +64,33 @@ CHUNK = 1024 * 1024
 # (the migrations seed the hazard catalogue, the campaigns and their issuing regions), so a deployment
 # that has just run `migrate` (compose's web does on start) takes a restore without --force.
 OCCUPIED_MODELS = ("portal.User", "portal.Enterprise", "hazards.Hazard")
-SIGNED = "signed"  # reporting.choices.VersionStatus.SIGNED
 
 
 class BackupError(Exception):
     """A refusal or a failure; the message is for the operator, in Chinese."""
+
+
+@dataclass(frozen=True)
+class SignedFiles:
+    """Rows whose files carry the SHA-256 stored when they were signed: backup records them in the manifest
+    and restore checks the files against them. Registered by the app that owns the model (in its
+    AppConfig.ready), so that portal imports no app above it."""
+
+    model: str  # app label and model name, e.g. "reporting.ReportVersion"
+    status_field: str  # rows with status_field == signed_value are signed
+    signed_value: str
+    extra: tuple[str, ...]  # columns copied into the manifest next to "id"
+    files: dict[str, tuple[str, str]]  # kind → (file column, SHA-256 column)
+
+
+_signed_files: SignedFiles | None = None
+
+
+def register_signed_files(spec: SignedFiles) -> None:
+    global _signed_files
+    if _signed_files is not None and _signed_files != spec:
+        raise BackupError(f"已登记已签字文件 {_signed_files.model}，不能再登记 {spec.model}。")
+    _signed_files = spec
 
 
 @dataclass
@@ -206,24 +230,28 @@ def _read_state(cursor: Any, table_names: list[str]) -> DatabaseState:
         cursor.execute("SELECT app, name FROM django_migrations ORDER BY id")
         migrations = [(str(app), str(name)) for app, name in cursor.fetchall()]
     signed: list[dict[str, Any]] = []
-    version_table = model_tables().get("reporting.ReportVersion")
-    if version_table and version_table in tables:
+    spec = _signed_files
+    version_table = model_tables().get(spec.model) if spec else None
+    if spec and version_table and version_table in tables:
+        file_columns = [column for pair in spec.files.values() for column in pair]
+        columns = ["id", spec.status_field, *spec.extra, *file_columns]
         cursor.execute(
-            "SELECT id, report_id, number, status, xlsx_file, xlsx_sha256, pdf_file, pdf_sha256 "  # noqa: S608  # nosec B608 # a quoted model table name
-            f"FROM {_quote(version_table)} ORDER BY id"
+            f"SELECT {', '.join(_quote(c) for c in columns)} FROM {_quote(version_table)} ORDER BY id"  # noqa: S608 - registered column names  # nosec B608 # quoted names of a registered model's columns
         )
-        for pk, report_id, number, status, xlsx, xlsx_sha, pdf, pdf_sha in cursor.fetchall():
-            if status == SIGNED:
-                signed.append(
-                    {
-                        "id": pk,
-                        "report_id": report_id,
-                        "number": number,
-                        "xlsx": {"path": xlsx, "sha256": xlsx_sha},
-                        "pdf": {"path": pdf, "sha256": pdf_sha},
-                    }
-                )
+        for row in cursor.fetchall():
+            values = dict(zip(columns, row, strict=True))
+            if values[spec.status_field] != spec.signed_value:
+                continue
+            entry: dict[str, Any] = {"id": values["id"], **{name: values[name] for name in spec.extra}}
+            for kind, (file_column, sha_column) in spec.files.items():
+                entry[kind] = {"path": values[file_column], "sha256": values[sha_column]}
+            signed.append(entry)
     return DatabaseState(tables, migrations, signed)
+
+
+def _file_kinds(version: dict[str, Any]) -> list[str]:
+    """The file kinds of a signed version in a manifest (e.g. xlsx, pdf)."""
+    return [kind for kind, value in version.items() if isinstance(value, dict) and "path" in value]
 
 
 def _dump_sqlite(using: str, target: Path) -> DatabaseState:
@@ -316,10 +344,42 @@ def _archive_path(output: Path | None, now: dt.datetime) -> Path:
     return output / name
 
 
+def _media_files(media_root: Path, warnings: list[str]) -> dict[str, dict[str, Any]]:
+    """Size and SHA-256 of every plain file under MEDIA_ROOT (links and special files are skipped)."""
+    files: dict[str, dict[str, Any]] = {}
+    if not media_root.is_dir():
+        return files
+    for folder, dirs, names in os.walk(media_root):
+        dirs.sort()
+        for file_name in sorted(names):
+            file_path = Path(folder) / file_name
+            relative = file_path.relative_to(media_root).as_posix()
+            if file_path.is_symlink() or not file_path.is_file():
+                warnings.append(f"跳过链接或特殊文件：{relative}")
+                continue
+            files[relative] = {"size": file_path.stat().st_size, "sha256": sha256_file(file_path)}
+    return files
+
+
+def _signing_key() -> bytes:
+    try:
+        key = backup_signing.load_key(create=True)
+    except backup_signing.SigningKeyError as exc:
+        raise BackupError(str(exc)) from exc
+    if key is None:
+        raise BackupError(f"无法创建备份签名密钥文件 {backup_signing.key_path()}。")
+    return key
+
+
 def create_backup(*, output: Path | None = None, using: str = "default") -> BackupResult:
-    """Write one archive of the database and MEDIA_ROOT; returns where it is and its manifest."""
+    """Write one signed archive of the database and MEDIA_ROOT; returns where it is and its manifest.
+
+    The manifest and its signature come first in the archive, so that restore knows every member's
+    name and size before it reads (or writes) any of them.
+    """
     started = time.perf_counter()
     vendor = _vendor(using)
+    key = _signing_key()
     now = timezone.now()
     path = _archive_path(output, now)
     if path.exists():
@@ -332,62 +392,54 @@ def create_backup(*, output: Path | None = None, using: str = "default") -> Back
         database_name = DATABASE_FILES[vendor]
         database_path = Path(work) / database_name
         state = (_dump_postgresql if vendor == "postgresql" else _dump_sqlite)(using, database_path)
+        files = _media_files(media_root, warnings)
+
+        for version in state.signed:
+            for kind in _file_kinds(version):
+                entry = version[kind]
+                stored = files.get(entry["path"] or "")
+                entry["ok"] = bool(stored and stored["sha256"] == entry["sha256"])
+                if not entry["ok"]:
+                    warnings.append(
+                        f"已签字报表版本 {version['id']} 的 {kind.upper()} 文件"
+                        f"{'缺失' if stored is None else '与签字时的校验值不一致'}：{entry['path']}"
+                    )
+
+        labels = model_tables()
+        manifest: dict[str, Any] = {
+            "format": FORMAT,
+            "created_at": now.isoformat(),
+            "app": {"name": "非煤矿山安全监管门户", "version": app_version()},
+            "django": django.get_version(),
+            "python": platform.python_version(),
+            "database": {
+                "vendor": vendor,
+                "file": database_name,
+                "size": database_path.stat().st_size,
+                "sha256": sha256_file(database_path),
+            },
+            "migrations": {
+                "applied": [list(item) for item in state.migrations],
+                "latest": {app: name for app, name in state.migrations},
+            },
+            "tables": state.tables,
+            "models": {label: state.tables[table] for label, table in sorted(labels.items()) if table in state.tables},
+            "media": {"files": files, "count": len(files), "bytes": sum(f["size"] for f in files.values())},
+            "signed_report_versions": state.signed,
+            "signing_key_id": backup_signing.key_id(key),
+            "warnings": warnings,
+        }
+        body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
+        signature = backup_signing.sign(body, key)
 
         partial = path.with_name(path.name + ".partial")
-        files: dict[str, dict[str, Any]] = {}
         try:
             with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
-                database_size, database_sha = _add_file(tar, database_path, database_name)
-                if media_root.is_dir():
-                    for folder, dirs, names in os.walk(media_root):
-                        dirs.sort()
-                        for file_name in sorted(names):
-                            file_path = Path(folder) / file_name
-                            relative = file_path.relative_to(media_root).as_posix()
-                            if file_path.is_symlink() or not file_path.is_file():
-                                warnings.append(f"跳过链接或特殊文件：{relative}")
-                                continue
-                            size, digest = _add_file(tar, file_path, f"{MEDIA}/{relative}")
-                            files[relative] = {"size": size, "sha256": digest}
-
-                for version in state.signed:
-                    for kind in ("xlsx", "pdf"):
-                        entry = version[kind]
-                        stored = files.get(entry["path"] or "")
-                        entry["ok"] = bool(stored and stored["sha256"] == entry["sha256"])
-                        if not entry["ok"]:
-                            warnings.append(
-                                f"已签字报表版本 {version['id']} 的 {kind.upper()} 文件"
-                                f"{'缺失' if stored is None else '与签字时的校验值不一致'}：{entry['path']}"
-                            )
-
-                labels = model_tables()
-                manifest: dict[str, Any] = {
-                    "format": FORMAT,
-                    "created_at": now.isoformat(),
-                    "app": {"name": "非煤矿山安全监管门户", "version": app_version()},
-                    "django": django.get_version(),
-                    "python": platform.python_version(),
-                    "database": {
-                        "vendor": vendor,
-                        "file": database_name,
-                        "size": database_size,
-                        "sha256": database_sha,
-                    },
-                    "migrations": {
-                        "applied": [list(item) for item in state.migrations],
-                        "latest": {app: name for app, name in state.migrations},
-                    },
-                    "tables": state.tables,
-                    "models": {
-                        label: state.tables[table] for label, table in sorted(labels.items()) if table in state.tables
-                    },
-                    "media": {"files": files, "count": len(files), "bytes": sum(f["size"] for f in files.values())},
-                    "signed_report_versions": state.signed,
-                    "warnings": warnings,
-                }
-                body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
                 tar.addfile(_tarinfo(MANIFEST, len(body), time.time()), io.BytesIO(body))
+                tar.addfile(_tarinfo(backup_signing.SIGNATURE, len(signature), time.time()), io.BytesIO(signature))
+                _add_listed(tar, database_path, database_name, manifest["database"])
+                for relative, entry in files.items():
+                    _add_listed(tar, media_root / relative, f"{MEDIA}/{relative}", entry)
             with partial.open("rb") as handle:
                 os.fsync(handle.fileno())
             os.replace(partial, path)
@@ -404,6 +456,13 @@ def create_backup(*, output: Path | None = None, using: str = "default") -> Back
     )
 
 
+def _add_listed(tar: tarfile.TarFile, path: Path, name: str, entry: dict[str, Any]) -> None:
+    """Add a file the manifest already lists; it must still be what was listed (files never change in place)."""
+    size, digest = _add_file(tar, path, name)
+    if size != entry["size"] or digest != entry["sha256"]:
+        raise BackupError(f"备份过程中文件 {name} 被改动，请重新备份。")
+
+
 # --- restore: check the archive first --------------------------------------------------------------
 
 
@@ -411,22 +470,144 @@ def _refuse(detail: str) -> BackupError:
     return BackupError(f"备份文件校验失败，未做任何更改：{detail}")
 
 
-def _check_members(members: list[tarfile.TarInfo]) -> None:
-    for member in members:
-        name = member.name
-        parts = PurePosixPath(name).parts
-        if name.startswith(("/", "\\")) or ".." in parts or "\\" in name or ":" in (parts[0] if parts else ""):
-            raise _refuse(f"包含指向备份目录之外的路径“{name}”。")
-        if not (member.isfile() or member.isdir()):
-            raise _refuse(f"包含链接或特殊文件“{name}”，正常的备份只含普通文件。")
-        top = parts[0] if parts else ""
-        if top not in {MANIFEST, MEDIA, *DATABASE_FILES.values()}:
-            raise _refuse(f"包含不属于备份的内容“{name}”。")
+ACCEPTED_FORMATS = {1, FORMAT}  # format 1 (manifest last, unsigned) restores only with allow_unsigned
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+MAX_SIGNATURE_BYTES = 4096
+
+
+def _check_member_path(member: tarfile.TarInfo) -> None:
+    name = member.name
+    parts = PurePosixPath(name).parts
+    if name.startswith(("/", "\\")) or ".." in parts or "\\" in name or ":" in (parts[0] if parts else ""):
+        raise _refuse(f"包含指向备份目录之外的路径“{name}”。")
+    if not (member.isfile() or member.isdir()):
+        raise _refuse(f"包含链接或特殊文件“{name}”，正常的备份只含普通文件。")
+    top = parts[0] if parts else ""
+    if top not in {MANIFEST, backup_signing.SIGNATURE, MEDIA, *DATABASE_FILES.values()}:
+        raise _refuse(f"包含不属于备份的内容“{name}”。")
+
+
+def _parse_manifest(body: bytes) -> dict[str, Any]:
+    """The manifest's structure (not yet the files it lists)."""
+    try:
+        manifest = json.loads(body.decode("utf-8"))
+        database = manifest["database"]
+        files = manifest["media"]["files"]
+        tables = manifest["tables"]
+        applied = manifest["migrations"]["applied"]
+        signed = manifest["signed_report_versions"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _refuse(f"manifest.json 无法读取（{exc}）。") from exc
+    if manifest.get("format") not in ACCEPTED_FORMATS:
+        raise _refuse(f"不认识的备份格式版本 {manifest.get('format')}（本程序为 {FORMAT}）。")
+    if (
+        not isinstance(database, dict)
+        or database.get("vendor") not in DATABASE_FILES
+        or database.get("file") != DATABASE_FILES[database["vendor"]]
+        or not isinstance(database.get("size"), int)
+    ):
+        raise _refuse("manifest.json 中的数据库信息无效。")
+    if not all(isinstance(item, dict) for item in (tables, files)) or not all(
+        isinstance(item, list) for item in (applied, signed)
+    ):
+        raise _refuse("manifest.json 结构不完整。")
+    if not all(isinstance(entry, dict) and isinstance(entry.get("size"), int) for entry in files.values()):
+        raise _refuse("manifest.json 中的文件清单无效。")
+    return dict(manifest)
+
+
+def _listed_sizes(manifest: dict[str, Any]) -> dict[str, int]:
+    """Member name → the size the manifest lists, for every member the archive may hold besides the manifest."""
+    database = manifest["database"]
+    sizes = {str(database["file"]): int(database["size"])}
+    for relative, entry in manifest["media"]["files"].items():
+        sizes[f"{MEDIA}/{relative}"] = int(entry["size"])
+    return sizes
+
+
+def _check_listed(member: tarfile.TarInfo, listed: dict[str, int]) -> None:
+    """Refuse a member the manifest does not list, or whose header declares another size than listed."""
+    if member.isdir():
+        return
+    if member.name not in listed:
+        raise _refuse(f"包含清单未列出的文件：{member.name}（声明大小 {human_size(member.size)}）。")
+    expected = listed[member.name]
+    if member.size != expected:
+        raise _refuse(
+            f"条目 {member.name} 声明的大小 {human_size(member.size)} 与清单中的 {human_size(expected)} 不一致。"
+        )
+
+
+@dataclass
+class _Header:
+    manifest: dict[str, Any]
+    manifest_body: bytes
+    signature: bytes | None
+
+
+def _scan(archive: Path) -> _Header:
+    """Read the archive's headers (writing nothing): every member's path, and its name and declared size
+    against the manifest before its data is read. Format 2 archives list the manifest first, so a member
+    the manifest does not list (or a larger one) is refused at its header."""
+    body: bytes | None = None
+    manifest: dict[str, Any] | None = None
+    problem: BackupError | None = None
+    signature: bytes | None = None
+    pending: list[tarfile.TarInfo] = []
+    seen: set[str] = set()
+    with tarfile.open(archive, "r:gz") as tar:
+        while (member := tar.next()) is not None:
+            _check_member_path(member)
+            if member.isfile() and member.name in seen:
+                raise _refuse(f"条目 {member.name} 出现了不止一次。")
+            seen.add(member.name)
+            if member.name in (MANIFEST, backup_signing.SIGNATURE):
+                limit = MAX_MANIFEST_BYTES if member.name == MANIFEST else MAX_SIGNATURE_BYTES
+                if not member.isfile() or member.size > limit:
+                    raise _refuse(f"{member.name} 异常（{human_size(member.size)}）。")
+                data = tar.extractfile(member).read()  # type: ignore[union-attr]
+                if member.name == backup_signing.SIGNATURE:
+                    signature = data
+                    continue
+                body = data
+                try:
+                    manifest = _parse_manifest(body)
+                except BackupError as exc:
+                    problem = exc  # reported after the paths of every member are checked
+                    continue
+                listed = _listed_sizes(manifest)
+                for earlier in pending:
+                    _check_listed(earlier, listed)
+                pending = []
+            elif manifest is not None:
+                _check_listed(member, _listed_sizes(manifest))
+            else:
+                pending.append(member)
+    if problem is not None:
+        raise problem
+    if manifest is None or body is None:
+        raise _refuse("缺少 manifest.json。")
+    return _Header(manifest, body, signature)
+
+
+def _check_signature(header: _Header, allow_unsigned: bool) -> list[str]:
+    try:
+        key = backup_signing.load_key(create=False)
+    except backup_signing.SigningKeyError as exc:
+        raise BackupError(str(exc)) from exc
+    problem = backup_signing.signature_problem(header.manifest_body, header.signature, key)
+    if problem is None:
+        return []
+    if not allow_unsigned:
+        raise _refuse(
+            f"{problem}。只恢复本部署签名的备份；确认此备份可信（例如来自另一台服务器）时可加 --allow-unsigned。"
+        )
+    return [f"按 --allow-unsigned 恢复：{problem}。"]
 
 
 @contextmanager
-def opened_archive(archive: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """Extract `archive` into a temporary folder and check it; yields (folder, manifest) or raises BackupError."""
+def opened_archive(archive: Path, *, allow_unsigned: bool = False) -> Iterator[tuple[Path, dict[str, Any], list[str]]]:
+    """Check `archive`, extract it into a temporary folder and check the files; yields (folder, manifest, notes)."""
     if not archive.is_file():
         raise BackupError(f"找不到备份文件：{archive}")
     sidecar = Path(f"{archive}.sha256")
@@ -434,40 +615,35 @@ def opened_archive(archive: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
         expected = sidecar.read_text(encoding="utf-8").split()[:1]
         if not expected or expected[0].lower() != sha256_file(archive):
             raise _refuse(f"备份文件的 SHA-256 与 {sidecar.name} 不一致（文件已损坏或被改动）。")
+    try:
+        header = _scan(archive)
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        raise _refuse(f"不是有效的备份文件或已损坏（{exc}）。") from exc
+    notes = _check_signature(header, allow_unsigned)
+    manifest = header.manifest
+    listed = _listed_sizes(manifest)
     with tempfile.TemporaryDirectory(prefix="portal-restore-") as work:
         folder = Path(work)
         try:
             with tarfile.open(archive, "r:gz") as tar:
-                members = tar.getmembers()
-                _check_members(members)
+                members = []
+                for member in tar:
+                    _check_member_path(member)
+                    if member.name not in (MANIFEST, backup_signing.SIGNATURE):
+                        _check_listed(member, listed)
+                        members.append(member)
                 tar.extractall(folder, members=members, filter="data")
         except tarfile.FilterError as exc:
             raise _refuse(f"包含不安全的条目（{exc}）。") from exc
         except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
             raise _refuse(f"不是有效的备份文件或已损坏（{exc}）。") from exc
-        manifest = _check_contents(folder)
-        yield folder, manifest
+        _check_files(folder, manifest)
+        yield folder, manifest, notes
 
 
-def _check_contents(folder: Path) -> dict[str, Any]:
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
-        raise _refuse("缺少 manifest.json。")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        database = manifest["database"]
-        files: dict[str, dict[str, Any]] = manifest["media"]["files"]
-        tables: dict[str, int] = manifest["tables"]
-        applied = manifest["migrations"]["applied"]
-        signed = manifest["signed_report_versions"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise _refuse(f"manifest.json 无法读取（{exc}）。") from exc
-    if manifest.get("format") != FORMAT:
-        raise _refuse(f"不认识的备份格式版本 {manifest.get('format')}（本程序为 {FORMAT}）。")
-    if database.get("vendor") not in DATABASE_FILES or database.get("file") != DATABASE_FILES[database["vendor"]]:
-        raise _refuse("manifest.json 中的数据库信息无效。")
-    if not isinstance(tables, dict) or not isinstance(applied, list) or not isinstance(signed, list):
-        raise _refuse("manifest.json 结构不完整。")
+def _check_files(folder: Path, manifest: dict[str, Any]) -> None:
+    database = manifest["database"]
+    files: dict[str, dict[str, Any]] = manifest["media"]["files"]
     database_path = folder / database["file"]
     if not database_path.is_file():
         raise _refuse(f"缺少数据库文件 {database['file']}。")
@@ -492,13 +668,14 @@ def _check_contents(folder: Path) -> dict[str, Any]:
         )
         if extra:
             raise _refuse(f"包含清单未列出的文件：{'、'.join(extra[:5])}。")
-    for version in signed:
-        for kind in ("xlsx", "pdf"):
+    for version in manifest["signed_report_versions"]:
+        if not isinstance(version, dict) or "id" not in version:
+            raise _refuse("manifest.json 中的已签字报表清单无效。")
+        for kind in _file_kinds(version):
             entry = version[kind]
             stored = files.get(entry.get("path") or "")
             if entry.get("ok") and (stored is None or stored["sha256"] != entry.get("sha256")):
                 raise _refuse(f"已签字报表版本 {version['id']} 的 {kind.upper()} 文件与签字时的校验值不一致。")
-    return manifest
 
 
 def _check_compatible(manifest: dict[str, Any], using: str) -> list[str]:
@@ -622,44 +799,84 @@ def _verify(manifest: dict[str, Any], using: str, media_root: Path) -> tuple[int
         if not path.is_file() or sha256_file(path) != entry["sha256"]:
             problems.append(f"文件 {relative} 缺失或内容不一致")
 
-    from reporting.models import ReportVersion
-
+    spec = _signed_files
+    if spec is None:
+        return len(manifest["tables"]), rows, problems
+    fields = [field for pair in spec.files.values() for field in pair]
     signed = list(
-        ReportVersion._base_manager.using(using)
-        .filter(status=SIGNED)
-        .values_list("pk", "xlsx_file", "xlsx_sha256", "pdf_file", "pdf_sha256")
+        apps.get_model(spec.model)
+        ._base_manager.using(using)
+        .filter(**{spec.status_field: spec.signed_value})
+        .values("pk", *fields)
     )
     if len(signed) != len(manifest["signed_report_versions"]):
         problems.append(f"已签字报表版本有 {len(signed)} 个，备份时为 {len(manifest['signed_report_versions'])} 个")
     broken_at_backup = {
         (version["id"], kind)
         for version in manifest["signed_report_versions"]
-        for kind in ("xlsx", "pdf")
+        for kind in _file_kinds(version)
         if not version[kind].get("ok", True)
     }
-    for pk, xlsx, xlsx_sha, pdf, pdf_sha in signed:
-        for kind, name, expected in (("xlsx", xlsx, xlsx_sha), ("pdf", pdf, pdf_sha)):
+    for values in signed:
+        pk = values["pk"]
+        for kind, (file_field, sha_field) in spec.files.items():
             if (pk, kind) in broken_at_backup:
                 continue
-            path = media_root / name
+            name, expected = values[file_field], values[sha_field]
+            path = media_root / (name or "")
             if not name or not path.is_file() or sha256_file(path) != expected:
                 problems.append(f"已签字报表版本 {pk} 的 {kind.upper()} 文件与签字时的校验值不一致")
     return len(manifest["tables"]), rows, problems
 
 
+def _privileged(using: str) -> dict[str, str]:
+    """User name → 超级管理员 / 职员, for accounts with superuser or staff status (empty without a user table)."""
+    table = model_tables()["portal.User"]
+    connection = connections[using]
+    if table not in connection.introspection.table_names():
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT username, is_superuser FROM {_quote(table)} WHERE is_superuser OR is_staff ORDER BY username"  # noqa: S608 - the user model's table  # nosec B608 # a quoted model table name
+        )
+        return {str(name): "超级管理员" if superuser else "职员" for name, superuser in cursor.fetchall()}
+
+
+def _check_schema(manifest: dict[str, Any], dump: Path) -> None:
+    applied = [(str(app), str(name)) for app, name in manifest["migrations"]["applied"]]
+    vendor = manifest["database"]["vendor"]
+    try:
+        problems = backup_schema.schema_problems(
+            vendor, dump, applied, pg_restore=find_binary("pg_restore") if vendor == "postgresql" else ""
+        )
+    except backup_schema.SchemaProblem as exc:
+        raise _refuse(str(exc)) from exc
+    if problems:
+        raise _refuse(f"数据库中有迁移不会创建的对象：{'；'.join(problems[:10])}。")
+
+
 def restore_backup(
-    *, archive: Path, force: bool = False, using: str = "default", log: Callable[[str], None] | None = None
+    *,
+    archive: Path,
+    force: bool = False,
+    allow_unsigned: bool = False,
+    using: str = "default",
+    log: Callable[[str], None] | None = None,
 ) -> RestoreResult:
     """Restore `archive` into the configured database and MEDIA_ROOT (see the module docstring)."""
     started = time.perf_counter()
     say = log or (lambda message: None)
     media_root = Path(settings.MEDIA_ROOT)
-    with opened_archive(archive) as (folder, manifest):
+    with opened_archive(archive, allow_unsigned=allow_unsigned) as (folder, manifest, notes):
+        for note in notes:
+            say(f"警告：{note}")
         say(
             f"备份文件校验通过：{manifest['created_at']} 创建，{VENDOR_LABELS[manifest['database']['vendor']]}，"
             f"{sum(manifest['tables'].values())} 行，{manifest['media']['count']} 个文件。"
         )
-        notes = _check_compatible(manifest, using)
+        notes = notes + _check_compatible(manifest, using)
+        dump = folder / manifest["database"]["file"]
+        _check_schema(manifest, dump)
         occupied = _occupied(using, media_root)
         if occupied and not force:
             raise BackupError(
@@ -668,7 +885,7 @@ def restore_backup(
             )
         if occupied:
             say(f"按 --force 替换现有数据：{'；'.join(occupied)}。")
-        dump = folder / manifest["database"]["file"]
+        privileged_before = _privileged(using)
         if manifest["database"]["vendor"] == "postgresql":
             _restore_postgresql(using, dump)
         else:
@@ -676,6 +893,15 @@ def restore_backup(
         say("数据库已恢复。")
         _restore_media(folder / MEDIA, media_root, manifest["media"]["files"])
         say(f"上传文件已放回 {media_root}。")
+    stronger = {"职员": ("职员", "超级管理员"), "超级管理员": ("超级管理员",)}
+    added = {
+        name: label for name, label in _privileged(using).items() if privileged_before.get(name) not in stronger[label]
+    }
+    if added:
+        say(
+            "警告：备份带来了拥有管理权限的账户（恢复前目标库中没有或权限更低），请逐一核对："
+            + "、".join(f"{name}（{label}）" for name, label in added.items())
+        )
     tables, rows, problems = _verify(manifest, using, media_root)
     if problems:
         raise BackupError("恢复后校验失败：" + "；".join(problems[:20]))

@@ -22,7 +22,14 @@ from portal.choices import (
     StandardizationGrade,
 )
 from portal.scoping import ScopedManager, ScopedQuerySet
-from portal.validators import mask_id_number, mask_phone, validate_credit_code, validate_plausible_date
+from portal.validators import (
+    clean_name,
+    mask_id_number,
+    mask_phone,
+    name_key,
+    validate_credit_code,
+    validate_plausible_date,
+)
 
 
 class Region(models.Model):
@@ -165,6 +172,22 @@ class Enterprise(models.Model):
     def clean(self) -> None:
         if self.town_id is not None and self.town.level != RegionLevel.TOWN:
             raise ValidationError({"town": "所在镇必须是镇/乡一级的行政区划。"})
+        self.name = clean_name(self.name)
+        if self.town_id is not None and self.name:
+            duplicate = self.same_name_in_town()
+            if duplicate is not None:
+                raise ValidationError(
+                    {
+                        "name": f"{self.town.name}已有同名企业“{duplicate.name}”"
+                        f"（统一社会信用代码 {duplicate.credit_code}），不能重复登记。"
+                    }
+                )
+
+    def same_name_in_town(self) -> Enterprise | None:
+        """Another enterprise of the town whose name compares equal (portal.validators.name_key)."""
+        key = name_key(self.name)
+        others = Enterprise.objects.filter(town_id=self.town_id).exclude(pk=self.pk).only("pk", "name", "credit_code")
+        return next((other for other in others if name_key(other.name) == key), None)
 
 
 class Person(models.Model):

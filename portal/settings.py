@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
+                "inspections.context_processors.calendar_warning",
             ],
         },
     }
@@ -175,6 +176,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# The key that signs backups (HMAC-SHA256, README "Backup and restore"): kept outside the database,
+# the archives and MEDIA_ROOT; the first backup creates it (mode 0600). restore refuses other archives.
+BACKUP_SIGNING_KEY_FILE = Path(os.environ.get("BACKUP_SIGNING_KEY_FILE", VAR_DIR / "secrets" / "backup-signing.key"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

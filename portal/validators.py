@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 
@@ -78,3 +80,20 @@ def validate_plausible_date(value: dt.date | None) -> None:
             code="date_out_of_range",
             params={"value": value.isoformat(), "low": low.isoformat(), "high": high.isoformat()},
         )
+
+
+# Characters that change nothing on screen but make two names differ: zero-width characters and the
+# bidirectional controls (LRM/RLM, embeddings, overrides, isolates, the Arabic letter mark).
+INVISIBLE = re.compile("[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def clean_name(value: str) -> str:
+    """A name as stored: invisible characters removed, outer spaces trimmed, inner runs of spaces made one."""
+    return " ".join(INVISIBLE.sub("", value or "").split())
+
+
+def name_key(value: str) -> str:
+    """What two names are compared by: NFKC (full-width letters, digits and brackets folded), invisible
+    characters removed, spaces ignored, case folded. Names that display alike get the same key."""
+    folded = unicodedata.normalize("NFKC", INVISIBLE.sub("", value or ""))
+    return "".join(INVISIBLE.sub("", folded).split()).casefold()

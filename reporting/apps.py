@@ -5,3 +5,18 @@ class ReportingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reporting"
     verbose_name = "月报统计"
+
+    def ready(self) -> None:
+        from portal.backup import SignedFiles, register_signed_files
+        from reporting.choices import VersionStatus
+
+        # Backup records the signed versions' checksums; restore checks the Excel and PDF against them.
+        register_signed_files(
+            SignedFiles(
+                model="reporting.ReportVersion",
+                status_field="status",
+                signed_value=VersionStatus.SIGNED.value,
+                extra=("report_id", "number"),
+                files={"xlsx": ("xlsx_file", "xlsx_sha256"), "pdf": ("pdf_file", "pdf_sha256")},
+            )
+        )

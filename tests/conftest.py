@@ -52,6 +52,23 @@ class Cast:
         return dict(vars(self))
 
 
+@pytest.fixture(autouse=True)
+def holiday_calendar(request: pytest.FixtureRequest) -> None:
+    """The working-day calendar a migration seeds, back after a transactional test flushed it; and no
+    calendar cached in this process from an earlier test."""
+    from inspections import workdays
+
+    workdays.forget()
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(marker and marker.kwargs.get("transaction"))
+    if not (marker or transactional or "db" in request.fixturenames):
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from inspections.calendar_seed import ensure_seeded
+
+    ensure_seeded()
+
+
 @pytest.fixture
 def world(db: None) -> World:
     province = RegionFactory(code="140000", name="山西省", level=RegionLevel.PROVINCE)

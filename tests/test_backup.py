@@ -12,13 +12,16 @@ in-process against the session database and check that nothing changed.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import io
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tarfile
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 from django.db.utils import load_backend
@@ -34,7 +38,9 @@ from hazards import services as hazard_services
 from hazards.choices import EvidenceKind, HazardLevel, HazardStatus
 from hazards.models import HazardEvidence, LedgerUpload
 from inspections.models import EnforcementRecord
-from portal.backup import model_tables, sha256_file
+from portal import backup_signing
+from portal.backup import _check_schema, find_binary, model_tables, opened_archive, pg_environment, sha256_file
+from portal.models import User
 from reporting import services as report_services
 from reporting.choices import ReportKind, VersionStatus
 from reporting.models import ReportVersion
@@ -191,6 +197,7 @@ def manage_restore(target: Target, archive: Path, *args: str) -> subprocess.Comp
         DATABASE_URL=target.url,
         MEDIA_ROOT=str(target.media),
         PORTAL_VAR_DIR=str(target.var),
+        BACKUP_SIGNING_KEY_FILE=str(settings.BACKUP_SIGNING_KEY_FILE),
     )
     return subprocess.run(
         [sys.executable, "manage.py", "restore", str(archive), *args],
@@ -413,3 +420,266 @@ def test_a_freshly_migrated_database_counts_as_empty(db: None, catalogue: None, 
     assert _occupied("default", media) == [f"上传文件目录 {media} 中有 1 个文件"]
     UserFactory(username="someone")
     assert _occupied("default", media)[0] == "用户 1 条"
+
+
+# --- only what this deployment's backup made --------------------------------------------------------------
+
+
+def read_members(archive: Path) -> dict[str, bytes]:
+    with tarfile.open(archive) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+
+
+def write_members(target: Path, members: dict[str, bytes]) -> Path:
+    with tarfile.open(target, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return target
+
+
+def alter_database(dump: bytes, statements: list[str], work: Path) -> bytes:
+    """The dump with `statements` applied: what someone with the archive but not the key could do."""
+    if connection.vendor == "sqlite":
+        path = work / "altered.sqlite3"
+        path.write_bytes(dump)
+        db = sqlite3.connect(path)
+        try:
+            for statement in statements:
+                db.execute(statement)
+            db.commit()
+        finally:
+            db.close()
+        return path.read_bytes()
+    name = f"craft_{uuid.uuid4().hex[:8]}"
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    settings_dict = {**connection.settings_dict, "NAME": name}
+    env = pg_environment(settings_dict)
+    try:
+        source, target = work / "in.pgdump", work / "out.pgdump"
+        source.write_bytes(dump)
+        subprocess.run([find_binary("pg_restore"), "--no-owner", f"--dbname={name}", str(source)], env=env, check=True)
+        wrapper = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, "craft")
+        try:
+            with wrapper.cursor() as cursor:
+                for statement in statements:
+                    cursor.execute(statement)
+        finally:
+            wrapper.close()
+        subprocess.run([find_binary("pg_dump"), "--format=custom", f"--file={target}"], env=env, check=True)
+        return target.read_bytes()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def repacked(
+    archive: Path, target: Path, statements: list[str], sign_with: bytes | None, grown: dict[str, int] | None = None
+) -> Path:
+    """`archive` with its database altered and the manifest re-hashed; signed with `sign_with` (None: the stale
+    signature stays, as for anyone without the key)."""
+    members = read_members(archive)
+    manifest = json.loads(members["manifest.json"])
+    database = manifest["database"]["file"]
+    members[database] = alter_database(members[database], statements, target.parent)
+    for table, count in (grown or {}).items():
+        manifest["tables"][table] += count
+    manifest["database"].update(size=len(members[database]), sha256=hashlib.sha256(members[database]).hexdigest())
+    members["manifest.json"] = json.dumps(manifest, ensure_ascii=False).encode()
+    if sign_with is not None:
+        members["manifest.sig"] = backup_signing.sign(members["manifest.json"], sign_with)
+    return write_members(target, members)
+
+
+def own_key() -> bytes:
+    key = backup_signing.load_key(create=False)
+    assert key is not None
+    return key
+
+
+def intruder_sql() -> str:
+    columns = [f.column for f in User._meta.local_concrete_fields if f.column != "id"]
+    values = [
+        "'intruder'" if c == "username" else "TRUE" if c in ("is_superuser", "is_staff") else f'"{c}"' for c in columns
+    ]
+    names = ", ".join(f'"{c}"' for c in columns)
+    return f"INSERT INTO portal_user ({names}) SELECT {', '.join(values)} FROM portal_user WHERE username = 'county'"  # noqa: S608
+
+
+def test_an_altered_and_rehashed_archive_is_refused_unless_allowed_and_then_its_superuser_is_reported(
+    small_world: World, cast: Cast, media: Path, tmp_path: Path, fresh: Target
+) -> None:
+    archive = backup(tmp_path)
+    crafted = tmp_path / "altered.tar.gz"
+    altered = repacked(archive, crafted, [intruder_sql()], sign_with=None, grown={"portal_user": 1})
+    assert_refused(altered, media, "备份签名与清单不符（备份生成后被改动过）.*--allow-unsigned", "--force")
+    # Also through `manage.py restore` into a fresh target (nothing to --force): refused, nothing written.
+    refused = manage_restore(fresh, altered)
+    assert refused.returncode == 1 and "备份签名与清单不符" in refused.stderr
+    assert not fresh.media.exists() or not any(fresh.media.iterdir())
+
+    allowed = manage_restore(fresh, altered, "--allow-unsigned")
+    assert allowed.returncode == 0, allowed.stderr + allowed.stdout
+    assert "按 --allow-unsigned 恢复：备份签名与清单不符" in allowed.stdout
+    report = next(line for line in allowed.stdout.splitlines() if "拥有管理权限的账户" in line)
+    assert "intruder（超级管理员）" in report and "admin（职员）" in report
+    assert User.objects.using(fresh.alias).get(username="intruder").is_superuser
+
+
+def test_privileged_accounts_the_target_already_had_are_not_reported(
+    small_world: World, cast: Cast, media: Path, tmp_path: Path, fresh: Target
+) -> None:
+    archive = backup(tmp_path)
+    assert manage_restore(fresh, archive).returncode == 0
+    again = manage_restore(fresh, archive, "--force")
+    assert again.returncode == 0, again.stderr
+    assert "拥有管理权限的账户" not in again.stdout
+
+
+def test_an_unsigned_or_foreign_archive_is_refused_without_its_own_flag(
+    small_world: World, media: Path, tmp_path: Path, settings: Any
+) -> None:
+    archive = backup(tmp_path)
+    members = read_members(archive)
+    assert list(members)[:2] == ["manifest.json", "manifest.sig"]
+    unsigned = write_members(tmp_path / "unsigned.tar.gz", {k: v for k, v in members.items() if k != "manifest.sig"})
+    assert_refused(unsigned, media, "备份没有签名", "--force")
+    foreign_key = bytes(range(32))
+    foreign = write_members(
+        tmp_path / "foreign.tar.gz",
+        {**members, "manifest.sig": backup_signing.sign(members["manifest.json"], foreign_key)},
+    )
+    assert_refused(foreign, media, f"备份由另一个密钥（{backup_signing.key_id(foreign_key)}）签名", "--force")
+    # --force (a non-empty target) is not the flag that accepts them, nor is it needed to see the refusal.
+    assert_refused(foreign, media, "另一个密钥")
+    # No key on this deployment: nothing can be confirmed.
+    settings.BACKUP_SIGNING_KEY_FILE = tmp_path / "no-such.key"
+    assert_refused(archive, media, "本部署没有备份签名密钥", "--force")
+
+
+def test_the_signing_key_is_created_0600_outside_media_and_printed(
+    small_world: World, media: Path, tmp_path: Path, settings: Any
+) -> None:
+    settings.BACKUP_SIGNING_KEY_FILE = tmp_path / "keys" / "backup.key"
+    out = io.StringIO()
+    call_command("backup", "--output", str(tmp_path / "b"), stdout=out)
+    assert (settings.BACKUP_SIGNING_KEY_FILE.stat().st_mode & 0o777) == 0o600
+    assert f"签名密钥：{settings.BACKUP_SIGNING_KEY_FILE}" in out.getvalue()
+    settings.BACKUP_SIGNING_KEY_FILE = media / "backup.key"
+    with pytest.raises(CommandError, match="位于上传文件目录 MEDIA_ROOT 之内"):
+        call_command("backup", "--output", str(tmp_path / "c"), stdout=io.StringIO())
+    settings.BACKUP_SIGNING_KEY_FILE = tmp_path / "keys" / "backup.key"
+    settings.BACKUP_SIGNING_KEY_FILE.chmod(0o644)
+    with pytest.raises(CommandError, match="权限过宽"):
+        call_command("backup", "--output", str(tmp_path / "d"), stdout=io.StringIO())
+
+
+def objects_not_from_migrations() -> dict[str, tuple[list[str], str]]:
+    if connection.vendor == "sqlite":
+        trigger = [
+            "CREATE TRIGGER hide_audit AFTER INSERT ON portal_auditevent "
+            "BEGIN DELETE FROM portal_auditevent WHERE id = NEW.id; END"
+        ]
+        grant = [
+            "CREATE TRIGGER grant_at_login AFTER UPDATE OF last_login ON portal_user "
+            "BEGIN UPDATE portal_user SET is_superuser = 1 WHERE id = NEW.id; END"
+        ]
+    else:
+        trigger = [
+            "CREATE FUNCTION hide_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
+            "CREATE TRIGGER hide_audit BEFORE INSERT ON portal_auditevent FOR EACH ROW EXECUTE FUNCTION hide_row()",
+        ]
+        grant = [
+            "CREATE FUNCTION promote() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN NEW.is_superuser := TRUE; RETURN NEW; END $$",
+            "CREATE TRIGGER grant_at_login BEFORE UPDATE OF last_login ON portal_user "
+            "FOR EACH ROW EXECUTE FUNCTION promote()",
+        ]
+    cases = {
+        "trigger": (trigger, "触发器 .*hide_audit"),
+        "grant-trigger": (grant, "触发器 .*grant_at_login"),
+        "view": (["CREATE VIEW every_user AS SELECT * FROM portal_user"], "视图 every_user"),
+        "table": (["CREATE TABLE backdoor (id integer)"], "数据表 backdoor"),
+        "column": (["ALTER TABLE portal_user ADD COLUMN backdoor integer"], "字段 portal_user.backdoor"),
+    }
+    if connection.vendor == "postgresql":
+        cases["function"] = (trigger[:1], "函数 hide_row")
+        cases["rule"] = (
+            ["CREATE RULE keep_audit AS ON DELETE TO portal_auditevent DO INSTEAD NOTHING"],
+            "规则 .*keep_audit",
+        )
+        cases["schema"] = (["CREATE SCHEMA shadow", "CREATE TABLE shadow.portal_user (id integer)"], "模式 shadow")
+    return cases
+
+
+def test_database_objects_the_migrations_do_not_create_are_refused_even_when_signed(
+    small_world: World, media: Path, tmp_path: Path
+) -> None:
+    archive = backup(tmp_path)
+    for label, (statements, message) in objects_not_from_migrations().items():
+        work = tmp_path / label
+        work.mkdir()
+        crafted = repacked(archive, work / "crafted.tar.gz", statements, sign_with=own_key())
+        for flags in (["--force"], ["--force", "--allow-unsigned"]):
+            assert_refused(crafted, media, f"数据库中有迁移不会创建的对象：.*{message}", *flags)
+    # The untouched archive passes the same check: what the migrations create is not refused.
+    with opened_archive(archive) as (folder, manifest, notes):
+        _check_schema(manifest, folder / manifest["database"]["file"])
+        assert notes == []
+
+
+def big_header(name: str, size: int) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    return info.tobuf(format=tarfile.GNU_FORMAT)
+
+
+@pytest.mark.parametrize("member", ["media/hazards/unlisted.bin", "listed"])
+def test_a_member_larger_than_the_manifest_is_refused_before_anything_is_unpacked(
+    small_world: World, media: Path, tmp_path: Path, member: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = backup(tmp_path)
+    members = read_members(archive)
+    manifest = json.loads(members["manifest.json"])
+    name = f"media/{next(iter(manifest['media']['files']))}" if member == "listed" else member
+    # A 600 MB member declared in a header, without its data: the archive stays a few KB.
+    raw = bytearray()
+    for item in ("manifest.json", "manifest.sig"):
+        info = tarfile.TarInfo(item)
+        info.size = len(members[item])
+        raw += info.tobuf(format=tarfile.GNU_FORMAT) + members[item] + b"\0" * (-len(members[item]) % 512)
+    raw += big_header(name, 600 * 1024 * 1024) + b"\0" * 4096
+    crafted = tmp_path / "oversized.tar.gz"
+    crafted.write_bytes(gzip.compress(bytes(raw)))
+    assert crafted.stat().st_size < 10_000
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    expected = "清单未列出的文件" if member != "listed" else "声明的大小 600.0 MB 与清单中的"
+    assert_refused(crafted, media, f"{expected}", "--force")
+    assert sum(path.stat().st_size for path in scratch.rglob("*") if path.is_file()) == 0
+
+
+def test_portal_imports_no_app_above_it() -> None:
+    """Dependencies point one way (reporting -> inspections -> hazards -> portal): backup learns what signed
+    files to verify from the apps that register them (reporting's AppConfig.ready), not by importing them."""
+    import ast
+
+    above = {"hazards", "inspections", "reporting"}
+    found = []
+    for path in sorted((REPO / "portal").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            found += [f"{path.relative_to(REPO)}: {name}" for name in names if name.split(".")[0] in above]
+    assert found == []
+    from portal import backup
+
+    assert backup._signed_files is not None and backup._signed_files.model == "reporting.ReportVersion"

@@ -374,6 +374,11 @@ class QuotaCheckSerializer(serializers.Serializer):
     met = serializers.BooleanField(label="是否达标", help_text="是否达标")
     prorated = serializers.BooleanField(label="是否折算", help_text="是否按工作日比例折算")
     detail = serializers.CharField(label="说明", help_text="说明")
+    calendar_missing = serializers.ListField(
+        child=serializers.IntegerField(),
+        label="节假日安排未录入的年份",
+        help_text="节假日安排未录入的年份：非空时不按工作日核算，met 为 false",
+    )
 
 
 class DutyLogSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
@@ -401,6 +406,7 @@ class DutyLogSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
                 "met": c.met,
                 "prorated": c.requirement.prorated,
                 "detail": c.detail,
+                "calendar_missing": list(c.calendar_missing),
             }
             for c in duty_log_checks(obj)
         ]

@@ -16,7 +16,7 @@ from tests.conftest import World
 D = dt.date
 
 
-def test_the_calendar_knows_holidays_and_make_up_days() -> None:
+def test_the_calendar_knows_holidays_and_make_up_days(db: None) -> None:
     # 2024 National Day: 10-01..10-07 off; Sunday 09-29 and Saturday 10-12 are working days.
     assert workdays.is_workday(D(2024, 10, 12)) and D(2024, 10, 12).weekday() == 5
     assert workdays.is_workday(D(2024, 9, 29)) and D(2024, 9, 29).weekday() == 6
@@ -25,7 +25,7 @@ def test_the_calendar_knows_holidays_and_make_up_days() -> None:
     # 2024 Spring Festival: 02-10..02-17 off; Sundays 02-04 and 02-18 are working days.
     assert workdays.is_workday(D(2024, 2, 4)) and workdays.is_workday(D(2024, 2, 18))
     assert len(workdays.workdays_between(D(2024, 2, 1), D(2024, 2, 29))) == 18
-    # A year the package does not know falls back to Monday–Friday, and says so.
+    # A year not entered falls back to Monday–Friday, and says so.
     assert not workdays.calendar_known(2031)
     assert workdays.is_workday(D(2031, 1, 1)) is (D(2031, 1, 1).weekday() < 5)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from portal import backup_signing
 from portal.backup import VENDOR_LABELS, BackupError, create_backup, human_size
 
 
@@ -40,3 +41,7 @@ class Command(BaseCommand):
             f"已签字报表版本：{len(manifest['signed_report_versions'])} 个"
         )
         self.stdout.write(f"校验文件：{result.path}.sha256")
+        self.stdout.write(
+            f"签名密钥：{backup_signing.key_path()}（{result.manifest['signing_key_id']}）。"
+            "只有持有此密钥的部署能恢复这个备份而无需 --allow-unsigned；请把密钥另行妥善保存（不要和备份放在一起）。"
+        )

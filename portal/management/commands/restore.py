@@ -12,7 +12,8 @@ from portal.backup import VENDOR_LABELS, BackupError, human_size, restore_backup
 
 class Command(BaseCommand):
     help = (
-        "从 manage.py backup 生成的备份恢复数据库和上传文件。先校验备份（清单、每个文件的 SHA-256），"
+        "从本部署 manage.py backup 生成的备份恢复数据库和上传文件。先校验备份（签名、清单、每个文件的 SHA-256、"
+        "迁移不会创建的数据库对象），"
         "有任何问题则不做任何更改；目标数据库或上传目录已有数据时须加 --force。"
         "恢复后核对行数、文件和已签字报表的校验值。"
         "恢复前请停止 web、worker 和 beat。"
@@ -21,10 +22,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("archive", type=Path, help="备份文件（.tar.gz）")
         parser.add_argument("--force", action="store_true", help="目标数据库或上传目录已有数据时也恢复（替换现有数据）")
+        parser.add_argument(
+            "--allow-unsigned",
+            action="store_true",
+            help="也恢复没有本部署签名的备份（未签名、旧格式或另一部署的密钥签名）；数据库对象的检查照常进行",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            result = restore_backup(archive=options["archive"], force=options["force"], log=self.stdout.write)
+            result = restore_backup(
+                archive=options["archive"],
+                force=options["force"],
+                allow_unsigned=options["allow_unsigned"],
+                log=self.stdout.write,
+            )
         except BackupError as exc:
             raise CommandError(str(exc)) from None
         manifest = result.manifest
