@@ -199,8 +199,6 @@ def deadline_fixed_by(hazard: Hazard) -> str:
     """
     if hazard.deadline is None and hazard.current_deadline is None:
         return ""
-    if hazard.pk is not None and hazard.extensions.filter(status=ExtensionStatus.APPROVED).exists():
-        return "已批准延期"
     if hazard.supervision_level:
         return "已挂牌督办"
     if hazard.level == HazardLevel.MAJOR and hazard.status in {S.CONFIRMED, S.RECTIFYING, S.CLOSURE_REQUESTED,
@@ -208,6 +206,9 @@ def deadline_fixed_by(hazard: Hazard) -> str:
         return "县局已确认"
     if hazard.level == HazardLevel.GENERAL:
         return "随隐患上报"
+    # Last, as it costs a query (the ledger asks this for every row that changes a deadline).
+    if hazard.pk is not None and hazard.extensions.filter(status=ExtensionStatus.APPROVED).exists():
+        return "已批准延期"
     return ""
 
 

@@ -303,7 +303,7 @@ def test_editing_the_deadline_after_an_extension_is_refused(world: World, cast: 
     services.hazard_decide_extension(actor=cast.county_staff, extension=extension, approve=True)
     events = hazard.events.count()
     for user in (cast.clerk, cast.town_a_staff, cast.county_staff):
-        with pytest.raises(PermissionDenied, match="“整改时限”已确定（已批准延期），只能通过申请延期并经批准后变更"):
+        with pytest.raises(PermissionDenied, match="“整改时限”已确定（县局已确认），只能通过申请延期并经批准后变更"):
             services.hazard_update(actor=user, hazard=hazard, data={"deadline": datetime.date(2024, 7, 5)})
     hazard.refresh_from_db()
     assert (hazard.deadline, hazard.current_deadline) == (datetime.date(2024, 6, 30), datetime.date(2024, 8, 31))
