@@ -131,7 +131,10 @@ def _expected(name: str, member: User, hazard: Hazard) -> bool:
     roles = ADMIN if ADMIN & roles else roles
     if not ownership.granted(name, roles=roles, level=hazard.level, status=hazard.status):
         return False
-    return not (name in ownership.DEADLINE_FIELDS and ownership.deadline_fixed_by(hazard))
+    # The deadline rule, written out here rather than read from hazards.fields: every hazard of the walk has a
+    # deadline, fixed once a major hazard is confirmed by the county and from the report of a general one.
+    fixed = hazard.level == GENERAL or hazard.status in {S.CONFIRMED, S.RECTIFYING, S.CLOSURE_REQUESTED, S.CLOSED}
+    return not (name in ownership.DEADLINE_FIELDS and fixed)
 
 
 def _change(member: User, hazard: Hazard, name: str, value: Any) -> Hazard:
