@@ -17,12 +17,15 @@ Identity: a row is the same hazard as one the enterprise already has when it has
 uploads had numbers and the other not. Such a row updates that hazard (or leaves it unchanged); it never
 creates a second one.
 
-What a re-upload may change (decided here, shown in the preview):
+What a re-upload may change (the enterprise's fields in `hazards.fields`, shown in the preview):
 * only the columns present in the file; a blank cell never clears what the system already holds;
 * 隐患级别 never changes through a ledger (it decides the workflow): a different level is an error;
 * a major hazard, once signed by the principal (any status after 待主要负责人签字), keeps what was
   signed: a change to any other column is an error naming the column and why; the 五落实 (整改措施,
-  责任单位, 责任人, 整改资金, 整改时限, 应急预案/临时管控措施) and 整改情况 may still be updated;
+  责任单位, 责任人, 整改资金, 应急预案/临时管控措施) and 整改情况 may still be updated while the
+  enterprise holds the hazard (not once it asked for closure or reported it rectified);
+* a fixed 整改时限 (confirmed by the county, 挂牌督办, an approved extension; a general hazard's from its
+  report) moves only by an approved extension: a different one is an error on the row;
 * a closed (已销号/已验收) hazard changes only by an admin: any difference is an error.
 
 Status: new rows start where a new report starts (`hazard_report`): a general hazard 已上报, a major
