@@ -21,7 +21,9 @@ from hazards.choices import (
     HazardStatus,
     SupervisionLevel,
 )
+from hazards.fields import refused_fields, update_roles
 from hazards.models import Hazard, MajorHazardCriterion, local_today
+from hazards.permissions import ADMIN
 from hazards.selectors import criterion_list
 from portal.models import Enterprise, User
 
@@ -68,16 +70,30 @@ class StepForm(StyledForm):
 
 
 class HazardBoundForm(StepForm):
-    """A step form that starts from the hazard's current values and sends only what changed."""
+    """A step form that starts from the hazard's current values and sends only what changed.
+
+    With the user, a field the user may not change on this hazard now (hazards.fields: a signed major
+    hazard's details for the enterprise, a fixed deadline for everyone) is shown as text (`read_only`:
+    label, value, reason) instead of an input; the service refuses a change to it anyway.
+    """
 
     FIELDS: tuple[str, ...] = ()
+    # The admin's correction (管理员更正) edits as the admin role; the other forms as the user's own role.
+    AS_ADMIN = False
 
-    def __init__(self, *args: Any, hazard: Hazard, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, hazard: Hazard, user: User | None = None, **kwargs: Any) -> None:
         if not args and "data" not in kwargs:
             initial = {name: getattr(hazard, name) for name in self.FIELDS}
             kwargs["initial"] = {**initial, "seen_status": hazard.status, **(kwargs.get("initial") or {})}
         super().__init__(*args, **kwargs)
         self.hazard = hazard
+        self.read_only: list[tuple[str, str, str]] = []
+        if user is not None:
+            roles = ADMIN if self.AS_ADMIN else update_roles(user)
+            present = [name for name in self.FIELDS if name in self.fields]
+            for name, reason in refused_fields(hazard, present, roles=roles).items():
+                self.read_only.append((str(self.fields[name].label), _display(hazard, name), reason))
+                del self.fields[name]
 
     def changes(self) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -91,6 +107,14 @@ class HazardBoundForm(StepForm):
             if value != current and not (value in ("", None) and current in ("", None)):
                 result[name] = value
         return result
+
+
+def _display(hazard: Hazard, name: str) -> str:
+    display = getattr(hazard, f"get_{name}_display", None)
+    value = display() if display is not None else getattr(hazard, name)
+    if value in (None, ""):
+        return "—"
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def criterion_label(criterion: MajorHazardCriterion) -> str:
@@ -228,8 +252,10 @@ class HazardEditForm(HazardBoundForm):
     source = forms.ChoiceField(label="隐患来源", choices=HazardSource.choices)
     ledger_number = forms.CharField(label="台账编号", max_length=60, required=False)
 
-    def __init__(self, *args: Any, hazard: Hazard, **kwargs: Any) -> None:
-        super().__init__(*args, hazard=hazard, **kwargs)
+    def __init__(self, *args: Any, hazard: Hazard, user: User | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, hazard=hazard, user=user, **kwargs)
+        if "criterion" not in self.fields:  # shown as text: the user may not change it
+            return
         if hazard.is_major:
             field: Any = self.fields["criterion"]
             field.queryset = criteria_for(hazard.enterprise)
@@ -315,6 +341,7 @@ class AdminAmendForm(HazardBoundForm):
     """管理员更正 (also of a closed hazard): only the fields changed are sent, with the reason."""
 
     FIELDS = ("description", "location", "category", "found_on", "current_deadline", "rectified_on", "closed_on")
+    AS_ADMIN = True
 
     description = forms.CharField(label="隐患内容", widget=_textarea(3))
     location = forms.CharField(label="隐患部位", max_length=200, required=False)

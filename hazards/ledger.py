@@ -19,12 +19,15 @@ Such a row updates that hazard (or leaves it unchanged); it never creates a seco
 matches a hazard whose date and content both differ is an error on that row naming the hazard
 (`number_reused`), never an update.
 
-What a re-upload may change (decided here, shown in the preview):
+What a re-upload may change (the enterprise's fields in `hazards.fields`, shown in the preview):
 * only the columns present in the file; a blank cell never clears what the system already holds;
 * 隐患级别 never changes through a ledger (it decides the workflow): a different level is an error;
 * a major hazard, once signed by the principal (any status after 待主要负责人签字), keeps what was
   signed: a change to any other column is an error naming the column and why; the 五落实 (整改措施,
-  责任单位, 责任人, 整改资金, 整改时限, 应急预案/临时管控措施) and 整改情况 may still be updated;
+  责任单位, 责任人, 整改资金, 应急预案/临时管控措施) and 整改情况 may still be updated while the
+  enterprise holds the hazard (not once it asked for closure or reported it rectified);
+* a fixed 整改时限 (confirmed by the county, 挂牌督办, an approved extension; a general hazard's from its
+  report) moves only by an approved extension: a different one is an error on the row;
 * a closed (已销号/已验收) hazard changes only by an admin: any difference is an error.
 
 Status: new rows start where a new report starts (`hazard_report`): a general hazard 已上报, a major
@@ -75,6 +78,7 @@ from hazards.choices import (
     LedgerUploadStatus,
 )
 from hazards.criteria import CriterionCatalogue
+from hazards.fields import DEADLINE_FIELDS, DETAIL_FIELDS, LEDGER_ROLES, refused_fields
 from hazards.ledger_history import rectification_steps, says_rectified
 from hazards.ledger_reader import fast_workbook
 from hazards.models import Hazard, HazardEvent, LedgerUpload, hazard_identity_key, local_today
@@ -139,11 +143,7 @@ STATUS_LABEL = "导入后状态"
 HISTORY_FIELDS = ("rectified_on",)
 # Model fields a ledger row fills, in display order (序号 is recognised as a header but never read).
 ROW_FIELDS = [name for name in LEDGER_COLUMNS if name not in ("serial", *HISTORY_FIELDS)]
-FIVE_IMPLEMENTATION = frozenset(
-    {"measures", "responsible_unit", "responsible_person", "funds_wan", "deadline", "interim_measures"}
-)
-# What a re-upload may still change on a major hazard the principal has signed.
-UPDATABLE_AFTER_SIGNING = FIVE_IMPLEMENTATION | {"rectification_note"}
+# What a re-upload may change in which status: the enterprise's fields of hazards.fields (LEDGER_ROLES).
 _TEXT_LIMITS = {
     name: int(getattr(Hazard._meta.get_field(name), "max_length", 0) or 0)
     for name in ("ledger_number", "location", "found_by", "responsible_unit", "responsible_person", "criterion_text")
@@ -610,10 +610,14 @@ class _ExistingIndex:
         return None, ""
 
 
-def _lock_reason(existing: Hazard) -> str:
+def _lock_reason(existing: Hazard, name: str, reason: str) -> str:
     status = _STATUS_LABELS.get(existing.status, existing.status)
+    if name in DEADLINE_FIELDS:  # fixed by the county, a supervision or an approved extension
+        return reason
     if existing.status in HazardStatus.finished():
         return f"该隐患{status}，不能通过台账修改；已办结的隐患只能由管理员更正并说明理由。"
+    if not existing.is_major or name not in DETAIL_FIELDS:
+        return reason
     return (
         f"该重大事故隐患已由主要负责人签字上报（当前状态：{status}），此项不能通过台账修改；"
         "“五落实”和整改情况可以更新，其他内容如需修改，请由确认单位退回后再上传。"
@@ -754,15 +758,15 @@ def _plan(
         )
         changed = [name for name in compared if _comparable(hazard, name) != _comparable(current, name)]
         if changed:
-            locked: list[str] = []
-            if current.status in HazardStatus.finished():
-                locked = changed
-            elif current.is_major and current.status != HazardStatus.DRAFT:
-                locked = [name for name in changed if name not in UPDATABLE_AFTER_SIGNING]
-            for name in locked:
+            # Who may change which column in which status is hazards.fields' declaration. A refused column
+            # (a fixed deadline, a signed major hazard's details) is an error on its row, so the whole file
+            # waits until it is fixed: a bureau expects a ledger to be applied as written or not at all, and
+            # a silently kept deadline would leave the enterprise's book and the portal disagreeing unseen.
+            locked = refused_fields(current, changed, roles=LEDGER_ROLES)
+            for name, reason in locked.items():
                 if name == "criterion_text" and "criterion" in locked:
                     continue
-                reader.fail(number, name, _lock_reason(current))
+                reader.fail(number, name, _lock_reason(current, name, reason))
         steps = _take_history(reader, row, hazard, actor=actor)
         if steps:
             changed += HISTORY_CHANGES

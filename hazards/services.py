@@ -40,6 +40,7 @@ from hazards.choices import (
     ReminderKind,
     SupervisionLevel,
 )
+from hazards.fields import FIVE_IMPLEMENTATION_FIELDS, declared_fields, refused_fields, update_roles
 from hazards.models import (
     DUE_SOON_DAYS,
     ExtensionRequest,
@@ -52,7 +53,15 @@ from hazards.models import (
     hazard_identity_key,
     local_today,
 )
-from hazards.permissions import Rule, check_action, check_may_report, effective_roles
+from hazards.permissions import (
+    ADMIN,
+    ENTERPRISE,
+    REGION_STAFF,
+    Rule,
+    check_action,
+    check_may_report,
+    effective_roles,
+)
 from portal.audit import audit_record, snapshot
 from portal.choices import AuditAction, RegionLevel, Role
 from portal.models import Enterprise, User
@@ -60,47 +69,10 @@ from portal.models import Enterprise, User
 A = HazardAction
 S = HazardStatus
 
-# Fields a hazard's holder may edit while it is open (status, level and people are set by the steps).
-EDITABLE_FIELDS = frozenset(
-    {
-        "ledger_number",
-        "description",
-        "location",
-        "category",
-        "criterion",
-        "criterion_text",
-        "found_on",
-        "found_by",
-        "source",
-        "measures",
-        "responsible_unit",
-        "responsible_person",
-        "funds_wan",
-        "deadline",
-        "interim_measures",
-    }
-)
-FIVE_IMPLEMENTATION_FIELDS = (
-    "measures",
-    "responsible_unit",
-    "responsible_person",
-    "funds_wan",
-    "deadline",
-    "interim_measures",
-)
-# What only an admin may correct, with a reason (also on a closed hazard).
-AMENDABLE_FIELDS = EDITABLE_FIELDS | {
-    "level",
-    "current_deadline",
-    "rectified_on",
-    "rectification_note",
-    "closed_on",
-    "supervision_level",
-    "supervision_unit",
-    "supervision_doc_number",
-    "supervision_date",
-    "supervision_deadline",
-}
+# What the pages and the API may edit (hazard_update) and what an admin may correct (hazard_admin_amend),
+# both read from the one declaration of who owns which field in which status (hazards.fields).
+EDITABLE_FIELDS = declared_fields(ENTERPRISE | REGION_STAFF)
+AMENDABLE_FIELDS = declared_fields(ADMIN)
 
 # What the holder of each status is asked to do (the notification text).
 NEXT_STEP = {
@@ -535,14 +507,21 @@ def hazard_start_rectification(
     """
     locked, _rule, before = _transition(actor=actor, hazard=hazard, action=A.START_RECTIFICATION)
     old_deadline = locked.deadline
-    for key, value in {
+    given = {
         "measures": measures,
         "responsible_unit": responsible_unit,
         "responsible_person": responsible_person,
         "funds_wan": funds_wan,
+        "deadline": deadline,
         "interim_measures": interim_measures,
-    }.items():
-        if value is not None:
+    }
+    # Completing the 五落实 here follows the same ownership as editing it (a fixed deadline stays).
+    _refuse_unowned(
+        locked, [key for key, value in given.items() if value is not None and _differs(locked, key, value)],
+        update_roles(actor),
+    )  # fmt: skip
+    for key, value in given.items():
+        if value is not None and key != "deadline":
             setattr(locked, key, value.strip() if isinstance(value, str) else value)
     if deadline is not None:
         locked.deadline = deadline
@@ -781,16 +760,30 @@ def hazard_recheck(
     )  # fmt: skip
 
 
-def _apply_changes(hazard: Hazard, data: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
+def _differs(hazard: Hazard, name: str, value: Any) -> bool:
+    current = getattr(hazard, name)
+    if isinstance(value, str):
+        return value.strip() != (current or "")
+    return bool(value != current)
+
+
+def _refuse_unowned(hazard: Hazard, names: Iterable[str], roles: frozenset[str]) -> None:
+    """Refuse (by field, in Chinese) a change the declaration in hazards.fields does not give these roles."""
+    refused = refused_fields(hazard, names, roles=roles)
+    if refused:
+        raise PermissionDenied("；".join(refused.values()))
+
+
+def _apply_changes(hazard: Hazard, data: dict[str, Any], allowed: frozenset[str], roles: frozenset[str]) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ValidationError(f"不能修改这些字段：{'、'.join(unknown)}。")
+    _refuse_unowned(hazard, [key for key, value in data.items() if _differs(hazard, key, value)], roles)
     old_deadline = hazard.deadline
     for key, value in data.items():
         setattr(hazard, key, value.strip() if isinstance(value, str) else value)
     if "deadline" in data and "current_deadline" not in data and hazard.current_deadline in (None, old_deadline):
         hazard.current_deadline = hazard.deadline
-    return data
 
 
 @transaction.atomic
@@ -800,14 +793,9 @@ def hazard_update(*, actor: User, hazard: Hazard, data: dict[str, Any], comment:
     if locked.is_finished:
         raise ValidationError("该隐患已销号（或已验收），只能由管理员更正并说明理由。")
     check_action(actor, locked, A.UPDATE)
-    if locked.is_major and locked.status != S.DRAFT and actor.role in Role.enterprise_roles():
-        # Once signed and sent up, what was confirmed is not rewritten by the enterprise; it may still
-        # complete the 五落实. Anything else goes back to it by a send-back.
-        fixed = sorted(set(data) - set(FIVE_IMPLEMENTATION_FIELDS))
-        if fixed:
-            raise PermissionDenied("重大事故隐患上报后，企业只能补充“五落实”内容；其他内容需由确认单位退回后修改。")
     before = snapshot(locked)
-    _apply_changes(locked, data, EDITABLE_FIELDS)
+    # Who may change which field in which status (a signed major hazard's details, a fixed deadline…).
+    _apply_changes(locked, data, EDITABLE_FIELDS, update_roles(actor))
     _check_criterion(level=locked.level, criterion=locked.criterion, enterprise=locked.enterprise)
     _check_dates(found_on=locked.found_on, deadline=locked.deadline)
     _validate_and_key(locked)
@@ -829,7 +817,7 @@ def hazard_admin_amend(*, actor: User, hazard: Hazard, data: dict[str, Any], rea
     locked = _lock(actor=actor, hazard=hazard, expect_status=False)
     check_action(actor, locked, A.ADMIN_AMEND)
     before = snapshot(locked)
-    _apply_changes(locked, data, AMENDABLE_FIELDS)
+    _apply_changes(locked, data, AMENDABLE_FIELDS, ADMIN)
     _check_criterion(level=locked.level, criterion=locked.criterion, enterprise=locked.enterprise)
     _validate_and_key(locked)
     _save_unique(locked)

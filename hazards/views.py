@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from hazards import forms as f
 from hazards import selectors, services
 from hazards.choices import EvidenceKind, ExtensionStatus, HazardAction, HazardCategory, HazardLevel, HazardStatus
+from hazards.fields import editable_now, update_roles
 from hazards.filters import HazardFilterSet
 from hazards.models import ExtensionRequest, Hazard, HazardEvidence, local_today
 from hazards.paging import HazardPaginator, wide_scope, with_tiebreak
@@ -449,10 +450,11 @@ class Step:
     style: str = "primary"
     multipart: bool = False
 
-    def make_form(self, hazard: Hazard, data: Any = None, files: Any = None) -> f.StepForm:
+    def make_form(self, hazard: Hazard, data: Any = None, files: Any = None, *, user: User) -> f.StepForm:
         kwargs: dict[str, Any] = {"prefix": self.slug}
         if issubclass(self.form_class, f.HazardBoundForm):
             kwargs["hazard"] = hazard
+            kwargs["user"] = user
         if data is None:
             form = self.form_class(**kwargs)
             form.initial.setdefault("seen_status", hazard.status)
@@ -592,10 +594,10 @@ def _step_applies(step: Step, user: User, hazard: Hazard, pending: ExtensionRequ
         return pending is None and hazard.current_deadline is not None
     if step.action == A.LIST_FOR_SUPERVISION:
         return not hazard.supervision_level
-    if step.slug == "edit":
-        # After signing, an enterprise only completes the 五落实 of a major hazard.
-        enterprise_user = user.enterprise_id is not None
-        return not (hazard.is_major and hazard.status != HazardStatus.DRAFT and enterprise_user)
+    if step.action == A.UPDATE and issubclass(step.form_class, f.HazardBoundForm):
+        # An edit form only when the user may change one of its fields now (hazards.fields: after signing,
+        # an enterprise only completes the 五落实 of a major hazard).
+        return bool(editable_now(hazard, step.form_class.FIELDS, roles=update_roles(user)))
     return True
 
 
@@ -636,7 +638,7 @@ def _detail(
         if failed is not None and failed[0].slug == step.slug:
             form = failed[1]
         else:
-            form = step.make_form(hazard)
+            form = step.make_form(hazard, user=user)
             if step.action == A.DECIDE_EXTENSION and pending is not None:
                 form.initial["extension"] = pending.pk
         steps.append({"step": step, "form": form, "open": failed is not None and failed[0].slug == step.slug})
@@ -691,7 +693,7 @@ def hazard_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     chosen = STEP_BY_SLUG.get(step)
     if chosen is None:
         raise Http404("没有这个办理步骤。")
-    form = chosen.make_form(hazard, request.POST, request.FILES)
+    form = chosen.make_form(hazard, request.POST, request.FILES, user=user)
     if not form.is_valid():
         # The role and status still decide first: a refused step is not an input error.
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -23,6 +24,7 @@ from hazards.choices import (
     HazardStatus,
     SupervisionLevel,
 )
+from hazards.fields import declared_fields
 from hazards.models import (
     ExtensionRequest,
     Hazard,
@@ -32,7 +34,7 @@ from hazards.models import (
     Notification,
     local_today,
 )
-from hazards.permissions import allowed_actions
+from hazards.permissions import ADMIN, ENTERPRISE, REGION_STAFF, allowed_actions
 from portal.api.serializers import (
     DescribedFieldsMixin,
     InputModelSerializer,
@@ -330,6 +332,7 @@ class HazardUpdateInputSerializer(DescribedFieldsMixin, serializers.Serializer):
     )
     deadline = serializers.DateField(label="整改时限", required=False, allow_null=True)
     interim_measures = StrictCharField(label="应急预案/临时管控措施", required=False, allow_blank=True)
+    rectification_note = StrictCharField(label="整改情况", required=False, allow_blank=True)
     comment = StrictCharField(label="说明", required=False, allow_blank=True, help_text="记入处理记录的说明。")
 
 
@@ -337,10 +340,30 @@ class AdminAmendInputSerializer(HazardUpdateInputSerializer):
     level = serializers.ChoiceField(label="隐患级别", choices=HazardLevel.choices, required=False)
     current_deadline = serializers.DateField(label="现整改时限", required=False, allow_null=True)
     rectified_on = serializers.DateField(label="整改完成日期", required=False, allow_null=True)
-    rectification_note = StrictCharField(label="整改情况", required=False, allow_blank=True)
     closed_on = serializers.DateField(label="销号日期", required=False, allow_null=True)
+    supervision_level = serializers.ChoiceField(
+        label="挂牌督办级别", choices=SupervisionLevel.choices, required=False, allow_blank=True
+    )
+    supervision_unit = StrictCharField(label="督办单位", max_length=200, required=False, allow_blank=True)
+    supervision_doc_number = StrictCharField(label="督办文号", max_length=100, required=False, allow_blank=True)
+    supervision_date = serializers.DateField(label="督办日期", required=False, allow_null=True)
+    supervision_deadline = serializers.DateField(label="督办期限", required=False, allow_null=True)
     reason = StrictCharField(label="更正理由", help_text="必填：更正的理由（记入处理记录和操作日志）。")
     comment = None  # type: ignore[assignment]
+
+
+# The input serializers offer exactly the fields the declaration gives their roles (hazards.fields);
+# which of them a user may change on a given hazard now, the service decides (403 naming the field).
+FIELD_SERIALIZERS: dict[type[serializers.Serializer], tuple[frozenset[str], frozenset[str]]] = {  # type: ignore[type-arg]
+    HazardUpdateInputSerializer: (ENTERPRISE | REGION_STAFF, frozenset({"comment"})),
+    AdminAmendInputSerializer: (ADMIN, frozenset({"reason"})),
+}
+for _serializer, (_roles, _extra) in FIELD_SERIALIZERS.items():
+    _offered = set(_serializer._declared_fields) - _extra
+    if _offered != declared_fields(_roles):
+        raise ImproperlyConfigured(
+            f"{_serializer.__name__} offers {sorted(_offered)}, the declaration {sorted(declared_fields(_roles))}"
+        )
 
 
 # --- Step inputs ------------------------------------------------------------------------------------------

@@ -294,16 +294,20 @@ def test_extension_moves_the_deadline_and_keeps_the_old_one(world: World, cast: 
     assert decisions[0]["old_deadline"] == "2024-06-30"
 
 
-def test_editing_the_deadline_after_an_extension_keeps_the_extended_one(
-    world: World, cast: Cast, catalogue: None
-) -> None:
+def test_editing_the_deadline_after_an_extension_is_refused(world: World, cast: Cast, catalogue: None) -> None:
+    # Once an extension is approved only another approved extension moves the deadline (hazards.fields).
     hazard = make_hazard(world.enterprise_a, status=S.RECTIFYING, deadline=datetime.date(2024, 6, 30))
     extension = services.hazard_request_extension(
         actor=cast.clerk, hazard=hazard, requested_deadline=datetime.date(2024, 8, 31), reason="设备"
     )
     services.hazard_decide_extension(actor=cast.county_staff, extension=extension, approve=True)
-    hazard = services.hazard_update(actor=cast.clerk, hazard=hazard, data={"deadline": datetime.date(2024, 7, 5)})
-    assert (hazard.deadline, hazard.current_deadline) == (datetime.date(2024, 7, 5), datetime.date(2024, 8, 31))
+    events = hazard.events.count()
+    for user in (cast.clerk, cast.town_a_staff, cast.county_staff):
+        with pytest.raises(PermissionDenied, match="“整改时限”已确定（县局已确认），只能通过申请延期并经批准后变更"):
+            services.hazard_update(actor=user, hazard=hazard, data={"deadline": datetime.date(2024, 7, 5)})
+    hazard.refresh_from_db()
+    assert (hazard.deadline, hazard.current_deadline) == (datetime.date(2024, 6, 30), datetime.date(2024, 8, 31))
+    assert hazard.events.count() == events
 
 
 def test_a_general_extension_is_decided_by_the_town(world: World, cast: Cast, catalogue: None) -> None:
