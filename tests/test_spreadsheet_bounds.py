@@ -6,6 +6,7 @@ archive, and refused in Chinese in under 3 s with little memory and nothing writ
 from __future__ import annotations
 
 import datetime
+import io
 import re
 import time
 import tracemalloc
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.management import call_command
 
 from hazards.ledger import ledger_import, ledger_validate
 from hazards.models import Hazard, HazardEvent, LedgerUpload
@@ -173,3 +175,17 @@ def test_a_real_ledger_passes_the_scan_quickly() -> None:
     started = time.perf_counter()
     open_workbook(data).close()
     assert time.perf_counter() - started < 3.0
+
+
+@pytest.mark.django_db
+def test_the_ledger_command_refuses_too(world: World, cast: Cast, tmp_path: Any) -> None:
+    path = tmp_path / "台账.xlsx"
+    path.write_bytes(hostile_xlsx.footer_rows())
+    err = io.StringIO()
+    before = written()
+    started = time.perf_counter()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("import_ledger", str(path), "--enterprise", world.enterprise_a.credit_code, stderr=err)
+    assert exit_.value.code == 1 and time.perf_counter() - started < 3.0
+    assert re.search(SCANNED["footer-rows"][1], err.getvalue()), err.getvalue()
+    assert written() == before

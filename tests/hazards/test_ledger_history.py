@@ -216,3 +216,13 @@ def test_a_category_column_fills_the_category(world: World, cast: Cast, header: 
         "K-1": HazardCategory.BLASTING, "K-2": "", "K-3": HazardCategory.SLOPE,
     }  # fmt: skip
     assert HazardEvent.objects.count() == 3
+
+
+def test_the_dashboard_counts_what_the_ledger_records_as_rectified(world: World, cast: Cast) -> None:
+    from reporting.dashboard import summary
+
+    data = build([line("D-1", "已整改", "2024-11-20"), line("D-2", "整改中")], header=HEADER)
+    assert ledger_import(source=data, enterprise=world.enterprise_a, actor=cast.clerk).committed
+    figures = summary(user=cast.county_staff, region=world.county, month=datetime.date(2024, 12, 1),
+                      today=datetime.date(2024, 12, 20)).totals  # fmt: skip
+    assert (figures["general"], figures["general_done"], figures["general_rate"], figures["overdue"]) == (2, 1, 50.0, 1)
