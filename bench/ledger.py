@@ -140,7 +140,7 @@ def build_template_file(path: Path) -> None:
             "responsible_unit": v["unit"], "responsible_person": v["person"], "funds_wan": v["funds"],
             "deadline": v["deadline"], "interim_measures": v["interim"], "rectification_note": v["note"],
         }  # fmt: skip
-        sheet.append([values[name] for name in TEMPLATE_FIELDS])
+        sheet.append([values.get(name) for name in TEMPLATE_FIELDS])  # (整改完成时间 left blank)
     workbook.save(path)
 
 

@@ -1293,7 +1293,8 @@ def ledger_template(*, user: User | None = None, enterprise: Enterprise | None =
             rows.append([_template_value(hazard, name) for name in TEMPLATE_FIELDS])
     notes: list[list[Any]] = [["列名", "是否必填", "填写说明"]]
     explanations = {
-        "ledger_number": "企业自己的隐患编号；重新上传时按编号更新同一条隐患（无编号时按发现日期和隐患内容识别）",
+        "ledger_number": "企业自己的隐患编号；重新上传时按编号更新同一条隐患（无编号时按发现日期和隐患内容识别）；"
+        "“序号”只是行号，不作为隐患编号；一个编号只用于一条隐患",
         "description": "隐患的具体情况",
         "found_on": "日期，如 2024-05-01、2024/5/1、2024.5.1 或 2024年5月1日",
         "level": "一般 或 重大（也可写一般事故隐患、重大事故隐患）",
@@ -1302,7 +1303,9 @@ def ledger_template(*, user: User | None = None, enterprise: Enterprise | None =
         "criterion": "重大事故隐患必填：矿安〔2022〕88号的条目，如“露天矿山第（七）项”或“二（七）”",
         "funds_wan": "单位：万元",
         "deadline": "日期",
-        "rectification_note": "整改进展或完成情况",
+        "rectification_note": "整改进展或完成情况；已整改完成的写明“已整改”",
+        "rectified_on": "一般事故隐患已整改的，填写整改完成日期（整改情况写明“已整改”），导入后为“已整改”，待镇验收；"
+        "重大事故隐患按销号流程办理，此列不导入",
     }
     for name in TEMPLATE_FIELDS:
         notes.append([LABELS[name], "是" if name in REQUIRED else "否", explanations.get(name, "")])

@@ -51,6 +51,7 @@ _MAX_CARRY = 4 * 1024 * 1024
 _ROW_START = b"<row"
 _PREFIXED_ROW_RE = re.compile(rb"<[A-Za-z_][\w.\-]*:row(?=[\s/>])")
 _SHARED_STRING_START = b"<si"
+_CELL_STARTS = (b"<c ", b"<c>")
 _PREFIXED_SHARED_STRING_RE = re.compile(rb"<[A-Za-z_][\w.\-]*:si(?=[\s/>])")
 # A cell reference of two or more letters (columns from AA on: one letter is always within bounds).
 _WIDE_REFERENCE_RE = re.compile(rb"""r=["']\$?([A-Za-z]{2,})\$?\d""")
@@ -100,6 +101,12 @@ class SpreadsheetBounds:
         return (
             f"表格用到了第 {column} 列（{column_letters(column)} 列），超过 {self.max_columns} 列的上限，已拒绝："
             "请删除表格右侧多余的列（包括只有格式或空格的单元格）后再上传。"
+        )
+
+    def cells_message(self) -> str:
+        return (
+            f"表格中有的行超过 {self.max_columns} 个单元格（包括没有写明列号的单元格），超过上限，已拒绝："
+            "请删除表格右侧多余的列后再上传。"
         )
 
     def shared_strings_message(self) -> str:
@@ -196,6 +203,11 @@ class _MemberScan:
                     raise BoundsExceeded(BEYOND_EXCEL_ROWS)
                 if int(number) > bounds.max_sheet_rows:
                     raise BoundsExceeded(bounds.rows_message())
+        # More cells in a chunk than `max_columns` for every row it touches: some row has too many, whether the
+        # cells name their columns or not (a reader counts cells without a reference one after another).
+        cells = sum(data.count(start) for start in _CELL_STARTS)
+        if cells > bounds.max_columns * (rows + 1):
+            raise BoundsExceeded(bounds.cells_message())
         wide = _WIDE_REFERENCE_RE.findall(data)
         if wide:
             rightmost = max(column_number(letters) for letters in set(wide))

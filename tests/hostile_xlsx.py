@@ -175,5 +175,5 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
     "one-row-far-down": (one_row_far_down, r"表格超过 \d+ 行"),
     "shared-strings": (shared_strings, r"文字条目（共享字符串）超过 \d+ 条的上限"),
     "lying-dimension": (lying_dimension, r"声明的数据范围（A1:XFD1048576）超过上限"),
-    "cells-without-references": (columns_without_references, r"列的上限"),
+    "cells-without-references": (columns_without_references, r"表格中有的行超过 \d+ 个单元格"),
 }

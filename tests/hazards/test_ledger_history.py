@@ -13,6 +13,8 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from hazards.choices import HazardAction, HazardCategory, HazardStatus
@@ -205,6 +207,10 @@ def test_without_a_category_column_the_category_is_empty_and_shown_unclassified(
     assert (body["category"], body["category_display"]) == ("", "未分类")
     listed = client.get("/api/v1/hazards/").json()
     assert [row["category_display"] for row in listed["results"]] == ["未分类"]
+    page = Client()
+    page.force_login(cast.town_a_staff)
+    detail = page.get(reverse("hazards:hazard-detail", args=[hazard.pk])).content.decode()
+    assert '<dt class="col-sm-3">隐患类别</dt><dd class="col-sm-9">未分类</dd>' in detail
 
 
 @pytest.mark.parametrize("header", ["隐患类别", "隐患类型", "类别", "隐患分类"])
@@ -216,3 +222,13 @@ def test_a_category_column_fills_the_category(world: World, cast: Cast, header: 
         "K-1": HazardCategory.BLASTING, "K-2": "", "K-3": HazardCategory.SLOPE,
     }  # fmt: skip
     assert HazardEvent.objects.count() == 3
+
+
+def test_the_dashboard_counts_what_the_ledger_records_as_rectified(world: World, cast: Cast) -> None:
+    from reporting.dashboard import summary
+
+    data = build([line("D-1", "已整改", "2024-11-20"), line("D-2", "整改中")], header=HEADER)
+    assert ledger_import(source=data, enterprise=world.enterprise_a, actor=cast.clerk).committed
+    figures = summary(user=cast.county_staff, region=world.county, month=datetime.date(2024, 12, 1),
+                      today=datetime.date(2024, 12, 20)).totals  # fmt: skip
+    assert (figures["general"], figures["general_done"], figures["general_rate"], figures["overdue"]) == (2, 1, 50.0, 1)
