@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from hazards import services
 from hazards.choices import HazardCategory, HazardLevel, HazardSource, MineType
+from hazards.criteria import CriterionCatalogue
 from hazards.forms import criteria_for
 from hazards.models import Hazard, MajorHazardCriterion
 from portal.choices import Role
@@ -144,3 +145,11 @@ def test_a_countys_items_are_cited_in_that_county_only(cast: Cast, world: World,
     assert item in criteria_for(world.enterprise_a)
     assert item not in criteria_for(world.enterprise_other)
     assert item not in criteria_for(None)
+
+
+def test_the_ledger_import_matches_a_countys_items_in_that_county_only(world: World, catalogue: None) -> None:
+    item = _county_item(world)
+    ours = CriterionCatalogue.load(at_path=world.town_a.path)
+    theirs = CriterionCatalogue.load(at_path=world.other_town.path)
+    assert item in ours.items.values() and item not in theirs.items.values()
+    assert open_pit_item() in theirs.items.values()  # the national items apply everywhere
