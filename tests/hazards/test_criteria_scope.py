@@ -153,3 +153,19 @@ def test_the_ledger_import_matches_a_countys_items_in_that_county_only(world: Wo
     theirs = CriterionCatalogue.load(at_path=world.other_town.path)
     assert item in ours.items.values() and item not in theirs.items.values()
     assert open_pit_item() in theirs.items.values()  # the national items apply everywhere
+
+
+def test_a_county_adds_no_item_under_a_national_document(cast: Cast, world: World, catalogue: None) -> None:
+    data = {"document": open_pit_item().document, "mine_type": MineType.OPEN_PIT, "number": 99, "label": "（九十九）",
+            "text": "冒充全国条目"}  # fmt: skip
+    response = api(cast.admin).post("/api/v1/hazard-criteria/", data, format="json")
+    assert response.status_code == 403 and "全国性判定依据" in str(response.json())
+    assert not MajorHazardCriterion.objects.filter(number=99).exists()
+    item = _county_item(world)
+    response = api(cast.admin).patch(
+        f"/api/v1/hazard-criteria/{item.pk}/", {"document": open_pit_item().document}, format="json"
+    )
+    assert response.status_code == 403
+    assert MajorHazardCriterion.objects.get(pk=item.pk).document == "泽应急〔2025〕3号"
+    created = api(_superuser()).post("/api/v1/hazard-criteria/", data, format="json")
+    assert created.status_code == 201 and MajorHazardCriterion.objects.get(number=99).region is None
