@@ -220,10 +220,14 @@ class CriterionCatalogue:
     items: dict[tuple[str, str, int], MajorHazardCriterion] = field(default_factory=dict)
 
     @classmethod
-    def load(cls) -> CriterionCatalogue:
+    def load(cls, *, at_path: str | None = None) -> CriterionCatalogue:
+        """The whole catalogue, or with `at_path` what an enterprise there may cite (national + its county's)."""
         from hazards.models import MajorHazardCriterion
 
-        return cls({(c.document, c.mine_type, c.number): c for c in MajorHazardCriterion.objects.all()})
+        items = MajorHazardCriterion.objects.all()
+        if at_path is not None:
+            items = items.applicable_at(at_path)
+        return cls({(c.document, c.mine_type, c.number): c for c in items})
 
     def count(self, document: str, mine_type: str) -> int:
         return sum(

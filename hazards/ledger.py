@@ -816,7 +816,9 @@ def _validate(
         with open_ledger(source) as table:
             result.sheet_title = table.sheet_title
             result.header_row = table.header_row
-            reader = _RowReader(table=table, enterprise=enterprise, catalogue=CriterionCatalogue.load(), result=result)
+            # A county's own items are cited by that county's enterprises only.
+            catalogue = CriterionCatalogue.load(at_path=enterprise.town.path)
+            reader = _RowReader(table=table, enterprise=enterprise, catalogue=catalogue, result=result)
             if not reader.check_header():
                 return result, []
             rows: list[_Row] = []

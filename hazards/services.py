@@ -1038,6 +1038,12 @@ def criterion_create(*, actor: User, data: dict[str, Any]) -> MajorHazardCriteri
     unknown = sorted(set(data) - CRITERION_FIELDS)
     if unknown:
         raise ValidationError(f"不能设置这些字段：{'、'.join(unknown)}。")
+    document = str(data.get("document", "")).strip()
+    if region is not None and MajorHazardCriterion.objects.filter(document=document, region__isnull=True).exists():
+        # A county does not add items under a national document's number (they would pass for national ones).
+        raise PermissionDenied(
+            f"{document}是全国性判定依据，只有超级管理员可以新增其条目；本辖区的补充条目请填写本地文件文号。"
+        )
     criterion = MajorHazardCriterion(region=region, **data)
     criterion.full_clean()
     criterion.save()
@@ -1063,6 +1069,12 @@ def criterion_update(*, actor: User, criterion: MajorHazardCriterion, data: dict
     before = snapshot(locked)
     for key, value in data.items():
         setattr(locked, key, value.strip() if isinstance(value, str) else value)
+    if (
+        locked.region_id is not None
+        and "document" in data
+        and MajorHazardCriterion.objects.filter(document=locked.document, region__isnull=True).exists()
+    ):
+        raise PermissionDenied(f"{locked.document}是全国性判定依据，县（市、区）的补充条目请填写本地文件文号。")
     locked.full_clean()
     if snapshot(locked) == before:
         return locked

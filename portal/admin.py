@@ -28,6 +28,9 @@ AuditedAdmin = ServiceAdmin
 class ReadOnlyThirdPartyAdmin:
     """The ModelAdmin of another package, kept for reading only (its writes would bypass the services)."""
 
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        return {}
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 

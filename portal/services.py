@@ -364,7 +364,7 @@ def user_update(*, actor: User | None, user: User, data: dict[str, Any]) -> User
     unknown = sorted(set(data) - USER_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"不能修改这些字段：{'、'.join(unknown)}。")
-    stored = User.objects.select_for_update().get(pk=user.pk)
+    stored = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
     locked = User.objects.get(pk=user.pk)
     before = snapshot(locked)
     _require_manageable(actor=actor, user=stored)

@@ -214,3 +214,22 @@ def test_moving_a_region_moves_its_subtree(cast: Cast, world: World) -> None:
     assert town.path == "/140000/140500/140525/140525199/"
     staff = User.objects.get(pk=cast.town_a_staff.pk)
     assert Enterprise.objects.visible_to(staff).count() == 2  # still their town's enterprises
+
+
+def test_county_admin_adds_an_account_of_the_county_through_the_service(cast: Cast, world: World) -> None:
+    client = _admin_client(cast.admin)
+    data = {
+        "username": "town_new", "password1": "Another-Pass-2024!", "password2": "Another-Pass-2024!",
+        "full_name": "新镇干部", "role": Role.TOWN_STAFF, "region": str(world.town_b.pk), "enterprise": "",
+        "_save": "保存",
+    }  # fmt: skip
+    response = client.post("/admin/portal/user/add/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    made = User.objects.get(username="town_new")
+    assert made.check_password("Another-Pass-2024!") and made.region == world.town_b
+    assert not made.is_staff and not made.is_superuser
+    assert AuditEvent.objects.filter(action=AuditAction.CREATE, object_id=str(made.pk), detail="管理后台").exists()
+    # Another county's town is not offered, and nothing is made.
+    refused = client.post("/admin/portal/user/add/", {**data, "username": "x_new", "region": str(world.other_town.pk)})
+    assert refused.status_code == 200
+    assert not User.objects.filter(username="x_new").exists()

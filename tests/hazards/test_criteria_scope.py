@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from hazards import services
 from hazards.choices import HazardCategory, HazardLevel, HazardSource, MineType
+from hazards.criteria import CriterionCatalogue
 from hazards.forms import criteria_for
 from hazards.models import Hazard, MajorHazardCriterion
 from portal.choices import Role
@@ -144,3 +145,27 @@ def test_a_countys_items_are_cited_in_that_county_only(cast: Cast, world: World,
     assert item in criteria_for(world.enterprise_a)
     assert item not in criteria_for(world.enterprise_other)
     assert item not in criteria_for(None)
+
+
+def test_the_ledger_import_matches_a_countys_items_in_that_county_only(world: World, catalogue: None) -> None:
+    item = _county_item(world)
+    ours = CriterionCatalogue.load(at_path=world.town_a.path)
+    theirs = CriterionCatalogue.load(at_path=world.other_town.path)
+    assert item in ours.items.values() and item not in theirs.items.values()
+    assert open_pit_item() in theirs.items.values()  # the national items apply everywhere
+
+
+def test_a_county_adds_no_item_under_a_national_document(cast: Cast, world: World, catalogue: None) -> None:
+    data = {"document": open_pit_item().document, "mine_type": MineType.OPEN_PIT, "number": 99, "label": "（九十九）",
+            "text": "冒充全国条目"}  # fmt: skip
+    response = api(cast.admin).post("/api/v1/hazard-criteria/", data, format="json")
+    assert response.status_code == 403 and "全国性判定依据" in str(response.json())
+    assert not MajorHazardCriterion.objects.filter(number=99).exists()
+    item = _county_item(world)
+    response = api(cast.admin).patch(
+        f"/api/v1/hazard-criteria/{item.pk}/", {"document": open_pit_item().document}, format="json"
+    )
+    assert response.status_code == 403
+    assert MajorHazardCriterion.objects.get(pk=item.pk).document == "泽应急〔2025〕3号"
+    created = api(_superuser()).post("/api/v1/hazard-criteria/", data, format="json")
+    assert created.status_code == 201 and MajorHazardCriterion.objects.get(number=99).region is None

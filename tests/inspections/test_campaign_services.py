@@ -110,3 +110,18 @@ def test_warning_thresholds_are_the_countys(cast: Cast, world: World) -> None:
     with pytest.raises(PermissionDenied):
         cs.warning_settings_update(actor=cast.county_staff, settings=settings, data={"repeat_window_months": 3})
     assert AuditEvent.objects.filter(action=AuditAction.CREATE, object_id=str(settings.pk)).exists()
+
+
+def test_bulk_delete_in_the_admin_is_all_or_nothing_through_the_service(cast: Cast, world: World) -> None:
+    city_campaign = cs.campaign_create(actor=_superuser(), data={**CAMPAIGN, "issuing_region": world.city})
+    ours = cs.campaign_create(actor=cast.admin, data={**CAMPAIGN, "issuing_region": world.county})
+    client = Client()
+    force_login_verified(client, cast.admin)
+    action = {"action": "delete_selected", "post": "yes", "_selected_action": [ours.pk, city_campaign.pk]}
+    assert client.post("/admin/inspections/campaign/", action).status_code == 403  # the city's is not theirs
+    assert Campaign.objects.filter(pk__in=[ours.pk, city_campaign.pk]).count() == 2  # nothing deleted
+    assert not AuditEvent.objects.filter(action=AuditAction.DELETE, object_id=str(ours.pk)).exists()
+    action["_selected_action"] = [ours.pk]
+    assert client.post("/admin/inspections/campaign/", action).status_code == 302
+    assert not Campaign.objects.filter(pk=ours.pk).exists()
+    assert AuditEvent.objects.filter(action=AuditAction.DELETE, object_id=str(ours.pk), detail="管理后台").exists()

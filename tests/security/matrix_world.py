@@ -272,6 +272,19 @@ def criterion(ctx: Ctx, side: str) -> Obj:
     return {"id": MajorHazardCriterion.objects.order_by("id").first().pk}  # type: ignore[union-attr]
 
 
+def county_criterion(ctx: Ctx, side: str) -> Obj:
+    """An item of the side's county's own (矩阵地方条目), beside the national catalogue."""
+    item = MajorHazardCriterion.objects.create(
+        document=f"矩阵地方条目{side}",
+        mine_type="open_pit",
+        number=1,
+        label="（一）",
+        text="县补充条目",
+        region=ctx.county(side),
+    )
+    return {"id": item.pk}
+
+
 def notification(ctx: Ctx, side: str) -> Obj:
     hazard = _hazard(ctx, side, HazardLevel.GENERAL, S.REPORTED)
     note = Notification.objects.create(recipient=ctx.clerk(side), hazard=hazard, message="请落实整改")

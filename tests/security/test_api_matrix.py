@@ -286,8 +286,12 @@ ROWS: list[Row] = [
         _const({"document": "矩阵地方标准", "mine_type": "open_pit", "number": 99, "label": "（九十九）",
                 "text": "矩阵测试条目"}),
         _count(MajorHazardCriterion)),
-    Row("PATCH", f"{V}/hazard-criteria/{{id}}/", admin_only("200"), None,
-        w.criterion, _const({"note": "矩阵备注"}), _field(MajorHazardCriterion, "note")),
+    # A county's own item: seen in that county's subtree (not by the city), changed by its admin only. The
+    # national items change only by a superuser (tests/hazards/test_criteria_scope.py).
+    Row("PATCH", f"{V}/hazard-criteria/{{id}}/",
+        "                  403   403   403   403   403   403   200   404   404   404   401",
+        "                  404   404   404   404   404   404   404   404   403   403   401",
+        w.county_criterion, _const({"note": "矩阵备注"}), _field(MajorHazardCriterion, "note")),
     # The work queue holds what waits for the member's role: a major hazard awaiting the county.
     Row("GET", f"{V}/work-queue/",
         "-     -     -     -     L     -     -     -     -     -     401",
