@@ -127,3 +127,21 @@ def services_import(data: bytes, cast: Cast) -> Any:
     from portal.imports import enterprise_import_commit
 
     return enterprise_import_commit(source=data, user=cast.admin)
+
+
+def test_the_admin_site_refuses_a_lookalike(cast: Cast, world: World) -> None:
+    from tests.otp_helpers import force_login_verified
+
+    client = Client()
+    force_login_verified(client, cast.admin)
+    a2 = world.enterprise_a2
+    data = {
+        "name": LOOKALIKES[3], "credit_code": a2.credit_code, "town": world.town_a.pk, "industry": a2.industry,
+        "production_status": a2.production_status, "risk_grade": "", "standardization_grade": "",
+        "license_number": "", "address": "", "contact_name": "", "contact_phone": "",
+        "people-TOTAL_FORMS": "0", "people-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    response = client.post(f"/admin/portal/enterprise/{a2.pk}/change/", data)
+    assert response.status_code == 200 and "已有同名企业" in response.content.decode()
+    a2.refresh_from_db()
+    assert a2.name == "巴公镇第二石料厂"
