@@ -330,11 +330,14 @@ def _check_plausible(**dates: datetime.date | None) -> None:
 
 
 def _check_dates(*, found_on: datetime.date | None, deadline: datetime.date | None) -> None:
-    _check_plausible(found_on=found_on, deadline=deadline)
-    errors: dict[str, str] = {}
+    errors: dict[str, Any] = {}
     if found_on is not None and found_on > local_today():
         errors["found_on"] = "发现日期不能晚于今天。"
-    if found_on is not None and deadline is not None and deadline < found_on:
+    try:
+        _check_plausible(found_on=found_on, deadline=deadline)
+    except ValidationError as exc:
+        errors = exc.message_dict | errors  # "not after today" wins over the range for a future 发现日期
+    if found_on is not None and deadline is not None and deadline < found_on and "deadline" not in errors:
         errors["deadline"] = "整改时限不能早于发现日期。"
     if errors:
         raise ValidationError(errors)
