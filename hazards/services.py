@@ -65,6 +65,7 @@ from hazards.permissions import (
 from portal.audit import audit_record, snapshot
 from portal.choices import AuditAction, RegionLevel, Role
 from portal.models import Enterprise, User
+from portal.validators import validate_plausible_date
 
 A = HazardAction
 S = HazardStatus
@@ -288,11 +289,27 @@ def _finish(
     return hazard
 
 
+def _check_plausible(**dates: datetime.date | None) -> None:
+    """Every date a step takes lies in the plausible range (portal.validators.validate_plausible_date)."""
+    errors: dict[str, list[str]] = {}
+    for name, value in dates.items():
+        try:
+            validate_plausible_date(value)
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+
 def _check_dates(*, found_on: datetime.date | None, deadline: datetime.date | None) -> None:
-    errors: dict[str, str] = {}
+    errors: dict[str, Any] = {}
     if found_on is not None and found_on > local_today():
         errors["found_on"] = "发现日期不能晚于今天。"
-    if found_on is not None and deadline is not None and deadline < found_on:
+    try:
+        _check_plausible(found_on=found_on, deadline=deadline)
+    except ValidationError as exc:
+        errors = exc.message_dict | errors  # "not after today" wins over the range for a future 发现日期
+    if found_on is not None and deadline is not None and deadline < found_on and "deadline" not in errors:
         errors["deadline"] = "整改时限不能早于发现日期。"
     if errors:
         raise ValidationError(errors)
@@ -462,6 +479,7 @@ def hazard_list_for_supervision(
     doc_number = _require_text(doc_number, "请填写督办文号。", "doc_number")
     if date is None or deadline is None:
         raise ValidationError("请填写督办日期和督办期限。")
+    _check_plausible(date=date, deadline=deadline)
     if deadline < date:
         raise ValidationError({"deadline": "督办期限不能早于督办日期。"})
     locked, _rule, before = _transition(actor=actor, hazard=hazard, action=A.LIST_FOR_SUPERVISION)
@@ -552,6 +570,7 @@ def _has_closure_evidence(hazard: Hazard) -> bool:
 def _check_rectified_on(hazard: Hazard, rectified_on: datetime.date | None) -> datetime.date:
     if rectified_on is None:
         raise ValidationError({"rectified_on": "请填写整改完成日期。"})
+    _check_plausible(rectified_on=rectified_on)
     if rectified_on > local_today():
         raise ValidationError({"rectified_on": "整改完成日期不能晚于今天。"})
     if rectified_on < hazard.found_on:
@@ -584,6 +603,7 @@ def _check_not_rectifier(actor: User, hazard: Hazard, what: str) -> None:
 @transaction.atomic
 def hazard_close(*, actor: User, hazard: Hazard, closed_on: datetime.date | None = None, comment: str = "") -> Hazard:
     """销号 by the county. The person who rectified never verifies."""
+    _check_plausible(closed_on=closed_on)
     locked, _rule, before = _transition(actor=actor, hazard=hazard, action=A.CLOSE)
     _check_not_rectifier(actor, locked, "销号")
     closed_on = closed_on or local_today()
@@ -644,6 +664,7 @@ def hazard_request_extension(
     *, actor: User, hazard: Hazard, requested_deadline: datetime.date, reason: str
 ) -> ExtensionRequest:
     """申请延期. The hazard keeps its deadline until the request is approved."""
+    _check_plausible(requested_deadline=requested_deadline)
     reason = _require_text(reason, "请填写延期理由。", "reason")
     locked = _lock(actor=actor, hazard=hazard, expect_status=False)
     check_action(actor, locked, A.REQUEST_EXTENSION)
@@ -732,6 +753,7 @@ def hazard_recheck(
 
     The enterprise then rectifies again; the previous rectification and closure stay in the timeline.
     """
+    _check_plausible(new_deadline=new_deadline)
     if not passed:
         comment = _require_text(comment, "回头看不合格必须填写理由。", "comment")
     locked, _rule, before = _transition(actor=actor, hazard=hazard, action=A.RECHECK)

@@ -63,9 +63,15 @@ def is_workday(day: dt.date) -> bool:
 
 
 def known_until(today: dt.date) -> dt.date:
-    """The last day of the calendar known without a gap from `today`'s year (before `today` if that year is not)."""
+    """The last day of the calendar known without a gap from `today`'s year (before `today` if that year is not).
+
+    One query, never cached: every admin page asks, and costs the same query every time.
+    """
+    from inspections.models import HolidayYear
+
+    entered = set(HolidayYear.objects.filter(year__gte=today.year).values_list("year", flat=True))
     year = today.year
-    while calendar_known(year):
+    while year in entered:
         year += 1
     return dt.date(year - 1, 12, 31)
 

@@ -38,6 +38,13 @@ PG_ALLOWED = {
     "SEARCHPATH",
     "ACL",
 }
+# What some PostgreSQL versions' pg_dump lists for every database (the public schema, plpgsql).
+PG_HARMLESS = {
+    ("SCHEMA", "public"),
+    ("COMMENT", "SCHEMA public"),
+    ("EXTENSION", "plpgsql"),
+    ("COMMENT", "EXTENSION plpgsql"),
+}
 # Longest first, so that "MATERIALIZED VIEW" is not read as "MATERIALIZED".
 PG_KINDS = sorted(
     PG_ALLOWED
@@ -202,7 +209,7 @@ def postgresql_problems(
         if entry is None:
             continue
         kind, schema, name = entry
-        if kind == "ACL" or kind in {"ENCODING", "STDSTRINGS", "SEARCHPATH"}:
+        if kind == "ACL" or kind in {"ENCODING", "STDSTRINGS", "SEARCHPATH"} or (kind, name) in PG_HARMLESS:
             continue
         if schema not in {"public", "-"}:
             problems.append(f"迁移不会创建的{_label(kind)} {schema}.{name}（模式 {schema}）")

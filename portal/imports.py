@@ -54,7 +54,14 @@ from portal.spreadsheets import (
     write_table,
 )
 from portal.uploads import PreviewStore
-from portal.validators import mask_phone, normalize_credit_code, validate_credit_code, validate_plausible_date
+from portal.validators import (
+    clean_name,
+    mask_phone,
+    name_key,
+    normalize_credit_code,
+    validate_credit_code,
+    validate_plausible_date,
+)
 
 # field → header texts that mean it; the first is the label of the template and of the messages.
 ENTERPRISE_COLUMNS: dict[str, list[str]] = {
@@ -335,6 +342,11 @@ def _validate(source: Any, *, scope: _Scope, file_name: str, lock: bool) -> tupl
     in_scope = set(scope.enterprises().filter(credit_code__in=codes).values_list("pk", flat=True))
 
     first_row_of_code: dict[str, int] = {}
+    # Names compare by portal.validators.name_key within a town (Enterprise.clean, which bulk writes skip).
+    town_names: dict[tuple[int, str], Enterprise] = {}
+    for known in Enterprise.objects.filter(town__in=scope.towns()).only("pk", "name", "credit_code", "town_id"):
+        town_names.setdefault((known.town_id, name_key(known.name)), known)
+    first_row_of_name: dict[tuple[int, str], int] = {}
     for number, raw in raw_rows:
         errors_before = len(result.errors)
         values = _read_row(result=result, table=table, number=number, raw=raw, towns=towns, parents=parents)
@@ -379,6 +391,18 @@ def _validate(source: Any, *, scope: _Scope, file_name: str, lock: bool) -> tupl
             for name, messages_ in exc.message_dict.items():
                 result.add_error(number, table.label(name) if name in LABELS else "", "；".join(messages_))
             continue
+
+        instance.name = clean_name(instance.name)
+        if instance.town_id is not None and instance.name:
+            slot = (instance.town_id, name_key(instance.name))
+            namesake = town_names.get(slot)
+            if namesake is not None and namesake.pk != instance.pk:
+                result.add_error(number, table.label("name"), instance.duplicate_name_message(namesake))
+                continue
+            if slot in first_row_of_name:
+                result.add_error(number, table.label("name"), f"与第{first_row_of_name[slot]}行的企业同镇同名。")
+                continue
+            first_row_of_name[slot] = number
 
         shown = {LABELS[name]: _display(instance, name) for name in present}
         if current is None:

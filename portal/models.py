@@ -176,12 +176,12 @@ class Enterprise(models.Model):
         if self.town_id is not None and self.name:
             duplicate = self.same_name_in_town()
             if duplicate is not None:
-                raise ValidationError(
-                    {
-                        "name": f"{self.town.name}已有同名企业“{duplicate.name}”"
-                        f"（统一社会信用代码 {duplicate.credit_code}），不能重复登记。"
-                    }
-                )
+                raise ValidationError({"name": self.duplicate_name_message(duplicate)})
+
+    def duplicate_name_message(self, duplicate: Enterprise) -> str:
+        """Refusal of a name equal (by name_key) to `duplicate`'s in the same town: pages, API, importer."""
+        where = f"{self.town.name}已有同名企业“{duplicate.name}”"
+        return f"{where}（统一社会信用代码 {duplicate.credit_code}），不能重复登记。"
 
     def same_name_in_town(self) -> Enterprise | None:
         """Another enterprise of the town whose name compares equal (portal.validators.name_key)."""

@@ -683,3 +683,16 @@ def test_portal_imports_no_app_above_it() -> None:
     from portal import backup
 
     assert backup._signed_files is not None and backup._signed_files.model == "reporting.ReportVersion"
+
+
+def test_the_pg_restore_table_of_contents_is_read_by_kind_schema_and_name() -> None:
+    from portal.backup_schema import PG_ALLOWED, PG_HARMLESS, _toc_entry
+
+    assert _toc_entry("; Archive created at 2026-12-02") is None
+    assert _toc_entry("215; 1259 16390 TABLE public portal_user portal") == ("TABLE", "public", "portal_user")
+    trigger = _toc_entry("300; 2620 16999 TRIGGER public portal_auditevent hide_audit portal")
+    assert trigger == ("TRIGGER", "public", "portal_auditevent hide_audit") and trigger[0] not in PG_ALLOWED
+    view = _toc_entry("301; 1259 17000 MATERIALIZED VIEW public every_user portal")
+    assert view == ("MATERIALIZED VIEW", "public", "every_user")
+    assert _toc_entry("5; 2615 2200 SCHEMA - public pg_database_owner")[::2] in PG_HARMLESS  # type: ignore[index]
+    assert ("SCHEMA", "shadow") not in PG_HARMLESS

@@ -143,3 +143,34 @@ def test_a_record_tagged_with_a_campaign_must_fall_in_its_period(
         actor=cast.town_a_staff, kind="suspension", date=D(2024, 9, 5), enterprise=world.enterprise_a
     )
     assert EnforcementRecord.objects.count() == 2
+
+
+def test_hazard_steps_refuse_implausible_dates_through_the_service_and_the_api(
+    cast: Cast,
+    world: World,
+    catalogue: None,  # noqa: F811 - the fixture imported above
+) -> None:
+    from hazards.choices import HazardLevel, HazardStatus
+    from tests.hazards.conftest import make_hazard
+
+    hazard = make_hazard(world.enterprise_a, status=HazardStatus.RECTIFYING, deadline=D(2024, 6, 30))
+    with pytest.raises(ValidationError, match=OUT_OF_RANGE):
+        hazard_services.hazard_request_extension(
+            actor=cast.clerk, hazard=hazard, requested_deadline=D(9999, 12, 31), reason="设备到货延迟"
+        )
+    api = APIClient()
+    api.force_login(cast.clerk)
+    response = api.post(
+        f"/api/v1/hazards/{hazard.pk}/extensions/",
+        {"requested_deadline": "9999-12-31", "reason": "设备到货延迟"},
+        format="json",
+    )
+    assert response.status_code == 400 and "1950-01-01" in response.content.decode()
+    assert not hazard.extensions.exists()
+    general = make_hazard(world.enterprise_a, level=HazardLevel.GENERAL, status=HazardStatus.RECTIFYING)
+    with pytest.raises(ValidationError, match=OUT_OF_RANGE):
+        hazard_services.hazard_mark_rectified(
+            actor=cast.clerk, hazard=general, rectified_on=D(1, 1, 1), rectification_note="已清理"
+        )
+    general.refresh_from_db()
+    assert general.rectified_on is None

@@ -103,3 +103,45 @@ def test_the_enforcement_import_finds_the_enterprise_by_a_lookalike_name(cast: C
     assert not any(line.startswith("第2行") for line in lines), lines  # the lookalike is found
     assert any(line.startswith("第3行") and "不是本辖区" in line for line in lines), lines
     assert EnforcementRecord.objects.count() == 0
+
+
+def test_the_directory_import_refuses_a_lookalike_of_an_enterprise_in_the_town(cast: Cast, world: World) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["序号", "企业名称", "统一社会信用代码", "所在镇", "行业类别", "生产状态"])
+    sheet.append([1, LOOKALIKES[2], make_credit_code(7100), "巴公镇", "露天矿山", "正常生产"])
+    sheet.append([2, "巴公镇新开石料有限公司", make_credit_code(7101), "巴公镇", "露天矿山", "正常生产"])
+    sheet.append([3, "巴公镇新开石料有限公司\u200b", make_credit_code(7102), "巴公镇", "露天矿山", "正常生产"])
+    stream = io.BytesIO()
+    workbook.save(stream)
+    before = Enterprise.objects.count()
+    result = services_import(stream.getvalue(), cast)
+    lines = result.error_lines()
+    assert not result.committed, lines
+    assert any(line.startswith("第2行") and "已有同名企业" in line and NAME in line for line in lines), lines
+    assert any(line.startswith("第4行") and "与第3行的企业同镇同名" in line for line in lines), lines
+    assert Enterprise.objects.count() == before
+
+
+def services_import(data: bytes, cast: Cast) -> Any:
+    from portal.imports import enterprise_import_commit
+
+    return enterprise_import_commit(source=data, user=cast.admin)
+
+
+def test_the_admin_site_refuses_a_lookalike(cast: Cast, world: World) -> None:
+    from tests.otp_helpers import force_login_verified
+
+    client = Client()
+    force_login_verified(client, cast.admin)
+    a2 = world.enterprise_a2
+    data = {
+        "name": LOOKALIKES[3], "credit_code": a2.credit_code, "town": world.town_a.pk, "industry": a2.industry,
+        "production_status": a2.production_status, "risk_grade": "", "standardization_grade": "",
+        "license_number": "", "address": "", "contact_name": "", "contact_phone": "",
+        "people-TOTAL_FORMS": "0", "people-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    response = client.post(f"/admin/portal/enterprise/{a2.pk}/change/", data)
+    assert response.status_code == 200 and "已有同名企业" in response.content.decode()
+    a2.refresh_from_db()
+    assert a2.name == "巴公镇第二石料厂"
