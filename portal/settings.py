@@ -15,6 +15,8 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
+from portal import limits
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
 
@@ -187,8 +189,8 @@ STORAGES = {
 }
 
 # Uploads: spreadsheets and evidence. Bigger files are refused before they are read.
-UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
-DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+UPLOAD_MAX_BYTES = limits.upload_max_bytes()
+DATA_UPLOAD_MAX_MEMORY_SIZE = limits.request_body_max_bytes(UPLOAD_MAX_BYTES)  # the proxy's client_max_body_size too
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Of each uploaded file the parser keeps UPLOAD_MAX_BYTES + 1 bytes at most (the views refuse it by its size).
 FILE_UPLOAD_HANDLERS = [
