@@ -325,6 +325,16 @@ CELERY_BEAT_SCHEDULE["reporting-check-amendments"] = {
     "task": "reporting.tasks.check_amendments",
     "schedule": crontab(hour=2, minute=15),
 }
+# A report or sign job whose worker died (kill -9, out of memory) is taken up again once its heartbeat is
+# older than the lease (reporting/leases.py): beat looks every REPORT_JOB_SWEEP_SECONDS and queues it
+# again, so it waits minutes, not the broker's visibility timeout (an hour).
+REPORT_JOB_LEASE_SECONDS = float(os.environ.get("REPORT_JOB_LEASE_SECONDS", "90"))
+REPORT_JOB_SWEEP_SECONDS = float(os.environ.get("REPORT_JOB_SWEEP_SECONDS", "30"))
+CELERY_BEAT_SCHEDULE["reporting-requeue-abandoned-jobs"] = {
+    "task": "reporting.tasks.requeue_abandoned_jobs",
+    "schedule": REPORT_JOB_SWEEP_SECONDS,
+    "options": {"expires": REPORT_JOB_SWEEP_SECONDS},  # a sweep nobody ran in time is replaced by the next
+}
 # 专项行动材料报送提醒 (inspections): 3 days and 1 day before each due date, to whoever has not filed.
 CELERY_BEAT_SCHEDULE["inspections-deliverable-reminders"] = {
     "task": "inspections.tasks.send_deliverable_reminders",
