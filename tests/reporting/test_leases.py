@@ -130,3 +130,40 @@ def test_the_report_and_sign_tasks_hold_their_jobs_with_a_heartbeat() -> None:
     sweep = settings.CELERY_BEAT_SCHEDULE["reporting-requeue-abandoned-jobs"]
     assert sweep["task"] == tasks.requeue_abandoned_jobs.name
     assert float(sweep["schedule"]) <= 60 and settings.REPORT_JOB_LEASE_SECONDS <= 300
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_delivery_renews_its_claim_while_the_task_runs(scenario, cast, settings) -> None:
+    # As the worker calls it (not eagerly): the heartbeat runs beside the task under the message's id.
+    settings.REPORT_JOB_LEASE_SECONDS = 0.6  # heartbeat every 0.2 s
+    job = request_job(scenario, cast)
+    stamps: list[tuple[str, Any]] = []
+    real = leases.export_heartbeat
+
+    def recording(*, job_id: Any, claimant: str) -> bool:
+        renewed = real(job_id=job_id, claimant=claimant)
+        if renewed:
+            stamps.append((claimant, ExportJob.objects.get(pk=job_id).heartbeat_at))
+        return renewed
+
+    settings_build = tasks.build_file
+
+    def slow_build(**kwargs: Any) -> bytes:
+        time.sleep(1.0)  # a build longer than the lease
+        return settings_build(**kwargs)
+
+    import unittest.mock
+
+    with (
+        unittest.mock.patch.object(leases, "export_heartbeat", recording),
+        unittest.mock.patch.object(tasks, "build_file", slow_build),
+    ):
+        tasks.run_export.push_request(id="message-1", retries=0, is_eager=False, delivery_info={})
+        try:
+            assert tasks.run_export(str(job.pk)) == "success"
+        finally:
+            tasks.run_export.pop_request()
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCESS and job.attempts == 1 and job.claimed_by == "message-1"
+    assert len(stamps) >= 3 and {claimant for claimant, _ in stamps} == {"message-1"}
+    assert stamps[-1][1] > job.started_at
