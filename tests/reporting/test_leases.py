@@ -129,7 +129,8 @@ def test_the_report_and_sign_tasks_hold_their_jobs_with_a_heartbeat() -> None:
 
     sweep = settings.CELERY_BEAT_SCHEDULE["reporting-requeue-abandoned-jobs"]
     assert sweep["task"] == tasks.requeue_abandoned_jobs.name
-    assert float(sweep["schedule"]) <= 60 and settings.REPORT_JOB_LEASE_SECONDS <= 300
+    schedule = sweep["schedule"]
+    assert isinstance(schedule, float) and schedule <= 60 and settings.REPORT_JOB_LEASE_SECONDS <= 300
 
 
 @pytest.mark.django_db(transaction=True)
