@@ -1,6 +1,7 @@
 # The portal's image: web, worker and beat all run from it (docker-compose.yml), each through
 # scripts/prod_cmd.sh — the same commands as the native production-like run (make prod-run).
-FROM python:3.11-slim
+# A second target, `proxy`, is the reverse proxy in front of it (nginx with this image's static files).
+FROM python:3.11-slim AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -41,3 +42,15 @@ ENV DEBUG=0 \
 USER portal
 EXPOSE 8000
 CMD ["scripts/prod_cmd.sh", "web"]
+
+# The reverse proxy (docker-compose.yml's `proxy`, the only published port): nginx serving the static
+# files collected above, with deploy/nginx.conf.template rendered by the image's own envsubst step
+# (/etc/nginx/templates/*.template -> conf.d) — the template the native run renders too.
+FROM nginx:1.27-alpine AS proxy
+RUN rm -f /etc/nginx/conf.d/default.conf
+COPY --from=app /app/staticfiles /srv/static
+COPY deploy/errors /srv/errors
+COPY deploy/nginx.conf.template /etc/nginx/templates/portal.conf.template
+
+# `docker build .` without a target still gives the portal's image.
+FROM app

@@ -19,7 +19,7 @@ help:
 	@echo "make lint      ruff check, ruff format --check, mypy, makemigrations --check"
 	@echo "make security  bandit over our code, every nosec justified, pip-audit of the installed packages (security/)"
 	@echo "make bench     query counts and server times at province scale"
-	@echo "make prod-run  PostgreSQL + Redis + gunicorn + worker + beat on loopback, DEBUG=0 (as in docker-compose.yml)"
+	@echo "make prod-run  PostgreSQL + Redis + nginx + gunicorn + worker + beat on loopback, DEBUG=0 (as in docker-compose.yml)"
 	@echo "make prod-smoke  the production-like stack through HTTP (ledger, 销号, report job) and its fault drills (tests/prod)"
 	@echo "make load      50 users for 60 s against prod-run at county scale (locust), writes checked in the DB"
 	@echo "make assets    copy the pinned front-end packages into static/vendor"

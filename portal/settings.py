@@ -15,6 +15,8 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
+from portal import limits
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
 
@@ -191,8 +193,8 @@ STORAGES = {
 }
 
 # Uploads: spreadsheets and evidence. Bigger files are refused before they are read.
-UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
-DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+UPLOAD_MAX_BYTES = limits.upload_max_bytes()
+DATA_UPLOAD_MAX_MEMORY_SIZE = limits.request_body_max_bytes(UPLOAD_MAX_BYTES)  # the proxy's client_max_body_size too
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Of each uploaded file the parser keeps UPLOAD_MAX_BYTES + 1 bytes at most (the views refuse it by its size).
 FILE_UPLOAD_HANDLERS = [
@@ -332,6 +334,16 @@ CELERY_BEAT_SCHEDULE["reporting-monthly-schedule"] = {
 CELERY_BEAT_SCHEDULE["reporting-check-amendments"] = {
     "task": "reporting.tasks.check_amendments",
     "schedule": crontab(hour=2, minute=15),
+}
+# A report or sign job whose worker died (kill -9, out of memory) is taken up again once its heartbeat is
+# older than the lease (reporting/leases.py): beat looks every REPORT_JOB_SWEEP_SECONDS and queues it
+# again, so it waits minutes, not the broker's visibility timeout (an hour).
+REPORT_JOB_LEASE_SECONDS = float(os.environ.get("REPORT_JOB_LEASE_SECONDS", "90"))
+REPORT_JOB_SWEEP_SECONDS = float(os.environ.get("REPORT_JOB_SWEEP_SECONDS", "30"))
+CELERY_BEAT_SCHEDULE["reporting-requeue-abandoned-jobs"] = {
+    "task": "reporting.tasks.requeue_abandoned_jobs",
+    "schedule": REPORT_JOB_SWEEP_SECONDS,
+    "options": {"expires": REPORT_JOB_SWEEP_SECONDS},  # a sweep nobody ran in time is replaced by the next
 }
 # 专项行动材料报送提醒 (inspections): 3 days and 1 day before each due date, to whoever has not filed.
 CELERY_BEAT_SCHEDULE["inspections-deliverable-reminders"] = {

@@ -182,7 +182,8 @@ def _check_broker() -> dict[str, Any]:
 
     started = time.perf_counter()
     with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
+        # One immediate retry (kombu would sleep 2 s before it): a probe must answer quickly.
+        conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
     return {
         "ok": True,
         "ms": round((time.perf_counter() - started) * 1000, 1),

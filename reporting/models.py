@@ -178,6 +178,10 @@ class ExportJob(models.Model):
     created_at = models.DateTimeField("申请时间", auto_now_add=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # The claim of a running job (reporting/leases.py): which delivery holds it, and when that worker last
+    # said it is alive. A running job whose heartbeat is older than REPORT_JOB_LEASE_SECONDS is abandoned.
+    claimed_by = models.CharField("执行者", max_length=64, blank=True)
+    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
 
     scope_region_path = "region__path"
     scope_enterprise_path = None

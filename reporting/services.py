@@ -28,6 +28,7 @@ from django.utils import timezone
 from portal.audit import audit_record
 from portal.choices import AuditAction, RegionLevel, Role
 from portal.models import Region, User
+from reporting import leases
 from reporting.builders.pdf import build_pdf
 from reporting.builders.xlsx import build_xlsx
 from reporting.choices import FileFormat, JobPurpose, JobStatus, ReportKind, VersionStatus
@@ -440,19 +441,20 @@ def job_succeed(*, job_id: Any) -> None:
     ExportJob.objects.filter(pk=job_id).update(status=JobStatus.SUCCESS, progress=100, finished_at=timezone.now())
 
 
-def export_claim(*, job_id: Any, redelivered: bool = False) -> bool:
-    """Pending → running, once (a conditional UPDATE: a duplicate message finds nothing to claim).
+def export_claim(*, job_id: Any, claimant: str) -> bool:
+    """Pending → running under `claimant` (the delivering message's task id), once: a conditional UPDATE,
+    so of two deliveries of the same job one claims it and the other finds nothing to claim.
 
-    `redelivered`: the broker hands the message out again because the worker that held it died
-    (kill -9, out of memory; late acknowledgement): its job is still "running" under nobody, and is
-    taken over. A finished job is never claimed again.
+    A job left "running" by a worker that died (kill -9, out of memory) is claimable again once its
+    heartbeat is older than the lease (reporting/leases.py), whoever delivers it: the broker's
+    redelivery or the sweep's new message. A job whose holder is alive, or a finished one, never is.
     """
-    statuses = [JobStatus.PENDING, JobStatus.RUNNING] if redelivered else [JobStatus.PENDING]
-    return bool(
-        ExportJob.objects.filter(pk=job_id, status__in=statuses).update(
-            status=JobStatus.RUNNING, progress=5, attempts=F("attempts") + 1, started_at=timezone.now(), error=""
-        )
-    )
+    now = timezone.now()
+    claimed = ExportJob.objects.filter(leases.claimable(now), pk=job_id).update(
+        status=JobStatus.RUNNING, progress=5, attempts=F("attempts") + 1, started_at=now, heartbeat_at=now,
+        claimed_by=claimant[:64], error="",
+    )  # fmt: skip
+    return bool(claimed)
 
 
 def export_progress(*, job_id: Any, progress: int) -> None:

@@ -9,11 +9,12 @@ from typing import Any
 from celery import shared_task
 from django.utils import timezone
 
-from reporting import schedule, selectors, services
+from reporting import leases, schedule, selectors, services
 from reporting.builders.pdf import build_pdf
 from reporting.builders.xlsx import build_xlsx
-from reporting.choices import FileFormat, VersionStatus
+from reporting.choices import FileFormat, JobPurpose, VersionStatus
 from reporting.figures import ReportError, Signatures, compute_table
+from reporting.leases import LeasedJobTask
 from reporting.models import ExportJob
 
 logger = logging.getLogger(__name__)
@@ -57,11 +58,6 @@ def check_amendments(self: Any, today: str | None = None) -> dict[str, Any]:
     return {"done": len(result.done), "skipped": result.skipped, "failed": result.failed}
 
 
-def _redelivered(task: Any) -> bool:
-    """The broker handed this message out again (its worker died before acknowledging it)."""
-    return bool((task.request.delivery_info or {}).get("redelivered"))
-
-
 def build_file(*, kind: str, region: Any, month: dt.date, file_format: str, label: str = "") -> bytes:
     """The table computed from the records now, as a file (the same path as the shell command)."""
     scope = selectors.scope_for(kind=kind, region=region, month=month)
@@ -78,10 +74,10 @@ def _fail_or_retry(task: Any, *, job_id: str, exc: Exception, what: str) -> None
         raise task.retry(exc=exc, countdown=5 * 2**task.request.retries) from exc
 
 
-@shared_task(bind=True, name="reporting.tasks.run_sign", max_retries=3)
+@shared_task(bind=True, base=LeasedJobTask, name="reporting.tasks.run_sign", max_retries=3)
 def run_sign(self: Any, job_id: str) -> str:
     """分管负责人签字 on the worker: `report_sign` freezes the version with its files in one transaction."""
-    if not services.export_claim(job_id=job_id, redelivered=_redelivered(self)):
+    if not services.export_claim(job_id=job_id, claimant=self.request.id or ""):
         return "not pending"
     job = ExportJob.objects.select_related("version", "requested_by").get(pk=job_id)
     try:
@@ -103,10 +99,10 @@ def run_sign(self: Any, job_id: str) -> str:
     return "success"
 
 
-@shared_task(bind=True, name="reporting.tasks.run_export", max_retries=3)
+@shared_task(bind=True, base=LeasedJobTask, name="reporting.tasks.run_export", max_retries=3)
 def run_export(self: Any, job_id: str) -> str:
     """Build the file of an ExportJob on the worker; progress and errors are written on the job."""
-    if not services.export_claim(job_id=job_id, redelivered=_redelivered(self)):
+    if not services.export_claim(job_id=job_id, claimant=self.request.id or ""):
         return "not pending"
     job = ExportJob.objects.select_related("region").get(pk=job_id)
     try:
@@ -129,3 +125,13 @@ def run_export(self: Any, job_id: str) -> str:
         _fail_or_retry(self, job_id=job_id, exc=exc, what="生成失败")
         raise
     return "success"
+
+
+@shared_task(name="reporting.tasks.requeue_abandoned_jobs")
+def requeue_abandoned_jobs() -> dict[str, Any]:
+    """Beat, every REPORT_JOB_SWEEP_SECONDS: jobs whose worker died (heartbeat past the lease) are queued
+    again for any live worker (reporting/leases.py)."""
+    requeued = leases.export_requeue_abandoned()
+    for job_id, purpose in requeued:
+        (run_sign if purpose == JobPurpose.SIGN else run_export).delay(job_id)
+    return {"requeued": [job_id for job_id, _ in requeued]}

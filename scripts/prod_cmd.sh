@@ -4,6 +4,8 @@
 # two cannot drift apart (tests/test_infra.py checks it).
 #
 #   scripts/prod_cmd.sh web            migrate, then gunicorn on $BIND (default 0.0.0.0:8000)
+#   scripts/prod_cmd.sh proxy          nginx on $PROXY_BIND in front of $BIND (native runs; compose
+#                                      runs the nginx image with the same deploy/nginx.conf.template)
 #   scripts/prod_cmd.sh worker         Celery worker
 #   scripts/prod_cmd.sh beat           Celery beat
 #   scripts/prod_cmd.sh collectstatic  static files into STATIC_ROOT (at image build time)
@@ -13,7 +15,7 @@
 #   scripts/prod_cmd.sh --print NAME   print the command instead of running it
 #
 # Environment: the settings' variables (DEBUG=0, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL,
-# CELERY_BROKER_URL, ...), plus BIND, WEB_CONCURRENCY (3), WORKER_CONCURRENCY (2), LOG_LEVEL
+# CELERY_BROKER_URL, ...), plus BIND, PROXY_BIND, WEB_CONCURRENCY (5), WORKER_CONCURRENCY (2), LOG_LEVEL
 # (INFO), MIGRATE_ON_START (1). Programs are taken from PATH (the image's Python, or .venv/bin
 # put first on PATH by prod_run.sh).
 set -eu
@@ -38,14 +40,37 @@ case "${1:-}" in
     if [ "$print_only" = 0 ] && [ "${MIGRATE_ON_START:-1}" = 1 ]; then
       python manage.py migrate --noinput
     fi
+    # Behind the proxy: nginx reads whole requests and buffers whole responses, so a gunicorn worker is
+    # never held by a slow client and plain sync workers (one request per process) are safe. Processes,
+    # not threads: a request parsing a big spreadsheet holds one process, the kernel hands the next
+    # request (/healthz) to an idle one, and no GIL is shared with it. Hence WEB_CONCURRENCY (5: 2 x cores
+    # + 1) above the number of heavy uploads expected at once. A worker is replaced after max_requests
+    # (memory a parse left behind) and killed after --timeout (60 s; nginx then answers its Chinese 502);
+    # request line and headers are bounded as in nginx.
     run gunicorn portal.wsgi:application \
       --bind "${BIND:-0.0.0.0:8000}" \
-      --workers "${WEB_CONCURRENCY:-3}" \
+      --workers "${WEB_CONCURRENCY:-5}" \
+      --worker-class sync \
       --timeout 60 \
       --graceful-timeout 20 \
+      --max-requests 1000 \
+      --max-requests-jitter 100 \
+      --limit-request-line 8190 \
+      --limit-request-fields 100 \
+      --limit-request-field_size 8190 \
       --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
       --no-control-socket \
-      --access-logfile -
+      --access-logfile - \
+      --access-logformat '%(h)s xff=%({x-forwarded-for}i)s proto=%({x-forwarded-proto}i)s "%(r)s" %(s)s %(b)s %(M)sms'
+    ;;
+  proxy)
+    # Native runs only (compose runs the nginx image with the same template): render
+    # deploy/nginx.conf.template for PROXY_BIND -> BIND, then nginx in the foreground.
+    conf_dir="${PORTAL_VAR_DIR:-var}/nginx"
+    if [ "$print_only" = 0 ]; then
+      python deploy/render_nginx.py "$conf_dir" >/dev/null
+    fi
+    run "${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}" -e stderr -c "$conf_dir/nginx.conf"
     ;;
   worker)
     run celery -A portal worker --loglevel "${LOG_LEVEL:-INFO}" --concurrency "${WORKER_CONCURRENCY:-2}"
@@ -87,7 +112,7 @@ if not stamp or timezone.now() - datetime.fromisoformat(stamp) > limit:
 '
     ;;
   *)
-    echo "usage: $0 [--print] web|worker|beat|collectstatic|healthcheck|check-worker|check-heartbeat" >&2
+    echo "usage: $0 [--print] web|proxy|worker|beat|collectstatic|healthcheck|check-worker|check-heartbeat" >&2
     exit 2
     ;;
 esac

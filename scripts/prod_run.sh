@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # `make prod-run`: the production setup without Docker, on loopback. It starts a throwaway
 # PostgreSQL server and a Redis server from the Debian binaries, then web (gunicorn), worker
-# and beat with the very commands docker-compose.yml uses (scripts/prod_cmd.sh), with DEBUG=0.
+# and beat with the very commands docker-compose.yml uses (scripts/prod_cmd.sh), with DEBUG=0, behind
+# nginx (Debian's `nginx`; `scripts/prod_cmd.sh proxy`, the template compose's proxy service uses) on
+# PROD_RUN_PORT, the only address clients use; gunicorn listens on another loopback port.
 # Ctrl-C (or SIGTERM) stops everything and removes the data folder.
 #
 # Environment:
-#   PROD_RUN_PORT  web port (8000)            PROD_RUN_DIR   data folder (a new temporary one;
+#   PROD_RUN_PORT  public (nginx) port (8000)            PROD_RUN_DIR   data folder (a new temporary one;
 #   PROD_RUN_SEED  load demo data (1)                         when given, it is kept and reused)
 #   PROD_RUN_STATIC_ROOT  collected static files (var/prod-static; collected again only when
 #                  static/ or requirements.txt changed: WhiteNoise's compression takes minutes)
@@ -52,6 +54,12 @@ INITDB=$(find_bin initdb postgresql)
 PG_CTL=$(find_bin pg_ctl postgresql)
 CREATEDB=$(find_bin createdb postgresql)
 REDIS_SERVER=$(find_bin redis-server redis-server)
+NGINX=$(command -v nginx 2>/dev/null || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true)
+if [ -z "$NGINX" ]; then
+  echo "[prod-run] nginx not found: install it with \`apt-get install nginx\`" >&2
+  exit 1
+fi
+export NGINX
 
 KEEP=0
 if [ -n "${PROD_RUN_DIR:-}" ]; then
@@ -130,8 +138,9 @@ STATIC_ROOT=${PROD_RUN_STATIC_ROOT:-var/prod-static}
 mkdir -p "$STATIC_ROOT"
 STATIC_ROOT=$(cd "$STATIC_ROOT" && pwd)
 export STATIC_ROOT
-export BIND="127.0.0.1:$PORT"
-export WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}
+export PROXY_BIND="127.0.0.1:$PORT"
+export BIND="127.0.0.1:$(free_port)"
+export WEB_CONCURRENCY=${WEB_CONCURRENCY:-5}
 export SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
 mkdir -p "$MEDIA_ROOT"
 
@@ -142,7 +151,7 @@ ENV_FILE="$ROOT/portal.env"
   umask 077
   {
     for name in DEBUG SECRET_KEY ALLOWED_HOSTS DATABASE_URL CELERY_BROKER_URL PORTAL_VAR_DIR MEDIA_ROOT STATIC_ROOT \
-      BIND SECURE_SSL_REDIRECT SESSION_COOKIE_SECURE CSRF_COOKIE_SECURE; do
+      BIND PROXY_BIND SECURE_SSL_REDIRECT SESSION_COOKIE_SECURE CSRF_COOKIE_SECURE; do
       printf '%s=%s\n' "$name" "${!name}"
     done
     printf 'PROD_RUN_PORT=%s\nPORTAL_URL=%s\n' "$PORT" "http://127.0.0.1:$PORT"
@@ -175,6 +184,7 @@ if [ "$SEED" = 1 ]; then
 fi
 
 supervise_start web scripts/prod_cmd.sh web
+supervise_start proxy scripts/prod_cmd.sh proxy
 supervise_start worker scripts/prod_cmd.sh worker
 supervise_start beat scripts/prod_cmd.sh beat
 
@@ -182,9 +192,9 @@ if supervise_wait_http "http://127.0.0.1:$PORT/healthz" 90; then
   cat <<EOF
 
 ============================================================================
-  Production-like run (DEBUG=0, gunicorn, PostgreSQL, Redis): http://127.0.0.1:$PORT/
+  Production-like run (DEBUG=0, nginx -> gunicorn, PostgreSQL, Redis): http://127.0.0.1:$PORT/
   Health: http://127.0.0.1:$PORT/healthz    Data folder: $ROOT
-  Press Ctrl-C to stop web, worker, beat, Redis and PostgreSQL.
+  Press Ctrl-C to stop nginx, web, worker, beat, Redis and PostgreSQL.
 ============================================================================
 
 EOF

@@ -1,6 +1,7 @@
 """The production stack on loopback, for tests and by hand: PostgreSQL, Redis, and the portal's web,
 worker and beat, each started with exactly the command docker-compose.yml uses
-(`scripts/prod_cmd.sh web|worker|beat`) and the environment scripts/prod_run.sh sets (DEBUG=0, ...).
+(`scripts/prod_cmd.sh web|worker|beat`) and the environment scripts/prod_run.sh sets (DEBUG=0, ...),
+behind nginx (`scripts/prod_cmd.sh proxy`, deploy/nginx.conf.template): `base_url` is the proxy's.
 
 Each portal process runs in its own process group, so one component can be killed (-9) and
 started again, PostgreSQL stopped and started, Redis restarted on the same port (with an
@@ -56,7 +57,7 @@ from tests.services import (
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(os.environ.get("VENV", REPO / ".venv")).resolve() / "bin"
-COMPONENTS = ("web", "worker", "beat")
+COMPONENTS = ("web", "proxy", "worker", "beat")
 DEFAULT_STATIC_ROOT = REPO / "var" / "prod-static"
 
 # Variables of the calling process that must not reach the production-like processes (pytest-django
@@ -64,7 +65,8 @@ DEFAULT_STATIC_ROOT = REPO / "var" / "prod-static"
 NOT_INHERITED = {
     "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_CACHE_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE",
     "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "ALLOWED_HOSTS", "STATIC_ROOT", "MEDIA_ROOT", "PORTAL_VAR_DIR",
-    "BIND", "WEB_CONCURRENCY", "WORKER_CONCURRENCY", "MIGRATE_ON_START", "CELERY_FILESYSTEM_DIR",
+    "BIND", "PROXY_BIND", "TRUSTED_PROXY", "WEB_CONCURRENCY", "WORKER_CONCURRENCY", "MIGRATE_ON_START",
+    "CELERY_FILESYSTEM_DIR",
 }  # fmt: skip
 
 
@@ -158,7 +160,7 @@ class StackRedis:
 
 @dataclass
 class Component:
-    """One of web, worker, beat: `scripts/prod_cmd.sh NAME` in its own process group."""
+    """One of web, proxy, worker, beat: `scripts/prod_cmd.sh NAME` in its own process group."""
 
     name: str
     env: dict[str, str]
@@ -295,7 +297,8 @@ class ProdStack:
         (self.root / "pg").mkdir()
         self.postgres = StackPostgres(root=self.root / "pg")
         self.redis = StackRedis(root=self.root / "redis")
-        self.web_port = 0
+        self.web_port = 0  # gunicorn's; clients talk to nginx on proxy_port (base_url)
+        self.proxy_port = 0
         self.components: dict[str, Component] = {}
         self.timings: dict[str, float] = {}
         self.env: dict[str, str] = {}
@@ -304,6 +307,12 @@ class ProdStack:
 
     @property
     def base_url(self) -> str:
+        """nginx, the only address a client uses (as compose publishes only the proxy's port)."""
+        return f"http://127.0.0.1:{self.proxy_port}"
+
+    @property
+    def web_url(self) -> str:
+        """gunicorn directly, behind the proxy's back (for comparisons only)."""
         return f"http://127.0.0.1:{self.web_port}"
 
     def url(self, path: str) -> str:
@@ -356,6 +365,7 @@ class ProdStack:
             MEDIA_ROOT=str(var / "media"),
             STATIC_ROOT=str(self.static_root.resolve()),
             BIND=f"127.0.0.1:{self.web_port}",
+            PROXY_BIND=f"127.0.0.1:{self.proxy_port}",
             WEB_CONCURRENCY=str(self.web_concurrency),
             WORKER_CONCURRENCY=str(self.worker_concurrency),
             SECURE_SSL_REDIRECT="0",
@@ -375,6 +385,7 @@ class ProdStack:
             self.postgres.createdb("portal")
             self.redis.start()
             self.web_port = free_port()
+            self.proxy_port = free_port()
             self.env = self._environment()
             (self.root / "var" / "media").mkdir(parents=True, exist_ok=True)
             self._timed("servers", started)
@@ -386,8 +397,9 @@ class ProdStack:
             for name in COMPONENTS:
                 self.components[name] = Component(name, self.env, self.logs / f"{name}.log")
             # web migrates before gunicorn starts (MIGRATE_ON_START=1, as in compose); the demo data
-            # is loaded while the worker and beat boot.
+            # is loaded while the worker and beat boot. nginx answers 502 until gunicorn is up.
             started = time.monotonic()
+            self.components["proxy"].start()
             self.components["web"].start()
             self.wait_healthy(300)
             self._timed("web (migrate + gunicorn)", started)
@@ -434,6 +446,9 @@ class ProdStack:
             web = self.components.get("web")
             if web is not None and not web.running():
                 raise StackError(f"web exited:\n{web.log()[-5000:]}")
+            proxy = self.components.get("proxy")
+            if proxy is not None and not proxy.running():
+                raise StackError(f"proxy exited:\n{proxy.log()[-5000:]}")
             time.sleep(0.3)
         raise StackError(f"/healthz not 200 after {timeout}s:\n{self.components['web'].log()[-5000:]}")
 
@@ -462,7 +477,7 @@ class ProdStack:
         component = self.components[name]
         since = len(component.log())
         component.start()
-        if wait and name == "web":
+        if wait and name in ("web", "proxy"):
             self.wait_healthy(120)
         elif wait and name == "worker":
             self.wait_worker_ready(120, since=since)
@@ -505,7 +520,7 @@ class ProdStack:
             if "redis-server" in cmdline:
                 if ours_redis in cmdline or root in cmdline:
                     found[pid] = cmdline
-            elif any(word in cmdline for word in ("prod_cmd.sh", "gunicorn", "celery", root)):
+            elif any(word in cmdline for word in ("prod_cmd.sh", "gunicorn", "celery", "nginx", root)):
                 found[pid] = cmdline
         return found
 

@@ -80,9 +80,9 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 # --- docker-compose.yml -------------------------------------------------------------------------
 
 
-def test_compose_has_the_five_services_with_health_checks(compose: dict[str, Any]) -> None:
+def test_compose_has_the_six_services_with_health_checks(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"db", "redis", "web", "worker", "beat"}
+    assert set(services) == {"db", "redis", "web", "proxy", "worker", "beat"}
     assert services["db"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
     for name, service in services.items():
@@ -122,12 +122,112 @@ def test_compose_and_the_native_production_run_start_the_same_commands(compose: 
     for name in PORTAL_SERVICES:
         assert compose["services"][name]["command"] == ["scripts/prod_cmd.sh", name]
         assert re.search(rf"^supervise_start {name} scripts/prod_cmd.sh {name}$", prod_run, re.MULTILINE), name
+    # The native run's nginx renders the template the compose proxy service uses.
+    assert re.search(r"^supervise_start proxy scripts/prod_cmd.sh proxy$", prod_run, re.MULTILINE)
+    assert re.search(r"nginx -e stderr -c \S+/nginx/nginx.conf$", prod_command("proxy"))
     assert prod_command("web").startswith("gunicorn portal.wsgi:application ")
     assert prod_command("worker").startswith("celery -A portal worker ")
     assert prod_command("beat").startswith("celery -A portal beat ")
     dockerfile = (REPO / "Dockerfile").read_text()
     assert 'CMD ["scripts/prod_cmd.sh", "web"]' in dockerfile
     assert "scripts/prod_cmd.sh collectstatic" in dockerfile
+
+
+# --- the reverse proxy (deploy/nginx.conf.template) ----------------------------------------------
+
+
+def test_only_the_proxy_publishes_a_port(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"proxy"}
+    assert services["proxy"]["ports"] == ["${PORTAL_PORT:-8000}:80"]
+    assert services["proxy"]["environment"]["NGINX_LISTEN"] == "80"
+    assert services["web"]["expose"] == ["8000"]
+    assert services["proxy"]["depends_on"]["web"]["condition"] == "service_healthy"
+
+
+def _compose_default(value: str) -> str:
+    """`${NAME:-default}` -> default."""
+    found = re.fullmatch(r"\$\{[A-Z_]+:-(.*)\}", value)
+    return found.group(1) if found else value
+
+
+def test_compose_proxy_renders_the_one_template_with_what_web_and_the_image_provide(
+    compose: dict[str, Any],
+) -> None:
+    from deploy import render_nginx
+    from portal import limits
+
+    services = compose["services"]
+    env = {name: _compose_default(str(value)) for name, value in services["proxy"]["environment"].items()}
+    assert render_nginx.template_names() <= set(env), "the proxy service leaves a template placeholder empty"
+    rendered = render_nginx.render(env)
+    # gunicorn's address in compose (prod_cmd.sh's default BIND, port exposed by web).
+    bind = re.search(r"--bind (\S+)", prod_command("web"))
+    assert bind and env["PORTAL_UPSTREAM"] == "web:" + bind.group(1).rsplit(":", 1)[1]
+    # client_max_body_size follows the upload limit the portal's processes get.
+    upload = int(_compose_default(services["web"]["environment"]["UPLOAD_MAX_BYTES"]))
+    assert upload == limits.DEFAULT_UPLOAD_MAX_BYTES
+    assert f"client_max_body_size {limits.request_body_max_bytes(upload)};" in rendered
+    # The image puts the static files, the error pages and the template where the environment says.
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert re.search(r"^FROM nginx:\S+ AS proxy$", dockerfile, re.MULTILINE)
+    assert f"COPY --from=app /app/staticfiles {env['STATIC_ROOT']}" in dockerfile
+    assert f"COPY deploy/errors {env['ERROR_PAGES_ROOT']}" in dockerfile
+    assert "COPY deploy/nginx.conf.template /etc/nginx/templates/" in dockerfile
+    assert services["proxy"]["build"]["target"] == "proxy"
+    assert all(services[name]["build"]["target"] == "app" for name in PORTAL_SERVICES)
+    assert "/_proxy/alive" in " ".join(services["proxy"]["healthcheck"]["test"])
+
+
+def test_the_proxy_never_serves_uploads_and_replaces_forwarded_headers() -> None:
+    template = (REPO / "deploy" / "nginx.conf.template").read_text()
+    locations = re.findall(r"^\s*location\s+([^{]+)\{", template, re.MULTILINE)
+    assert not any("media" in location for location in locations), locations
+    assert "alias ${STATIC_ROOT}/;" in template
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in template  # replaced, not appended
+    assert "$proxy_add_x_forwarded_for" not in template
+    assert "proxy_set_header X-Real-IP $remote_addr;" in template
+    assert "error_page 502 503 504 " in template and "error_page 413 " in template
+    for page in ("50x.html", "413.html"):
+        html = (REPO / "deploy" / "errors" / page).read_text()
+        assert '<html lang="zh-CN">' in html and re.search(r"[\u4e00-\u9fff]{6,}", html)
+
+
+def _nginx_binary() -> str:
+    import shutil
+
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+    if found is None:
+        unavailable("`nginx` not found: install it with `apt-get install nginx`")
+    return str(found)
+
+
+def test_the_native_proxy_configuration_is_valid_nginx(tmp_path: Path) -> None:
+    from deploy import render_nginx
+
+    env = {
+        "PROXY_BIND": "127.0.0.1:18080", "BIND": "0.0.0.0:18081", "STATIC_ROOT": str(tmp_path / "static"),
+        "UPLOAD_MAX_BYTES": "2097152",
+    }  # fmt: skip
+    main = render_nginx.write_native(tmp_path / "nginx", env)
+    portal = (tmp_path / "nginx" / "portal.conf").read_text()
+    assert "listen 127.0.0.1:18080;" in portal and "server 127.0.0.1:18081 " in portal
+    assert f"client_max_body_size {2097152 + 1024 * 1024};" in portal
+    assert "${" not in portal
+    result = subprocess.run(
+        [_nginx_binary(), "-t", "-e", "stderr", "-c", str(main)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0 and "test is successful" in result.stderr, result.stderr
+    with pytest.raises(render_nginx.RenderError, match="TRUSTED_PROXY"):
+        render_nginx.render({k: v for k, v in render_nginx.native_values(env).items() if k != "TRUSTED_PROXY"})
+
+
+def test_ci_and_readme_install_nginx() -> None:
+    ci = (REPO / ".ci" / "run").read_text()
+    packages = re.search(r"PACKAGES=\(([^)]*)\)", ci)
+    assert packages and "nginx" in packages.group(1).split()
+    assert "`nginx`" in (REPO / "README.md").read_text()
 
 
 def test_prod_cmd_refuses_an_unknown_command() -> None:
@@ -137,7 +237,7 @@ def test_prod_cmd_refuses_an_unknown_command() -> None:
 
 def test_dockerfile_has_what_weasyprint_and_chinese_pdfs_need() -> None:
     dockerfile = (REPO / "Dockerfile").read_text()
-    assert dockerfile.startswith("#") and re.search(r"^FROM python:3\.11-slim$", dockerfile, re.MULTILINE)
+    assert dockerfile.startswith("#") and re.search(r"^FROM python:3\.11-slim AS app$", dockerfile, re.MULTILINE)
     for package in ("fonts-noto-cjk", "libharfbuzz-subset0", "libpango-1.0-0", "libpangoft2-1.0-0"):
         assert package in dockerfile, package
     ignored = (REPO / ".dockerignore").read_text().split()
@@ -276,12 +376,18 @@ def test_prod_run_starts_postgres_redis_gunicorn_worker_beat_and_stops_them(tmp_
         assert data_dir, output()
         root = data_dir.group(1)
 
-        # The processes are the ones compose starts: the very command lines of prod_cmd.sh.
+        # The processes are the ones compose starts: the very command lines of prod_cmd.sh; gunicorn on
+        # a loopback port of its own behind nginx, which listens on PROD_RUN_PORT.
         running = " | ".join(descendants(run.pid).values())
+        gunicorn_port = re.search(r"gunicorn portal\.wsgi:application --bind 127\.0\.0\.1:(\d+) ", running)
+        assert gunicorn_port and gunicorn_port.group(1) != str(port), running
         for name in PORTAL_SERVICES:
             expected = prod_command(name).replace("--concurrency 2", "--concurrency 1")
-            expected = re.sub(r"--workers \d+", "--workers 1", expected).replace("0.0.0.0:8000", f"127.0.0.1:{port}")
+            expected = re.sub(r"--workers \d+", "--workers 1", expected)
+            expected = expected.replace("0.0.0.0:8000", f"127.0.0.1:{gunicorn_port.group(1)}")
             assert expected in running, f"{expected!r} not among {running}"
+        assert re.search(r"nginx: master process \S*nginx -e stderr -c \S+/nginx/nginx\.conf", running), running
+        assert _get(f"http://127.0.0.1:{port}/_proxy/alive")[0] == 200
         servers = [pid for pid, (_, cmd) in process_table().items() if root in cmd]
         assert servers, "no PostgreSQL or Redis process runs in the data folder"
         tree = descendants(run.pid)

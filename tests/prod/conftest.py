@@ -20,17 +20,19 @@ from tests.services import ServiceUnavailable, unavailable
 
 DEMO_PASSWORD = "Demo-2024-portal"  # the documented demo password (portal.demo)
 
-# A worker that dies holding a task (kill -9) gives it back to Redis after this many seconds; in
-# production the default is an hour (portal/settings.py, CELERY_VISIBILITY_TIMEOUT).
-VISIBILITY_TIMEOUT = 8
+# A report job whose worker died (kill -9) is queued again once its heartbeat is this old, by beat's sweep
+# every SWEEP_SECONDS (reporting/leases.py; production: 90 s and 30 s). Redis keeps its production
+# visibility timeout (an hour), so the drills show the jobs coming back through the lease, not Redis.
+LEASE_SECONDS = 6
+SWEEP_SECONDS = 2
 
 
 @pytest.fixture(scope="package")
 def stack() -> Iterator[ProdStack]:
     prod = ProdStack(
-        web_concurrency=2,
+        web_concurrency=5,  # scripts/prod_cmd.sh's default (2 x cores + 1): more than the heavy uploads at once
         worker_concurrency=2,
-        extra_env={"CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT)},
+        extra_env={"REPORT_JOB_LEASE_SECONDS": str(LEASE_SECONDS), "REPORT_JOB_SWEEP_SECONDS": str(SWEEP_SECONDS)},
     )
     try:
         prod.start()
