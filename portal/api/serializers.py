@@ -446,12 +446,21 @@ class LoginSerializer(DescribedFieldsMixin, serializers.Serializer):
         label="动态口令",
         required=False,
         max_length=12,
-        help_text="已启用两步验证的账号必填：验证器中当前显示的 6 位数字。",
+        help_text="已启用两步验证的账号必填：验证器中当前显示的 6 位数字，或一个未用过的备用码。",
+    )
+    device = StrictCharField(
+        label="设备",
+        required=False,
+        max_length=200,
+        help_text="可选：此令牌用于哪台设备或哪个程序（显示在“登录设备”中，便于辨认和作废）。",
     )
 
 
 class TokenSerializer(DescribedFieldsMixin, serializers.Serializer):
     token = serializers.CharField(label="令牌", help_text="在请求头中发送：Authorization: Token <令牌>", read_only=True)
+    expires_at = serializers.DateTimeField(
+        label="最迟失效时间", read_only=True, help_text="令牌到此时间失效；闲置超过规定时间也会提前失效。"
+    )
     user = MeSerializer(read_only=True, label="当前用户")
 
 

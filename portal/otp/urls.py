@@ -7,4 +7,5 @@ urlpatterns = [
     path("enrol/", views.enrol, name="otp-enrol"),
     path("verify/", views.verify, name="otp-verify"),
     path("remove/", views.remove, name="otp-remove"),
+    path("backup-codes/", views.backup_codes, name="otp-backup-codes"),
 ]

@@ -25,7 +25,6 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, Phase, given, settings
-from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -41,6 +40,7 @@ from hazards.models import MajorHazardCriterion
 from portal.models import User
 from tests.conftest import Cast, World
 from tests.hazards.conftest import add_evidence, add_extension, make_hazard
+from tests.token_helpers import issue_token
 
 CHECKS = [
     not_a_server_error,
@@ -95,8 +95,8 @@ def fuzz_data(world: World, cast: Cast) -> dict[str, str]:
     superuser.region = world.county
     superuser.save(update_fields=["region"])
     return {
-        "county_staff": Token.objects.create(user=cast.county_staff).key,
-        "superuser": Token.objects.create(user=superuser).key,
+        "county_staff": issue_token(cast.county_staff),
+        "superuser": issue_token(superuser),
     }
 
 
@@ -143,7 +143,7 @@ BIG = "629340372298580214415360"  # beyond a 64-bit id: the database driver over
 
 
 def token_client(user: User) -> Client:
-    return Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return Client(HTTP_AUTHORIZATION=f"Token {issue_token(user)}")
 
 
 def test_ledger_upload_list_with_an_id_beyond_64_bits_matches_nothing(cast: Cast) -> None:
