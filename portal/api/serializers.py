@@ -18,6 +18,7 @@ from rest_framework import serializers
 from portal.api.permissions import can_see_personal_data, can_write_enterprises, is_admin
 from portal.choices import RegionLevel, Role
 from portal.models import AuditEvent, Enterprise, ParentCompany, Person, Region, User
+from portal.scoping import sees_personal_data
 from portal.services import ENTERPRISE_EDITABLE_FIELDS, enterprise_field_refused
 from portal.validators import normalize_credit_code, validate_credit_code
 
@@ -196,6 +197,15 @@ class EnterpriseSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
             "risk_grade", "standardization_grade", "license_number", "license_expiry", "address",
             "contact_name", "contact_phone", "created_at", "updated_at",
         ]  # fmt: skip
+
+    def to_representation(self, instance: Enterprise) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        request = self.context.get("request")
+        if "contact_phone" in data and not sees_personal_data(
+            getattr(request, "user", None), enterprise_id=instance.pk
+        ):
+            data["contact_phone"] = instance.masked_contact_phone
+        return data
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_county_name(self, obj: Enterprise) -> str | None:
