@@ -748,7 +748,8 @@ def self_check_authenticate_signer(
 ) -> User | None:
     """The principal's credentials for a signature (page and API), or None — one answer whatever went wrong.
 
-    A password is checked only for the account of this enterprise's principal: for any other user name the
+    A password is checked only for the account of this enterprise's principal (or the signed-in user's own,
+    whose refusal the service explains): for any other user name the
     answer is the same refusal without a password check, so the signature form tells nobody whether another
     account's password is right. Every refusal is in the audit log (a wrong password through the login
     signal, as 登录失败; another account's name here).
@@ -756,7 +757,10 @@ def self_check_authenticate_signer(
     from django.contrib.auth import authenticate
 
     candidate = User.objects.filter(username=username).first() if username else None
-    if candidate is None or not permissions.is_principal_of(candidate, report.enterprise):
+    # One's own account may be checked (the service then says why it cannot sign): no one else's password.
+    if candidate is None or (
+        candidate.pk != actor.pk and not permissions.is_principal_of(candidate, report.enterprise)
+    ):
         audit_record(
             actor=actor,
             action=AuditAction.LOGIN_FAILED,

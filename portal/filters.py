@@ -10,13 +10,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
+from django_filters import fields as filter_fields
 
 from portal import scoping
 from portal.choices import Industry, ProductionStatus, RegionLevel, RiskGrade
 from portal.models import Enterprise, Region
 
 
-class SafeModelChoiceField(forms.ModelChoiceField):
+class SafeModelChoiceField(filter_fields.ModelChoiceField):
     """An id too big for the database (SQLite raises OverflowError) is an invalid choice like any unknown id."""
 
     def to_python(self, value: Any) -> Any:
@@ -26,7 +27,7 @@ class SafeModelChoiceField(forms.ModelChoiceField):
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
 
 
-class SafeModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+class SafeModelMultipleChoiceField(filter_fields.ModelMultipleChoiceField):
     def clean(self, value: Any) -> Any:
         try:
             return super().clean(value)
