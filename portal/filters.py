@@ -70,7 +70,7 @@ class ScopedFilterSet(django_filters.FilterSet):
         self._denied_checked = True
         for name in self.form.errors:
             field = self.form.fields.get(name)
-            if not isinstance(field, forms.ModelChoiceField):
+            if not isinstance(field, forms.ModelChoiceField) or field.queryset is None:
                 continue
             model = field.queryset.model
             manager = model._default_manager

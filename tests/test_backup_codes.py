@@ -183,3 +183,30 @@ def test_an_admin_resets_neither_another_countys_user_nor_their_own(world: World
     client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(other_admin)}")
     assert client.post(f"/api/v1/users/{cast.other_county_staff.pk}/reset-two-factor/").status_code == 204
     assert not AuditEvent.objects.filter(action=AuditAction.OTP_RESET).exclude(actor=other_admin).exists()
+
+
+def test_the_reset_page_for_the_county_admin(cast: Cast, clock: Any) -> None:
+    enrol_on_the_page(Client(), cast.town_a_staff)
+    token = issue_token(cast.town_a_staff)
+    admin = Client()
+    admin.force_login(cast.admin)
+    url = f"/otp/reset/{cast.town_a_staff.pk}/"
+    assert "已启用" in admin.get(url).content.decode()
+    # Who may not: another role in scope (403), nobody changed; their own account (403).
+    for member in ("county_staff", "county_leader", "town_a_staff"):
+        other = Client()
+        other.force_login(getattr(cast, member))
+        assert other.post(url).status_code == 403, member
+    own = Client()
+    own.force_login(cast.admin)
+    assert own.post(f"/otp/reset/{cast.admin.pk}/").status_code == 403
+    assert TOTPDevice.objects.filter(user=cast.town_a_staff, confirmed=True).exists()
+    response = admin.post(url)
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=cast.town_a_staff).exists()
+    assert not StaticDevice.objects.filter(user=cast.town_a_staff).exists()
+    probe = APIClient()
+    probe.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert probe.get("/api/v1/me/").status_code == 401  # issued before the reset, revoked by it
+    assert AuditEvent.objects.filter(action=AuditAction.OTP_RESET, actor=cast.admin).count() == 1
+    assert "未启用" in admin.get(url).content.decode()

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,9 +33,11 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal.choices import Role
 from portal.models import User
 from portal.otp import services
 from portal.otp.forms import CodeForm, SecondFactorForm
+from portal.scoping import visible_or_404
 
 PENDING_SESSION_KEY = "otp_pending_login"
 
@@ -250,4 +253,22 @@ def remove(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/otp_overview.html", _overview_context(user, form=form), status=status)
 
 
-__all__ = ["PENDING_SESSION_KEY", "backup_codes", "enrol", "overview", "remove", "start_pending", "verify"]
+@never_cache
+@login_required
+def reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """重置两步验证 (county admin): a user of the admin's county lost the phone and the backup codes."""
+    actor: User = request.user  # type: ignore[assignment]
+    target = visible_or_404(request, User, pk=pk)  # out of scope: 404 (logged), whatever the role
+    if not (actor.is_superuser or actor.role == Role.ADMIN):
+        raise PermissionDenied("只有管理员可以重置其他用户的两步验证。")
+    if not services.may_reset_two_factor(actor=actor, user=target):
+        raise PermissionDenied("不能重置自己或超级用户的两步验证。")
+    if request.method == "POST":
+        services.two_factor_reset_by_admin(actor=actor, user=target)
+        messages.success(request, f"已重置 {target.username} 的两步验证：动态口令和备用码已作废，API 令牌已全部作废。")
+        return redirect("otp-reset", pk=target.pk)
+    context = {"target": target, "enrolled": services.confirmed_device(target) is not None}
+    return render(request, "portal/otp_reset.html", context)
+
+
+__all__ = ["PENDING_SESSION_KEY", "backup_codes", "enrol", "overview", "remove", "reset", "start_pending", "verify"]

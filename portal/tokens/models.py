@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-
-if TYPE_CHECKING:
-    import datetime
 
 
 def hash_key(key: str) -> str:
@@ -24,7 +22,7 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
             return self.none()
         return self.filter(user_id=user.pk)
 
-    def alive(self, now: datetime.datetime | None = None) -> ApiTokenQuerySet:
+    def alive(self, now: dt.datetime | None = None) -> ApiTokenQuerySet:
         """Neither past the absolute lifetime nor idle for longer than the idle lifetime."""
         now = now or timezone.now()
         idle_since = now - idle_lifetime()
@@ -33,12 +31,12 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
         )
 
 
-def idle_lifetime() -> datetime.timedelta:
-    return timezone.timedelta(seconds=settings.API_TOKEN_IDLE_SECONDS)
+def idle_lifetime() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.API_TOKEN_IDLE_SECONDS)
 
 
-def absolute_lifetime() -> datetime.timedelta:
-    return timezone.timedelta(seconds=settings.API_TOKEN_MAX_AGE_SECONDS)
+def absolute_lifetime() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.API_TOKEN_MAX_AGE_SECONDS)
 
 
 class ApiToken(models.Model):
@@ -68,10 +66,10 @@ class ApiToken(models.Model):
         return f"{self.prefix}…（{self.device or '未注明设备'}）"
 
     @property
-    def idle_expires_at(self) -> datetime.datetime:
+    def idle_expires_at(self) -> dt.datetime:
         return (self.last_used_at or self.created_at) + idle_lifetime()
 
     @property
-    def ends_at(self) -> datetime.datetime:
+    def ends_at(self) -> dt.datetime:
         """When the token stops working if it is not used again."""
         return min(self.expires_at, self.idle_expires_at)

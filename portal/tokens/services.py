@@ -8,6 +8,7 @@ deleted by the nightly `portal.tasks.purge_expired_api_tokens`.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Any
 
@@ -55,7 +56,7 @@ def api_token_issue(*, user: User, device: str = "") -> tuple[ApiToken, str]:
     return token, key
 
 
-def _hours(delta: timezone.timedelta) -> int:
+def _hours(delta: dt.timedelta) -> int:
     return round(delta.total_seconds() / 3600)
 
 
