@@ -55,7 +55,7 @@ from portal.api.permissions import (
     has_role,
 )
 from portal.choices import AuditAction, PersonRole, RegionLevel, Role
-from portal.filters import EnterpriseFilterSet
+from portal.filters import EnterpriseFilterSet, ScopedFilterSet
 from portal.models import AuditEvent, Enterprise, ParentCompany, Person, Region, User
 from portal.otp import services as otp_services
 from portal.tokens import services as token_services
@@ -171,7 +171,25 @@ class IdFilter(django_filters.NumberFilter):
             return qs
         if value not in self.ID_RANGE:
             return qs.none()
+        self._log_if_out_of_scope(value)
         return super().filter(qs, value)
+
+    def _log_if_out_of_scope(self, value: int) -> None:
+        """An existing row outside the user's scope named in a filter: 越权访问, as a direct lookup would be."""
+        user = getattr(getattr(self, "parent", None), "user", None)
+        if user is None:
+            return
+        model = self.model._meta.get_field(self.field_name.split("__")[0]).related_model
+        manager = getattr(model, "_default_manager", None)
+        if manager is None or not hasattr(manager, "visible_to"):
+            return
+        scoping.log_denied(
+            user=user,
+            model=model,
+            lookup={"pk": value},
+            detail=f"筛选条件 {self.field_name.split('__')[0]}={value}",
+            visible=manager.visible_to(user),
+        )
 
 
 def _user_agent(request: Any) -> str:
@@ -302,7 +320,7 @@ class MeView(APIView):
 # --- Regions ----------------------------------------------------------------------------------
 
 
-class RegionFilterSet(django_filters.FilterSet):
+class RegionFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(label="搜索（名称或代码）", method="search")
     level = django_filters.ChoiceFilter(label="级别", choices=RegionLevel.choices)
     parent = IdFilter(label="上级区划编号", field_name="parent__id")
@@ -312,7 +330,7 @@ class RegionFilterSet(django_filters.FilterSet):
         fields = ["q", "level", "parent"]
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
 
     def search(self, queryset: QuerySet[Region], name: str, value: str) -> QuerySet[Region]:
         value = value.strip()
@@ -348,7 +366,7 @@ class RegionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
 # --- Parent companies -------------------------------------------------------------------------
 
 
-class ParentCompanyFilterSet(django_filters.FilterSet):
+class ParentCompanyFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(label="搜索（名称或信用代码）", method="search")
     region = IdFilter(label="监管辖区编号", field_name="region__id")
 
@@ -357,7 +375,7 @@ class ParentCompanyFilterSet(django_filters.FilterSet):
         fields = ["q", "region"]
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
 
     def search(self, queryset: QuerySet[ParentCompany], name: str, value: str) -> QuerySet[ParentCompany]:
         value = value.strip()
@@ -585,7 +603,7 @@ class EnterpriseViewSet(
 # --- People -----------------------------------------------------------------------------------
 
 
-class PersonFilterSet(django_filters.FilterSet):
+class PersonFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(label="搜索（姓名）", field_name="name", lookup_expr="icontains")
     enterprise = IdFilter(label="企业编号", field_name="enterprise__id")
     parent_company = IdFilter(label="上级企业编号", field_name="parent_company__id")
@@ -596,7 +614,7 @@ class PersonFilterSet(django_filters.FilterSet):
         fields = ["q", "enterprise", "parent_company", "role"]
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
 
 
 @extend_schema(tags=["人员"])
@@ -632,7 +650,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
 # --- Accounts ---------------------------------------------------------------------------------
 
 
-class UserFilterSet(django_filters.FilterSet):
+class UserFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(label="搜索（账号或姓名）", method="search")
     role = django_filters.ChoiceFilter(label="角色", choices=Role.choices)
     region = IdFilter(label="所属辖区编号", field_name="region__id")
@@ -644,7 +662,7 @@ class UserFilterSet(django_filters.FilterSet):
         fields = ["q", "role", "region", "enterprise", "is_active"]
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
 
     def search(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
         value = value.strip()
@@ -752,7 +770,7 @@ class UserViewSet(
 # --- Audit log --------------------------------------------------------------------------------
 
 
-class AuditEventFilterSet(django_filters.FilterSet):
+class AuditEventFilterSet(ScopedFilterSet):
     action = django_filters.ChoiceFilter(label="操作", choices=AuditAction.choices)
     actor = IdFilter(label="操作人编号", field_name="actor__id")
     actor_name = django_filters.CharFilter(label="操作人账号", field_name="actor_name")
@@ -766,7 +784,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
         fields = ["action", "actor", "actor_name", "object_type", "object_id", "created_after", "created_before"]
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
 
 
 @extend_schema(tags=["操作日志"])

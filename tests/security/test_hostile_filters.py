@@ -146,3 +146,25 @@ def test_an_out_of_scope_id_in_a_page_filter_is_logged(world: World, cast: Cast,
     assert response.status_code < 500
     assert _denied(cast.town_a_staff) == 1
     assert world.enterprise_other.name not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("member", "url", "target"),
+    [
+        ("county_staff", "/api/v1/people/?enterprise={pk}", "enterprise_other"),
+        ("county_staff", "/api/v1/regions/?parent={pk}", "other_county"),
+        ("admin", "/api/v1/users/?region={pk}", "other_county"),
+        ("admin", "/api/v1/users/?enterprise={pk}", "enterprise_other"),
+    ],
+)
+def test_an_out_of_scope_id_in_an_id_filter_matches_nothing_and_is_logged(
+    world: World, cast: Cast, member: str, url: str, target: str
+) -> None:
+    user = getattr(cast, member)
+    client = APIClient()
+    client.force_authenticate(user)
+    response = client.get(url.format(pk=getattr(world, target).pk))
+    assert response.status_code == 200 and response.json()["count"] == 0
+    assert _denied(user) == 1
+    assert client.get(url.format(pk=987654321)).json()["count"] == 0
+    assert _denied(user) == 1
