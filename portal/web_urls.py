@@ -13,6 +13,7 @@ urlpatterns = [
     path("devices/", token_views.devices, name="devices"),
     path("devices/tokens/<int:pk>/revoke/", token_views.device_revoke, name="device-revoke"),
     path("devices/sign-out-everywhere/", token_views.sign_out_everywhere, name="sign-out-everywhere"),
+    path("devices/sessions/end/", token_views.session_end, name="session-end"),
     path(
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(template_name="registration/password_change_done.html"),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -316,3 +317,23 @@ def test_the_token_api_lists_and_revokes_only_own_tokens(cast: Cast) -> None:
     assert client.delete(f"/api/v1/auth/tokens/{token_row(second).pk}/").status_code == 204
     assert not works(second) and works(mine)
     assert APIClient().get("/api/v1/auth/tokens/").status_code == 401
+
+
+def test_the_devices_page_lists_web_sessions_and_ends_one(cast: Cast) -> None:
+    desk, laptop = web_login("county"), web_login("county")
+    colleague = web_login("leader")
+    page = desk.get("/devices/").content.decode()
+    assert "当前有 <strong>2</strong> 个网页登录" in page
+    assert desk.session.session_key not in page and laptop.session.session_key not in page  # keys never shown
+    refs = re.findall(r'name="ref" value="([0-9a-f]+)"', page)
+    assert len(refs) == 1  # only the other one can be ended here (this one: 「退出」)
+    # Another user's session reference ends nothing.
+    other_page = colleague.get("/devices/").content.decode()
+    assert colleague.post("/devices/sessions/end/", {"ref": refs[0]}).status_code == 404
+    assert laptop.get("/").status_code == 200
+    assert "当前有 <strong>1</strong> 个网页登录" in other_page
+    response = desk.post("/devices/sessions/end/", {"ref": refs[0]})
+    assert response.status_code == 302
+    assert laptop.get("/")["Location"].startswith("/login/")
+    assert desk.get("/").status_code == 200 and colleague.get("/").status_code == 200
+    assert AuditEvent.objects.filter(action=AuditAction.LOGOUT, detail__startswith="结束一个网页登录").count() == 1

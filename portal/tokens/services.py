@@ -98,8 +98,31 @@ def _user_sessions(user: User) -> list[Session]:
     return found
 
 
+def session_ref(session_key: str) -> str:
+    """How a page names a session: a digest (the key itself is a credential and is never shown)."""
+    return hash_key(session_key)[:20]
+
+
+def user_session_list(*, user: User) -> list[dict[str, Any]]:
+    """The user's live web sessions: reference and expiry (idle end), newest expiry first."""
+    sessions = sorted(_user_sessions(user), key=lambda s: s.expire_date, reverse=True)
+    return [{"ref": session_ref(s.session_key), "expire_date": s.expire_date, "key": s.session_key} for s in sessions]
+
+
 def user_session_count(*, user: User) -> int:
     return len(_user_sessions(user))
+
+
+@transaction.atomic
+def user_session_end(*, actor: User, ref: str) -> bool:
+    """Ends one of the actor's own web sessions (named by its reference); False when there is none such."""
+    for session in _user_sessions(actor):
+        if session_ref(session.session_key) == ref:
+            Session.objects.filter(session_key=session.session_key).delete()
+            detail = f"结束一个网页登录（{ref[:8]}…）"
+            audit_record(actor=actor, action=AuditAction.LOGOUT, instance=actor, detail=detail)
+            return True
+    return False
 
 
 @transaction.atomic
@@ -132,6 +155,9 @@ __all__ = [
     "api_token_purge_expired",
     "api_token_revoke",
     "api_token_revoke_all",
+    "session_ref",
     "user_session_count",
+    "user_session_end",
+    "user_session_list",
     "user_sign_out_everywhere",
 ]

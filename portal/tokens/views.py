@@ -41,11 +41,30 @@ def devices(request: HttpRequest) -> HttpResponse:
     """登录设备: the user's live API tokens and how many web sessions are signed in."""
     user: User = request.user  # type: ignore[assignment]
     tokens = ApiToken.objects.owned_by(user).alive().order_by("-created_at", "-id")
+    sessions = token_services.user_session_list(user=user)
+    current = request.session.session_key
     context: dict[str, Any] = {
         "tokens": tokens,
-        "session_count": token_services.user_session_count(user=user),
+        "sessions": [{**row, "current": row.pop("key") == current} for row in sessions],
+        "session_count": len(sessions),
     }
     return render(request, "portal/devices.html", context)
+
+
+@never_cache
+@login_required
+@require_POST
+def session_end(request: HttpRequest) -> HttpResponse:
+    """Ends one of the user's web sessions, named by its reference (a digest: the key is never shown)."""
+    user: User = request.user  # type: ignore[assignment]
+    ref = str(request.POST.get("ref", ""))[:64]
+    if not ref or not token_services.user_session_end(actor=user, ref=ref):
+        raise Http404("未找到该网页登录。")
+    messages.success(request, "已结束该网页登录。")
+    if request.session.session_key and token_services.session_ref(request.session.session_key) == ref:
+        logout(request)
+        return redirect("login")
+    return redirect("devices")
 
 
 @never_cache
@@ -85,4 +104,4 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     return redirect("login")
 
 
-__all__ = ["PortalPasswordChangeView", "device_revoke", "devices", "sign_out_everywhere"]
+__all__ = ["PortalPasswordChangeView", "device_revoke", "devices", "session_end", "sign_out_everywhere"]
