@@ -10,10 +10,11 @@ from django.db.models import Q
 from hazards.choices import HazardCategory, HazardLevel, HazardSource, HazardStatus, SupervisionLevel
 from hazards.models import Hazard, HazardQuerySet, local_today
 from portal.choices import RegionLevel
+from portal.filters import ScopedFilterSet
 from portal.models import Enterprise, Region
 
 
-class HazardFilterSet(django_filters.FilterSet):
+class HazardFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(label="搜索", method="search")
     level = django_filters.ChoiceFilter(label="隐患级别", choices=HazardLevel.choices)
     # distinct=False: status is a column of the hazard itself (no join to repeat rows), and a DISTINCT
@@ -56,7 +57,7 @@ class HazardFilterSet(django_filters.FilterSet):
         fields = ["q", "level", "status", "town", "enterprise", "category", "source", "overdue", "supervised"]
 
     def __init__(self, *args: Any, user: Any = None, today: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         self.today = today or local_today()
         # Offer only the towns and enterprises the user may see.
         self.filters["town"].queryset = Region.objects.visible_to(user).filter(level=RegionLevel.TOWN)

@@ -34,6 +34,7 @@ from hazards.models import ExtensionRequest, Hazard, HazardEvidence, local_today
 from hazards.paging import HazardPaginator, wide_scope, with_tiebreak
 from hazards.permissions import allowed_actions, check_may_report
 from hazards.steps import StepRefused, queued_actions, run_step
+from portal import scoping
 from portal.choices import RegionLevel
 from portal.models import Enterprise, Region, User
 from portal.scoping import visible_or_404
@@ -115,7 +116,8 @@ class ScopeOptions:
         several_counties = len({county for _, county, _ in rows}) > 1
         towns = [(pk, f"{county}{name}" if several_counties else name) for pk, county, name in rows]
         enterprises = Enterprise.objects.visible_to(user).order_by("name", "id")
-        if town.isdigit():
+        # Only a town the user sees narrows the list (any other number, too big for the database included, not).
+        if town.isdigit() and int(town) in {pk for pk, _ in towns}:
             enterprises = enterprises.filter(town_id=int(town))
         return cls(towns, list(enterprises.values_list("pk", "name")[: ENTERPRISE_OPTIONS_LIMIT + 1]), user)
 
@@ -171,12 +173,25 @@ def narrow_by_place(queryset: Any, options: ScopeOptions, town: str, enterprise:
             queryset = queryset.filter(enterprise__town_id=int(town))
         else:
             queryset, errors = queryset.none(), [*errors, "所选的镇不存在或不在您的辖区内。"]
+            _log_filter_denied(options.user, Region, "town", town)
     if enterprise:
         if options.has_enterprise(enterprise):
             queryset = queryset.filter(enterprise_id=int(enterprise))
         else:
             queryset, errors = queryset.none(), [*errors, "所选的企业不存在或不在您的辖区内。"]
+            _log_filter_denied(options.user, Enterprise, "enterprise", enterprise)
     return queryset, errors
+
+
+def _log_filter_denied(user: User | None, model: Any, name: str, value: str) -> None:
+    """An existing row outside the scope named in a filter: 越权访问, as a direct lookup of it would be."""
+    scoping.log_denied(
+        user=user,
+        model=model,
+        lookup={"pk": value},
+        detail=f"筛选条件 {name}={value[:40]}",
+        visible=model.objects.visible_to(user),
+    )
 
 
 def _sort_links(request: HttpRequest, filterset: HazardFilterSet) -> dict[str, dict[str, str]]:

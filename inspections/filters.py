@@ -11,14 +11,15 @@ from django.db.models import Q, QuerySet
 from inspections.choices import EnforcementKind, InspectionMethod
 from inspections.models import Campaign, EnforcementRecord, Exam, Inspection, PrincipalDutyLog
 from portal.choices import RegionLevel
+from portal.filters import ScopedFilterSet
 from portal.models import Enterprise, Region
 
 
-class _ScopedChoices(django_filters.FilterSet):
+class _ScopedChoices(ScopedFilterSet):
     """Offers only the towns, enterprises and campaigns the user may see."""
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         if "town" in self.filters:
             self.filters["town"].queryset = Region.objects.visible_to(user).filter(level=RegionLevel.TOWN)
         if "enterprise" in self.filters:

@@ -739,6 +739,39 @@ def unanswered_items(report: SelfCheckReport) -> list[ChecklistItem]:
     return [a.item for a in report.answers.select_related("item").filter(answer="")]
 
 
+SIGNER_REFUSED = "账号或密码不正确，未签字。"
+
+
+@transaction.atomic
+def self_check_authenticate_signer(
+    *, request: Any, actor: User, report: SelfCheckReport, username: str, password: str
+) -> User | None:
+    """The principal's credentials for a signature (page and API), or None — one answer whatever went wrong.
+
+    A password is checked only for the account of this enterprise's principal (or the signed-in user's own,
+    whose refusal the service explains): for any other user name the
+    answer is the same refusal without a password check, so the signature form tells nobody whether another
+    account's password is right. Every refusal is in the audit log (a wrong password through the login
+    signal, as 登录失败; another account's name here).
+    """
+    from django.contrib.auth import authenticate
+
+    candidate = User.objects.filter(username=username).first() if username else None
+    # One's own account may be checked (the service then says why it cannot sign): no one else's password.
+    if candidate is None or (
+        candidate.pk != actor.pk and not permissions.is_principal_of(candidate, report.enterprise)
+    ):
+        audit_record(
+            actor=actor,
+            action=AuditAction.LOGIN_FAILED,
+            instance=report,
+            detail=f"自查报告签字被拒绝：账号“{username[:40]}”不是{report.enterprise.name}的主要负责人，未核对密码",
+        )
+        return None
+    signer = authenticate(request, username=username, password=password)
+    return signer  # type: ignore[return-value]
+
+
 @transaction.atomic
 def self_check_sign(*, actor: User, report: SelfCheckReport, signer: User) -> SelfCheckReport:
     """主要负责人签字 and 报送 to the town and the county. `signer` is the principal's account, already

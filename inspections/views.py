@@ -727,17 +727,17 @@ def self_check_summary(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def self_check_sign(request: HttpRequest, pk: int) -> HttpResponse:
     """The principal signs: with their own account (password again), or in person on the filer's device."""
-    from django.contrib.auth import authenticate
-
     user = _user(request)
     report = _self_check(request, pk)
     own = permissions.is_principal_of(user, report.enterprise)
     form = f.SignForm(request.POST, own_account=own)
     if form.is_valid():
         username = user.get_username() if own else form.cleaned_data.get("username", "")
-        signer = authenticate(request, username=username, password=form.cleaned_data["password"])
+        signer = services.self_check_authenticate_signer(
+            request=request, actor=user, report=report, username=username, password=form.cleaned_data["password"]
+        )
         if signer is None:
-            form.add_error("password", "账号或密码不正确，未签字。")
+            form.add_error("password", services.SIGNER_REFUSED)
         else:
             try:
                 services.self_check_sign(actor=user, report=report, signer=signer)  # type: ignore[arg-type]

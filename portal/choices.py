@@ -98,3 +98,7 @@ class AuditAction(models.TextChoices):
     OTP_REMOVED = "otp_removed", "解绑动态口令"
     OTP_VERIFIED = "otp_verified", "动态口令验证通过"
     OTP_FAILED = "otp_failed", "动态口令错误"
+    OTP_BACKUP_CODES = "otp_backup_codes", "生成备用码"
+    OTP_RESET = "otp_reset", "重置两步验证"
+    TOKEN_ISSUED = "token_issued", "签发令牌"
+    TOKEN_REVOKED = "token_revoked", "作废令牌"

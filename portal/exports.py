@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from portal import selectors
 from portal.audit import audit_record
-from portal.choices import AuditAction, Role
+from portal.choices import AuditAction
 from portal.models import Enterprise, User
+from portal.scoping import sees_personal_data
 from portal.spreadsheets import write_table
 
 ENTERPRISE_EXPORT_COLUMNS: list[tuple[str, float]] = [
@@ -37,12 +38,7 @@ ENTERPRISE_EXPORT_COLUMNS: list[tuple[str, float]] = [
 _FILTER_KEYS = ("q", "town", "industry", "production_status", "risk_grade", "parent_company", "active", "ordering")
 
 
-def _shows_personal_data(user: User) -> bool:
-    """The same rule as the detail page: admins see contact phones in full, others masked."""
-    return bool(user.is_superuser or user.role == Role.ADMIN)
-
-
-def _enterprise_rows(enterprises: Any, *, full_phone: bool, counter: list[int]) -> Iterator[list[Any]]:
+def _enterprise_rows(enterprises: Any, *, user: User, counter: list[int]) -> Iterator[list[Any]]:
     enterprise: Enterprise
     for enterprise in enterprises.iterator(chunk_size=2000):
         counter[0] += 1
@@ -61,7 +57,9 @@ def _enterprise_rows(enterprises: Any, *, full_phone: bool, counter: list[int]) 
             enterprise.license_expiry,
             enterprise.address,
             enterprise.contact_name,
-            enterprise.contact_phone if full_phone else enterprise.masked_contact_phone,
+            enterprise.contact_phone
+            if sees_personal_data(user, enterprise_id=enterprise.pk)
+            else enterprise.masked_contact_phone,
         ]
 
 
@@ -90,7 +88,7 @@ def enterprise_export_response(*, user: User, params: Any = None) -> FileRespons
     widths = [width for _, width in ENTERPRISE_EXPORT_COLUMNS]
     stream = write_table(
         headers,
-        _enterprise_rows(enterprises, full_phone=_shows_personal_data(user), counter=counter),
+        _enterprise_rows(enterprises, user=user, counter=counter),
         sheet_title="企业名录",
         widths=widths,
     )

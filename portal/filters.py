@@ -3,16 +3,90 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
+from django_filters import fields as filter_fields
 
+from portal import scoping
 from portal.choices import Industry, ProductionStatus, RegionLevel, RiskGrade
 from portal.models import Enterprise, Region
 
 
-class EnterpriseFilterSet(django_filters.FilterSet):
+class SafeModelChoiceField(filter_fields.ModelChoiceField):
+    """An id too big for the database (SQLite raises OverflowError) is an invalid choice like any unknown id."""
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            return super().to_python(value)
+        except OverflowError:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
+
+
+class SafeModelMultipleChoiceField(filter_fields.ModelMultipleChoiceField):
+    def clean(self, value: Any) -> Any:
+        try:
+            return super().clean(value)
+        except OverflowError:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
+
+
+class ScopedFilterSet(django_filters.FilterSet):
+    """The base of every FilterSet whose related choices are scoped to the user (pages, API and exports).
+
+    An id outside those choices is refused like an unknown one (the page ignores it, the API answers 400) —
+    and when it names an existing row outside the user's scope, the attempt is logged as 越权访问, exactly as
+    a direct lookup of that row would be. A number too big for the database is just an unknown id.
+    """
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self._denied_checked = False
+        for filter_ in self.filters.values():
+            if isinstance(filter_, django_filters.ModelMultipleChoiceFilter):
+                filter_.field_class = SafeModelMultipleChoiceField
+            elif isinstance(filter_, django_filters.ModelChoiceFilter):
+                filter_.field_class = SafeModelChoiceField
+
+    @property
+    def errors(self) -> Any:
+        errors = self.form.errors
+        self._log_denied_ids()
+        return errors
+
+    def is_valid(self) -> bool:
+        valid = bool(super().is_valid())
+        self._log_denied_ids()
+        return valid
+
+    def _log_denied_ids(self) -> None:
+        if self._denied_checked or not self.is_bound:
+            return
+        self._denied_checked = True
+        for name in self.form.errors:
+            field = self.form.fields.get(name)
+            if not isinstance(field, forms.ModelChoiceField) or field.queryset is None:
+                continue
+            model = field.queryset.model
+            manager = model._default_manager
+            visible = manager.visible_to(self.user) if hasattr(manager, "visible_to") else field.queryset
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
+            for value in values[:10]:
+                scoping.log_denied(
+                    user=self.user,
+                    model=model,
+                    lookup={"pk": value},
+                    detail=f"筛选条件 {name}={str(value)[:40]}",
+                    visible=visible,
+                )
+
+
+class EnterpriseFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(label="搜索", method="search")
     town = django_filters.ModelChoiceFilter(
         label="所在镇", queryset=Region.objects.filter(level=RegionLevel.TOWN), field_name="town"
@@ -48,7 +122,7 @@ class EnterpriseFilterSet(django_filters.FilterSet):
         fields = ["q", "town", "industry", "production_status", "risk_grade", "parent_company"]
 
     def __init__(self, *args, user=None, **kwargs):  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         # Only offer the towns the user may see.
         town_filter = self.filters["town"]
         town_filter.queryset = Region.objects.visible_to(user).filter(level=RegionLevel.TOWN)

@@ -365,3 +365,7 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()} {self.object_repr}"
+
+
+# API tokens live in their own module (portal/tokens); imported here so that Django registers the model.
+from portal.tokens.models import ApiToken as ApiToken  # noqa: E402

@@ -10,12 +10,13 @@ from django.http import HttpRequest
 
 from portal.audit import audit_record, current_ip
 from portal.choices import AuditAction
+from portal.client_ip import client_ip
 from portal.models import User
 
 
 def _ip(request: HttpRequest | None) -> None:
     if request is not None and current_ip.get() is None:
-        current_ip.set(request.META.get("REMOTE_ADDR"))
+        current_ip.set(client_ip(request))
 
 
 @receiver(user_logged_in)

@@ -62,6 +62,21 @@ class ScopedManager(models.Manager[_M]):
         return self.get_queryset().visible_to(user)
 
 
+def sees_personal_data(user: Any, *, enterprise_id: int | None) -> bool:
+    """Phones and ID numbers in clear: admins (and superusers), and the users of the record's own enterprise.
+
+    The one masking rule for the enterprise page, the people list, the API and the Excel export: everyone
+    else in scope reads the masked value (138****5678).
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    from portal.choices import Role  # portal.choices is light, but keep this module free of app imports
+
+    if user.is_superuser or user.role == Role.ADMIN:
+        return True
+    return bool(enterprise_id is not None and user.enterprise_id == enterprise_id)
+
+
 def log_denied(
     *,
     user: Any,
@@ -84,7 +99,7 @@ def log_denied(
         if visible is not None:
             candidates = candidates.annotate(_in_scope=models.Exists(visible.filter(pk=models.OuterRef("pk"))))
         target = candidates.first()
-    except (TypeError, ValueError, ValidationError):
+    except (TypeError, ValueError, OverflowError, ValidationError):
         return False
     if target is None or getattr(target, "_in_scope", False):
         return False
@@ -108,7 +123,7 @@ def visible_or_404(request: HttpRequest, model_or_queryset: Any, /, **lookup: An
     model = queryset.model
     try:
         return queryset.visible_to(request.user).get(**lookup)  # type: ignore[attr-defined]
-    except (model.DoesNotExist, TypeError, ValueError, ValidationError):
+    except (model.DoesNotExist, TypeError, ValueError, OverflowError, ValidationError):
         pass
     raise not_found(request, model, **lookup)
 

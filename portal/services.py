@@ -17,6 +17,7 @@ from django.db.models import ProtectedError
 from portal.audit import audit_record, snapshot
 from portal.choices import AuditAction, RegionLevel, Role
 from portal.models import Enterprise, ParentCompany, Person, Region, User
+from portal.tokens.services import api_token_revoke_all
 
 _LEVEL_ORDER = [RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWN]
 
@@ -376,14 +377,21 @@ def user_update(*, actor: User | None, user: User, data: dict[str, Any]) -> User
         return locked
     locked.save()
     audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=after)
+    if before.get("is_active") and not locked.is_active:
+        # A deactivated account keeps no way in (the token authentication refuses it anyway).
+        api_token_revoke_all(actor=actor, user=locked, reason="账号停用")
     return locked
 
 
 @transaction.atomic
 def user_set_password(*, actor: User | None, user: User, password: str) -> None:
+    """A new password, set by the user (password page) or reset by an admin: every API token issued under the
+    old one is revoked (and the other web sessions end: Django's session auth hash no longer matches)."""
     if actor is not None and actor.pk != user.pk:
         _require_grantable(actor=actor, before=user, after=user)
     password_validation.validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
+    own = actor is not None and actor.pk == user.pk
     audit_record(actor=actor, action=AuditAction.UPDATE, instance=user, detail="修改密码")
+    api_token_revoke_all(actor=actor, user=user, reason="修改密码" if own else "管理员重置密码")

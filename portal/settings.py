@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    # Kept installed only for its (emptied) table: API tokens are portal.tokens.ApiToken.
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
@@ -58,6 +59,8 @@ INSTALLED_APPS = [
     # Two-step verification (动态口令, TOTP): required for /admin/, available to every user.
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # One-time backup codes (备用码), shown once at enrolment: the way back in without the phone.
+    "django_otp.plugins.otp_static",
     "portal",
     "hazards",
     "inspections",
@@ -148,10 +151,20 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
+# API tokens (portal/tokens): one per device, ended after this long unused, and at the latest after the
+# absolute lifetime; revoked by a password change or reset, by deactivation and by 「退出所有设备」.
+API_TOKEN_IDLE_SECONDS = int(os.environ.get("API_TOKEN_IDLE_SECONDS", str(7 * 24 * 3600)))
+API_TOKEN_MAX_AGE_SECONDS = int(os.environ.get("API_TOKEN_MAX_AGE_SECONDS", str(30 * 24 * 3600)))
+
 # Lockout after repeated failed logins (django-axes): per user name and address.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.5"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind reverse proxies (nginx in front of gunicorn), the number of them that append to X-Forwarded-For:
+# the lockout and the audit log then take the client's address from that header (portal/client_ip.py).
+# 0 = no proxy trusted: REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -237,7 +250,7 @@ CONTENT_SECURITY_POLICY = (
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "portal.tokens.authentication.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -319,6 +332,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "portal.tasks.record_heartbeat",
         "schedule": float(os.environ.get("HEARTBEAT_INTERVAL_SECONDS", "60")),
     },
+}
+CELERY_BEAT_SCHEDULE["purge-expired-api-tokens"] = {
+    "task": "portal.tasks.purge_expired_api_tokens",
+    "schedule": crontab(hour=3, minute=10),
 }
 # 隐患整改到期提醒 (hazards): every morning, what falls due within 3 days and what is overdue.
 CELERY_BEAT_SCHEDULE["hazard-deadline-reminders"] = {

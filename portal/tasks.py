@@ -29,3 +29,11 @@ def ping(token: str = "") -> str:  # nosec B107 # a test token, not a password
     if token:
         cache.set(PING_KEY.format(token=token), stamp, timeout=3600)
     return "pong"
+
+
+@shared_task(name="portal.tasks.purge_expired_api_tokens")
+def purge_expired_api_tokens() -> int:
+    """Nightly: deletes API tokens past their lifetime (they already stopped working), audited."""
+    from portal.tokens.services import api_token_purge_expired
+
+    return api_token_purge_expired()

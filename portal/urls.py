@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from portal import errors
+
 urlpatterns = [
+    path("favicon.ico", errors.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("", include("portal.web_urls")),
     path("otp/", include("portal.otp.urls")),
@@ -18,3 +21,5 @@ urlpatterns = [
 # checks the user's scope.
 
 handler500 = "portal.errors.server_error"
+handler404 = "portal.errors.page_not_found"
+handler403 = "portal.errors.permission_denied"

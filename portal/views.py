@@ -28,7 +28,7 @@ from portal.forms import EnterpriseForm, LoginForm
 from portal.models import User
 from portal.otp import services as otp_services
 from portal.otp import views as otp_views
-from portal.scoping import visible_or_404
+from portal.scoping import sees_personal_data, visible_or_404
 
 PAGE_SIZES = (20, 50, 100)
 
@@ -93,7 +93,7 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     enterprise = visible_or_404(request, selectors.enterprise_list(user=user), pk=pk)
     people = selectors.enterprise_people(user=user, enterprise=enterprise)
-    show_personal = user.is_superuser or user.role in {Role.ADMIN} or user.enterprise_id == enterprise.pk
+    show_personal = sees_personal_data(user, enterprise_id=enterprise.pk)
     can_edit = _enterprise_edit_mode(user, enterprise) is not None
     return render(
         request,

@@ -3,16 +3,17 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from portal import views
+from portal.tokens import views as token_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.PortalLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "password/",
-        auth_views.PasswordChangeView.as_view(template_name="registration/password_change.html"),
-        name="password_change",
-    ),
+    path("password/", token_views.PortalPasswordChangeView.as_view(), name="password_change"),
+    path("devices/", token_views.devices, name="devices"),
+    path("devices/tokens/<int:pk>/revoke/", token_views.device_revoke, name="device-revoke"),
+    path("devices/sign-out-everywhere/", token_views.sign_out_everywhere, name="sign-out-everywhere"),
+    path("devices/sessions/end/", token_views.session_end, name="session-end"),
     path(
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(template_name="registration/password_change_done.html"),

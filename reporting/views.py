@@ -245,7 +245,11 @@ def pick(request: HttpRequest) -> HttpResponse:
     if kind not in ReportKind.values or not code or not month:
         messages.error(request, "请选择报表、辖区和月份。")
         return redirect("reporting:index")
-    return redirect("reporting:table", ReportKind(kind).cli_name, code, month)
+    try:
+        return redirect("reporting:table", ReportKind(kind).cli_name, code, month)
+    except NoReverseMatch:  # a value no table address can hold (a slash, …): the same answer as a wrong one
+        messages.error(request, "辖区或月份的格式不正确，请从列表中选择。")
+        return redirect("reporting:index")
 
 
 @login_required

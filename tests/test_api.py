@@ -15,13 +15,13 @@ import pytest
 from django.db import connection
 from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from portal.api.views import Conflict, service_errors
 from portal.audit import audit_record
 from portal.choices import AuditAction, PersonRole, ProductionStatus, RegionLevel, Role
 from portal.models import AuditEvent, Enterprise, ParentCompany, Person, Region, User
+from portal.tokens.models import ApiToken
 from tests.conftest import Cast, World
 from tests.factories import (
     TEST_PASSWORD,
@@ -32,6 +32,7 @@ from tests.factories import (
     UserFactory,
     make_credit_code,
 )
+from tests.token_helpers import issue_token, token_row
 
 MEMBERS = (
     "clerk", "principal", "town_a_staff", "town_b_staff", "county_staff", "county_leader", "admin",
@@ -865,7 +866,7 @@ def test_token_login_and_use(cast: Cast) -> None:
     response = APIClient().post("/api/v1/auth/token/", {"username": "town_a", "password": TEST_PASSWORD}, format="json")
     assert response.status_code == 200
     body = response.json()
-    assert body["token"] == Token.objects.get(user=cast.town_a_staff).key
+    assert token_row(body["token"]).user == cast.town_a_staff
     assert body["user"]["username"] == "town_a" and body["user"]["scope_label"] == "巴公镇"
     login = AuditEvent.objects.get(action=AuditAction.LOGIN)
     assert login.actor == cast.town_a_staff
@@ -878,9 +879,12 @@ def test_token_login_and_use(cast: Cast) -> None:
         "泽州县示范矿业有限公司",
         "巴公镇第二石料厂",
     }
-    # Asking again gives the same token.
+    # Asking again gives a second token (one per device); both work.
     again = APIClient().post("/api/v1/auth/token/", {"username": "town_a", "password": TEST_PASSWORD}, format="json")
-    assert again.json()["token"] == body["token"]
+    assert again.json()["token"] != body["token"]
+    assert ApiToken.objects.filter(user=cast.town_a_staff).count() == 2
+    client.credentials(HTTP_AUTHORIZATION=f"Token {again.json()['token']}")
+    assert client.get("/api/v1/me/").json()["username"] == "town_a"
     # A wrong token is refused.
     bad = APIClient()
     bad.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
@@ -893,7 +897,7 @@ def test_token_login_failure_is_audited_and_chinese(cast: Cast) -> None:
     assert response.json() == {"non_field_errors": ["用户名或密码错误。"]}
     event = AuditEvent.objects.get(action=AuditAction.LOGIN_FAILED)
     assert event.actor_name == "town_a" and event.actor is None
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
     response = APIClient().post("/api/v1/auth/token/", {"username": "town_a"}, format="json")
     assert response.status_code == 400 and response.json() == {"password": ["该字段是必填项。"]}
 
@@ -902,7 +906,7 @@ def test_inactive_account_gets_no_token(cast: Cast) -> None:
     User.objects.filter(pk=cast.town_a_staff.pk).update(is_active=False)
     response = APIClient().post("/api/v1/auth/token/", {"username": "town_a", "password": TEST_PASSWORD}, format="json")
     assert response.status_code == 400
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_token_login_is_locked_out_by_axes(cast: Cast, settings: Any) -> None:
@@ -917,7 +921,7 @@ def test_token_login_is_locked_out_by_axes(cast: Cast, settings: Any) -> None:
     assert response.status_code == 429
     assert response["Content-Type"] == "application/json"
     assert "锁定" in response.json()["detail"]
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
     assert AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED).count() == settings.AXES_FAILURE_LIMIT + 1
     assert not AuditEvent.objects.filter(action=AuditAction.LOGIN).exists()
     # The web login is locked too: it is the same account and address.
@@ -932,9 +936,9 @@ def test_session_writes_need_csrf_token_writes_do_not(world: World, cast: Cast) 
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
     assert not Enterprise.objects.filter(name="泽州县新登记矿业有限公司").exists()
-    token = Token.objects.create(user=cast.county_staff)
+    token = issue_token(cast.county_staff)
     client = APIClient(enforce_csrf_checks=True)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.post("/api/v1/enterprises/", enterprise_payload(world), format="json").status_code == 201
 
 
@@ -1024,9 +1028,10 @@ def test_query_count_is_constant_in_page_size(
 
 
 def test_query_count_with_token_auth(world: World, cast: Cast, directory: Directory) -> None:
-    token = Token.objects.create(user=cast.county_staff)
+    token = issue_token(cast.county_staff)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    client.get("/api/v1/me/")  # the first use records last_used_at (then at most once a minute)
     _grow(world, cast, 3)
     expected = _queries(client, "/api/v1/enterprises/?page_size=200")
     _grow(world, cast, 27, start=3)

@@ -58,6 +58,10 @@ def test_schema_validates_without_warnings(db: None, tmp_path: Path) -> None:
 def test_schema_covers_every_endpoint(schema: dict[str, Any]) -> None:
     expected = {
         "/api/v1/auth/token/": {"post"},
+        "/api/v1/auth/tokens/": {"get"},
+        "/api/v1/auth/tokens/{id}/": {"delete"},
+        "/api/v1/auth/logout/": {"post"},
+        "/api/v1/auth/logout-all/": {"post"},
         "/api/v1/me/": {"get"},
         "/api/v1/regions/": {"get"},
         "/api/v1/regions/{id}/": {"get"},
@@ -69,6 +73,7 @@ def test_schema_covers_every_endpoint(schema: dict[str, Any]) -> None:
         "/api/v1/people/{id}/": {"get"},
         "/api/v1/users/": {"get", "post"},
         "/api/v1/users/{id}/": {"get", "put", "patch"},
+        "/api/v1/users/{id}/reset-two-factor/": {"post"},
         "/api/v1/audit-events/": {"get"},
         "/api/v1/audit-events/{id}/": {"get"},
     }
@@ -93,7 +98,7 @@ def test_every_operation_is_described_in_chinese(schema: dict[str, Any]) -> None
         "Region", "Enterprise", "EnterpriseInputRequest", "PatchedEnterpriseInputRequest", "ParentCompany",
         "ParentCompanyInputRequest", "PatchedParentCompanyInputRequest", "Person", "User", "UserCreateRequest",
         "UserUpdateRequest", "PatchedUserUpdateRequest", "Me", "MePermissions", "AuditEvent", "LoginRequest", "Token",
-        "Error",
+        "Error", "ApiToken", "SignOut",
     }  # fmt: skip
     components = schema["components"]["schemas"]
     assert directory_components <= set(components)

@@ -20,14 +20,15 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from portal.choices import AuditAction
 from portal.models import AuditEvent, User
+from portal.tokens.models import ApiToken
 from tests.conftest import Cast
 from tests.factories import TEST_PASSWORD
 from tests.otp_helpers import force_login_verified
+from tests.token_helpers import issue_token, token_row
 
 # A moment in the middle of a 30-second step, so that ±1 step is unambiguous.
 T0 = dt.datetime(2026, 11, 20, 9, 0, 10, tzinfo=dt.UTC)
@@ -60,6 +61,13 @@ def is_logged_in(client: Client) -> bool:
     return "_auth_user_id" in client.session
 
 
+def backup_codes_on(response: object) -> list[str]:
+    """The backup codes a page shows (each in its own list item under data-testid="backup-codes")."""
+    body = response.content.decode()  # type: ignore[attr-defined]
+    block = re.search(r'data-testid="backup-codes">(.*?)</ul>', body, re.S)
+    return re.findall(r"<li[^>]*>([a-z2-7]{8})</li>", block.group(1)) if block else []
+
+
 def events(action: str, user: User) -> int:
     return AuditEvent.objects.filter(action=action, actor=user).count()
 
@@ -88,7 +96,10 @@ def test_enrolment_shows_the_secret_and_is_confirmed_by_a_first_code(cast: Cast,
 
     key_before = client.session.session_key
     response = client.post("/otp/enrol/", {"code": code_for(device)})
-    assert response.status_code == 302 and response["Location"] == "/otp/"
+    # The backup codes are shown this once, then the user goes on to where they were going.
+    assert response.status_code == 200
+    assert len(backup_codes_on(response)) == 10
+    assert 'href="/otp/"' in response.content.decode()
     device.refresh_from_db()
     assert device.confirmed
     assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id  # this session is verified
@@ -313,7 +324,8 @@ def test_admin_journey_from_the_password_to_the_admin_site(cast: Cast, clock: ti
     assert response.redirect_chain[-1][0].startswith("/otp/enrol/")
     device = TOTPDevice.objects.get(user=cast.admin, confirmed=False)
     response = client.post("/otp/enrol/?next=/admin/", {"code": code_for(device), "next": "/admin/"})
-    assert response["Location"] == "/admin/"
+    assert response.status_code == 200 and len(backup_codes_on(response)) == 10
+    assert 'href="/admin/"' in response.content.decode()
     assert client.get("/admin/").status_code == 200
     # Next time: password, then code, then the admin site.
     client.post("/logout/")
@@ -358,13 +370,13 @@ def test_token_login_needs_the_code_of_an_enrolled_user(cast: Cast, clock: time_
         url, {"username": "town_a", "password": TEST_PASSWORD, "otp_token": code_for(device)}, format="json"
     )
     assert response.status_code == 429 and "秒后再试" in response.json()["detail"]
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
     clock.shift(2)
     response = api.post(
         url, {"username": "town_a", "password": TEST_PASSWORD, "otp_token": code_for(device)}, format="json"
     )
     assert response.status_code == 200
-    assert response.json()["token"] == Token.objects.get(user=cast.town_a_staff).key
+    assert token_row(response.json()["token"]).user == cast.town_a_staff
     assert events(AuditAction.OTP_FAILED, cast.town_a_staff) == 2
     # A wrong password with a right code is still a wrong password.
     response = api.post(url, {"username": "town_a", "password": "wrong", "otp_token": code_for(device)}, format="json")
@@ -372,9 +384,9 @@ def test_token_login_needs_the_code_of_an_enrolled_user(cast: Cast, clock: time_
 
 
 def test_enrolment_revokes_the_password_only_token(cast: Cast, clock: object) -> None:
-    token = Token.objects.create(user=cast.county_staff)
+    token = issue_token(cast.county_staff)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api.get("/api/v1/me/").status_code == 200
     client = Client()
     client.force_login(cast.county_staff)

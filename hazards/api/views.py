@@ -38,6 +38,7 @@ from hazards.permissions import check_may_report
 from hazards.steps import StepRefused, queued_actions, run_step
 from portal.api.permissions import ADMINS, RoleWritePermission
 from portal.api.views import ERRORS, IdFilter, PortalPagination, ScopedFilterBackend, ScopedViewSet, service_errors
+from portal.filters import ScopedFilterSet
 from portal.models import User
 
 A = HazardAction
@@ -501,7 +502,7 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HazardsVie
 # --- Extension requests -----------------------------------------------------------------------------------
 
 
-class ExtensionFilterSet(django_filters.FilterSet):
+class ExtensionFilterSet(ScopedFilterSet):
     status = django_filters.ChoiceFilter(label="审批状态", choices=ExtensionStatus.choices)
     hazard = IdFilter(label="隐患编号", field_name="hazard__id")
 
@@ -510,7 +511,7 @@ class ExtensionFilterSet(django_filters.FilterSet):
         fields = ["status", "hazard"]
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
 
 
 @extend_schema(tags=["隐患"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import authenticate
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -466,11 +465,15 @@ class SelfCheckReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
         serializer.is_valid(raise_exception=True)
         own = permissions.is_principal_of(user, report.enterprise)
         username = user.get_username() if own else serializer.validated_data.get("username", "")
-        signer = authenticate(
-            request=request._request, username=username, password=serializer.validated_data["password"]
+        signer = services.self_check_authenticate_signer(
+            request=request._request,
+            actor=user,
+            report=report,
+            username=username,
+            password=serializer.validated_data["password"],
         )
         if signer is None:
-            raise api.serializers.ValidationError({"password": ["账号或密码不正确，未签字。"]})
+            raise api.serializers.ValidationError({"password": [services.SIGNER_REFUSED]})
         with service_errors():
             report = services.self_check_sign(actor=user, report=report, signer=signer)  # type: ignore[arg-type]
         return Response(api.SelfCheckReportSerializer(report).data)

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 
 from portal.choices import Role
 from portal.models import Person
+from portal.scoping import sees_personal_data
 from portal.services import may_edit_own_enterprise
 
 ENTERPRISE_WRITERS = frozenset({Role.ADMIN, Role.COUNTY_STAFF})
@@ -39,10 +40,8 @@ def can_write_enterprises(user: Any) -> bool:
 
 
 def can_see_personal_data(user: Any, person: Person) -> bool:
-    """ID numbers and phones in clear: admins, and the people of the user's own enterprise."""
-    if is_admin(user):
-        return True
-    return bool(user.enterprise_id is not None and user.enterprise_id == person.enterprise_id)
+    """ID numbers and phones in clear: admins, and the people of the user's own enterprise (scoping's rule)."""
+    return sees_personal_data(user, enterprise_id=person.enterprise_id)
 
 
 class RoleWritePermission(BasePermission):

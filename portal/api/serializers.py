@@ -18,6 +18,7 @@ from rest_framework import serializers
 from portal.api.permissions import can_see_personal_data, can_write_enterprises, is_admin
 from portal.choices import RegionLevel, Role
 from portal.models import AuditEvent, Enterprise, ParentCompany, Person, Region, User
+from portal.scoping import sees_personal_data
 from portal.services import ENTERPRISE_EDITABLE_FIELDS, enterprise_field_refused
 from portal.validators import normalize_credit_code, validate_credit_code
 
@@ -196,6 +197,15 @@ class EnterpriseSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
             "risk_grade", "standardization_grade", "license_number", "license_expiry", "address",
             "contact_name", "contact_phone", "created_at", "updated_at",
         ]  # fmt: skip
+
+    def to_representation(self, instance: Enterprise) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        request = self.context.get("request")
+        if "contact_phone" in data and not sees_personal_data(
+            getattr(request, "user", None), enterprise_id=instance.pk
+        ):
+            data["contact_phone"] = instance.masked_contact_phone
+        return data
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_county_name(self, obj: Enterprise) -> str | None:
@@ -446,12 +456,21 @@ class LoginSerializer(DescribedFieldsMixin, serializers.Serializer):
         label="动态口令",
         required=False,
         max_length=12,
-        help_text="已启用两步验证的账号必填：验证器中当前显示的 6 位数字。",
+        help_text="已启用两步验证的账号必填：验证器中当前显示的 6 位数字，或一个未用过的备用码。",
+    )
+    device = StrictCharField(
+        label="设备",
+        required=False,
+        max_length=200,
+        help_text="可选：此令牌用于哪台设备或哪个程序（显示在“登录设备”中，便于辨认和作废）。",
     )
 
 
 class TokenSerializer(DescribedFieldsMixin, serializers.Serializer):
     token = serializers.CharField(label="令牌", help_text="在请求头中发送：Authorization: Token <令牌>", read_only=True)
+    expires_at = serializers.DateTimeField(
+        label="最迟失效时间", read_only=True, help_text="令牌到此时间失效；闲置超过规定时间也会提前失效。"
+    )
     user = MeSerializer(read_only=True, label="当前用户")
 
 

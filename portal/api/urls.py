@@ -1,9 +1,9 @@
 """/api/v1/: the directory's REST API (names under the `api:` namespace)."""
 
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
-from portal.api import views
+from portal.api import token_views, views
 
 app_name = "api"
 
@@ -22,6 +22,14 @@ router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
 
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="auth-token"),
+    path("auth/logout/", token_views.LogoutView.as_view(), name="auth-logout"),
+    path("auth/logout-all/", token_views.SignOutEverywhereView.as_view(), name="auth-logout-all"),
+    path("auth/tokens/", token_views.ApiTokenViewSet.as_view({"get": "list"}), name="auth-token-list"),
+    re_path(
+        r"^auth/tokens/(?P<pk>[^/]+)/$",
+        token_views.ApiTokenViewSet.as_view({"delete": "destroy"}),
+        name="auth-token-detail",
+    ),
     path("me/", views.MeView.as_view(), name="me"),
     *router.urls,
 ]

@@ -32,8 +32,8 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.authtoken.models import Token
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
@@ -55,12 +55,14 @@ from portal.api.permissions import (
     has_role,
 )
 from portal.choices import AuditAction, PersonRole, RegionLevel, Role
-from portal.filters import EnterpriseFilterSet
+from portal.filters import EnterpriseFilterSet, ScopedFilterSet
 from portal.models import AuditEvent, Enterprise, ParentCompany, Person, Region, User
 from portal.otp import services as otp_services
+from portal.tokens import services as token_services
+from portal.tokens.authentication import ExpiringTokenAuthentication
 
 # Token first: an anonymous request is then answered 401 with `WWW-Authenticate: Token`.
-AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
+AUTHENTICATION = [ExpiringTokenAuthentication, SessionAuthentication]
 
 
 # --- Plumbing ---------------------------------------------------------------------------------
@@ -169,7 +171,29 @@ class IdFilter(django_filters.NumberFilter):
             return qs
         if value not in self.ID_RANGE:
             return qs.none()
+        self._log_if_out_of_scope(value)
         return super().filter(qs, value)
+
+    def _log_if_out_of_scope(self, value: int) -> None:
+        """An existing row outside the user's scope named in a filter: 越权访问, as a direct lookup would be."""
+        user = getattr(getattr(self, "parent", None), "user", None)
+        if user is None:
+            return
+        model = self.model._meta.get_field(self.field_name.split("__")[0]).related_model
+        manager = getattr(model, "_default_manager", None)
+        if manager is None or not hasattr(manager, "visible_to"):
+            return
+        scoping.log_denied(
+            user=user,
+            model=model,
+            lookup={"pk": value},
+            detail=f"筛选条件 {self.field_name.split('__')[0]}={value}",
+            visible=manager.visible_to(user),
+        )
+
+
+def _user_agent(request: Any) -> str:
+    return str(request.META.get("HTTP_USER_AGENT", ""))[:200]
 
 
 def _user(request: Request) -> User:
@@ -223,9 +247,11 @@ def log_denied(request: Request, model: type[models.Model], value: Any) -> None:
     tags=["认证"],
     summary="用户名和密码换取令牌",
     description=(
-        "校验用户名和密码，返回 API 令牌（每个用户一个）。之后在请求头中发送 `Authorization: Token <令牌>`。"
-        "登录成功和失败都记入操作日志；连续失败达到上限后账号被暂时锁定（返回 429）。"
-        "已启用两步验证的账号还须提交 `otp_token`（验证器中的 6 位动态口令），连续输错后需等待（返回 429）。"
+        "校验用户名和密码，返回一个新的 API 令牌（每台设备一个，可在 `device` 中注明设备）。"
+        "之后在请求头中发送 `Authorization: Token <令牌>`。令牌闲置超过规定时间或到达 `expires_at` 即失效；"
+        "修改或重置密码、账号停用、退出所有设备时作废。签发、作废、登录成功和失败都记入操作日志；"
+        "连续失败达到上限后账号被暂时锁定（返回 429）。已启用两步验证的账号还须提交 `otp_token`"
+        "（验证器中的 6 位动态口令或一个备用码），连续输错后需等待（返回 429）。"
     ),
     request=api.LoginSerializer,
     responses={200: api.TokenSerializer, **errors(400, 429)},
@@ -256,8 +282,11 @@ class ObtainTokenView(APIView):
             raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: ["用户名或密码错误。"]})
         self._check_second_factor(user, serializer.validated_data.get("otp_token", ""))
         user_logged_in.send(sender=user.__class__, request=http_request, user=user)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key, "user": api.MeSerializer(user, context={"request": request}).data})
+        token, key = token_services.api_token_issue(
+            user=user, device=serializer.validated_data.get("device", "") or _user_agent(http_request)
+        )
+        issued = {"token": key, "expires_at": token.expires_at, "user": user}
+        return Response(api.TokenSerializer(issued, context={"request": request}).data)
 
     @staticmethod
     def _check_second_factor(user: User, code: str) -> None:
@@ -267,7 +296,7 @@ class ObtainTokenView(APIView):
             return
         if not code:
             raise serializers.ValidationError({"otp_token": ["该账号已启用两步验证，请填写动态口令。"]})
-        result = otp_services.device_verify(user=user, device=device, code=code, purpose="API 令牌登录")
+        result = otp_services.second_factor_verify(user=user, code=code, purpose="API 令牌登录")
         if result.throttled:
             raise LockedOut(result.message)
         if not result.ok:
@@ -291,7 +320,7 @@ class MeView(APIView):
 # --- Regions ----------------------------------------------------------------------------------
 
 
-class RegionFilterSet(django_filters.FilterSet):
+class RegionFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(label="搜索（名称或代码）", method="search")
     level = django_filters.ChoiceFilter(label="级别", choices=RegionLevel.choices)
     parent = IdFilter(label="上级区划编号", field_name="parent__id")
@@ -301,7 +330,7 @@ class RegionFilterSet(django_filters.FilterSet):
         fields = ["q", "level", "parent"]
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
 
     def search(self, queryset: QuerySet[Region], name: str, value: str) -> QuerySet[Region]:
         value = value.strip()
@@ -337,7 +366,7 @@ class RegionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
 # --- Parent companies -------------------------------------------------------------------------
 
 
-class ParentCompanyFilterSet(django_filters.FilterSet):
+class ParentCompanyFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(label="搜索（名称或信用代码）", method="search")
     region = IdFilter(label="监管辖区编号", field_name="region__id")
 
@@ -346,7 +375,7 @@ class ParentCompanyFilterSet(django_filters.FilterSet):
         fields = ["q", "region"]
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
 
     def search(self, queryset: QuerySet[ParentCompany], name: str, value: str) -> QuerySet[ParentCompany]:
         value = value.strip()
@@ -574,7 +603,7 @@ class EnterpriseViewSet(
 # --- People -----------------------------------------------------------------------------------
 
 
-class PersonFilterSet(django_filters.FilterSet):
+class PersonFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(label="搜索（姓名）", field_name="name", lookup_expr="icontains")
     enterprise = IdFilter(label="企业编号", field_name="enterprise__id")
     parent_company = IdFilter(label="上级企业编号", field_name="parent_company__id")
@@ -585,7 +614,7 @@ class PersonFilterSet(django_filters.FilterSet):
         fields = ["q", "enterprise", "parent_company", "role"]
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
 
 
 @extend_schema(tags=["人员"])
@@ -621,7 +650,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
 # --- Accounts ---------------------------------------------------------------------------------
 
 
-class UserFilterSet(django_filters.FilterSet):
+class UserFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(label="搜索（账号或姓名）", method="search")
     role = django_filters.ChoiceFilter(label="角色", choices=Role.choices)
     region = IdFilter(label="所属辖区编号", field_name="region__id")
@@ -633,7 +662,7 @@ class UserFilterSet(django_filters.FilterSet):
         fields = ["q", "role", "region", "enterprise", "is_active"]
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
 
     def search(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
         value = value.strip()
@@ -719,11 +748,29 @@ class UserViewSet(
                 services.user_set_password(actor=actor, user=target, password=password)
         return self._output(target)
 
+    @extend_schema(
+        summary="重置两步验证（管理员）",
+        description=(
+            "用户的手机和备用码都丢失时：解绑其动态口令、作废备用码和全部 API 令牌，用户下次登录只需密码，"
+            "可重新绑定。只能重置本县的其他用户（不能重置自己的）；记入操作日志。"
+        ),
+        request=None,
+        responses={204: None, **errors(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="reset-two-factor")
+    def reset_two_factor(self, request: Request, pk: str | None = None) -> Response:
+        target = self.get_object()
+        actor = _user(request)
+        if not otp_services.may_reset_two_factor(actor=actor, user=target):
+            raise PermissionDenied("不能重置自己或超级用户的两步验证。")
+        otp_services.two_factor_reset_by_admin(actor=actor, user=target)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 # --- Audit log --------------------------------------------------------------------------------
 
 
-class AuditEventFilterSet(django_filters.FilterSet):
+class AuditEventFilterSet(ScopedFilterSet):
     action = django_filters.ChoiceFilter(label="操作", choices=AuditAction.choices)
     actor = IdFilter(label="操作人编号", field_name="actor__id")
     actor_name = django_filters.CharFilter(label="操作人账号", field_name="actor_name")
@@ -737,7 +784,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
         fields = ["action", "actor", "actor_name", "object_type", "object_id", "created_after", "created_before"]
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
 
 
 @extend_schema(tags=["操作日志"])

@@ -52,3 +52,10 @@ def install(site: admin.AdminSite) -> None:
 
     if site.is_registered(TOTPDevice):
         site.unregister(TOTPDevice)
+    # Nor backup codes; and DRF's never-expiring tokens are not used at all (API tokens: portal.tokens).
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from rest_framework.authtoken.models import TokenProxy
+
+    for model in (StaticDevice, TokenProxy):
+        if site.is_registered(model):
+            site.unregister(model)

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,11 +30,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal.choices import Role
 from portal.models import User
 from portal.otp import services
-from portal.otp.forms import CodeForm
+from portal.otp.forms import CodeForm, SecondFactorForm
+from portal.scoping import visible_or_404
 
 PENDING_SESSION_KEY = "otp_pending_login"
 
@@ -82,7 +86,7 @@ def _pending_user(request: HttpRequest) -> tuple[User, str] | None:
     return user, str(pending.get("backend", ""))
 
 
-def _mark_verified(request: HttpRequest, device: TOTPDevice) -> None:
+def _mark_verified(request: HttpRequest, device: Any) -> None:
     # A session that gains a factor gets a new key (no fixation of a half-verified session).
     request.session.cycle_key()
     otp_login(request, device)
@@ -109,20 +113,24 @@ def verify(request: HttpRequest) -> HttpResponse:
             del request.session[PENDING_SESSION_KEY]
             return redirect(with_next("login", next_url))
         return redirect(with_next("otp-enrol", next_url))
-    form = CodeForm(request.POST or None)
+    form = SecondFactorForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        result = services.device_verify(
-            user=user, device=device, code=form.cleaned_data["code"], purpose="登录" if pending else "进入管理后台"
+        result = services.second_factor_verify(
+            user=user, code=form.cleaned_data["code"], purpose="登录" if pending else "进入管理后台"
         )
         if result.ok:
-            device.refresh_from_db()
+            used = result.device
+            used.refresh_from_db()
             if pending is not None:
                 del request.session[PENDING_SESSION_KEY]
                 login(request, user, backend=backend or None)  # rotates the session key
-                otp_login(request, device)
+                otp_login(request, used)
             else:
-                _mark_verified(request, device)
+                _mark_verified(request, used)
+            left = services.backup_codes_left(user)
+            if isinstance(used, StaticDevice):
+                messages.warning(request, f"已使用一个备用码，还剩 {left} 个。请尽快在“两步验证”页面重新生成备用码。")
             return redirect(next_url)
         form.add_error("code", result.message)
         status = 429 if result.throttled else 200
@@ -161,7 +169,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
             device.refresh_from_db()
             _mark_verified(request, device)
             messages.success(request, "两步验证已启用。以后登录时需要输入验证器中的动态口令。")
-            return redirect(next_url)
+            return _show_backup_codes(request, result.backup_codes, next_url)
         form.add_error("code", result.message)
         status = 429 if result.throttled else 200
     context = {
@@ -176,16 +184,49 @@ def enrol(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/otp_enrol.html", context, status=status)
 
 
+def _show_backup_codes(request: HttpRequest, codes: tuple[str, ...], next_url: str) -> HttpResponse:
+    """The backup codes, shown this once (they are not shown again; new ones replace them)."""
+    return render(request, "portal/otp_backup_codes.html", {"codes": codes, "next": next_url})
+
+
+def _overview_context(user: User, **extra: Any) -> dict[str, Any]:
+    return {
+        "device": services.confirmed_device(user),
+        "form": CodeForm(),
+        "backup_form": CodeForm(prefix="backup"),
+        "backup_codes_left": services.backup_codes_left(user),
+        "verified": is_verified(user),
+        **extra,
+    }
+
+
 @never_cache
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    """两步验证: whether it is on, and the form that removes the device."""
+    """两步验证: whether it is on, the backup codes left, and the forms that renew them or remove the device."""
     user: User = request.user  # type: ignore[assignment]
-    return render(
-        request,
-        "portal/otp_overview.html",
-        {"device": services.confirmed_device(user), "form": CodeForm(), "verified": is_verified(user)},
-    )
+    return render(request, "portal/otp_overview.html", _overview_context(user))
+
+
+@never_cache
+@login_required
+@require_POST
+@sensitive_post_parameters("backup-code")
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    """重新生成备用码: needs a current code of the authenticator; the new codes are shown once."""
+    user: User = request.user  # type: ignore[assignment]
+    if services.confirmed_device(user) is None:
+        return redirect("otp-overview")
+    form = CodeForm(request.POST, prefix="backup")
+    status = 200
+    if form.is_valid():
+        result = services.backup_codes_regenerate(user=user, code=form.cleaned_data["code"])
+        if result.ok:
+            messages.success(request, "已重新生成备用码，原备用码作废。")
+            return _show_backup_codes(request, result.backup_codes, reverse("otp-overview"))
+        form.add_error("code", result.message)
+        status = 429 if result.throttled else 200
+    return render(request, "portal/otp_overview.html", _overview_context(user, backup_form=form), status=status)
 
 
 @never_cache
@@ -209,8 +250,25 @@ def remove(request: HttpRequest) -> HttpResponse:
             return redirect("otp-overview")
         form.add_error("code", result.message)
         status = 429 if result.throttled else 200
-    context = {"device": device, "form": form, "verified": is_verified(user)}
-    return render(request, "portal/otp_overview.html", context, status=status)
+    return render(request, "portal/otp_overview.html", _overview_context(user, form=form), status=status)
 
 
-__all__ = ["PENDING_SESSION_KEY", "enrol", "overview", "remove", "start_pending", "verify"]
+@never_cache
+@login_required
+def reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """重置两步验证 (county admin): a user of the admin's county lost the phone and the backup codes."""
+    actor: User = request.user  # type: ignore[assignment]
+    target = visible_or_404(request, User, pk=pk)  # out of scope: 404 (logged), whatever the role
+    if not (actor.is_superuser or actor.role == Role.ADMIN):
+        raise PermissionDenied("只有管理员可以重置其他用户的两步验证。")
+    if not services.may_reset_two_factor(actor=actor, user=target):
+        raise PermissionDenied("不能重置自己或超级用户的两步验证。")
+    if request.method == "POST":
+        services.two_factor_reset_by_admin(actor=actor, user=target)
+        messages.success(request, f"已重置 {target.username} 的两步验证：动态口令和备用码已作废，API 令牌已全部作废。")
+        return redirect("otp-reset", pk=target.pk)
+    context = {"target": target, "enrolled": services.confirmed_device(target) is not None}
+    return render(request, "portal/otp_reset.html", context)
+
+
+__all__ = ["PENDING_SESSION_KEY", "backup_codes", "enrol", "overview", "remove", "reset", "start_pending", "verify"]

@@ -36,6 +36,11 @@ def test_admin_enrols_and_logs_in_with_a_code(live_server: Any, page_factory: An
     device = TOTPDevice.objects.get(user=cast.admin, confirmed=False)
     page.get_by_label("动态口令").fill(_code(device))
     page.get_by_role("button", name="确认绑定").click()
+    # The backup codes, shown this once, then on to the admin site.
+    codes = page.get_by_test_id("backup-codes").locator("li").all_inner_texts()
+    assert len(codes) == 10 and all(len(code) == 8 for code in codes)
+    screenshot(page, "otp-01b-backup-codes")
+    page.get_by_role("link", name="我已保存，继续").click()
     page.wait_for_url(f"{base}/admin/")
     assert "非煤矿山安全监管门户 管理" in page.content()
 

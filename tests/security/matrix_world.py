@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hazards import ledger
 from hazards.choices import EvidenceKind, HazardLevel, HazardStatus
@@ -29,6 +29,7 @@ from inspections.models import (
 )
 from portal.choices import AuditAction, PersonRole, Role
 from portal.models import AuditEvent, Enterprise, Person, Region, User
+from portal.tokens.services import api_token_issue
 from reporting import services as report_services
 from reporting.choices import ReportKind
 from reporting.models import ExportJob
@@ -36,6 +37,7 @@ from tests.conftest import Cast, World
 from tests.factories import EnterpriseFactory, ParentCompanyFactory, PersonFactory, UserFactory
 from tests.hazards import ledger_xlsx
 from tests.hazards.conftest import PNG_BYTES, add_evidence, add_extension, make_hazard
+from tests.token_helpers import issue_token
 
 Obj = dict[str, Any]
 S = HazardStatus
@@ -113,7 +115,7 @@ def build_context(world: World, cast: Cast) -> Ctx:
 
         importlib.import_module("inspections.migrations.0002_seed_campaigns").seed(apps, None)
         campaign83 = Campaign.objects.get(document_number="泽应急发〔2024〕83号")
-    tokens = {name: Token.objects.get_or_create(user=user)[0].key for name, user in cast.all().items()}
+    tokens = {name: issue_token(user) for name, user in cast.all().items()}
     other_principal = PersonFactory(enterprise=world.enterprise_other, name="外县负责人", role=PersonRole.PRINCIPAL)
     other_principal_user = UserFactory(
         username="other_principal", role=Role.ENTERPRISE_PRINCIPAL, enterprise=world.enterprise_other,
@@ -163,6 +165,19 @@ def person(ctx: Ctx, side: str) -> Obj:
 def account(ctx: Ctx, side: str) -> Obj:
     """A town account of the side (上党区: its county's staff)."""
     return {"id": ctx.town_staff(side).pk}
+
+
+def account_with_device(ctx: Ctx, side: str) -> Obj:
+    """A town account of the side with two-step verification on (a confirmed TOTP device)."""
+    user = ctx.town_staff(side)
+    TOTPDevice.objects.create(user=user, name="手机动态口令", confirmed=True)
+    return {"id": user.pk}
+
+
+def own_token(ctx: Ctx, side: str) -> Obj:
+    """An API token of the side's county staff (泽州县: county_staff; 上党区: other_county_staff)."""
+    token, _ = api_token_issue(user=ctx.county_staff(side), device="矩阵")
+    return {"id": token.pk}
 
 
 def audit_event(ctx: Ctx, side: str) -> Obj:

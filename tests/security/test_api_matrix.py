@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
@@ -53,7 +54,7 @@ from inspections.models import (
     TownProgressReport,
 )
 from portal.choices import AuditAction
-from portal.models import AuditEvent, Enterprise, ParentCompany, User
+from portal.models import ApiToken, AuditEvent, Enterprise, ParentCompany, User
 from reporting.models import ExportJob
 from tests.conftest import Cast, World
 from tests.factories import TEST_PASSWORD
@@ -99,6 +100,10 @@ def _count(model: Any) -> Probe:
     return lambda obj: model.objects.count()
 
 
+def _device_exists(obj: Obj) -> Any:
+    return TOTPDevice.objects.filter(user_id=obj["id"]).exists()
+
+
 def _status(obj: Obj) -> Any:
     return Hazard.objects.filter(pk=obj["id"]).values_list("status", "supervision_level", "location").first()
 
@@ -126,6 +131,8 @@ UNIT_ONLY_A = "                403   403   {ok}   404   403   403   403   403   
 UNIT_ONLY_X = "                404   404   404   404   404   404   404   404   {ok}   403   401"
 ADMIN_ONLY = "                 403   403   403   403   403   403   {ok}   403   403   403   401"
 EVERYONE = "                   200   200   200   200   200   200   200   200   200   200   401"
+COUNTY_ONLY_A = "              404   404   404   404   {ok}   404   404   404   404   404   401"
+COUNTY_ONLY_X = "              404   404   404   404   404   404   404   404   {ok}   404   401"
 
 
 def unit_only(code: str) -> tuple[str, str]:
@@ -144,6 +151,13 @@ ROWS: list[Row] = [
     # Each member with their own password; anonymous with a wrong one.
     Row("POST", f"{V}/auth/token/", "200 200 200 200 200 200 200 200 200 200 400"),
     Row("GET", f"{V}/me/", EVERYONE),
+    # One's own API tokens only: another user's token is a 404 (logged), whoever asks.
+    Row("GET", f"{V}/auth/tokens/", COUNTY_ONLY_A.replace("{ok}", "L").replace("404", "-"),
+        COUNTY_ONLY_X.replace("{ok}", "L").replace("404", "-"), w.own_token),
+    Row("DELETE", f"{V}/auth/tokens/{{id}}/", COUNTY_ONLY_A.replace("{ok}", "204"),
+        COUNTY_ONLY_X.replace("{ok}", "204"), w.own_token, None, _exists(ApiToken)),
+    Row("POST", f"{V}/auth/logout/", EVERYONE.replace("200", "204"), None, None, None, _count(ApiToken)),
+    Row("POST", f"{V}/auth/logout-all/", EVERYONE, None, None, None, _count(ApiToken)),
     # --- Directory ------------------------------------------------------------------------------------
     Row("GET", f"{V}/regions/", VISIBLE_A, VISIBLE_X, w.region),
     Row("GET", f"{V}/regions/{{id}}/", SEE_A, SEE_X, w.region),
@@ -194,6 +208,8 @@ ROWS: list[Row] = [
         w.account, w.user_put_payload, _field(User, "full_name")),
     Row("PATCH", f"{V}/users/{{id}}/", admin_only("200"), admin_only("404"),
         w.account, _const({"full_name": "矩阵改名"}), _field(User, "full_name")),
+    Row("POST", f"{V}/users/{{id}}/reset-two-factor/", admin_only("204"), admin_only("404"),
+        w.account_with_device, None, _device_exists),
     Row("GET", f"{V}/audit-events/", admin_only("L"), admin_only("-"), w.audit_event),
     Row("GET", f"{V}/audit-events/{{id}}/", admin_only("200"), admin_only("404"), w.audit_event),
     # --- Hazards (hazards/permissions.py RULES) ----------------------------------------------------------

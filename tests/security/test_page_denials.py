@@ -36,7 +36,7 @@ from inspections.models import (
     SelfCheckReport,
 )
 from portal.choices import AuditAction
-from portal.models import AuditEvent, Enterprise, Region
+from portal.models import ApiToken, AuditEvent, Enterprise, Region
 from reporting.choices import VersionStatus
 from reporting.models import ExportJob, Report, ReportVersion
 from tests.conftest import Cast, World
@@ -73,6 +73,16 @@ class Case:
 
 def _enterprise(ctx: mw.Ctx) -> Target:
     return Target({"pk": ctx.world.enterprise_a.pk}, ctx.world.enterprise_a, "pk")
+
+
+def _api_token(ctx: mw.Ctx) -> Target:
+    """An API token of county staff: only its owner sees it (admins of the same county included, not)."""
+    token = ApiToken.objects.get(pk=mw.own_token(ctx, "A")["id"])
+    return Target({"pk": token.pk}, token, "pk")
+
+
+def _account(ctx: mw.Ctx) -> Target:
+    return Target({"pk": ctx.cast.town_a_staff.pk}, ctx.cast.town_a_staff, "pk")
 
 
 def _hazard(ctx: mw.Ctx) -> Target:
@@ -205,6 +215,8 @@ REGION = ("other_county_staff", "town_b_staff")
 ENTERPRISE_SEEN = ("other_county_staff", "town_b_staff", "other_clerk")
 
 CASES: list[Case] = [
+    Case("device-revoke", _api_token, ("county_leader", "admin", "other_county_staff"), "county_staff", method="post"),
+    Case("otp-reset", _account, REGION, "admin"),
     Case("enterprise-detail", _enterprise, ENTERPRISE_SEEN, "county_staff"),
     Case("enterprise-edit", _enterprise, ENTERPRISE_SEEN, "county_staff"),
     Case("hazards:hazard-detail", _hazard, ENTERPRISE_SEEN, "clerk"),
