@@ -141,6 +141,8 @@ export STATIC_ROOT
 export PROXY_BIND="127.0.0.1:$PORT"
 export BIND="127.0.0.1:$(free_port)"
 export WEB_CONCURRENCY=${WEB_CONCURRENCY:-5}
+# nginx in front appends the client address to X-Forwarded-For (lockout and audit read it).
+export TRUSTED_PROXY_COUNT=${TRUSTED_PROXY_COUNT:-1}
 export SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
 mkdir -p "$MEDIA_ROOT"
 

@@ -368,6 +368,8 @@ class ProdStack:
             PROXY_BIND=f"127.0.0.1:{self.proxy_port}",
             WEB_CONCURRENCY=str(self.web_concurrency),
             WORKER_CONCURRENCY=str(self.worker_concurrency),
+            # nginx in front appends the client address to X-Forwarded-For (as compose and prod_run.sh).
+            TRUSTED_PROXY_COUNT="1",
             SECURE_SSL_REDIRECT="0",
             SESSION_COOKIE_SECURE="0",
             CSRF_COOKIE_SECURE="0",
