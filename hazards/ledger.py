@@ -72,6 +72,7 @@ from hazards.ledger_reader import fast_workbook
 from hazards.models import Hazard, HazardEvent, LedgerUpload, hazard_identity_key, local_today
 from hazards.permissions import ENTERPRISE, REGION_STAFF, effective_roles
 from hazards.services import enterprise_users, notify
+from portal import limits
 from portal.audit import audit_record, current_ip, snapshot
 from portal.choices import AuditAction, Role
 from portal.models import AuditEvent, Enterprise, User
@@ -131,10 +132,7 @@ FIVE_IMPLEMENTATION = frozenset(
 )
 # What a re-upload may still change on a major hazard the principal has signed.
 UPDATABLE_AFTER_SIGNING = FIVE_IMPLEMENTATION | {"rectification_note"}
-_TEXT_LIMITS = {
-    name: int(getattr(Hazard._meta.get_field(name), "max_length", 0) or 0)
-    for name in ("ledger_number", "location", "found_by", "responsible_unit", "responsible_person", "criterion_text")
-}
+_TEXT_LIMITS = limits.text_limits(Hazard)  # every text column, the long ones (隐患内容, 整改措施 …) too
 _FUNDS_LIMIT = decimal.Decimal("9999999999.99")
 
 LEVEL_SYNONYMS: dict[str, list[str]] = {
@@ -314,9 +312,9 @@ def parse_funds(value: Any) -> decimal.Decimal | None:
 
 def _text(value: Any, name: str) -> str:
     text = clean_text(value)
-    limit = _TEXT_LIMITS.get(name)
-    if limit and len(text) > limit:
-        raise CellError(f"不能超过 {limit} 个字（现有 {len(text)} 个字）。")
+    message = limits.too_long(text, _TEXT_LIMITS.get(name))
+    if message:
+        raise CellError(message)
     return text
 
 

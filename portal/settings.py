@@ -301,6 +301,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# A backstop only: every task declares its own limits from portal.limits (tests/test_limits.py checks it).
+CELERY_TASK_SOFT_TIME_LIMIT = 15 * 60
+CELERY_TASK_TIME_LIMIT = 16 * 60
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {
@@ -322,6 +325,11 @@ CELERY_BEAT_SCHEDULE["reporting-monthly-schedule"] = {
 CELERY_BEAT_SCHEDULE["reporting-check-amendments"] = {
     "task": "reporting.tasks.check_amendments",
     "schedule": crontab(hour=2, minute=15),
+}
+# Report jobs killed at their hard time limit are marked failed (they would stay 生成中 forever).
+CELERY_BEAT_SCHEDULE["reporting-expire-stale-jobs"] = {
+    "task": "reporting.tasks.expire_stale_jobs",
+    "schedule": 5 * 60.0,
 }
 # 专项行动材料报送提醒 (inspections): 3 days and 1 day before each due date, to whoever has not filed.
 CELERY_BEAT_SCHEDULE["inspections-deliverable-reminders"] = {
