@@ -389,6 +389,8 @@ class HazardEvidence(models.Model):
     hazard = models.ForeignKey(Hazard, verbose_name="隐患", on_delete=models.CASCADE, related_name="evidence")
     kind = models.CharField("材料类型", max_length=20, choices=EvidenceKind.choices)
     file = models.FileField("文件", upload_to="hazards/%Y/%m/", max_length=255)
+    # Pages embed only this small JPEG (made on upload from a photo); the original is a download.
+    thumbnail = models.FileField("缩略图", upload_to="hazards/%Y/%m/", max_length=255, blank=True)
     original_name = models.CharField("原文件名", max_length=255)
     size = models.PositiveBigIntegerField("大小（字节）")
     sha256 = models.CharField("SHA-256", max_length=64)

@@ -718,6 +718,8 @@ class Inspection(models.Model):
 class InspectionPhoto(models.Model):
     inspection = models.ForeignKey(Inspection, verbose_name="检查记录", on_delete=models.CASCADE, related_name="photos")
     file = models.FileField("照片", upload_to=inspection_photo_path, max_length=200)
+    # Pages embed only this small JPEG (made on upload); the original is a download.
+    thumbnail = models.FileField("缩略图", upload_to=inspection_photo_path, max_length=200, blank=True)
     original_name = models.CharField("原文件名", max_length=200)
     caption = models.CharField("说明", max_length=200, blank=True)
     uploaded_by = models.ForeignKey(

@@ -436,7 +436,7 @@ def export_request(*, actor: User, kind: str, region: Region, month: dt.date, fi
     month = month.replace(day=1)
     file_format = FileFormat(file_format)
     export_expire_stale()  # a job killed at its hard limit must not answer for new requests forever
-    key = {"actor": actor, "kind": kind, "region": region, "month": month, "file_format": file_format}
+    key: dict[str, Any] = {"actor": actor, "kind": kind, "region": region, "month": month, "file_format": file_format}
     existing = _active_export(**key)
     if existing is not None:
         return existing
