@@ -84,13 +84,13 @@ def make_thumbnail(file: IO[bytes] | Any, *, side: int = limits.THUMBNAIL_SIDE) 
         with Image.open(file) as image:
             image.draft("RGB", (side, side))  # JPEG: decode at a reduced scale straight away
             image.thumbnail((side, side))
-            if image.mode not in ("RGB", "L"):
-                background = Image.new("RGB", image.size, "white")
+            flat: Image.Image = image
+            if image.mode not in ("RGB", "L"):  # transparency (PNG, GIF, WebP) on white
+                flat = Image.new("RGB", image.size, "white")
                 rgba = image.convert("RGBA")
-                background.paste(rgba, mask=rgba.getchannel("A"))
-                image = background
+                flat.paste(rgba, mask=rgba.getchannel("A"))
             out = io.BytesIO()
-            image.convert("RGB").save(out, format="JPEG", quality=82, optimize=True)
+            flat.convert("RGB").save(out, format="JPEG", quality=82, optimize=True)
             return out.getvalue()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ValidationError("无法识别的图片：文件已损坏，或内容不是所标明的图片格式。") from exc
