@@ -722,9 +722,9 @@ def hazard_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Evidence files only through here, after the scope check (404 outside it); never as static media."""
     evidence = visible_or_404(request, HazardEvidence, pk=pk)
-    # ?thumb=1 (and the older ?inline=1): the server-made thumbnail, shown inline; the original is always
-    # a download, so no page makes a browser decode an uploaded image.
-    thumb = request.GET.get("thumb") == "1" or request.GET.get("inline") == "1"
+    # ?thumb=1: the server-made thumbnail, shown inline (the older ?inline=1 too, when there is one); the
+    # original is always a download, so no page makes a browser decode an uploaded image.
+    thumb = request.GET.get("thumb") == "1" or (request.GET.get("inline") == "1" and bool(evidence.thumbnail))
     stored = evidence.thumbnail if thumb else evidence.file
     if not stored or not stored.name:
         raise Http404("文件不存在。")
