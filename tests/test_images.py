@@ -6,15 +6,19 @@ original is a download. Older photos get theirs from manage.py make_thumbnails."
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import inspect
 import io
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import models
 from django.test import Client
 from PIL import Image
 from rest_framework.test import APIClient
@@ -71,6 +75,43 @@ def test_validate_upload_refuses_images_beyond_the_pixel_bounds(images_only: boo
 
 def test_pillow_refuses_to_decode_beyond_the_bound_anywhere() -> None:
     assert Image.MAX_IMAGE_PIXELS == limits.IMAGE_MAX_PIXELS
+
+
+# --- every file field is classified: an upload bounded in pixels, or a file the server makes ---------------
+
+# Where each model file field that holds an upload is written, and that writer's bound on images.
+UPLOADED = {
+    ("hazards", "HazardEvidence", "file"): ("hazards.services", "hazard_add_evidence", "make_thumbnail("),
+    ("inspections", "InspectionPhoto", "file"): ("inspections.services", "_add_photo", "validate_upload("),
+    ("inspections", "SelfCheckEvidence", "file"): (
+        "inspections.services", "self_check_add_evidence", "validate_upload(",
+    ),
+    ("inspections", "EnforcementAttachment", "file"): (
+        "inspections.services", "_add_enforcement_attachment", "validate_upload(",
+    ),
+    ("inspections", "DeliverableSubmission", "file"): ("inspections.services", "submission_create", "validate_upload("),
+}  # fmt: skip
+SERVER_MADE = {
+    ("hazards", "HazardEvidence", "thumbnail"),  # made by portal.images.make_thumbnail
+    ("inspections", "InspectionPhoto", "thumbnail"),
+    ("hazards", "LedgerUpload", "file"),  # a spreadsheet, bounded by portal.spreadsheets
+    ("reporting", "ReportVersion", "xlsx_file"),
+    ("reporting", "ReportVersion", "pdf_file"),
+    ("reporting", "ExportJob", "file"),
+}
+
+
+def test_every_file_field_is_a_bounded_upload_or_made_by_the_server() -> None:
+    fields = {
+        (model._meta.app_label, model.__name__, field.name)
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if isinstance(field, models.FileField)
+    }
+    assert fields == set(UPLOADED) | SERVER_MADE, "classify the new file field here (and bound its images)"
+    for module_name, function, check in UPLOADED.values():
+        source = inspect.getsource(getattr(importlib.import_module(module_name), function))
+        assert check in source, f"{module_name}.{function} stores an upload without {check}…)"
 
 
 # --- hazard evidence: service, page, API ------------------------------------------------------------------
