@@ -16,6 +16,7 @@ TEXT_NOTE = 2000  # a description, measures, findings, a note: a paragraph or tw
 TEXT_LONG = 5000  # a summary or a quoted requirement of a campaign document
 TEXT_LIST = 2000  # lists of names or accounts, one a line
 TEXT_SYSTEM = 2000  # errors and results written by the portal itself (truncated there)
+TEXT_TRACE = 4000  # a beat step's error, kept longer for whoever investigates it (truncated there)
 
 # --- Background jobs (seconds) ---------------------------------------------------------------------
 # soft: SoftTimeLimitExceeded is raised inside the task, which marks its job failed with the reason;

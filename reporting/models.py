@@ -225,7 +225,7 @@ class ScheduledRun(models.Model):
     status = models.CharField("状态", max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
     attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
     detail = models.TextField("结果", max_length=limits.TEXT_SYSTEM, blank=True)
-    error = models.TextField("错误信息", max_length=limits.TEXT_SYSTEM, blank=True)
+    error = models.TextField("错误信息", max_length=limits.TEXT_TRACE, blank=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
 

@@ -27,6 +27,7 @@ from hazards.choices import NotificationKind
 from hazards.models import Notification
 from inspections.choices import DeliverableSchedule
 from inspections.models import Campaign, Deliverable
+from portal import limits
 from portal.choices import RegionLevel, Role
 from portal.models import Region, User
 from reporting import services
@@ -107,13 +108,13 @@ def _claim(*, step: str, due: Due, region: Region, today: dt.date) -> ScheduledR
 
 def _finish(run: ScheduledRun, detail: str) -> None:
     ScheduledRun.objects.filter(pk=run.pk).update(
-        status=JobStatus.SUCCESS, detail=detail[:2000], finished_at=timezone.now()
+        status=JobStatus.SUCCESS, detail=detail[: limits.TEXT_SYSTEM], finished_at=timezone.now()
     )
 
 
 def _fail(run: ScheduledRun, error: str) -> None:
     ScheduledRun.objects.filter(pk=run.pk).update(
-        status=JobStatus.FAILED, error=error[:4000], finished_at=timezone.now()
+        status=JobStatus.FAILED, error=error[: limits.TEXT_TRACE], finished_at=timezone.now()
     )
 
 

@@ -546,7 +546,7 @@ def export_expire_stale(*, now: dt.datetime | None = None) -> int:
 def export_fail(*, job_id: Any, error: str, retrying: bool) -> None:
     ExportJob.objects.filter(pk=job_id).update(
         status=JobStatus.PENDING if retrying else JobStatus.FAILED,
-        error=error[:2000],
+        error=error[: limits.TEXT_SYSTEM],
         finished_at=None if retrying else timezone.now(),
     )
 

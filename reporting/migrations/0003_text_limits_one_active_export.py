@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='scheduledrun',
             name='error',
-            field=models.TextField(blank=True, max_length=2000, verbose_name='错误信息'),
+            field=models.TextField(blank=True, max_length=4000, verbose_name='错误信息'),
         ),
         migrations.RunPython(fail_duplicate_active_exports, migrations.RunPython.noop),
         migrations.AddConstraint(
