@@ -131,3 +131,18 @@ def test_the_enforcement_importer_refuses_an_over_long_cell_by_row_and_column(wo
     assert result.error_lines() == [f"第5行 事由：不能超过 {limits.TEXT_NOTE} 个字（现有 {over} 个字）。"]
     rows[1][7] = "由" * limits.TEXT_NOTE
     assert enforcement_import_commit(source=enforcement_file(rows), actor=cast.town_a_staff).committed
+
+
+def test_max_length_messages_read_in_chinese(settings: Any) -> None:
+    """Django's and DRF's own messages, as forms, the admin and the API give them (portal/locale wins)."""
+    from django import forms
+    from django.core.exceptions import ValidationError
+    from rest_framework import serializers
+
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    with pytest.raises(ValidationError) as form_error:
+        forms.CharField(max_length=5).clean("超" * 7)
+    assert form_error.value.messages == ["不能超过 5 个字（现有 7 个字）。"]
+    with pytest.raises(serializers.ValidationError) as api_error:
+        serializers.CharField(max_length=5).run_validation("超" * 7)
+    assert [str(message) for message in api_error.value.detail] == ["不能超过 5 个字。"]
