@@ -20,6 +20,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -150,6 +151,11 @@ class DayResult:
     done: list[str] = field(default_factory=list)
     skipped: int = 0
     failed: list[str] = field(default_factory=list)
+    timed_out: bool = False  # stopped at the task's soft time limit; the rest is done when it runs again
+
+
+# Written on the step that was running when the task reached its soft time limit.
+TIMED_OUT = "超过时限，任务已停止；本步骤及其后未做的步骤将在任务再次运行时补做。"
 
 
 def run_day(today: dt.date) -> DayResult:
@@ -170,6 +176,11 @@ def run_day(today: dt.date) -> DayResult:
                     continue
                 try:
                     detail = STEPS[step](due, region)
+                except SoftTimeLimitExceeded:
+                    _fail(run, TIMED_OUT)  # stop here: the steps after it stay unclaimed for the next run
+                    result.failed.append(f"{step} {region.code}")
+                    result.timed_out = True
+                    return result
                 except Exception as exc:
                     logger.exception("report schedule step %s failed for %s", step, region.code)
                     _fail(run, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
@@ -248,6 +259,11 @@ def check_amendments(today: dt.date) -> DayResult:
             continue
         try:
             version = services.report_refresh(actor=None, report=report)
+        except SoftTimeLimitExceeded:
+            _fail(run, TIMED_OUT)
+            result.failed.append(str(report))
+            result.timed_out = True
+            return result
         except Exception as exc:  # noqa: BLE001 - recorded on the run, retried by the task
             _fail(run, f"{type(exc).__name__}: {exc}")
             result.failed.append(str(report))

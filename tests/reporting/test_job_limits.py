@@ -20,9 +20,9 @@ from rest_framework.test import APIClient
 
 from portal import limits
 from portal.models import AuditEvent
-from reporting import services
+from reporting import schedule, services
 from reporting.choices import FileFormat, JobStatus, ReportKind, VersionStatus
-from reporting.models import ExportJob, ReportVersion
+from reporting.models import ExportJob, ReportVersion, ScheduledRun
 from reporting.tasks import expire_stale_jobs, run_export, run_sign
 
 MAY = dt.date(2024, 5, 1)
@@ -261,3 +261,33 @@ def test_an_identical_request_is_answered_even_at_the_rate_limit(
     monkeypatch.setattr(limits, "EXPORT_RATE_COUNT", 1)
     job = request(cast.county_staff, scenario.world.county)
     assert request(cast.county_staff, scenario.world.county).pk == job.pk  # no new job: not counted, not refused
+
+
+@pytest.mark.django_db
+def test_the_beat_job_stops_at_its_soft_time_limit_and_the_next_run_resumes(
+    scenario: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The day's loop catches each step's errors; the soft limit must stop it, not be recorded and skipped."""
+    calls = {"n": 0}
+
+    def timed(step: Any) -> Any:
+        def run(due: Any, region: Any) -> str:
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise SoftTimeLimitExceeded()
+            return step(due, region)  # type: ignore[no-any-return]
+
+        return run
+
+    for name, step in list(schedule.STEPS.items()):
+        monkeypatch.setitem(schedule.STEPS, name, timed(step))
+    day = dt.date(2023, 12, 23)  # two days before the 25th: drafts and reminders for three regions
+    first = schedule.run_day(day)
+    assert first.timed_out and len(first.done) == 2 and len(first.failed) == 1
+    stopped = ScheduledRun.objects.get(status=JobStatus.FAILED)
+    assert stopped.error == schedule.TIMED_OUT and stopped.error.startswith("超过时限")
+    assert ScheduledRun.objects.count() == 3  # nothing after it was started
+
+    second = schedule.run_day(day)
+    assert not second.failed and not second.timed_out and len(second.done) > 1
+    assert not ScheduledRun.objects.exclude(status=JobStatus.SUCCESS).exists()
