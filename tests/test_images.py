@@ -218,6 +218,10 @@ def test_inspection_photo_page_embeds_the_thumbnail_only(world: World, cast: Cas
     assert "inline" in client.get(url, {"thumb": "1"})["Content-Disposition"]
     assert "attachment" in client.get(url)["Content-Disposition"]
     assert "attachment" in client.get(url, {"inline": "1"})["Content-Disposition"]  # an image is never inline
+    api = APIClient()
+    api.force_authenticate(cast.town_a_staff)
+    listed = api.get(f"/api/v1/inspections/{inspection.pk}/").json()["photos"]
+    assert [item["thumbnail_url"] for item in listed] == [f"{url}?thumb=1"]
     other = Client()
     other.force_login(cast.town_b_staff)
     assert other.get(url, {"thumb": "1"}).status_code == 404
@@ -245,3 +249,22 @@ def test_make_thumbnails_fills_in_older_photos_and_skips_oversized_ones(world: W
     assert old.thumbnail and not bomb.thumbnail
     call_command("make_thumbnails", stdout=(again := io.StringIO()))
     assert "已生成缩略图 0 张" in again.getvalue()
+
+
+def test_the_api_gives_the_thumbnail_and_the_original_scoped(world: World, cast: Cast) -> None:
+    hazard = make_hazard(world.enterprise_a, status=HazardStatus.RECTIFYING)
+    evidence = hazard_add_evidence(
+        actor=cast.clerk, hazard=hazard, file=io.BytesIO(photo_of((1000, 500))), original_name="现场.png",
+        kind=EvidenceKind.PHOTO,
+    )  # fmt: skip
+    api = APIClient()
+    api.force_authenticate(cast.town_a_staff)
+    body = api.get(f"/api/v1/hazard-evidence/{evidence.pk}/").json()
+    assert body["thumbnail_url"] == f"/api/v1/hazard-evidence/{evidence.pk}/file/?thumb=1"
+    served = api.get(body["thumbnail_url"])
+    assert served.status_code == 200
+    with Image.open(io.BytesIO(b"".join(served.streaming_content))) as thumb:
+        assert thumb.format == "JPEG" and thumb.size == (480, 240)
+    other = APIClient()
+    other.force_authenticate(cast.other_county_staff)
+    assert other.get(body["thumbnail_url"]).status_code == 404

@@ -451,17 +451,25 @@ class EventSerializer(DescribedFieldsMixin, serializers.ModelSerializer):  # typ
 class EvidenceSerializer(DescribedFieldsMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
     kind_display = serializers.CharField(source="get_kind_display", read_only=True, label="材料类型名称")
     download_url = serializers.SerializerMethodField(label="下载地址", help_text="经权限检查的下载地址（API）。")
+    thumbnail_url = serializers.SerializerMethodField(
+        label="缩略图地址",
+        help_text="照片的缩略图（JPEG，最长边 480 像素）；非照片为空。显示时请用缩略图，不要直接显示原图。",
+    )
 
     class Meta:
         model = HazardEvidence
         fields = [
             "id", "hazard", "kind", "kind_display", "original_name", "size", "sha256", "description",
-            "uploaded_by", "uploaded_at", "download_url",
+            "uploaded_by", "uploaded_at", "download_url", "thumbnail_url",
         ]  # fmt: skip
         extra_kwargs = {"sha256": {"help_text": "文件内容的 SHA-256 摘要（十六进制）"}}
 
     def get_download_url(self, obj: HazardEvidence) -> str:
         return f"/api/v1/hazard-evidence/{obj.pk}/file/"
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_thumbnail_url(self, obj: HazardEvidence) -> str | None:
+        return f"/api/v1/hazard-evidence/{obj.pk}/file/?thumb=1" if obj.thumbnail else None
 
 
 class ExtensionSerializer(DescribedFieldsMixin, serializers.ModelSerializer):  # type: ignore[type-arg]

@@ -244,13 +244,20 @@ class EnforcementKindSerializer(serializers.Serializer):
 
 class PhotoSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
     url = serializers.SerializerMethodField(label="照片地址")
+    thumbnail_url = serializers.SerializerMethodField(
+        label="缩略图地址", help_text="缩略图（JPEG，最长边 480 像素）；显示时请用缩略图，原图只供下载。"
+    )
 
     class Meta:
         model = InspectionPhoto
-        fields = ["id", "original_name", "caption", "uploaded_at", "url"]
+        fields = ["id", "original_name", "caption", "uploaded_at", "url", "thumbnail_url"]
 
     def get_url(self, obj: InspectionPhoto) -> str:
         return _url("photo", obj.pk)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_thumbnail_url(self, obj: InspectionPhoto) -> str | None:
+        return f"{_url('photo', obj.pk)}?thumb=1" if obj.thumbnail else None
 
 
 class InspectionSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
