@@ -25,6 +25,7 @@ from hazards.fields import refused_fields, update_roles
 from hazards.models import Hazard, MajorHazardCriterion, local_today
 from hazards.permissions import ADMIN
 from hazards.selectors import criterion_list
+from portal import limits
 from portal.models import Enterprise, User
 
 EVIDENCE_ACCEPT = ".jpg,.jpeg,.png,.gif,.webp,.pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.zip,image/*"
@@ -144,16 +145,16 @@ class HazardReportForm(StyledForm):
         empty_label="请选择《金属非金属矿山重大事故隐患判定标准》条目",
         help_text="重大事故隐患必须选择判定依据（矿安〔2022〕88号），按企业的矿山类型列出。",
     )
-    description = forms.CharField(label="隐患内容", widget=_textarea(3))
+    description = forms.CharField(label="隐患内容", max_length=limits.TEXT_NOTE, widget=_textarea(3))
     location = forms.CharField(label="隐患部位", max_length=200, required=False)
     category = forms.ChoiceField(label="隐患类别", choices=[("", "请选择"), *HazardCategory.choices])
     source = forms.ChoiceField(label="隐患来源", choices=HazardSource.choices, initial=HazardSource.SELF_CHECK)
     found_on = forms.DateField(label="发现日期", widget=DateInput())
     found_by = forms.CharField(label="发现人", max_length=100, required=False)
     ledger_number = forms.CharField(label="台账编号", max_length=60, required=False)
-    measures = forms.CharField(label="整改措施", required=False, widget=_textarea(2))
+    measures = forms.CharField(label="整改措施", max_length=limits.TEXT_NOTE, required=False, widget=_textarea(2))
     deadline = forms.DateField(label="整改时限", required=False, widget=DateInput())
-    comment = forms.CharField(label="说明", required=False, widget=_textarea(2))
+    comment = forms.CharField(label="说明", max_length=limits.TEXT_COMMENT, required=False, widget=_textarea(2))
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -218,20 +219,22 @@ class FiveImplementationForm(HazardBoundForm):
 
     FIELDS = FIVE_FIELDS
 
-    measures = forms.CharField(label="整改措施", required=False, widget=_textarea(3))
+    measures = forms.CharField(label="整改措施", max_length=limits.TEXT_NOTE, required=False, widget=_textarea(3))
     responsible_unit = forms.CharField(label="责任单位", max_length=200, required=False)
     responsible_person = forms.CharField(label="责任人", max_length=100, required=False)
     funds_wan = forms.DecimalField(
         label="整改资金（万元）", min_value=Decimal("0"), max_digits=12, decimal_places=2, required=False
     )
     deadline = forms.DateField(label="整改时限", required=False, widget=DateInput())
-    interim_measures = forms.CharField(label="应急预案/临时管控措施", required=False, widget=_textarea(2))
+    interim_measures = forms.CharField(
+        label="应急预案/临时管控措施", max_length=limits.TEXT_NOTE, required=False, widget=_textarea(2)
+    )
 
 
 class StartRectificationForm(FiveImplementationForm):
     """开始整改, completing the 五落实 in the same step (empty fields keep what is recorded)."""
 
-    comment = forms.CharField(label="说明", required=False, widget=_textarea(2))
+    comment = forms.CharField(label="说明", max_length=limits.TEXT_COMMENT, required=False, widget=_textarea(2))
 
     def service_kwargs(self) -> dict[str, Any]:
         data = super().service_kwargs()
@@ -243,7 +246,7 @@ class HazardEditForm(HazardBoundForm):
 
     FIELDS = ("description", "location", "category", "criterion", "found_on", "found_by", "source", "ledger_number")
 
-    description = forms.CharField(label="隐患内容", widget=_textarea(3))
+    description = forms.CharField(label="隐患内容", max_length=limits.TEXT_NOTE, widget=_textarea(3))
     location = forms.CharField(label="隐患部位", max_length=200, required=False)
     category = forms.ChoiceField(label="隐患类别", choices=HazardCategory.choices)
     criterion = forms.ModelChoiceField(label="判定依据", queryset=MajorHazardCriterion.objects.none(), required=False)
@@ -277,27 +280,29 @@ class EvidenceForm(StepForm):
 
 class ClosureRequestForm(StepForm):
     rectified_on = forms.DateField(label="整改完成日期", widget=DateInput())
-    rectification_note = forms.CharField(label="整改情况", widget=_textarea(3))
-    comment = forms.CharField(label="说明", required=False, widget=_textarea(2))
+    rectification_note = forms.CharField(label="整改情况", max_length=limits.TEXT_NOTE, widget=_textarea(3))
+    comment = forms.CharField(label="说明", max_length=limits.TEXT_COMMENT, required=False, widget=_textarea(2))
 
 
 class MarkRectifiedForm(StepForm):
     rectified_on = forms.DateField(label="整改完成日期", widget=DateInput())
-    rectification_note = forms.CharField(label="整改情况", required=False, widget=_textarea(3))
-    comment = forms.CharField(label="说明", required=False, widget=_textarea(2))
+    rectification_note = forms.CharField(
+        label="整改情况", max_length=limits.TEXT_NOTE, required=False, widget=_textarea(3)
+    )
+    comment = forms.CharField(label="说明", max_length=limits.TEXT_COMMENT, required=False, widget=_textarea(2))
 
 
 class CommentForm(StepForm):
-    comment = forms.CharField(label="意见", required=False, widget=_textarea(2))
+    comment = forms.CharField(label="意见", max_length=limits.TEXT_COMMENT, required=False, widget=_textarea(2))
 
 
 class CloseForm(StepForm):
     closed_on = forms.DateField(label="销号日期", required=False, widget=DateInput())
-    comment = forms.CharField(label="验收意见", required=False, widget=_textarea(2))
+    comment = forms.CharField(label="验收意见", max_length=limits.TEXT_COMMENT, required=False, widget=_textarea(2))
 
 
 class SendBackForm(StepForm):
-    reason = forms.CharField(label="退回理由", widget=_textarea(2))
+    reason = forms.CharField(label="退回理由", max_length=limits.TEXT_COMMENT, widget=_textarea(2))
 
 
 class SupervisionForm(StepForm):
@@ -306,12 +311,12 @@ class SupervisionForm(StepForm):
     doc_number = forms.CharField(label="督办文号", max_length=100)
     date = forms.DateField(label="督办日期", widget=DateInput())
     deadline = forms.DateField(label="督办期限", widget=DateInput())
-    comment = forms.CharField(label="说明", required=False, widget=_textarea(2))
+    comment = forms.CharField(label="说明", max_length=limits.TEXT_COMMENT, required=False, widget=_textarea(2))
 
 
 class ExtensionRequestForm(StepForm):
     requested_deadline = forms.DateField(label="申请延至", widget=DateInput())
-    reason = forms.CharField(label="延期理由", widget=_textarea(2))
+    reason = forms.CharField(label="延期理由", max_length=limits.TEXT_COMMENT, widget=_textarea(2))
 
 
 DECISIONS = [("approve", "批准"), ("reject", "驳回")]
@@ -320,7 +325,13 @@ DECISIONS = [("approve", "批准"), ("reject", "驳回")]
 class ExtensionDecisionForm(StepForm):
     extension = forms.IntegerField(widget=forms.HiddenInput)
     decision = forms.ChoiceField(label="审批结果", choices=DECISIONS, widget=forms.RadioSelect)
-    comment = forms.CharField(label="审批意见", required=False, widget=_textarea(2), help_text="驳回时必须填写理由。")
+    comment = forms.CharField(
+        label="审批意见",
+        max_length=limits.TEXT_COMMENT,
+        required=False,
+        widget=_textarea(2),
+        help_text="驳回时必须填写理由。",
+    )
 
 
 RECHECK_RESULTS = [("passed", "合格"), ("failed", "不合格，重新打开")]
@@ -328,7 +339,13 @@ RECHECK_RESULTS = [("passed", "合格"), ("failed", "不合格，重新打开")]
 
 class RecheckForm(StepForm):
     result = forms.ChoiceField(label="回头看结果", choices=RECHECK_RESULTS, widget=forms.RadioSelect)
-    comment = forms.CharField(label="意见", required=False, widget=_textarea(2), help_text="不合格时必须填写理由。")
+    comment = forms.CharField(
+        label="意见",
+        max_length=limits.TEXT_COMMENT,
+        required=False,
+        widget=_textarea(2),
+        help_text="不合格时必须填写理由。",
+    )
     new_deadline = forms.DateField(label="新的整改时限", required=False, widget=DateInput())
 
     def service_kwargs(self) -> dict[str, Any]:
@@ -343,11 +360,11 @@ class AdminAmendForm(HazardBoundForm):
     FIELDS = ("description", "location", "category", "found_on", "current_deadline", "rectified_on", "closed_on")
     AS_ADMIN = True
 
-    description = forms.CharField(label="隐患内容", widget=_textarea(3))
+    description = forms.CharField(label="隐患内容", max_length=limits.TEXT_NOTE, widget=_textarea(3))
     location = forms.CharField(label="隐患部位", max_length=200, required=False)
     category = forms.ChoiceField(label="隐患类别", choices=HazardCategory.choices)
     found_on = forms.DateField(label="发现日期", widget=DateInput())
     current_deadline = forms.DateField(label="现整改时限", required=False, widget=DateInput())
     rectified_on = forms.DateField(label="整改完成日期", required=False, widget=DateInput())
     closed_on = forms.DateField(label="销号日期", required=False, widget=DateInput())
-    reason = forms.CharField(label="更正理由", widget=_textarea(2))
+    reason = forms.CharField(label="更正理由", max_length=limits.TEXT_COMMENT, widget=_textarea(2))

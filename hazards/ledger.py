@@ -84,6 +84,7 @@ from hazards.ledger_reader import fast_workbook
 from hazards.models import Hazard, HazardEvent, LedgerUpload, hazard_identity_key, local_today
 from hazards.permissions import ENTERPRISE, REGION_STAFF, effective_roles
 from hazards.services import enterprise_users, notify, town_staff
+from portal import limits
 from portal.audit import audit_record, current_ip, snapshot
 from portal.choices import AuditAction, Role
 from portal.models import AuditEvent, Enterprise, User
@@ -144,10 +145,7 @@ HISTORY_FIELDS = ("rectified_on",)
 # Model fields a ledger row fills, in display order (序号 is recognised as a header but never read).
 ROW_FIELDS = [name for name in LEDGER_COLUMNS if name not in ("serial", *HISTORY_FIELDS)]
 # What a re-upload may change in which status: the enterprise's fields of hazards.fields (LEDGER_ROLES).
-_TEXT_LIMITS = {
-    name: int(getattr(Hazard._meta.get_field(name), "max_length", 0) or 0)
-    for name in ("ledger_number", "location", "found_by", "responsible_unit", "responsible_person", "criterion_text")
-}
+_TEXT_LIMITS = limits.text_limits(Hazard)  # every text column, the long ones (隐患内容, 整改措施 …) too
 _FUNDS_LIMIT = decimal.Decimal("9999999999.99")
 
 LEVEL_SYNONYMS: dict[str, list[str]] = {
@@ -327,9 +325,9 @@ def parse_funds(value: Any) -> decimal.Decimal | None:
 
 def _text(value: Any, name: str) -> str:
     text = clean_text(value)
-    limit = _TEXT_LIMITS.get(name)
-    if limit and len(text) > limit:
-        raise CellError(f"不能超过 {limit} 个字（现有 {len(text)} 个字）。")
+    message = limits.too_long(text, _TEXT_LIMITS.get(name))
+    if message:
+        raise CellError(message)
     return text
 
 

@@ -34,6 +34,7 @@ from hazards.choices import (
     ReminderKind,
     SupervisionLevel,
 )
+from portal import limits
 from portal.scoping import ScopedManager, ScopedQuerySet
 from portal.validators import validate_plausible_date
 
@@ -80,12 +81,12 @@ class MajorHazardCriterion(models.Model):
     mine_type = models.CharField("矿山类型", max_length=20, choices=MineType.choices)
     number = models.PositiveSmallIntegerField("序号", help_text="在该矿山类型中的顺序号，如（七）为 7。")
     label = models.CharField("条目编号", max_length=20, help_text="如“（七）”。")
-    text = models.TextField("条目内容")
+    text = models.TextField("条目内容", max_length=limits.TEXT_NOTE)
     sub_items = models.JSONField("分项", default=list, blank=True)
     source = models.CharField("来源", max_length=200, blank=True)
-    verification = models.TextField("核对情况", blank=True)
+    verification = models.TextField("核对情况", max_length=limits.TEXT_NOTE, blank=True)
     cross_checked_by = models.JSONField("核对来源", default=list, blank=True)
-    note = models.TextField("说明", blank=True)
+    note = models.TextField("说明", max_length=limits.TEXT_NOTE, blank=True)
     uncertain = models.BooleanField("文字待核", default=False)
     is_active = models.BooleanField("启用", default=True)
     region = models.ForeignKey(
@@ -219,7 +220,7 @@ class Hazard(models.Model):
         "portal.Enterprise", verbose_name="企业", on_delete=models.PROTECT, related_name="hazards"
     )
     ledger_number = models.CharField("台账编号", max_length=60, blank=True)
-    description = models.TextField("隐患内容")
+    description = models.TextField("隐患内容", max_length=limits.TEXT_NOTE)
     location = models.CharField("隐患部位", max_length=200, blank=True)
     category = models.CharField("隐患类别", max_length=20, choices=HazardCategory.choices, blank=True)
     level = models.CharField("隐患级别", max_length=10, choices=HazardLevel.choices)
@@ -237,7 +238,7 @@ class Hazard(models.Model):
     source = models.CharField("隐患来源", max_length=30, choices=HazardSource.choices)
 
     # 五落实
-    measures = models.TextField("整改措施", blank=True)
+    measures = models.TextField("整改措施", max_length=limits.TEXT_NOTE, blank=True)
     responsible_unit = models.CharField("责任单位", max_length=200, blank=True)
     responsible_person = models.CharField("责任人", max_length=100, blank=True)
     funds_wan = models.DecimalField("整改资金（万元）", max_digits=12, decimal_places=2, null=True, blank=True)
@@ -248,7 +249,7 @@ class Hazard(models.Model):
         help_text="原定整改时限；批准延期后保留不变。",
         validators=[validate_plausible_date],
     )
-    interim_measures = models.TextField("应急预案/临时管控措施", blank=True)
+    interim_measures = models.TextField("应急预案/临时管控措施", max_length=limits.TEXT_NOTE, blank=True)
     current_deadline = models.DateField(
         "现整改时限",
         null=True,
@@ -276,7 +277,7 @@ class Hazard(models.Model):
     )
     signed_at = models.DateTimeField("签字时间", null=True, blank=True)
     rectified_on = models.DateField("整改完成日期", null=True, blank=True, validators=[validate_plausible_date])
-    rectification_note = models.TextField("整改情况", blank=True)
+    rectification_note = models.TextField("整改情况", max_length=limits.TEXT_NOTE, blank=True)
     rectified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="整改填报人",
@@ -426,7 +427,7 @@ class HazardEvent(_AppendOnly):
     action = models.CharField("操作", max_length=30, choices=HazardAction.choices)
     from_status = models.CharField("原状态", max_length=20, choices=HazardStatus.choices, blank=True)
     to_status = models.CharField("新状态", max_length=20, choices=HazardStatus.choices, blank=True)
-    comment = models.TextField("意见/说明", blank=True)
+    comment = models.TextField("意见/说明", max_length=limits.TEXT_COMMENT, blank=True)
     data = models.JSONField("附加信息", default=dict, blank=True)
 
     scope_region_path = "hazard__enterprise__town__path"
@@ -450,6 +451,8 @@ class HazardEvidence(models.Model):
     hazard = models.ForeignKey(Hazard, verbose_name="隐患", on_delete=models.CASCADE, related_name="evidence")
     kind = models.CharField("材料类型", max_length=20, choices=EvidenceKind.choices)
     file = models.FileField("文件", upload_to="hazards/%Y/%m/", max_length=255)
+    # Pages embed only this small JPEG (made on upload from a photo); the original is a download.
+    thumbnail = models.FileField("缩略图", upload_to="hazards/%Y/%m/", max_length=255, blank=True)
     original_name = models.CharField("原文件名", max_length=255)
     size = models.PositiveBigIntegerField("大小（字节）")
     sha256 = models.CharField("SHA-256", max_length=64)
@@ -483,7 +486,7 @@ class ExtensionRequest(models.Model):
     requested_at = models.DateTimeField("申请时间", auto_now_add=True)
     old_deadline = models.DateField("原整改时限", validators=[validate_plausible_date])
     requested_deadline = models.DateField("申请延至", validators=[validate_plausible_date])
-    reason = models.TextField("延期理由")
+    reason = models.TextField("延期理由", max_length=limits.TEXT_COMMENT)
     status = models.CharField(
         "审批状态", max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
     )
@@ -496,7 +499,7 @@ class ExtensionRequest(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
-    decision_comment = models.TextField("审批意见", blank=True)
+    decision_comment = models.TextField("审批意见", max_length=limits.TEXT_COMMENT, blank=True)
 
     scope_region_path = "hazard__enterprise__town__path"
     scope_enterprise_path = "hazard__enterprise"

@@ -23,7 +23,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import File
+from django.core.files.base import ContentFile, File
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -64,6 +64,7 @@ from hazards.permissions import (
 )
 from portal.audit import audit_record, snapshot
 from portal.choices import AuditAction, RegionLevel, Role
+from portal.images import is_raster, make_thumbnail, thumbnail_name
 from portal.models import Enterprise, User
 from portal.validators import validate_plausible_date
 
@@ -913,6 +914,9 @@ def hazard_add_evidence(
             "不支持的文件类型，或文件内容与扩展名不符：只能上传照片（JPG、PNG、GIF、WebP）、PDF 或 Office 文档。"
         )
     file.seek(0)
+    thumbnail = b""
+    if is_raster(extension):  # pixel bounds from the header, before anything decodes it
+        thumbnail = make_thumbnail(file)
     evidence = HazardEvidence(
         hazard=locked,
         kind=kind,
@@ -924,6 +928,8 @@ def hazard_add_evidence(
     )
     evidence.file.save(f"{uuid.uuid4().hex}{extension}", file if isinstance(file, File) else File(file), save=False)
     stored_name = evidence.file.name
+    if thumbnail:
+        evidence.thumbnail.save(thumbnail_name(stored_name), ContentFile(thumbnail), save=False)
     try:
         evidence.save()
         before = snapshot(locked)
@@ -934,8 +940,27 @@ def hazard_add_evidence(
         )  # fmt: skip
     except Exception:
         evidence.file.storage.delete(stored_name)
+        if evidence.thumbnail:
+            evidence.thumbnail.storage.delete(evidence.thumbnail.name)
         raise
     return evidence
+
+
+@transaction.atomic
+def evidence_make_thumbnail(*, evidence: HazardEvidence) -> bool:
+    """For a photo stored before thumbnails existed (manage.py make_thumbnails): made from the original when
+    it is within the pixel bounds. False when it is not a photo, already has one, or cannot have one."""
+    if evidence.thumbnail or not is_raster(evidence.file.name or ""):
+        return False
+    try:
+        with evidence.file.open("rb") as handle:
+            content = make_thumbnail(handle)
+    except (OSError, ValidationError):
+        return False
+    evidence.thumbnail.save(thumbnail_name(evidence.file.name), ContentFile(content), save=False)
+    HazardEvidence.objects.filter(pk=evidence.pk).update(thumbnail=evidence.thumbnail.name)
+    audit_record(actor=None, action=AuditAction.UPDATE, instance=evidence, detail="生成缩略图")
+    return True
 
 
 # --- notifications and the daily deadline job -------------------------------------------------------
@@ -1116,6 +1141,7 @@ __all__ = [
     "HazardStateChanged",
     "criterion_create",
     "criterion_update",
+    "evidence_make_thumbnail",
     "hazard_add_evidence",
     "hazard_admin_amend",
     "hazard_close",

@@ -36,6 +36,7 @@ from hazards.permissions import allowed_actions, check_may_report
 from hazards.steps import StepRefused, queued_actions, run_step
 from portal import scoping
 from portal.choices import RegionLevel
+from portal.images import thumbnail_name
 from portal.models import Enterprise, Region, User
 from portal.scoping import visible_or_404
 
@@ -43,7 +44,6 @@ A = HazardAction
 PAGE_SIZES = (20, 50, 100)
 # More enterprises than this and the enterprise filter lists only the chosen town's (or asks for a town).
 ENTERPRISE_OPTIONS_LIMIT = 500
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 
 SORTABLE_COLUMNS = {
     "found_on": "发现日期",
@@ -663,8 +663,6 @@ def _detail(
         if main is not None:
             main["open"] = True
     evidence = list(selectors.hazard_evidence(user=user, hazard=hazard))
-    for item in evidence:
-        item.is_image = item.file.name.lower().endswith(IMAGE_SUFFIXES)  # type: ignore[attr-defined]
     context = {
         "hazard": hazard,
         "events": _events(user, hazard),
@@ -741,15 +739,18 @@ def hazard_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Evidence files only through here, after the scope check (404 outside it); never as static media."""
     evidence = visible_or_404(request, HazardEvidence, pk=pk)
-    stored = evidence.file
+    # ?thumb=1: the server-made thumbnail, shown inline (the older ?inline=1 too, when there is one); the
+    # original is always a download, so no page makes a browser decode an uploaded image.
+    thumb = request.GET.get("thumb") == "1" or (request.GET.get("inline") == "1" and bool(evidence.thumbnail))
+    stored = evidence.thumbnail if thumb else evidence.file
     if not stored or not stored.name:
         raise Http404("文件不存在。")
     try:
         handle = stored.open("rb")
     except OSError as exc:
         raise Http404("文件不存在。") from exc
-    inline = request.GET.get("inline") == "1" and stored.name.lower().endswith(IMAGE_SUFFIXES)
-    response = FileResponse(handle, as_attachment=not inline, filename=evidence.original_name)
+    name = thumbnail_name(evidence.original_name) if thumb else evidence.original_name
+    response = FileResponse(handle, as_attachment=not thumb, filename=name)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -1,7 +1,8 @@
 """Uploads of field work (photos, evidence, 执法文书, deliverables): checked by content, not by name.
 
 A file is refused, with a Chinese reason and before anything is saved, when it is empty, over
-`settings.UPLOAD_MAX_BYTES`, or when its first bytes are not those of an accepted type.
+`settings.UPLOAD_MAX_BYTES`, when its first bytes are not those of an accepted type, or when it is an
+image declaring more pixels than `portal.limits` allows (read from its header, never decoded).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from portal.images import check_image, is_raster
 
 # (label, extensions, magic test)
 IMAGE_TYPES: list[tuple[str, frozenset[str], Any]] = [
@@ -58,6 +61,11 @@ def validate_upload(upload: Any, *, images_only: bool = False) -> str:
         if extension in extensions:
             if not test(head):
                 raise ValidationError(f"文件“{name}”的内容不是{label}格式，请检查后重新上传。")
+            if is_raster(extension):  # pixel bounds from the header, before anything decodes it
+                try:
+                    check_image(upload)
+                except ValidationError as exc:
+                    raise ValidationError(f"文件“{name}”：{'；'.join(exc.messages)}") from exc
             return name[-200:]
     accepted = "、".join(IMAGE_EXTENSIONS if images_only else DOCUMENT_EXTENSIONS)
     kind = "照片" if images_only else "文件"

@@ -22,6 +22,7 @@ from inspections.models import (
     PrincipalDutyLog,
     TownProgressReport,
 )
+from portal import limits
 from portal.choices import PersonRole
 from portal.models import Enterprise, ParentCompany, Person, Region, User
 
@@ -221,6 +222,7 @@ class DutyLogForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
         label="月份", help_text="如 2024-05", widget=forms.TextInput(attrs={"type": "month"}), max_length=7
     )
     on_site_text = forms.CharField(
+        max_length=limits.TEXT_LIST,
         label="在生产现场履职日期",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -282,7 +284,9 @@ class PhaseChoiceForm(_Styled, forms.Form):
 
 class AnswerForm(forms.Form):
     answer = forms.ChoiceField(label="回答", choices=[("", "未答"), *Answer.choices], required=False)
-    note = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label="说明", max_length=limits.TEXT_NOTE, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class EvidenceForm(forms.Form):
@@ -293,7 +297,7 @@ class SignForm(forms.Form):
     """The principal signs: from their own account (password again), or in person on a town's device."""
 
     username = forms.CharField(label="主要负责人账号", required=False, max_length=150)
-    password = forms.CharField(label="密码", strip=False, widget=forms.PasswordInput)
+    password = forms.CharField(label="密码", max_length=128, strip=False, widget=forms.PasswordInput)
     confirm = forms.BooleanField(label="本人已审阅自查自改报告，确认内容真实，签字报送镇应急管理中心和县局。")
 
     def __init__(self, *args: Any, own_account: bool, **kwargs: Any) -> None:
@@ -307,7 +311,9 @@ class SignForm(forms.Form):
 class SubmissionForm(_Styled, forms.Form):
     due_date = forms.TypedChoiceField(label="对应截止日期", coerce=dt.date.fromisoformat)
     title = forms.CharField(label="标题", max_length=200, required=False)
-    content = forms.CharField(label="内容", required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    content = forms.CharField(
+        label="内容", max_length=limits.TEXT_LONG, required=False, widget=forms.Textarea(attrs={"rows": 6})
+    )
     file = forms.FileField(label="附件", required=False)
 
     def __init__(self, *args: Any, due_dates: list[dt.date], **kwargs: Any) -> None:
@@ -345,13 +351,17 @@ class InspectionHazardForm(_Styled, forms.Form):
 
     level = forms.ChoiceField(label="隐患级别")
     category = forms.ChoiceField(label="隐患类别")
-    description = forms.CharField(label="隐患内容", widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        label="隐患内容", max_length=limits.TEXT_NOTE, widget=forms.Textarea(attrs={"rows": 3})
+    )
     location = forms.CharField(label="隐患部位", required=False, max_length=200)
     criterion: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         label="判定依据（重大事故隐患必选）", queryset=None, required=False
     )
     deadline = forms.DateField(label="整改时限", required=False, widget=DateInput())
-    measures = forms.CharField(label="整改措施", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    measures = forms.CharField(
+        label="整改措施", max_length=limits.TEXT_NOTE, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args: Any, enterprise: Enterprise, **kwargs: Any) -> None:
         from hazards.choices import INDUSTRY_MINE_TYPE, HazardCategory, HazardLevel

@@ -30,6 +30,7 @@ from inspections import permissions
 from inspections.choices import EnforcementKind
 from inspections.models import Campaign, EnforcementRecord
 from inspections.services import validate_enforcement
+from portal import limits
 from portal.audit import audit_record, snapshot
 from portal.choices import AuditAction
 from portal.models import Enterprise, ParentCompany, User
@@ -190,6 +191,9 @@ def _display(record: EnforcementRecord, name: str) -> str:
     return str(value)
 
 
+_TEXT_LIMITS = limits.text_limits(EnforcementRecord)
+
+
 def _read_row(result: ImportResult, table: Table, number: int, raw: dict[str, Any], index: _Index) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in table.columns:
@@ -211,6 +215,9 @@ def _read_row(result: ImportResult, table: Table, number: int, raw: dict[str, An
             elif name == "campaign":
                 values[name] = index.campaign(text) if text else None
             else:
+                message = limits.too_long(text, _TEXT_LIMITS.get(name))
+                if message:
+                    raise CellError(message)
                 values[name] = text
         except CellError as exc:
             result.add_error(number, table.label(name), exc.message)

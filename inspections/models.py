@@ -41,6 +41,7 @@ from inspections.choices import (
     QuotaSubject,
     ReportStatus,
 )
+from portal import limits
 from portal.choices import RegionLevel
 from portal.models import Enterprise, ParentCompany, Person, Region
 from portal.scoping import ScopedManager, ScopedQuerySet
@@ -130,7 +131,7 @@ class Campaign(models.Model):
     start_date = models.DateField("开始日期", validators=[validate_plausible_date])
     end_date = models.DateField("结束日期", validators=[validate_plausible_date])
     period_text = models.CharField("期限（原文）", max_length=100, blank=True, help_text="如：即日起至2024年8月30日")
-    summary = models.TextField("工作目标 / 总体要求", blank=True)
+    summary = models.TextField("工作目标 / 总体要求", max_length=limits.TEXT_LONG, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -188,7 +189,7 @@ class CampaignPhase(models.Model):
     )
     start_date = models.DateField("开始日期", validators=[validate_plausible_date])
     end_date = models.DateField("结束日期", validators=[validate_plausible_date])
-    description = models.TextField("工作内容", blank=True)
+    description = models.TextField("工作内容", max_length=limits.TEXT_LONG, blank=True)
 
     scope_region_path = "campaign__issuing_region__path"
     scope_enterprise_path = None
@@ -216,7 +217,7 @@ class ChecklistArea(models.Model):
     order = models.PositiveSmallIntegerField("顺序", default=0)
     number = models.CharField("序号", max_length=10, blank=True, help_text="如：一、二")
     title = models.CharField("检查方面", max_length=200)
-    description = models.TextField("说明", blank=True)
+    description = models.TextField("说明", max_length=limits.TEXT_LONG, blank=True)
 
     scope_region_path = "campaign__issuing_region__path"
     scope_enterprise_path = None
@@ -236,7 +237,7 @@ class ChecklistArea(models.Model):
 class ChecklistItem(models.Model):
     area = models.ForeignKey(ChecklistArea, verbose_name="检查方面", on_delete=models.CASCADE, related_name="items")
     order = models.PositiveSmallIntegerField("顺序", default=0)
-    text = models.TextField("检查内容")
+    text = models.TextField("检查内容", max_length=limits.TEXT_NOTE)
     subject = models.CharField(
         "适用对象", max_length=20, choices=ChecklistSubject.choices, default=ChecklistSubject.ENTERPRISE
     )
@@ -244,7 +245,7 @@ class ChecklistItem(models.Model):
         "合规回答", max_length=3, choices=ExpectedAnswer.choices, default=ExpectedAnswer.YES,
         help_text="回答为此项时表示符合要求；如“是否存在以包代管”，合规回答为“否”。",
     )  # fmt: skip
-    guidance = models.TextField("要求（原文）", blank=True)
+    guidance = models.TextField("要求（原文）", max_length=limits.TEXT_LONG, blank=True)
 
     scope_region_path = "area__campaign__issuing_region__path"
     scope_enterprise_path = None
@@ -280,7 +281,7 @@ class Quota(models.Model):
         related_name="quotas",
         help_text="留空表示整个行动期间。",
     )
-    text = models.TextField("要求（原文）", blank=True)
+    text = models.TextField("要求（原文）", max_length=limits.TEXT_LONG, blank=True)
 
     scope_region_path = "campaign__issuing_region__path"
     scope_enterprise_path = None
@@ -328,7 +329,7 @@ class Deliverable(models.Model):
     )
     min_count = models.PositiveSmallIntegerField("至少报送数量", default=1)
     requires_principal_signature = models.BooleanField("须主要负责人签字", default=False)
-    description = models.TextField("要求（原文）", blank=True)
+    description = models.TextField("要求（原文）", max_length=limits.TEXT_LONG, blank=True)
 
     scope_region_path = "campaign__issuing_region__path"
     scope_enterprise_path = None
@@ -398,7 +399,7 @@ class DeliverableSubmission(models.Model):
     )
     due_date = models.DateField("对应截止日期", validators=[validate_plausible_date])
     title = models.CharField("标题", max_length=200, blank=True)
-    content = models.TextField("内容", blank=True)
+    content = models.TextField("内容", max_length=limits.TEXT_LONG, blank=True)
     file = models.FileField("附件", upload_to=deliverable_path, max_length=200, blank=True)
     original_name = models.CharField("原文件名", max_length=200, blank=True)
     submitted_by = models.ForeignKey(
@@ -443,7 +444,7 @@ class DeliverableReminder(models.Model):
     enterprise = models.ForeignKey(
         Enterprise, verbose_name="企业", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    recipients = models.TextField("收件账号", blank=True)
+    recipients = models.TextField("收件账号", max_length=limits.TEXT_SYSTEM, blank=True)
     sent_at = models.DateTimeField("提醒时间", auto_now_add=True)
 
     scope_region_path = ("town__path", "enterprise__town__path")
@@ -473,9 +474,9 @@ class TownProgressReport(models.Model):
         CampaignPhase, verbose_name="阶段", on_delete=models.PROTECT, related_name="progress_reports"
     )
     town = models.ForeignKey(Region, verbose_name="镇", on_delete=models.PROTECT, related_name="+")
-    progress = models.TextField("工作进展", blank=True)
-    problems = models.TextField("发现的问题", blank=True)
-    measures = models.TextField("采取的措施", blank=True)
+    progress = models.TextField("工作进展", max_length=limits.TEXT_NOTE, blank=True)
+    problems = models.TextField("发现的问题", max_length=limits.TEXT_NOTE, blank=True)
+    measures = models.TextField("采取的措施", max_length=limits.TEXT_NOTE, blank=True)
     status = models.CharField("状态", max_length=10, choices=ProgressStatus.choices, default=ProgressStatus.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="填报人", null=True, on_delete=models.SET_NULL, related_name="+"
@@ -519,7 +520,7 @@ class SelfCheckReport(models.Model):
         Enterprise, verbose_name="企业", on_delete=models.PROTECT, related_name="self_check_reports"
     )
     status = models.CharField("状态", max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT)
-    summary = models.TextField("自查自改情况综述", blank=True)
+    summary = models.TextField("自查自改情况综述", max_length=limits.TEXT_LONG, blank=True)
     hazards = models.ManyToManyField(
         "hazards.Hazard", verbose_name="自查发现的隐患", blank=True, related_name="self_check_reports"
     )
@@ -595,7 +596,7 @@ class SelfCheckAnswer(models.Model):
     report = models.ForeignKey(SelfCheckReport, verbose_name="报告", on_delete=models.CASCADE, related_name="answers")
     item = models.ForeignKey(ChecklistItem, verbose_name="检查项", on_delete=models.PROTECT, related_name="+")
     answer = models.CharField("回答", max_length=3, choices=Answer.choices, blank=True)
-    note = models.TextField("说明", blank=True)
+    note = models.TextField("说明", max_length=limits.TEXT_NOTE, blank=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     scope_region_path = "report__enterprise__town__path"
@@ -652,9 +653,9 @@ class InspectionTeam(models.Model):
     unit = models.ForeignKey(Region, verbose_name="组建单位", on_delete=models.PROTECT, related_name="+")
     name = models.CharField("督查组名称", max_length=100)
     leader = models.CharField("组长", max_length=50)
-    members = models.TextField("成员", blank=True, help_text="每行一人，或用顿号分隔。")
+    members = models.TextField("成员", max_length=limits.TEXT_LIST, blank=True, help_text="每行一人，或用顿号分隔。")
     formed_on = models.DateField("成立日期", validators=[validate_plausible_date])
-    note = models.TextField("备注", blank=True)
+    note = models.TextField("备注", max_length=limits.TEXT_NOTE, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -694,8 +695,10 @@ class Inspection(models.Model):
         related_name="inspections",
     )
     leader = models.CharField("带队人", max_length=50)
-    members = models.TextField("检查人员", blank=True, help_text="每行一人，或用顿号分隔。")
-    findings = models.TextField("检查情况", blank=True)
+    members = models.TextField(
+        "检查人员", max_length=limits.TEXT_LIST, blank=True, help_text="每行一人，或用顿号分隔。"
+    )
+    findings = models.TextField("检查情况", max_length=limits.TEXT_NOTE, blank=True)
     hazards = models.ManyToManyField(
         "hazards.Hazard", verbose_name="发现的隐患", blank=True, related_name="inspections"
     )
@@ -734,6 +737,8 @@ class Inspection(models.Model):
 class InspectionPhoto(models.Model):
     inspection = models.ForeignKey(Inspection, verbose_name="检查记录", on_delete=models.CASCADE, related_name="photos")
     file = models.FileField("照片", upload_to=inspection_photo_path, max_length=200)
+    # Pages embed only this small JPEG (made on upload); the original is a download.
+    thumbnail = models.FileField("缩略图", upload_to=inspection_photo_path, max_length=200, blank=True)
     original_name = models.CharField("原文件名", max_length=200)
     caption = models.CharField("说明", max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
@@ -781,7 +786,7 @@ class Exam(models.Model):
     retake_of = models.OneToOneField(
         "self", verbose_name="补考对应的考试", null=True, blank=True, on_delete=models.PROTECT, related_name="retake"
     )
-    note = models.TextField("备注", blank=True)
+    note = models.TextField("备注", max_length=limits.TEXT_NOTE, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="登记人", null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -835,7 +840,7 @@ class PrincipalDutyLog(models.Model):
     parent_leader_visits = models.PositiveSmallIntegerField(
         "上级企业负责人到矿检查次数", null=True, blank=True, help_text="无上级企业时留空。"
     )
-    note = models.TextField("备注", blank=True)
+    note = models.TextField("备注", max_length=limits.TEXT_NOTE, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="填报人", null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -921,7 +926,7 @@ class EnforcementRecord(models.Model):
         on_delete=models.SET_NULL,
         related_name="enforcement_records",
     )
-    description = models.TextField("事由及内容", blank=True)
+    description = models.TextField("事由及内容", max_length=limits.TEXT_NOTE, blank=True)
     hazards = models.ManyToManyField(
         "hazards.Hazard", verbose_name="关联隐患", blank=True, related_name="enforcement_records"
     )

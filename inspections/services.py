@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -53,6 +54,7 @@ from inspections.models import (
 )
 from portal.audit import audit_record, snapshot
 from portal.choices import AuditAction, PersonRole, RegionLevel, Role
+from portal.images import is_raster, make_thumbnail, thumbnail_name
 from portal.models import Enterprise, ParentCompany, Person, Region, User
 
 # --- Shared checks ----------------------------------------------------------------------------
@@ -410,10 +412,30 @@ def inspection_delete(*, actor: User, inspection: Inspection) -> None:
 def _add_photo(*, actor: User, inspection: Inspection, upload: UploadedFile, caption: str = "") -> InspectionPhoto:
     original = validate_upload(upload, images_only=True)
     photo = InspectionPhoto(inspection=inspection, original_name=original, caption=caption.strip(), uploaded_by=actor)
+    thumbnail = make_thumbnail(upload) if is_raster(original) else b""  # HEIC: no thumbnail, download only
     photo.file.save(original, upload, save=False)
+    if thumbnail:
+        photo.thumbnail.save(thumbnail_name(photo.file.name), ContentFile(thumbnail), save=False)
     photo.save()
     audit_record(actor=actor, action=AuditAction.CREATE, instance=photo, after=snapshot(photo))
     return photo
+
+
+@transaction.atomic
+def photo_make_thumbnail(*, photo: InspectionPhoto) -> bool:
+    """For a photo stored before thumbnails existed (manage.py make_thumbnails): made from the original when
+    it is within the pixel bounds. False when it already has one or cannot have one."""
+    if photo.thumbnail or not is_raster(photo.file.name or ""):
+        return False
+    try:
+        with photo.file.open("rb") as handle:
+            content = make_thumbnail(handle)
+    except (OSError, ValidationError):
+        return False
+    photo.thumbnail.save(thumbnail_name(photo.file.name), ContentFile(content), save=False)
+    InspectionPhoto.objects.filter(pk=photo.pk).update(thumbnail=photo.thumbnail.name)
+    audit_record(actor=None, action=AuditAction.UPDATE, instance=photo, detail="生成缩略图")
+    return True
 
 
 @transaction.atomic

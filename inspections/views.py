@@ -28,6 +28,7 @@ from inspections.models import (
     SelfCheckEvidence,
     SelfCheckReport,
 )
+from portal.images import is_image_name, thumbnail_name
 from portal.models import Region, User
 from portal.scoping import not_found, visible_or_404
 
@@ -87,15 +88,21 @@ def file_download(request: HttpRequest, kind: str, pk: int) -> HttpResponseBase:
     if model is None:
         raise Http404
     obj: Any = visible_or_404(request, model, pk=pk)
-    stored = obj.file
+    # ?thumb=1: a photo's server-made thumbnail, the only image pages embed. An uploaded image itself is
+    # always a download (a browser never decodes it inline); ?inline=1 still shows a PDF in the browser.
+    thumb = request.GET.get("thumb") == "1"
+    stored = getattr(obj, "thumbnail", None) if thumb else obj.file
     if not stored or not stored.name:
         raise Http404
     try:
         handle = stored.open("rb")
     except OSError as exc:
         raise Http404 from exc
-    inline = kind == "photo" or request.GET.get("inline") == "1"
-    return FileResponse(handle, as_attachment=not inline, filename=obj.original_name or stored.name.rsplit("/", 1)[-1])
+    name = obj.original_name or stored.name.rsplit("/", 1)[-1]
+    if thumb:
+        return FileResponse(handle, as_attachment=False, filename=thumbnail_name(name))
+    inline = request.GET.get("inline") == "1" and not is_image_name(name)
+    return FileResponse(handle, as_attachment=not inline, filename=name)
 
 
 # --- Enforcement and accountability records ---------------------------------------------------

@@ -18,7 +18,7 @@ class LoginForm(AuthenticationForm):
     }
 
     username = forms.CharField(label="用户名", max_length=150, widget=forms.TextInput(attrs={"autofocus": True}))
-    password = forms.CharField(label="密码", strip=False, widget=forms.PasswordInput)
+    password = forms.CharField(label="密码", max_length=128, strip=False, widget=forms.PasswordInput)
 
 
 class EnterpriseForm(forms.ModelForm):  # type: ignore[type-arg]

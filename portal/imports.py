@@ -27,6 +27,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from portal import limits
 from portal.audit import audit_record, current_ip, snapshot
 from portal.choices import (
     AuditAction,
@@ -268,6 +269,9 @@ def _comparable(enterprise: Enterprise, name: str) -> Any:
     return getattr(enterprise, name)
 
 
+_TEXT_LIMITS = limits.text_limits(Enterprise)
+
+
 def _read_row(
     *,
     result: ImportResult,
@@ -304,6 +308,9 @@ def _read_row(
                 values[name] = parse_date(raw.get(name))
                 validate_plausible_date(values[name])
             else:
+                message = limits.too_long(text, _TEXT_LIMITS.get(name))
+                if message:
+                    raise CellError(message)
                 values[name] = text
         except CellError as exc:
             fail(name, exc.message)

@@ -181,6 +181,8 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+# Our few corrections of the dependencies' Chinese (portal/locale) win over every app's own catalogue.
+LOCALE_PATHS = [BASE_DIR / "portal" / "locale"]
 USE_TZ = True
 DATE_FORMAT = "Y-m-d"
 DATETIME_FORMAT = "Y-m-d H:i"
@@ -326,6 +328,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# A backstop only: every task declares its own limits from portal.limits (tests/test_limits.py checks it).
+CELERY_TASK_SOFT_TIME_LIMIT = 15 * 60
+CELERY_TASK_TIME_LIMIT = 16 * 60
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {
@@ -361,6 +366,11 @@ CELERY_BEAT_SCHEDULE["reporting-requeue-abandoned-jobs"] = {
     "task": "reporting.tasks.requeue_abandoned_jobs",
     "schedule": REPORT_JOB_SWEEP_SECONDS,
     "options": {"expires": REPORT_JOB_SWEEP_SECONDS},  # a sweep nobody ran in time is replaced by the next
+}
+# Report jobs killed at their hard time limit are marked failed (they would stay 生成中 forever).
+CELERY_BEAT_SCHEDULE["reporting-expire-stale-jobs"] = {
+    "task": "reporting.tasks.expire_stale_jobs",
+    "schedule": 5 * 60.0,
 }
 # 专项行动材料报送提醒 (inspections): 3 days and 1 day before each due date, to whoever has not filed.
 CELERY_BEAT_SCHEDULE["inspections-deliverable-reminders"] = {

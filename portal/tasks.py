@@ -10,11 +10,13 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
+from portal import limits
+
 HEARTBEAT_KEY = "portal:worker-heartbeat"
 PING_KEY = "portal:ping:{token}"
 
 
-@shared_task(name="portal.tasks.record_heartbeat")
+@shared_task(name="portal.tasks.record_heartbeat", **limits.QUICK_JOB)
 def record_heartbeat() -> str:
     # Beat sends this every HEARTBEAT_INTERVAL_SECONDS; the health page shows when the worker last ran it.
     stamp = timezone.now().isoformat()
@@ -22,7 +24,7 @@ def record_heartbeat() -> str:
     return stamp
 
 
-@shared_task(name="portal.tasks.ping")
+@shared_task(name="portal.tasks.ping", **limits.QUICK_JOB)
 def ping(token: str = "") -> str:  # nosec B107 # a test token, not a password
     """Proves a round trip through the broker: the worker records that it ran, under `token`."""
     stamp = timezone.now().isoformat()

@@ -39,6 +39,12 @@ from reporting.models import ExportJob
 logger = logging.getLogger(__name__)
 
 REQUEUED_MESSAGE = "执行任务的进程已停止响应，任务已重新排队，将由其他进程继续完成。"
+# A job whose holder dies at every attempt (killed at its hard time limit, or one that takes the worker
+# down with it) is not queued again for ever: after this many claims the sweep marks it failed.
+MAX_ATTEMPTS = 3
+GAVE_UP_MESSAGE = (
+    f"已尝试 {MAX_ATTEMPTS} 次仍未完成（执行进程中断或超过时限），任务已终止。请重新申请，或联系管理员。"
+)
 
 
 def lease_seconds() -> float:
@@ -77,6 +83,9 @@ def export_requeue_abandoned() -> list[tuple[str, str]]:
     meanwhile keeps it) and audited. Returns (job id, purpose) of the jobs requeued, for new messages."""
     requeued: list[tuple[str, str]] = []
     for job in ExportJob.objects.filter(abandoned()).select_related("region"):
+        if job.attempts >= MAX_ATTEMPTS:
+            _give_up(job)
+            continue
         updated = (
             ExportJob.objects.filter(pk=job.pk)
             .filter(abandoned())
@@ -96,6 +105,25 @@ def export_requeue_abandoned() -> list[tuple[str, str]]:
         logger.warning("report job %s abandoned by %s (attempt %s): requeued", job.pk, job.claimed_by, job.attempts)
         requeued.append((str(job.pk), str(job.purpose)))
     return requeued
+
+
+def _give_up(job: ExportJob) -> None:
+    failed = (
+        ExportJob.objects.filter(pk=job.pk)
+        .filter(abandoned())
+        .update(status=JobStatus.FAILED, error=GAVE_UP_MESSAGE, finished_at=timezone.now())
+    )
+    if failed:
+        audit_record(
+            actor=None,
+            actor_name="系统",
+            action=AuditAction.UPDATE,
+            instance=job,
+            before={"status": JobStatus.RUNNING, "claimed_by": job.claimed_by, "attempts": job.attempts},
+            after={"status": JobStatus.FAILED},
+            detail=GAVE_UP_MESSAGE,
+        )
+        logger.warning("report job %s abandoned at attempt %s: given up", job.pk, job.attempts)
 
 
 class Heartbeat:

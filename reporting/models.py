@@ -14,9 +14,13 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from portal import limits
 from portal.models import Region
 from portal.scoping import ScopedManager
 from reporting.choices import FileFormat, JobPurpose, JobStatus, ReportKind, ScheduleStep, VersionStatus
+
+# A job in these states is still to do: one per user × table × format (exports), one per version (signing).
+ACTIVE_JOB_STATUSES = [JobStatus.PENDING, JobStatus.RUNNING]
 
 
 def _version_file_path(instance: Any, filename: str) -> str:
@@ -174,7 +178,7 @@ class ExportJob(models.Model):
     progress = models.PositiveSmallIntegerField("进度（%）", default=0)
     attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
     file = models.FileField("文件", upload_to=_export_file_path, max_length=255, blank=True)
-    error = models.TextField("错误信息", blank=True)
+    error = models.TextField("错误信息", max_length=limits.TEXT_SYSTEM, blank=True)
     created_at = models.DateTimeField("申请时间", auto_now_add=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
@@ -192,6 +196,15 @@ class ExportJob(models.Model):
         verbose_name = "报表导出任务"
         verbose_name_plural = "报表导出任务"
         ordering = ["-created_at"]
+        constraints = [
+            # Identical export requests share one job while it is queued or running (reporting.services).
+            models.UniqueConstraint(
+                fields=["requested_by", "kind", "region", "month", "file_format"],
+                condition=Q(purpose=JobPurpose.EXPORT, status__in=ACTIVE_JOB_STATUSES),
+                name="one_active_export_per_user_table_format",
+                violation_error_message="同一报表同一格式已有正在生成的导出任务。",
+            )
+        ]
 
     def __str__(self) -> str:
         what = "签字" if self.purpose == JobPurpose.SIGN else self.get_file_format_display()
@@ -215,8 +228,8 @@ class ScheduledRun(models.Model):
     run_on = models.DateField("执行日期")
     status = models.CharField("状态", max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
     attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
-    detail = models.TextField("结果", blank=True)
-    error = models.TextField("错误信息", blank=True)
+    detail = models.TextField("结果", max_length=limits.TEXT_SYSTEM, blank=True)
+    error = models.TextField("错误信息", max_length=limits.TEXT_TRACE, blank=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
 

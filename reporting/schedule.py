@@ -20,6 +20,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -27,6 +28,7 @@ from hazards.choices import NotificationKind
 from hazards.models import Notification
 from inspections.choices import DeliverableSchedule
 from inspections.models import Campaign, Deliverable
+from portal import limits
 from portal.choices import RegionLevel, Role
 from portal.models import Region, User
 from reporting import services
@@ -107,13 +109,13 @@ def _claim(*, step: str, due: Due, region: Region, today: dt.date) -> ScheduledR
 
 def _finish(run: ScheduledRun, detail: str) -> None:
     ScheduledRun.objects.filter(pk=run.pk).update(
-        status=JobStatus.SUCCESS, detail=detail[:2000], finished_at=timezone.now()
+        status=JobStatus.SUCCESS, detail=detail[: limits.TEXT_SYSTEM], finished_at=timezone.now()
     )
 
 
 def _fail(run: ScheduledRun, error: str) -> None:
     ScheduledRun.objects.filter(pk=run.pk).update(
-        status=JobStatus.FAILED, error=error[:4000], finished_at=timezone.now()
+        status=JobStatus.FAILED, error=error[: limits.TEXT_TRACE], finished_at=timezone.now()
     )
 
 
@@ -149,6 +151,11 @@ class DayResult:
     done: list[str] = field(default_factory=list)
     skipped: int = 0
     failed: list[str] = field(default_factory=list)
+    timed_out: bool = False  # stopped at the task's soft time limit; the rest is done when it runs again
+
+
+# Written on the step that was running when the task reached its soft time limit.
+TIMED_OUT = "超过时限，任务已停止；本步骤及其后未做的步骤将在任务再次运行时补做。"
 
 
 def run_day(today: dt.date) -> DayResult:
@@ -169,6 +176,11 @@ def run_day(today: dt.date) -> DayResult:
                     continue
                 try:
                     detail = STEPS[step](due, region)
+                except SoftTimeLimitExceeded:
+                    _fail(run, TIMED_OUT)  # stop here: the steps after it stay unclaimed for the next run
+                    result.failed.append(f"{step} {region.code}")
+                    result.timed_out = True
+                    return result
                 except Exception as exc:
                     logger.exception("report schedule step %s failed for %s", step, region.code)
                     _fail(run, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
@@ -247,6 +259,11 @@ def check_amendments(today: dt.date) -> DayResult:
             continue
         try:
             version = services.report_refresh(actor=None, report=report)
+        except SoftTimeLimitExceeded:
+            _fail(run, TIMED_OUT)
+            result.failed.append(str(report))
+            result.timed_out = True
+            return result
         except Exception as exc:  # noqa: BLE001 - recorded on the run, retried by the task
             _fail(run, f"{type(exc).__name__}: {exc}")
             result.failed.append(str(report))

@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from portal import limits
 from portal.audit import audit_record
 from portal.choices import AuditAction, RegionLevel, Role
 from portal.models import Region, User
@@ -43,7 +44,7 @@ from reporting.figures import (
     with_signatures,
 )
 from reporting.layouts import ACCOUNTABILITY, WINTER
-from reporting.models import ExportJob, Report, ReportVersion, ScheduledRun
+from reporting.models import ACTIVE_JOB_STATUSES, ExportJob, Report, ReportVersion, ScheduledRun
 from reporting.tables import TABLE_TYPES, AnyTable, ThreeListsTable, from_json, to_json
 
 # --------------------------------------------------------------------------------------------
@@ -397,11 +398,64 @@ def report_flag_missing(*, report: Report) -> Report:
 # --------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def export_request(*, actor: User, kind: str, region: Region, month: dt.date, file_format: str) -> ExportJob:
-    job = ExportJob.objects.create(
-        kind=kind, region=region, month=month.replace(day=1), file_format=FileFormat(file_format), requested_by=actor
+class ExportRateLimited(ReportError):
+    """Too many export jobs from one user in the window (the API answers 429, the page shows the message)."""
+
+
+def _export_rate_check(actor: User) -> None:
+    """At most EXPORT_RATE_COUNT new export jobs per user in EXPORT_RATE_WINDOW seconds (counted in the database,
+    so every web process agrees)."""
+    since = timezone.now() - dt.timedelta(seconds=limits.EXPORT_RATE_WINDOW)
+    recent = ExportJob.objects.filter(purpose=JobPurpose.EXPORT, requested_by=actor, created_at__gte=since).count()
+    if recent >= limits.EXPORT_RATE_COUNT:
+        raise ExportRateLimited(
+            f"导出请求过于频繁：{limits.seconds_label(limits.EXPORT_RATE_WINDOW)}内最多申请 "
+            f"{limits.EXPORT_RATE_COUNT} 次，请稍后再试。"
+        )
+
+
+def _active_export(*, actor: User, kind: str, region: Region, month: dt.date, file_format: str) -> ExportJob | None:
+    return (
+        ExportJob.objects.filter(
+            purpose=JobPurpose.EXPORT,
+            requested_by=actor,
+            kind=kind,
+            region=region,
+            month=month,
+            file_format=file_format,
+            status__in=ACTIVE_JOB_STATUSES,
+        )
+        .order_by("created_at")
+        .first()
     )
+
+
+def export_request(*, actor: User, kind: str, region: Region, month: dt.date, file_format: str) -> ExportJob:
+    """One queued or running export per user × table × format: asking again answers with that job.
+
+    The partial unique constraint `one_active_export_per_user_table_format` makes this hold under
+    concurrency (PostgreSQL and SQLite): of simultaneous requests one inserts, the others find its job.
+    """
+    month = month.replace(day=1)
+    file_format = FileFormat(file_format)
+    export_expire_stale()  # a job killed at its hard limit must not answer for new requests forever
+    key: dict[str, Any] = {"actor": actor, "kind": kind, "region": region, "month": month, "file_format": file_format}
+    existing = _active_export(**key)
+    if existing is not None:
+        return existing
+    try:
+        return _export_create(**key)
+    except IntegrityError:  # a concurrent identical request inserted first: answer with its job
+        existing = _active_export(**key)
+        if existing is None:
+            raise
+        return existing
+
+
+@transaction.atomic
+def _export_create(*, actor: User, kind: str, region: Region, month: dt.date, file_format: str) -> ExportJob:
+    _export_rate_check(actor)
+    job = ExportJob.objects.create(kind=kind, region=region, month=month, file_format=file_format, requested_by=actor)
     audit_record(actor=actor, action=AuditAction.EXPORT, instance=job, detail=f"申请生成{job}")
     from reporting.tasks import run_export
 
@@ -474,10 +528,30 @@ def export_finish(*, job_id: Any, content: bytes, file_name: str) -> ExportJob:
     return job
 
 
+def export_expire_stale(*, now: dt.datetime | None = None) -> int:
+    """Jobs still "running" past their task's hard time limit (plus a minute's grace) were killed by the
+    worker (or the worker died and the message is gone): they are marked failed with the reason."""
+    hard = int(limits.REPORT_JOB["time_limit"])
+    cutoff = (now or timezone.now()) - dt.timedelta(seconds=hard + 60)
+    # Only a job nobody holds any more (its heartbeat past the lease): a live holder is never failed here.
+    stale = list(ExportJob.objects.filter(leases.abandoned(now), started_at__lt=cutoff).values_list("pk", flat=True))
+    if not stale:
+        return 0
+    with transaction.atomic():
+        count = ExportJob.objects.filter(pk__in=stale, status=JobStatus.RUNNING, started_at__lt=cutoff).update(
+            status=JobStatus.FAILED,
+            error=f"超过时限（{limits.seconds_label(hard)}）仍未完成，任务已被终止。请重新申请，或联系管理员。",
+            finished_at=timezone.now(),
+        )
+        for job in ExportJob.objects.filter(pk__in=stale, status=JobStatus.FAILED):
+            audit_record(actor=None, action=AuditAction.UPDATE, instance=job, detail="任务超时，标记为失败")
+    return count
+
+
 def export_fail(*, job_id: Any, error: str, retrying: bool) -> None:
     ExportJob.objects.filter(pk=job_id).update(
         status=JobStatus.PENDING if retrying else JobStatus.FAILED,
-        error=error[:2000],
+        error=error[: limits.TEXT_SYSTEM],
         finished_at=None if retrying else timezone.now(),
     )
 
@@ -496,6 +570,7 @@ def scheduled_run_allow_again(*, actor: User, runs: Iterable[ScheduledRun]) -> i
 
 
 __all__ = [
+    "ExportRateLimited",
     "ReportError",
     "Snapshot",
     "can_sign",
@@ -503,6 +578,7 @@ __all__ = [
     "describe",
     "differences",
     "export_claim",
+    "export_expire_stale",
     "export_fail",
     "export_finish",
     "export_progress",

@@ -7,8 +7,10 @@ import logging
 from typing import Any
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
+from portal import limits
 from reporting import leases, schedule, selectors, services
 from reporting.builders.pdf import build_pdf
 from reporting.builders.xlsx import build_xlsx
@@ -28,7 +30,7 @@ def _day(value: str | None) -> dt.date:
     return dt.date.fromisoformat(value) if value else timezone.localdate()
 
 
-@shared_task(bind=True, name="reporting.tasks.run_monthly_schedule", max_retries=4)
+@shared_task(bind=True, name="reporting.tasks.run_monthly_schedule", max_retries=4, **limits.PERIODIC_JOB)
 def run_monthly_schedule(self: Any, today: str | None = None) -> dict[str, Any]:
     """Beat, daily: drafts two days and one day before each deadline, reminders, and the deadline's flags."""
     day = _day(today)
@@ -44,7 +46,7 @@ def run_monthly_schedule(self: Any, today: str | None = None) -> dict[str, Any]:
     return {"done": len(result.done), "skipped": result.skipped, "failed": result.failed}
 
 
-@shared_task(bind=True, name="reporting.tasks.check_amendments", max_retries=4)
+@shared_task(bind=True, name="reporting.tasks.check_amendments", max_retries=4, **limits.PERIODIC_JOB)
 def check_amendments(self: Any, today: str | None = None) -> dict[str, Any]:
     """Beat, nightly: a signed table whose records have changed gets a new version listing the differences."""
     day = _day(today)
@@ -65,6 +67,12 @@ def build_file(*, kind: str, region: Any, month: dt.date, file_format: str, labe
     return build_xlsx(table) if file_format == FileFormat.XLSX else build_pdf(table)
 
 
+def _timed_out(task: Any) -> str:
+    """The reason written on a job stopped at its soft time limit (not retried: it would time out again)."""
+    seconds = int(task.soft_time_limit or 0)
+    return f"超过时限（{limits.seconds_label(seconds)}）仍未完成，任务已停止。请缩小范围后重试，或联系管理员。"
+
+
 def _fail_or_retry(task: Any, *, job_id: str, exc: Exception, what: str) -> None:
     """An unexpected error: marks the job failed (or retrying) and raises the retry while retries remain,
     backing off 5, 10, 20 s. When none remain it returns and the caller re-raises the error."""
@@ -74,7 +82,7 @@ def _fail_or_retry(task: Any, *, job_id: str, exc: Exception, what: str) -> None
         raise task.retry(exc=exc, countdown=5 * 2**task.request.retries) from exc
 
 
-@shared_task(bind=True, base=LeasedJobTask, name="reporting.tasks.run_sign", max_retries=3)
+@shared_task(bind=True, base=LeasedJobTask, name="reporting.tasks.run_sign", max_retries=3, **limits.REPORT_JOB)
 def run_sign(self: Any, job_id: str) -> str:
     """分管负责人签字 on the worker: `report_sign` freezes the version with its files in one transaction."""
     if not services.export_claim(job_id=job_id, claimant=self.request.id or ""):
@@ -93,13 +101,16 @@ def run_sign(self: Any, job_id: str) -> str:
     except ReportError as exc:
         services.export_fail(job_id=job_id, error=exc.message, retrying=False)
         return "failed"
+    except SoftTimeLimitExceeded:
+        services.export_fail(job_id=job_id, error=_timed_out(self), retrying=False)
+        return "failed"
     except Exception as exc:
         _fail_or_retry(self, job_id=job_id, exc=exc, what="签字失败")
         raise
     return "success"
 
 
-@shared_task(bind=True, base=LeasedJobTask, name="reporting.tasks.run_export", max_retries=3)
+@shared_task(bind=True, base=LeasedJobTask, name="reporting.tasks.run_export", max_retries=3, **limits.REPORT_JOB)
 def run_export(self: Any, job_id: str) -> str:
     """Build the file of an ExportJob on the worker; progress and errors are written on the job."""
     if not services.export_claim(job_id=job_id, claimant=self.request.id or ""):
@@ -121,13 +132,16 @@ def run_export(self: Any, job_id: str) -> str:
     except ReportError as exc:
         services.export_fail(job_id=job_id, error=exc.message, retrying=False)
         return "failed"
+    except SoftTimeLimitExceeded:
+        services.export_fail(job_id=job_id, error=_timed_out(self), retrying=False)
+        return "failed"
     except Exception as exc:
         _fail_or_retry(self, job_id=job_id, exc=exc, what="生成失败")
         raise
     return "success"
 
 
-@shared_task(name="reporting.tasks.requeue_abandoned_jobs")
+@shared_task(name="reporting.tasks.requeue_abandoned_jobs", **limits.QUICK_JOB)
 def requeue_abandoned_jobs() -> dict[str, Any]:
     """Beat, every REPORT_JOB_SWEEP_SECONDS: jobs whose worker died (heartbeat past the lease) are queued
     again for any live worker (reporting/leases.py)."""
@@ -135,3 +149,9 @@ def requeue_abandoned_jobs() -> dict[str, Any]:
     for job_id, purpose in requeued:
         (run_sign if purpose == JobPurpose.SIGN else run_export).delay(job_id)
     return {"requeued": [job_id for job_id, _ in requeued]}
+
+
+@shared_task(name="reporting.tasks.expire_stale_jobs", **limits.QUICK_JOB)
+def expire_stale_jobs() -> int:
+    """Beat, every few minutes: a job killed at its hard time limit (or lost with its worker) is marked failed."""
+    return services.export_expire_stale()

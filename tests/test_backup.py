@@ -346,8 +346,8 @@ def test_a_target_holding_data_is_refused_without_force(small_world: World, medi
     archive = backup(tmp_path)
     call_command("createsuperuser", "--noinput", "--username", "added_after_backup", "--email", "a@example.cn")
     before = state(media)
-    refusal = (
-        r"恢复目标不是空的（用户 11 条；非煤矿山企业 4 条；事故隐患 1 条；上传文件目录 .* 中有 2 个文件）.*--force"
+    refusal = (  # the files: two evidence photos and the thumbnails made of them on upload
+        r"恢复目标不是空的（用户 11 条；非煤矿山企业 4 条；事故隐患 1 条；上传文件目录 .* 中有 4 个文件）.*--force"
     )
     with pytest.raises(CommandError, match=refusal):
         call_command("restore", str(archive), stdout=io.StringIO())
@@ -404,7 +404,8 @@ def test_manifest_counts_cover_every_model(small_world: World, media: Path, tmp_
     counts = {table: len(items) for table, items in table_rows("default").items()}
     for label, table in model_tables().items():
         assert manifest["models"][label] == counts[table], label
-    assert manifest["media"]["count"] == 2 and manifest["signed_report_versions"] == []
+    # Two evidence photos and their thumbnails.
+    assert manifest["media"]["count"] == 4 and manifest["signed_report_versions"] == []
 
 
 def test_a_freshly_migrated_database_counts_as_empty(db: None, catalogue: None, media: Path) -> None:  # noqa: F811

@@ -35,6 +35,7 @@ from hazards.models import (
     local_today,
 )
 from hazards.permissions import ADMIN, ENTERPRISE, REGION_STAFF, allowed_actions
+from portal import limits
 from portal.api.serializers import (
     DescribedFieldsMixin,
     InputModelSerializer,
@@ -109,7 +110,10 @@ class CriterionSerializer(DescribedFieldsMixin, serializers.ModelSerializer):  #
 
 class CriterionInputSerializer(DescribedFieldsMixin, InputModelSerializer):
     sub_items = serializers.ListField(
-        child=StrictCharField(label="分项"), label="分项", help_text="条目下的分项（文字列表）。", required=False
+        child=StrictCharField(label="分项", max_length=limits.TEXT_NOTE),
+        label="分项",
+        help_text="条目下的分项（文字列表）。",
+        required=False,
     )
 
     class Meta:
@@ -287,20 +291,20 @@ class HazardReportInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, seri
     level = serializers.ChoiceField(label="隐患级别", choices=HazardLevel.choices, help_text="隐患级别")
     criterion = _criterion_field()
     criterion_text = _text("判定依据（原文）", max_length=300)
-    description = _text("隐患内容", required=True)
+    description = _text("隐患内容", max_length=limits.TEXT_NOTE, required=True)
     location = _text("隐患部位", max_length=200)
     category = serializers.ChoiceField(label="隐患类别", choices=HazardCategory.choices, help_text="隐患类别")
     source = serializers.ChoiceField(label="隐患来源", choices=HazardSource.choices, help_text="隐患来源")  # type: ignore[assignment]
     found_on = _date("发现日期", required=True)
     found_by = _text("发现人", max_length=100)
     ledger_number = _text("台账编号", max_length=60)
-    measures = _text("整改措施")
+    measures = _text("整改措施", max_length=limits.TEXT_NOTE)
     responsible_unit = _text("责任单位", max_length=200)
     responsible_person = _text("责任人", max_length=100)
     funds_wan = _funds()
     deadline = _date("整改时限")
-    interim_measures = _text("应急预案/临时管控措施")
-    comment = _text("说明")
+    interim_measures = _text("应急预案/临时管控措施", max_length=limits.TEXT_NOTE)
+    comment = _text("说明", max_length=limits.TEXT_COMMENT)
 
     class Meta:
         scoped_querysets = {"enterprise": lambda user: Enterprise.objects.visible_to(user)}
@@ -310,7 +314,7 @@ class HazardUpdateInputSerializer(DescribedFieldsMixin, serializers.Serializer):
     """Only the fields sent are changed (PATCH)."""
 
     ledger_number = StrictCharField(label="台账编号", max_length=60, required=False, allow_blank=True)
-    description = StrictCharField(label="隐患内容", required=False)
+    description = StrictCharField(label="隐患内容", max_length=limits.TEXT_NOTE, required=False)
     location = StrictCharField(label="隐患部位", max_length=200, required=False, allow_blank=True)
     category = serializers.ChoiceField(label="隐患类别", choices=HazardCategory.choices, required=False)
     criterion = StrictPrimaryKeyRelatedField(
@@ -324,16 +328,22 @@ class HazardUpdateInputSerializer(DescribedFieldsMixin, serializers.Serializer):
     found_on = serializers.DateField(label="发现日期", required=False)
     found_by = StrictCharField(label="发现人", max_length=100, required=False, allow_blank=True)
     source = serializers.ChoiceField(label="隐患来源", choices=HazardSource.choices, required=False)  # type: ignore[assignment]
-    measures = StrictCharField(label="整改措施", required=False, allow_blank=True)
+    measures = StrictCharField(label="整改措施", max_length=limits.TEXT_NOTE, required=False, allow_blank=True)
     responsible_unit = StrictCharField(label="责任单位", max_length=200, required=False, allow_blank=True)
     responsible_person = StrictCharField(label="责任人", max_length=100, required=False, allow_blank=True)
     funds_wan = serializers.DecimalField(
         label="整改资金（万元）", max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True
     )
     deadline = serializers.DateField(label="整改时限", required=False, allow_null=True)
-    interim_measures = StrictCharField(label="应急预案/临时管控措施", required=False, allow_blank=True)
-    rectification_note = StrictCharField(label="整改情况", required=False, allow_blank=True)
-    comment = StrictCharField(label="说明", required=False, allow_blank=True, help_text="记入处理记录的说明。")
+    interim_measures = StrictCharField(
+        label="应急预案/临时管控措施", max_length=limits.TEXT_NOTE, required=False, allow_blank=True
+    )
+    rectification_note = StrictCharField(
+        label="整改情况", max_length=limits.TEXT_NOTE, required=False, allow_blank=True
+    )
+    comment = StrictCharField(
+        label="说明", max_length=limits.TEXT_COMMENT, required=False, allow_blank=True, help_text="记入处理记录的说明。"
+    )
 
 
 class AdminAmendInputSerializer(HazardUpdateInputSerializer):
@@ -348,7 +358,9 @@ class AdminAmendInputSerializer(HazardUpdateInputSerializer):
     supervision_doc_number = StrictCharField(label="督办文号", max_length=100, required=False, allow_blank=True)
     supervision_date = serializers.DateField(label="督办日期", required=False, allow_null=True)
     supervision_deadline = serializers.DateField(label="督办期限", required=False, allow_null=True)
-    reason = StrictCharField(label="更正理由", help_text="必填：更正的理由（记入处理记录和操作日志）。")
+    reason = StrictCharField(
+        label="更正理由", max_length=limits.TEXT_COMMENT, help_text="必填：更正的理由（记入处理记录和操作日志）。"
+    )
     comment = None  # type: ignore[assignment]
 
 
@@ -376,11 +388,11 @@ class StepInputSerializer(DescribedFieldsMixin, serializers.Serializer):  # type
         required=False,
         help_text="可选：办理时所看到的隐患状态；若隐患已被他人办理而状态不同，返回 409，不做任何修改。",
     )
-    comment = _text("意见", help_text="记入处理记录的意见或说明。")
+    comment = _text("意见", max_length=limits.TEXT_COMMENT, help_text="记入处理记录的意见或说明。")
 
 
 class SendBackInputSerializer(StepInputSerializer):
-    reason = _text("退回理由", required=True)
+    reason = _text("退回理由", max_length=limits.TEXT_COMMENT, required=True)
     comment = None  # type: ignore[assignment]
 
 
@@ -395,24 +407,24 @@ class SuperviseInputSerializer(StepInputSerializer):
 class StartRectificationInputSerializer(StepInputSerializer):
     """The 五落实 may be completed in the same step; fields not sent keep what is recorded."""
 
-    measures = StrictCharField(label="整改措施", required=False)
+    measures = StrictCharField(label="整改措施", max_length=limits.TEXT_NOTE, required=False)
     responsible_unit = StrictCharField(label="责任单位", max_length=200, required=False)
     responsible_person = StrictCharField(label="责任人", max_length=100, required=False)
     funds_wan = serializers.DecimalField(
         label="整改资金（万元）", max_digits=12, decimal_places=2, min_value=0, required=False
     )
     deadline = serializers.DateField(label="整改时限", required=False)
-    interim_measures = StrictCharField(label="应急预案/临时管控措施", required=False)
+    interim_measures = StrictCharField(label="应急预案/临时管控措施", max_length=limits.TEXT_NOTE, required=False)
 
 
 class RequestClosureInputSerializer(StepInputSerializer):
     rectified_on = _date("整改完成日期", required=True)
-    rectification_note = _text("整改情况", required=True)
+    rectification_note = _text("整改情况", max_length=limits.TEXT_NOTE, required=True)
 
 
 class MarkRectifiedInputSerializer(StepInputSerializer):
     rectified_on = _date("整改完成日期", required=True)
-    rectification_note = _text("整改情况", help_text="整改情况；不填时须已上传整改材料。")
+    rectification_note = _text("整改情况", max_length=limits.TEXT_NOTE, help_text="整改情况；不填时须已上传整改材料。")
 
 
 class CloseInputSerializer(StepInputSerializer):
@@ -436,12 +448,12 @@ class EvidenceUploadSerializer(DescribedFieldsMixin, serializers.Serializer):  #
 
 class ExtensionInputSerializer(DescribedFieldsMixin, serializers.Serializer):  # type: ignore[type-arg]
     requested_deadline = _date("申请延至", required=True)
-    reason = _text("延期理由", required=True)
+    reason = _text("延期理由", max_length=limits.TEXT_COMMENT, required=True)
 
 
 class ExtensionDecisionInputSerializer(DescribedFieldsMixin, serializers.Serializer):  # type: ignore[type-arg]
     approve = StrictBooleanField(label="是否批准", help_text="true 批准（整改时限延至申请日期），false 驳回。")
-    comment = _text("审批意见", help_text="审批意见；驳回时必填。")
+    comment = _text("审批意见", max_length=limits.TEXT_COMMENT, help_text="审批意见；驳回时必填。")
 
 
 # --- Timeline, evidence, extensions, notifications ------------------------------------------------------
@@ -463,17 +475,25 @@ class EventSerializer(DescribedFieldsMixin, serializers.ModelSerializer):  # typ
 class EvidenceSerializer(DescribedFieldsMixin, serializers.ModelSerializer):  # type: ignore[type-arg]
     kind_display = serializers.CharField(source="get_kind_display", read_only=True, label="材料类型名称")
     download_url = serializers.SerializerMethodField(label="下载地址", help_text="经权限检查的下载地址（API）。")
+    thumbnail_url = serializers.SerializerMethodField(
+        label="缩略图地址",
+        help_text="照片的缩略图（JPEG，最长边 480 像素）；非照片为空。显示时请用缩略图，不要直接显示原图。",
+    )
 
     class Meta:
         model = HazardEvidence
         fields = [
             "id", "hazard", "kind", "kind_display", "original_name", "size", "sha256", "description",
-            "uploaded_by", "uploaded_at", "download_url",
+            "uploaded_by", "uploaded_at", "download_url", "thumbnail_url",
         ]  # fmt: skip
         extra_kwargs = {"sha256": {"help_text": "文件内容的 SHA-256 摘要（十六进制）"}}
 
     def get_download_url(self, obj: HazardEvidence) -> str:
         return f"/api/v1/hazard-evidence/{obj.pk}/file/"
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_thumbnail_url(self, obj: HazardEvidence) -> str | None:
+        return f"/api/v1/hazard-evidence/{obj.pk}/file/?thumb=1" if obj.thumbnail else None
 
 
 class ExtensionSerializer(DescribedFieldsMixin, serializers.ModelSerializer):  # type: ignore[type-arg]

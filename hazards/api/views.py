@@ -39,6 +39,7 @@ from hazards.steps import StepRefused, queued_actions, run_step
 from portal.api.permissions import ADMINS, RoleWritePermission
 from portal.api.views import ERRORS, IdFilter, PortalPagination, ScopedFilterBackend, ScopedViewSet, service_errors
 from portal.filters import ScopedFilterSet
+from portal.images import thumbnail_name
 from portal.models import User
 
 A = HazardAction
@@ -590,7 +591,15 @@ class HazardEvidenceViewSet(mixins.RetrieveModelMixin, HazardsViewSet):
 
     @extend_schema(
         summary="下载材料文件",
-        description="文件只经此接口（或页面的下载链接）提供，先校验数据范围：不在范围内返回 404。",
+        description=(
+            "文件只经此接口（或页面的下载链接）提供，先校验数据范围：不在范围内返回 404。"
+            "thumb=1 时返回上传时生成的缩略图（JPEG，最长边 480 像素；非照片或尚无缩略图时 404）。"
+        ),
+        parameters=[
+            OpenApiParameter(
+                "thumb", OpenApiTypes.STR, enum=["1"], required=False, description="1：只取缩略图（供列表显示）"
+            )
+        ],
         responses={
             (200, "application/octet-stream"): OpenApiResponse(response=OpenApiTypes.BINARY, description="文件内容"),
             **errors(401, 404),
@@ -599,14 +608,16 @@ class HazardEvidenceViewSet(mixins.RetrieveModelMixin, HazardsViewSet):
     @action(detail=True, methods=["get"], url_path="file")
     def file(self, request: Request, pk: str | None = None) -> FileResponse:
         evidence = self.get_object()
-        stored = evidence.file
+        thumb = request.query_params.get("thumb") == "1"
+        stored = evidence.thumbnail if thumb else evidence.file
         if not stored or not stored.name:
             raise Http404("文件不存在。")
         try:
             handle = stored.open("rb")
         except OSError as exc:
             raise Http404("文件不存在。") from exc
-        response = FileResponse(handle, as_attachment=True, filename=evidence.original_name)
+        name = thumbnail_name(evidence.original_name) if thumb else evidence.original_name
+        response = FileResponse(handle, as_attachment=True, filename=name)
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
         return response

@@ -42,6 +42,7 @@ from inspections.models import (
     SelfCheckReport,
     TownProgressReport,
 )
+from portal import limits
 from portal.api.serializers import DescribedFieldsMixin, ScopedChoicesMixin, scoped_related
 from portal.models import Enterprise, ParentCompany, Person
 
@@ -243,13 +244,20 @@ class EnforcementKindSerializer(serializers.Serializer):
 
 class PhotoSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
     url = serializers.SerializerMethodField(label="照片地址")
+    thumbnail_url = serializers.SerializerMethodField(
+        label="缩略图地址", help_text="缩略图（JPEG，最长边 480 像素）；显示时请用缩略图，原图只供下载。"
+    )
 
     class Meta:
         model = InspectionPhoto
-        fields = ["id", "original_name", "caption", "uploaded_at", "url"]
+        fields = ["id", "original_name", "caption", "uploaded_at", "url", "thumbnail_url"]
 
     def get_url(self, obj: InspectionPhoto) -> str:
         return _url("photo", obj.pk)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_thumbnail_url(self, obj: InspectionPhoto) -> str | None:
+        return f"{_url('photo', obj.pk)}?thumb=1" if obj.thumbnail else None
 
 
 class InspectionSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
@@ -298,11 +306,11 @@ class InspectionInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, serial
 class InspectionHazardInputSerializer(DescribedFieldsMixin, serializers.Serializer):
     level = serializers.ChoiceField(label="隐患级别", choices=[("general", "一般事故隐患"), ("major", "重大事故隐患")])
     category = serializers.CharField(label="隐患类别", max_length=20)
-    description = serializers.CharField(label="隐患内容")
+    description = serializers.CharField(label="隐患内容", max_length=limits.TEXT_NOTE)
     location = serializers.CharField(label="隐患部位", required=False, allow_blank=True, max_length=200)
     criterion = serializers.IntegerField(label="判定依据编号（重大事故隐患必填）", required=False, allow_null=True)
     deadline = serializers.DateField(label="整改时限", required=False, allow_null=True)
-    measures = serializers.CharField(label="整改措施", required=False, allow_blank=True)
+    measures = serializers.CharField(label="整改措施", max_length=limits.TEXT_NOTE, required=False, allow_blank=True)
 
 
 class HazardRefSerializer(serializers.Serializer):
@@ -425,7 +433,9 @@ class DutyLogInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, serialize
     parent_leader_visits = serializers.IntegerField(
         label="上级企业负责人到矿检查次数", min_value=0, required=False, allow_null=True
     )
-    note = serializers.CharField(label="备注", required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        label="备注", max_length=limits.TEXT_NOTE, required=False, allow_blank=True, default=""
+    )
 
     class Meta:
         scoped_querysets = {
@@ -479,22 +489,29 @@ class SelfCheckStartSerializer(DescribedFieldsMixin, ScopedChoicesMixin, seriali
 class AnswerInputSerializer(DescribedFieldsMixin, serializers.Serializer):
     item = serializers.IntegerField(label="检查项编号")
     answer = serializers.ChoiceField(label="回答", choices=[("", "未答"), *Answer.choices], allow_blank=True)
-    note = serializers.CharField(label="说明", required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        label="说明", max_length=limits.TEXT_NOTE, required=False, allow_blank=True, default=""
+    )
 
 
 class SummaryInputSerializer(DescribedFieldsMixin, serializers.Serializer):
-    summary = serializers.CharField(label="自查自改情况综述", required=False, allow_blank=True)
+    summary = serializers.CharField(
+        label="自查自改情况综述", max_length=limits.TEXT_LONG, required=False, allow_blank=True
+    )
     hazards = serializers.ListField(child=serializers.IntegerField(), label="自查发现的隐患编号", required=False)
 
 
 class SignInputSerializer(DescribedFieldsMixin, serializers.Serializer):
     username = serializers.CharField(
+        max_length=150,
         label="主要负责人账号",
         required=False,
         allow_blank=True,
         help_text="在他人设备上当面签字时填写；本人账号签字时留空。",
     )
-    password = serializers.CharField(label="主要负责人密码", style={"input_type": "password"}, trim_whitespace=False)
+    password = serializers.CharField(
+        label="主要负责人密码", max_length=128, style={"input_type": "password"}, trim_whitespace=False
+    )
 
 
 class ProgressSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
@@ -511,9 +528,13 @@ class ProgressSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
 
 class ProgressInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, serializers.Serializer):
     phase = scoped_related("阶段", queryset=CampaignPhase.objects.none())
-    progress = serializers.CharField(label="工作进展", allow_blank=True)
-    problems = serializers.CharField(label="发现的问题", required=False, allow_blank=True, default="")
-    measures = serializers.CharField(label="采取的措施", required=False, allow_blank=True, default="")
+    progress = serializers.CharField(label="工作进展", max_length=limits.TEXT_NOTE, allow_blank=True)
+    problems = serializers.CharField(
+        label="发现的问题", max_length=limits.TEXT_NOTE, required=False, allow_blank=True, default=""
+    )
+    measures = serializers.CharField(
+        label="采取的措施", max_length=limits.TEXT_NOTE, required=False, allow_blank=True, default=""
+    )
     submit = serializers.BooleanField(label="报送", default=False)
 
     class Meta:
@@ -539,8 +560,10 @@ class SubmissionSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
 class SubmissionInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, serializers.Serializer):
     deliverable = scoped_related("报送材料", queryset=Deliverable.objects.none())
     due_date = serializers.DateField(label="对应截止日期")
-    title = serializers.CharField(label="标题", required=False, allow_blank=True, default="")
-    content = serializers.CharField(label="内容", required=False, allow_blank=True, default="")
+    title = serializers.CharField(label="标题", max_length=200, required=False, allow_blank=True, default="")
+    content = serializers.CharField(
+        label="内容", max_length=limits.TEXT_LONG, required=False, allow_blank=True, default=""
+    )
     file = serializers.FileField(label="附件", required=False, allow_null=True)
 
     class Meta:
@@ -558,7 +581,9 @@ class SubmissionInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, serial
 
 class UploadSerializer(serializers.Serializer):
     file = serializers.FileField(label="文件", help_text="文件")
-    caption = serializers.CharField(label="说明", help_text="说明", required=False, allow_blank=True, default="")
+    caption = serializers.CharField(
+        label="说明", max_length=200, help_text="说明", required=False, allow_blank=True, default=""
+    )
 
 
 # --- Read-only roll-ups -----------------------------------------------------------------------

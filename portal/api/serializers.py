@@ -399,7 +399,11 @@ class _UserScopeInput(DescribedFieldsMixin, ScopedChoicesMixin, InputModelSerial
 
 class UserCreateSerializer(_UserScopeInput):
     password = StrictCharField(
-        label="初始密码", write_only=True, style={"input_type": "password"}, help_text="至少10位，不能过于简单。"
+        max_length=128,
+        label="初始密码",
+        write_only=True,
+        style={"input_type": "password"},
+        help_text="至少10位，不能过于简单。",
     )
     role = serializers.ChoiceField(label="角色", choices=Role.choices)
 
@@ -413,6 +417,7 @@ class UserCreateSerializer(_UserScopeInput):
 
 class UserUpdateSerializer(_UserScopeInput):
     password = StrictCharField(
+        max_length=128,
         label="新密码",
         write_only=True,
         required=False,
@@ -451,7 +456,7 @@ class AuditEventSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
 
 class LoginSerializer(DescribedFieldsMixin, serializers.Serializer):
     username = StrictCharField(label="用户名", max_length=150)
-    password = StrictCharField(label="密码", style={"input_type": "password"}, trim_whitespace=False)
+    password = StrictCharField(label="密码", max_length=128, style={"input_type": "password"}, trim_whitespace=False)
     otp_token = StrictCharField(
         label="动态口令",
         required=False,

@@ -73,7 +73,7 @@ class TableSerializer(serializers.Serializer):  # type: ignore[type-arg]
 class ExportRequestSerializer(serializers.Serializer):  # type: ignore[type-arg]
     kind = serializers.ChoiceField(choices=ReportKind.choices, help_text="报表类型")
     region = serializers.CharField(max_length=12, help_text="行政区划代码")
-    month = serializers.RegexField(r"^\d{4}-\d{2}$", help_text="月份，YYYY-MM")
+    month = serializers.RegexField(r"^\d{4}-\d{2}$", max_length=7, help_text="月份，YYYY-MM")
     file_format = serializers.ChoiceField(choices=FileFormat.choices, help_text="文件格式")
 
 

@@ -13,12 +13,13 @@ from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.serializers import ErrorSerializer
 from portal.api.views import AUTHENTICATION, ScopedViewSet, errors, log_denied
 from portal.models import Region, User
 from reporting import selectors, services
@@ -116,12 +117,16 @@ class ExportCreateView(APIView):
     @extend_schema(
         tags=["月度报表"],
         summary="生成报表文件",
-        description="按当前记录在后台生成 Excel 或 PDF（未签字的草稿文件）；返回任务，轮询任务直到完成后下载。",
+        description=(
+            "按当前记录在后台生成 Excel 或 PDF（未签字的草稿文件）；返回任务，轮询任务直到完成后下载。"
+            "同一用户对同一报表、同一格式已有排队中或生成中的任务时，返回该任务，不重复生成。"
+        ),
         request=api.ExportRequestSerializer,
         responses={
             202: api.ExportJobSerializer,
             400: OpenApiResponse(description="输入有误：按字段列出的中文错误信息。"),
             **errors(401, 404),
+            429: OpenApiResponse(response=ErrorSerializer, description="导出请求过于频繁，请稍后再试。"),
         },
     )
     def post(self, request: Request) -> Response:
@@ -135,9 +140,12 @@ class ExportCreateView(APIView):
             selectors.scope_for(kind=kind, region=region, month=month)
         except ReportError as exc:
             raise ValidationError({"month": [exc.message]}) from exc
-        job = services.export_request(
-            actor=user, kind=kind, region=region, month=month, file_format=form.validated_data["file_format"]
-        )
+        try:
+            job = services.export_request(
+                actor=user, kind=kind, region=region, month=month, file_format=form.validated_data["file_format"]
+            )
+        except services.ExportRateLimited as exc:
+            raise Throttled(detail=exc.message) from exc
         return Response(api.ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

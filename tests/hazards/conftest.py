@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 import itertools
 from decimal import Decimal
 from typing import Any
@@ -28,11 +29,13 @@ from hazards.models import (
     hazard_identity_key,
 )
 from portal.choices import Role
+from portal.images import make_thumbnail
 from portal.models import Enterprise, User
 from tests.conftest import World
 from tests.factories import UserFactory
+from tests.images import TINY_PNG
 
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG_BYTES = TINY_PNG  # a real image: uploads are opened to read their pixel size
 _counter = itertools.count(1)
 
 
@@ -95,6 +98,7 @@ def add_evidence(hazard: Hazard, user: User | None = None, kind: str = EvidenceK
         hazard=hazard, kind=kind, original_name="整改后.png", size=len(PNG_BYTES), sha256="0" * 64, uploaded_by=user
     )
     evidence.file.save("test.png", ContentFile(PNG_BYTES), save=False)
+    evidence.thumbnail.save("test.thumb.jpg", ContentFile(make_thumbnail(io.BytesIO(PNG_BYTES))), save=False)
     evidence.save()
     return evidence
 

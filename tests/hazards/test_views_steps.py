@@ -411,5 +411,5 @@ def test_evidence_kinds_are_listed_on_the_page(client: Client, world: World, cas
     add_evidence(hazard, cast.clerk, kind=EvidenceKind.CLOSURE)
     client.force_login(cast.clerk)
     text = client.get(detail_url(hazard)).content.decode()
-    assert "销号材料" in text and "?inline=1" in text
+    assert "销号材料" in text and "?thumb=1" in text  # pages embed the server-made thumbnail only
     assert "请先在“上传材料”中上传" not in text

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from inspections.models import EnforcementRecord, Inspection, SelfCheckReport
 from tests.conftest import Cast, World
 from tests.factories import TEST_PASSWORD
+from tests.images import TINY_JPEG
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -99,7 +100,7 @@ def test_inspection_photo_and_hazard_through_the_api(cast: Cast, world: World) -
     )
     assert created.status_code == 201, created.json()
     pk = created.json()["id"]
-    photo = SimpleUploadedFile("a.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 40, content_type="image/jpeg")
+    photo = SimpleUploadedFile("a.jpg", TINY_JPEG, content_type="image/jpeg")
     uploaded = town.post(f"/api/v1/inspections/{pk}/photos/", {"file": photo, "caption": "边坡"}, format="multipart")
     assert uploaded.status_code == 201 and uploaded.json()["caption"] == "边坡"
     hazard = town.post(

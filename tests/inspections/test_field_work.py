@@ -14,9 +14,10 @@ from inspections import services
 from inspections.models import Exam, Inspection, InspectionTeam, PrincipalDutyLog
 from portal.models import AuditEvent, Person
 from tests.conftest import Cast, World
+from tests.images import TINY_JPEG
 
 DAY = dt.date(2024, 5, 10)
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
+JPEG = TINY_JPEG  # a real image: uploads are opened to read their pixel size
 
 
 def _inspect(actor, enterprise, **extra) -> Inspection:  # type: ignore[no-untyped-def]

@@ -14,8 +14,9 @@ from inspections import services
 from inspections.models import Campaign, Inspection, SelfCheckReport, TownProgressReport
 from tests.conftest import Cast, World
 from tests.factories import TEST_PASSWORD
+from tests.images import TINY_JPEG
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
+JPEG = TINY_JPEG  # a real image: uploads are opened to read their pixel size
 SH = ZoneInfo("Asia/Shanghai")
 
 

@@ -38,12 +38,13 @@ from tests.factories import EnterpriseFactory, ParentCompanyFactory, PersonFacto
 from tests.hazards import ledger_xlsx
 from tests.hazards.conftest import PNG_BYTES, add_evidence, add_extension, make_hazard
 from tests.token_helpers import issue_token
+from tests.images import TINY_JPEG
 
 Obj = dict[str, Any]
 S = HazardStatus
 DAY = dt.date(2024, 5, 8)
 MONTH = "2024-05"
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 40
+JPEG = TINY_JPEG  # a real image: uploads are opened to read their pixel size
 
 
 @dataclass

@@ -68,13 +68,14 @@ from tests import hostile_xlsx
 from tests.conftest import Cast, World
 from tests.factories import make_credit_code
 from tests.hazards import ledger_xlsx
+from tests.images import TINY_JPEG, TINY_PNG
 
 pytestmark = pytest.mark.django_db
 
 DAY = dt.date(2024, 5, 10)
 PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"\x00" * 64
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = TINY_JPEG  # real images: uploads are opened to read their pixel size
+PNG = TINY_PNG
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64 + b"This program cannot be run"
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
 SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(1)</script></svg>'
