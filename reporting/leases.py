@@ -42,9 +42,7 @@ REQUEUED_MESSAGE = "执行任务的进程已停止响应，任务已重新排队
 # A job whose holder dies at every attempt (killed at its hard time limit, or one that takes the worker
 # down with it) is not queued again for ever: after this many claims the sweep marks it failed.
 MAX_ATTEMPTS = 3
-GAVE_UP_MESSAGE = (
-    f"已尝试 {MAX_ATTEMPTS} 次仍未完成（执行进程中断或超过时限），任务已终止。请重新申请，或联系管理员。"
-)
+GAVE_UP_MESSAGE = f"已尝试 {MAX_ATTEMPTS} 次仍未完成（执行进程中断或超过时限），任务已终止。请重新申请，或联系管理员。"
 
 
 def lease_seconds() -> float:

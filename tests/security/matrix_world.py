@@ -37,8 +37,8 @@ from tests.conftest import Cast, World
 from tests.factories import EnterpriseFactory, ParentCompanyFactory, PersonFactory, UserFactory
 from tests.hazards import ledger_xlsx
 from tests.hazards.conftest import PNG_BYTES, add_evidence, add_extension, make_hazard
-from tests.token_helpers import issue_token
 from tests.images import TINY_JPEG
+from tests.token_helpers import issue_token
 
 Obj = dict[str, Any]
 S = HazardStatus
