@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from inspections import forms as f
 from inspections import permissions, quotas, selectors, services
+from inspections.answered import campaign_as_answered, self_check_fingerprint
 from inspections.choices import TALK_KINDS, EnforcementKind
 from inspections.filters import DutyLogFilterSet, EnforcementRecordFilterSet, ExamFilterSet, InspectionFilterSet
 from inspections.models import (
@@ -646,7 +647,12 @@ def _self_check_context(request: HttpRequest, report: Any, **extra: Any) -> dict
         else None,
         "unanswered": len(services.unanswered_items(report)) if editable else 0,
         "own_principal": own_principal,
-        "sign_form": f.SignForm(own_account=own_principal) if editable else None,
+        "sign_form": (
+            f.SignForm(own_account=own_principal, initial={"fingerprint": self_check_fingerprint(report)})
+            if editable
+            else None
+        ),
+        "campaign_shown": campaign_as_answered(report),
         "answer_choices": [("yes", "是"), ("no", "否"), ("na", "不适用")],
     }
     context.update(extra)
@@ -740,7 +746,12 @@ def self_check_sign(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("password", "账号或密码不正确，未签字。")
         else:
             try:
-                services.self_check_sign(actor=user, report=report, signer=signer)  # type: ignore[arg-type]
+                services.self_check_sign(
+                    actor=user,
+                    report=report,
+                    signer=signer,  # type: ignore[arg-type]
+                    fingerprint=form.cleaned_data.get("fingerprint") or "",
+                )
             except (ValidationError, PermissionDenied) as exc:
                 form.add_error(None, "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
             else:

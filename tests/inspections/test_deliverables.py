@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from hazards.models import Notification
 from inspections import deliverables, services
+from inspections.answered import self_check_fingerprint
 from inspections.models import Campaign, DeliverableReminder
 from tests.conftest import Cast, World
 
@@ -74,7 +75,9 @@ def test_self_check_reports_count_for_the_enterprise_deliverable(
         for row in report.answers.select_related("item"):
             if not row.answer:
                 services.self_check_answer(actor=cast.clerk, report=report, item=row.item, answer="yes")
-        services.self_check_sign(actor=cast.principal, report=report, signer=cast.principal)
+        services.self_check_sign(
+            actor=cast.principal, report=report, signer=cast.principal, fingerprint=self_check_fingerprint(report)
+        )
     result = deliverables.matrix(campaign=campaign83, towns=[world.town_a], today=dt.date(2024, 5, 1))
     cell = _cells(result, world.town_a)[("自查自改报告", "2024-04-25")]
     assert cell.counts == {"on_time": 1, "missing": 1}

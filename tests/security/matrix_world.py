@@ -20,6 +20,7 @@ from hazards.choices import EvidenceKind, HazardLevel, HazardStatus
 from hazards.criteria import load_catalogue_file
 from hazards.models import Hazard, MajorHazardCriterion, Notification
 from inspections import services as field_services
+from inspections.answered import self_check_fingerprint
 from inspections.choices import InspectionMethod
 from inspections.models import (
     Campaign,
@@ -361,8 +362,9 @@ def self_check(ctx: Ctx, side: str) -> Obj:
 
 def self_check_answered(ctx: Ctx, side: str) -> Obj:
     obj = self_check(ctx, side)
-    SelfCheckReport.objects.get(pk=obj["id"]).answers.filter(answer="").update(answer="yes")
-    return obj
+    report = SelfCheckReport.objects.get(pk=obj["id"])
+    report.answers.filter(answer="").update(answer="yes")
+    return {**obj, "fingerprint": self_check_fingerprint(report)}  # what a signer reads before signing
 
 
 def progress_report(ctx: Ctx, side: str) -> Obj:

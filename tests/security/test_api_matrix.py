@@ -409,7 +409,10 @@ ROWS: list[Row] = [
         "200   200   200   404   403   403   403   403   404   404   401",
         "404   404   404   404   404   404   404   404   403   200   401",
         w.self_check_answered,
-        lambda ctx, side, obj: {"username": ctx.extra["principal_username"][side], "password": TEST_PASSWORD},
+        lambda ctx, side, obj: {
+            "username": ctx.extra["principal_username"][side], "password": TEST_PASSWORD,
+            "fingerprint": obj["fingerprint"],
+        },
         _field(SelfCheckReport, "status")),
     Row("GET", f"{V}/progress-reports/", REGION_LIST_A, REGION_LIST_X, w.progress_report),
     Row("POST", f"{V}/progress-reports/",
