@@ -10,6 +10,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from hazards.fingerprint import hazard_fingerprint
 from hazards.models import Notification
 from inspections import deliverables, services
 from inspections.answered import self_check_fingerprint
@@ -100,7 +101,7 @@ def test_major_hazard_deliverable_counts_reported_major_hazards(
         _cells(result, world.town_a)[("安全生产重大隐患", "2024-02-10")].status == "missing"
     )  # a draft is not reported
     with at("2023-12-06"):
-        hazard_services.hazard_sign_report(actor=cast.principal, hazard=draft)
+        hazard_services.hazard_sign_report(actor=cast.principal, hazard=draft, fingerprint=hazard_fingerprint(draft))
     result = deliverables.matrix(campaign=campaign331, towns=[world.town_a, world.town_b], today=dt.date(2024, 2, 11))
     assert _cells(result, world.town_a)[("安全生产重大隐患", "2024-02-10")].status == "on_time"
     assert _cells(result, world.town_b)[("安全生产重大隐患", "2024-02-10")].status == "missing"

@@ -18,6 +18,7 @@ from rest_framework.authtoken.models import Token
 from hazards import ledger
 from hazards.choices import EvidenceKind, HazardLevel, HazardStatus
 from hazards.criteria import load_catalogue_file
+from hazards.fingerprint import hazard_fingerprint
 from hazards.models import Hazard, MajorHazardCriterion, Notification
 from inspections import services as field_services
 from inspections.answered import self_check_fingerprint
@@ -253,7 +254,7 @@ def major(status: str) -> Any:
         hazard = _hazard(ctx, side, HazardLevel.MAJOR, status, **extra)
         if status == S.RECTIFYING:
             add_evidence(hazard, ctx.clerk(side))
-        return {"id": hazard.pk}
+        return {"id": hazard.pk, "fingerprint": hazard_fingerprint(hazard)}  # what a signer reads first
 
     build.__name__ = f"major_{status}"
     return build

@@ -211,7 +211,7 @@ ROWS: list[Row] = [
     Row("POST", f"{H}/sign-report/",
         "403   200   403   404   403   403   403   403   404   404   401",
         "404   404   404   404   404   404   404   404   403   403   401",
-        w.major("draft"), _const({}), _status),
+        w.major("draft"), lambda ctx, side, obj: {"fingerprint": obj["fingerprint"]}, _status),
     Row("POST", f"{H}/confirm-town/",
         "403   403   200   404   403   403   403   403   404   404   401",
         "404   404   404   404   404   404   404   404   403   403   401",
