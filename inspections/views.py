@@ -688,6 +688,10 @@ def self_check_answer(request: HttpRequest, pk: int, item_pk: int) -> HttpRespon
         # Only the item's save status is swapped: the radio buttons and the note being typed stay as they are.
         # A refusal is answered 200 too, so that htmx shows its reason in place.
         context = {"a": row, "error": error, "saved_at": timezone.localtime()}
+        if not error:
+            # this page now shows the saved answer: its sign form signs the report as it now reads (htmx swaps
+            # the form's fingerprint out of band); another page, opened before, still carries the old one
+            context["fingerprint"] = self_check_fingerprint(report)
         return render(request, "inspections/_self_check_status.html", context)
     if error:
         messages.error(request, error)

@@ -133,6 +133,29 @@ def test_the_page_posts_what_it_showed(cast: Cast, world: World, campaign83: Cam
     assert signed.status == "submitted" and signed.answers.get(item=_item(report)).answer == "no"
 
 
+def test_an_answer_saved_on_the_page_updates_that_page_only(cast: Cast, world: World, campaign83: Campaign) -> None:
+    """The town fills in the answers and the principal signs in person on the same page: htmx swaps the new
+    fingerprint into that page's sign form. A page opened before the change still carries the old one."""
+    report = answered(cast, world, campaign83)
+    town, principal = _client(cast.town_a_staff), _client(cast.principal)
+    other_page = page_fingerprint(principal, report)
+    saved = town.post(
+        f"/inspections/self-checks/{report.pk}/items/{_item(report).pk}/",
+        {"answer": "no", "note": "当面核对后更正"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    swapped = re.search(r'name="fingerprint" id="id_fingerprint" value="([0-9a-f]{64})" hx-swap-oob="true"', saved)
+    assert swapped and swapped.group(1) == self_check_fingerprint(report) != other_page
+    refused = sign_page(principal, report, other_page)
+    assert refused.status_code == 400 and "打开页面后报告内容已有变化" in refused.content.decode()
+    on_device = town.post(
+        f"/inspections/self-checks/{report.pk}/sign/",
+        {"username": "principal", "password": TEST_PASSWORD, "confirm": "on", "fingerprint": swapped.group(1)},
+    )
+    assert on_device.status_code == 302
+    assert SelfCheckReport.objects.get(pk=report.pk).status == "submitted"
+
+
 def test_the_api_posts_what_it_read(cast: Cast, world: World, campaign83: Campaign) -> None:
     report = answered(cast, world, campaign83)
     api = APIClient()
