@@ -334,3 +334,43 @@ def test_race_sign_click_against_resubmission(scenario, cast) -> None:
     else:
         assert "已被重新报送" in outcomes["click"] and not ExportJob.objects.filter(purpose="sign").exists()
     assert_nothing_frozen(version)
+
+
+# --- the API: POST /api/v1/report-versions/{id}/sign/ -------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_api_posts_what_it_read(scenario, cast) -> None:
+    from rest_framework.test import APIClient
+
+    version = submitted(scenario, cast)
+    leader = APIClient()
+    leader.force_authenticate(cast.county_leader)
+    detail = leader.get(f"/api/v1/reports/{version.report_id}/").json()
+    shown = next(v for v in detail["versions"] if v["id"] == version.pk)["sign_fingerprint"]
+    assert shown == services.shown_fingerprint(version)
+    url = f"/api/v1/report-versions/{version.pk}/sign/"
+    without = leader.post(url, {}, format="json")
+    assert without.status_code == 400 and "fingerprint" in without.json()
+    town = APIClient()
+    town.force_authenticate(cast.town_a_staff)
+    refused = town.post(url, {"fingerprint": shown}, format="json")
+    assert refused.status_code == 403 and "分管负责人" in str(refused.json())
+    change_a_figure(scenario)
+    services.report_submit(actor=cast.town_a_staff, version=version)  # re-submitted after it was read
+    stale = leader.post(url, {"fingerprint": shown}, format="json")
+    assert stale.status_code == 409 and "已被重新报送" in stale.json()["detail"]
+    assert not ExportJob.objects.filter(purpose="sign").exists()
+    fresh = services.shown_fingerprint(ReportVersion.objects.get(pk=version.pk))
+    accepted = leader.post(url, {"fingerprint": fresh}, format="json")
+    assert accepted.status_code == 202 and accepted.json()["purpose"] == "sign"
+    job = ExportJob.objects.get(pk=accepted.json()["id"])
+    assert job.fingerprint == fresh
+    # pending: the town's re-submission is refused; then the leader is deactivated before the job runs
+    with pytest.raises(ReportError, match="签字申请正在处理中"):
+        services.report_submit(actor=cast.town_a_staff, version=version)
+    cast.county_leader.is_active = False
+    cast.county_leader.save()
+    outcome, job = run_job(job)
+    assert outcome == "failed" and "签字人账号已停用" in job.error
+    assert_nothing_frozen(version)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from hazards import ledger
@@ -32,8 +33,8 @@ from inspections.models import (
 from portal.choices import AuditAction, PersonRole, Role
 from portal.models import AuditEvent, Enterprise, Person, Region, User
 from reporting import services as report_services
-from reporting.choices import ReportKind
-from reporting.models import ExportJob
+from reporting.choices import ReportKind, VersionStatus
+from reporting.models import ExportJob, ReportVersion
 from tests.conftest import Cast, World
 from tests.factories import EnterpriseFactory, ParentCompanyFactory, PersonFactory, UserFactory
 from tests.hazards import ledger_xlsx
@@ -426,6 +427,23 @@ def report(ctx: Ctx, side: str) -> Obj:
         month=dt.date(2024, 5, 1), due_day=23,
     )  # fmt: skip
     return {"id": record.pk}
+
+
+def submitted_version(ctx: Ctx, side: str) -> Obj:
+    """A submitted version of the side's town table, with the fingerprint a signer reads before signing."""
+    record = report_services.report_get_or_create(
+        kind=ReportKind.ACCOUNTABILITY, region=ctx.town(side), campaign=ctx.campaign[side],
+        month=dt.date(2024, 5, 1), due_day=23,
+    )  # fmt: skip
+    version = report_services.report_refresh(actor=None, report=record)
+    if side == "A":
+        version = report_services.report_submit(actor=ctx.cast.town_a_staff, version=version)
+    else:  # 上党区's town has no account of its own in the cast: submitted as its staff would
+        ReportVersion.objects.filter(pk=version.pk).update(
+            status=VersionStatus.SUBMITTED, submitted_at=timezone.now(), submitted_by=ctx.cast.other_county_staff
+        )
+        version = ReportVersion.objects.get(pk=version.pk)
+    return {"id": version.pk, "fingerprint": report_services.shown_fingerprint(version)}
 
 
 def table(ctx: Ctx, side: str) -> Obj:

@@ -437,6 +437,11 @@ ROWS: list[Row] = [
                                          "file_format": "xlsx"},
         _count(ExportJob)),
     Row("GET", f"{V}/report-exports/{{id}}/", REGION_SEE_A, REGION_SEE_X, w.export_job),
+    Row("POST", f"{V}/report-versions/{{id}}/sign/",
+        "404   404   403   404   403   202   403   403   404   404   401",
+        "404   404   404   404   404   404   404   404   403   404   401",
+        w.submitted_version, lambda ctx, side, obj: {"fingerprint": obj["fingerprint"]},
+        _count(ExportJob)),
 ]  # fmt: skip
 
 
