@@ -296,6 +296,12 @@ class CommentForm(StepForm):
     comment = forms.CharField(label="意见", max_length=limits.TEXT_COMMENT, required=False, widget=_textarea(2))
 
 
+class SignReportForm(CommentForm):
+    """主要负责人签字上报: carries what the page showed (`hazards.fingerprint`); refused if it changed."""
+
+    fingerprint = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+
 class CloseForm(StepForm):
     closed_on = forms.DateField(label="销号日期", required=False, widget=DateInput())
     comment = forms.CharField(label="验收意见", max_length=limits.TEXT_COMMENT, required=False, widget=_textarea(2))

@@ -41,6 +41,7 @@ from hazards.choices import (
     SupervisionLevel,
 )
 from hazards.fields import FIVE_IMPLEMENTATION_FIELDS, declared_fields, refused_fields, update_roles
+from hazards.fingerprint import hazard_fingerprint
 from hazards.models import (
     DUE_SOON_DAYS,
     ExtensionRequest,
@@ -415,10 +416,18 @@ def hazard_report(
     return hazard
 
 
+SIGN_CHANGED_MESSAGE = "打开页面后该隐患的内容或材料已有修改，未签字。请刷新页面核对后重新签字。"
+
+
 @transaction.atomic
-def hazard_sign_report(*, actor: User, hazard: Hazard, comment: str = "") -> Hazard:
-    """主要负责人确认签字: the major hazard goes to the town."""
+def hazard_sign_report(*, actor: User, hazard: Hazard, fingerprint: str, comment: str = "") -> Hazard:
+    """主要负责人确认签字: the major hazard goes to the town.
+
+    `fingerprint` is `hazards.fingerprint.hazard_fingerprint` of the hazard as the principal was shown it:
+    refused (nothing signed) when the hazard, its evidence or its criterion's wording changed since."""
     locked, _rule, before = _transition(actor=actor, hazard=hazard, action=A.SIGN_REPORT)
+    if fingerprint != hazard_fingerprint(locked):
+        raise HazardStateChanged(SIGN_CHANGED_MESSAGE)
     locked.signed_by = actor
     locked.signed_at = timezone.now()
     return _finish(

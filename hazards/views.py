@@ -30,6 +30,7 @@ from hazards import selectors, services
 from hazards.choices import EvidenceKind, ExtensionStatus, HazardAction, HazardCategory, HazardLevel, HazardStatus
 from hazards.fields import editable_now, update_roles
 from hazards.filters import HazardFilterSet
+from hazards.fingerprint import hazard_fingerprint
 from hazards.models import ExtensionRequest, Hazard, HazardEvidence, local_today
 from hazards.paging import HazardPaginator, wide_scope, with_tiebreak
 from hazards.permissions import allowed_actions, check_may_report
@@ -473,6 +474,8 @@ class Step:
         if data is None:
             form = self.form_class(**kwargs)
             form.initial.setdefault("seen_status", hazard.status)
+            if "fingerprint" in form.fields:  # a signature posts what the page showed
+                form.initial.setdefault("fingerprint", hazard_fingerprint(hazard))
             return form
         return self.form_class(data, files, **kwargs)
 
@@ -513,8 +516,10 @@ def _add_evidence(user: User, hazard: Hazard, form: Any) -> Any:
 
 STEPS: list[Step] = [
     Step(
-        "sign", A.SIGN_REPORT, "主要负责人确认签字", "确认签字上报", f.CommentForm,
-        lambda u, h, fm: services.hazard_sign_report(actor=u, hazard=h, **fm.service_kwargs()),
+        "sign", A.SIGN_REPORT, "主要负责人确认签字", "确认签字上报", f.SignReportForm,
+        lambda u, h, fm: services.hazard_sign_report(
+            actor=u, hazard=h, **{**fm.service_kwargs(), "fingerprint": fm.cleaned_data.get("fingerprint") or ""}
+        ),
         "已签字上报，等待镇应急管理中心确认。",
     ),
     Step(

@@ -299,6 +299,8 @@ class SignForm(forms.Form):
     username = forms.CharField(label="主要负责人账号", required=False, max_length=150)
     password = forms.CharField(label="密码", max_length=128, strip=False, widget=forms.PasswordInput)
     confirm = forms.BooleanField(label="本人已审阅自查自改报告，确认内容真实，签字报送镇应急管理中心和县局。")
+    # what the page showed (inspections.answered.self_check_fingerprint); the service refuses if it changed
+    fingerprint = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, own_account: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

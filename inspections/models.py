@@ -559,6 +559,12 @@ class SelfCheckReport(models.Model):
         help_text="主要负责人在镇应急管理中心的设备上当面签字时，当时登录的账号。",
     )
     submitted_at = models.DateTimeField("报送时间", null=True, blank=True)
+    checklist_snapshot = models.JSONField(
+        "签字时的检查内容",
+        default=dict,
+        blank=True,
+        help_text="主要负责人签字时的专项行动信息及各检查项的内容、合规回答和要求；签字后的报告按此显示。",
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from inspections import permissions
+from inspections.answered import as_answered
 from inspections.choices import (
     ACCOUNTABILITY_COLUMNS,
     ACCOUNTABILITY_TABLE,
@@ -200,11 +201,14 @@ def self_check_get(*, user: User, pk: int) -> SelfCheckReport:
 
 def self_check_rows(*, report: SelfCheckReport) -> list[tuple[Any, list[SelfCheckAnswer]]]:
     """The answers grouped by checklist area, in the campaign's order, with their evidence."""
-    answers = (
+    answers = as_answered(
+        report,
         report.answers.select_related("item", "item__area")
         .prefetch_related("evidence")
-        .order_by("item__area__order", "item__area_id", "item__order", "item_id")
+        .order_by("item__area__order", "item__area_id", "item__order", "item_id"),
     )
+    # a signed report reads its items as signed (inspections.answered), in their order then
+    answers.sort(key=lambda a: (a.item.area.order, a.item.area_id, a.item.order, a.item_id))
     grouped: dict[int, tuple[Any, list[SelfCheckAnswer]]] = {}
     for answer in answers:
         area = answer.item.area

@@ -20,6 +20,7 @@ from django.utils import timezone
 from hazards.choices import HazardSource
 from hazards.models import Hazard
 from inspections import permissions, workdays
+from inspections.answered import checklist_snapshot, self_check_fingerprint
 from inspections.choices import (
     ENFORCEMENT_TARGET,
     TALK_KINDS,
@@ -794,13 +795,24 @@ def self_check_authenticate_signer(
     return signer  # type: ignore[return-value]
 
 
+SELF_CHECK_CHANGED_MESSAGE = (
+    "打开页面后报告内容已有变化（检查内容、回答、说明、佐证材料、综述或所附隐患），未签字。请刷新页面核对后重新签字。"
+)
+
+
 @transaction.atomic
-def self_check_sign(*, actor: User, report: SelfCheckReport, signer: User) -> SelfCheckReport:
+def self_check_sign(*, actor: User, report: SelfCheckReport, signer: User, fingerprint: str) -> SelfCheckReport:
     """主要负责人签字 and 报送 to the town and the county. `signer` is the principal's account, already
     authenticated by the caller (their own session plus their password, or their credentials entered
-    in person on the town's device); `actor` is whoever is signed in."""
+    in person on the town's device); `actor` is whoever is signed in.
+
+    `fingerprint` is `answered.self_check_fingerprint` of the report as the sign form showed it: refused
+    (nothing signed) when anything shown has changed since. The checklist as answered is stored on the
+    report (`checklist_snapshot`): later edits of the checklist do not change what was signed."""
     locked = _locked_draft(actor, report)
     enterprise = locked.enterprise
+    if not signer.is_active:
+        raise PermissionDenied("签字账号已停用，未签字。")
     if not permissions.is_principal_of(signer, enterprise):
         raise PermissionDenied(f"只有{enterprise.name}的主要负责人本人可以签字。")
     person = signer.person
@@ -812,7 +824,11 @@ def self_check_sign(*, actor: User, report: SelfCheckReport, signer: User) -> Se
     if missing:
         listing = "；".join(item.text[:30] for item in missing[:5])
         raise ValidationError(f"还有 {len(missing)} 项未回答，不能签字报送：{listing}")
+    checklist = checklist_snapshot(locked)
+    if fingerprint != self_check_fingerprint(locked, checklist):
+        raise ValidationError(SELF_CHECK_CHANGED_MESSAGE)
     before = snapshot(locked)
+    locked.checklist_snapshot = checklist
     now = timezone.now()
     locked.status = ReportStatus.SUBMITTED
     locked.signed_by_person = person

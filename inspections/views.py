@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from inspections import forms as f
 from inspections import permissions, quotas, selectors, services
+from inspections.answered import campaign_as_answered, self_check_fingerprint
 from inspections.choices import TALK_KINDS, EnforcementKind
 from inspections.filters import DutyLogFilterSet, EnforcementRecordFilterSet, ExamFilterSet, InspectionFilterSet
 from inspections.models import (
@@ -653,7 +654,12 @@ def _self_check_context(request: HttpRequest, report: Any, **extra: Any) -> dict
         else None,
         "unanswered": len(services.unanswered_items(report)) if editable else 0,
         "own_principal": own_principal,
-        "sign_form": f.SignForm(own_account=own_principal) if editable else None,
+        "sign_form": (
+            f.SignForm(own_account=own_principal, initial={"fingerprint": self_check_fingerprint(report)})
+            if editable
+            else None
+        ),
+        "campaign_shown": campaign_as_answered(report),
         "answer_choices": [("yes", "是"), ("no", "否"), ("na", "不适用")],
     }
     context.update(extra)
@@ -689,6 +695,10 @@ def self_check_answer(request: HttpRequest, pk: int, item_pk: int) -> HttpRespon
         # Only the item's save status is swapped: the radio buttons and the note being typed stay as they are.
         # A refusal is answered 200 too, so that htmx shows its reason in place.
         context = {"a": row, "error": error, "saved_at": timezone.localtime()}
+        if not error:
+            # this page now shows the saved answer: its sign form signs the report as it now reads (htmx swaps
+            # the form's fingerprint out of band); another page, opened before, still carries the old one
+            context["fingerprint"] = self_check_fingerprint(report)
         return render(request, "inspections/_self_check_status.html", context)
     if error:
         messages.error(request, error)
@@ -747,7 +757,12 @@ def self_check_sign(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("password", services.SIGNER_REFUSED)
         else:
             try:
-                services.self_check_sign(actor=user, report=report, signer=signer)  # type: ignore[arg-type]
+                services.self_check_sign(
+                    actor=user,
+                    report=report,
+                    signer=signer,  # type: ignore[arg-type]
+                    fingerprint=form.cleaned_data.get("fingerprint") or "",
+                )
             except (ValidationError, PermissionDenied) as exc:
                 form.add_error(None, "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
             else:

@@ -209,9 +209,19 @@ class PortalUser(HttpUser):
         hazard = pool.pop()
         note = marker()
         entry = {"kind": "step", "action": path, "hazard": hazard, "marker": note, "user": self.username}
+        body = {"comment": note, "expected_status": expected}
+        if path == "sign-report":  # a signature posts the fingerprint of the hazard as the signer read it
+            with self.client.get(
+                f"/api/v1/hazards/{hazard}/", headers=self.headers(), name="api hazard-detail", catch_response=True
+            ) as shown:
+                if shown.status_code != 200:
+                    shown.failure(f"{shown.status_code}: {shown.text[:200]}")
+                    journal(**entry, ok=False, status=shown.status_code)
+                    return
+                body["fingerprint"] = shown.json()["fingerprint"]
         with self.client.post(
             f"/api/v1/hazards/{hazard}/{path}/",
-            json={"comment": note, "expected_status": expected},
+            json=body,
             headers=self.headers(),
             name=f"api {path}",
             catch_response=True,

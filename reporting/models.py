@@ -171,6 +171,12 @@ class ExportJob(models.Model):
     region = models.ForeignKey(Region, verbose_name="辖区", on_delete=models.PROTECT, related_name="+")
     month = models.DateField("月份")
     file_format = models.CharField("格式", max_length=5, choices=FileFormat.choices)
+    fingerprint = models.CharField(
+        "签字时所见报表指纹",
+        max_length=64,
+        blank=True,
+        help_text="申请签字时页面显示的版本指纹；签字任务只签这一内容。",
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="申请人", null=True, on_delete=models.SET_NULL, related_name="+"
     )

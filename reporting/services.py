@@ -223,6 +223,8 @@ def report_refresh(*, actor: User | None, report: Report) -> ReportVersion:
     now = timezone.now()
     open_version = _open(report)
     if open_version is not None:
+        if actor is not None and sign_pending(open_version):
+            raise ReportError(SIGN_PENDING_MESSAGE)
         if open_version.status == VersionStatus.SUBMITTED or open_version.fingerprint == snapshot.fingerprint:
             return open_version
         signed = open_version.based_on
@@ -273,6 +275,9 @@ def can_submit(user: User, report: Report) -> bool:
 
 
 def can_sign(user: User, report: Report) -> bool:
+    """The county's 分管负责人 (or a superuser), while the account is active."""
+    if not user.is_active:
+        return False
     if user.is_superuser:
         return True
     return (
@@ -296,6 +301,8 @@ def report_submit(*, actor: User, version: ReportVersion) -> ReportVersion:
         raise ReportError("只有填报单位的工作人员可以报送这张报表。")
     if locked.status == VersionStatus.SIGNED:
         raise ReportError("该版本已签字，不能再报送。")
+    if sign_pending(locked):
+        raise ReportError(SIGN_PENDING_MESSAGE)
     snapshot = take_snapshot(report.kind, _scope(report))
     before = {"status": locked.status, "fingerprint": locked.fingerprint}
     locked.figures = snapshot.figures
@@ -322,6 +329,36 @@ def report_submit(*, actor: User, version: ReportVersion) -> ReportVersion:
     return locked
 
 
+SIGN_PENDING_MESSAGE = "分管负责人的签字申请正在处理中，签字完成或失败前不能重新报送或更新这一版本。"
+SHOWN_CHANGED_MESSAGE = (
+    "申请签字时看到的报表已被重新报送或发生变化，签字未完成，报表未冻结。请刷新页面核对数据后重新签字。"
+)
+
+
+def shown_fingerprint(version: ReportVersion) -> str:
+    """What the leader sees and signs, as one SHA-256: the version (id, number), its figures and record ids
+    (the version's fingerprint) and its submission (who, when: they are printed on the signed files).
+
+    The table page posts it with 签字; the sign job signs only while the version still gives it."""
+    canonical = json.dumps(
+        {
+            "version": version.pk,
+            "number": version.number,
+            "status": version.status,
+            "fingerprint": version.fingerprint,
+            "submitted_at": version.submitted_at.isoformat() if version.submitted_at else None,
+            "submitted_by": version.submitted_by_id,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def sign_pending(version: ReportVersion) -> bool:
+    """A sign job of this version is queued or running: the version must stay as it was shown."""
+    return version.jobs.filter(purpose=JobPurpose.SIGN, status__in=[JobStatus.PENDING, JobStatus.RUNNING]).exists()
+
+
 def signatures_for(version: ReportVersion, *, leader: User | None = None) -> Signatures:
     submitter = version.submitted_by
     submitted = timezone.localtime(version.submitted_at).date() if version.submitted_at else None
@@ -339,10 +376,13 @@ def _file_name(report: Report, number: int, extension: str) -> str:
 
 
 @transaction.atomic
-def report_sign(*, actor: User, version: ReportVersion) -> ReportVersion:
+def report_sign(*, actor: User, version: ReportVersion, fingerprint: str) -> ReportVersion:
     """分管负责人签字: the submitted figures are frozen with their files and checksums.
 
-    Refused when the records have changed since the submission: the leader signs what the records say.
+    `fingerprint` is `shown_fingerprint` of the version as the leader saw it when asking to sign. Refused
+    (nothing frozen) when the version was re-submitted or changed since, when the records have changed
+    since the submission, or when the leader is no longer active or no longer entitled to sign (the
+    account is read again here: the job may run long after the click).
     """
     locked = (
         ReportVersion.objects.select_for_update(of=("self",))
@@ -350,10 +390,16 @@ def report_sign(*, actor: User, version: ReportVersion) -> ReportVersion:
         .get(pk=version.pk)
     )
     report = locked.report
-    if not can_sign(actor, report):
+    signer = User.objects.select_related("region").filter(pk=actor.pk).first()
+    if signer is None or not signer.is_active:
+        raise ReportError("签字人账号已停用，签字未完成，报表未冻结。")
+    if not can_sign(signer, report):
         raise ReportError("只有本县的分管负责人可以签字。")
+    actor = signer
     if locked.status != VersionStatus.SUBMITTED:
         raise ReportError("只能对已报送的报表签字。")
+    if fingerprint != shown_fingerprint(locked):
+        raise ReportError(SHOWN_CHANGED_MESSAGE)
     current = take_snapshot(report.kind, _scope(report))
     if current.fingerprint != locked.fingerprint:
         changes = differences(report.kind, locked.figures, current.figures, locked.record_ids, current.record_ids)
@@ -464,20 +510,25 @@ def _export_create(*, actor: User, kind: str, region: Region, month: dt.date, fi
 
 
 @transaction.atomic
-def sign_request(*, actor: User, version: ReportVersion) -> ExportJob:
-    """The leader asks to sign: checked now, done on the worker (building the files can take a while)."""
+def sign_request(*, actor: User, version: ReportVersion, fingerprint: str) -> ExportJob:
+    """The leader asks to sign what the page showed (`fingerprint`: `shown_fingerprint` of the version then):
+    checked now, done on the worker (building the files can take a while), which signs only if it is unchanged.
+    """
     locked = ReportVersion.objects.select_for_update(of=("self",)).select_related("report__region").get(pk=version.pk)
     report = locked.report
     if not can_sign(actor, report):
         raise ReportError("只有本县的分管负责人可以签字。")
     if locked.status != VersionStatus.SUBMITTED:
         raise ReportError("只能对已报送的报表签字。")
+    if fingerprint != shown_fingerprint(locked):
+        raise ReportError(SHOWN_CHANGED_MESSAGE)
     waiting = locked.jobs.filter(purpose=JobPurpose.SIGN, status__in=[JobStatus.PENDING, JobStatus.RUNNING]).first()
     if waiting is not None:
         return waiting
     job = ExportJob.objects.create(
         purpose=JobPurpose.SIGN,
         version=locked,
+        fingerprint=fingerprint,
         kind=report.kind,
         region=report.region,
         month=report.month,
@@ -590,6 +641,8 @@ __all__ = [
     "report_sign",
     "report_submit",
     "scheduled_run_allow_again",
+    "shown_fingerprint",
+    "sign_pending",
     "sign_request",
     "take_snapshot",
 ]

@@ -96,7 +96,7 @@ def run_sign(self: Any, job_id: str) -> str:
             services.job_succeed(job_id=job_id)
             return "success"
         services.export_progress(job_id=job_id, progress=20)
-        services.report_sign(actor=job.requested_by, version=job.version)
+        services.report_sign(actor=job.requested_by, version=job.version, fingerprint=job.fingerprint)
         services.job_succeed(job_id=job_id)
     except ReportError as exc:
         services.export_fail(job_id=job_id, error=exc.message, retrying=False)

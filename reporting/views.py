@@ -281,6 +281,9 @@ def table(request: HttpRequest, kind: str, code: str, month: str) -> HttpRespons
         # the records now give other figures than the latest version: say so (a new version is made by 生成草稿
         # or by the nightly check, never silently)
         context["stale"] = version is not None and services.differs_from(version, report_kind, live)
+        if context.get("open_version") is not None:
+            # 签字 posts this back: the sign job signs only the version exactly as this page showed it
+            context["shown_fingerprint"] = services.shown_fingerprint(context["open_version"])
     side_grid, side_rows = _side_by_side(user, report_kind, region, first)
     context.update(side_grid=side_grid, side_rows=side_rows)
     return render(request, "reporting/table.html", context)
@@ -376,7 +379,9 @@ def act(request: HttpRequest, kind: str, code: str, month: str) -> HttpResponse:
                 services.report_submit(actor=user, version=version)
                 messages.success(request, f"已报送{version.label.split()[0]}。")
             else:
-                job = services.sign_request(actor=user, version=version)
+                job = services.sign_request(
+                    actor=user, version=version, fingerprint=request.POST.get("fingerprint", "")
+                )
                 return redirect("reporting:export", job.pk)
         else:
             messages.error(request, "未知的操作。")

@@ -101,7 +101,9 @@ def full_world(small_world: World, cast: Cast, tmp_path: Path) -> World:
     )
     version = report_services.report_refresh(actor=None, report=report)
     version = report_services.report_submit(actor=cast.town_a_staff, version=version)
-    signed = report_services.report_sign(actor=cast.county_leader, version=version)
+    signed = report_services.report_sign(
+        actor=cast.county_leader, version=version, fingerprint=report_services.shown_fingerprint(version)
+    )
     assert signed.status == VersionStatus.SIGNED and signed.pdf_sha256 and signed.xlsx_sha256
     return world
 

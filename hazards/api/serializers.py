@@ -25,6 +25,7 @@ from hazards.choices import (
     SupervisionLevel,
 )
 from hazards.fields import declared_fields
+from hazards.fingerprint import hazard_fingerprint
 from hazards.models import (
     ExtensionRequest,
     Hazard,
@@ -233,11 +234,18 @@ class HazardDetailSerializer(HazardSerializer):
         ),
     )
 
+    fingerprint = serializers.SerializerMethodField(
+        label="隐患内容指纹", help_text="主要负责人签字上报时原样提交（sign-report/ 的 fingerprint）。"
+    )
+
     class Meta(HazardSerializer.Meta):
         fields = [
             *HazardSerializer.Meta.fields, "criterion_full_text", "signed_by_name", "signed_at",
-            "rectified_by_name", "verified_by_name", "allowed_actions",
+            "rectified_by_name", "verified_by_name", "allowed_actions", "fingerprint",
         ]  # fmt: skip
+
+    def get_fingerprint(self, obj: Hazard) -> str:
+        return hazard_fingerprint(obj)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_criterion_full_text(self, obj: Hazard) -> str | None:
@@ -389,6 +397,14 @@ class StepInputSerializer(DescribedFieldsMixin, serializers.Serializer):  # type
         help_text="可选：办理时所看到的隐患状态；若隐患已被他人办理而状态不同，返回 409，不做任何修改。",
     )
     comment = _text("意见", max_length=limits.TEXT_COMMENT, help_text="记入处理记录的意见或说明。")
+
+
+class SignReportInputSerializer(StepInputSerializer):
+    fingerprint = serializers.CharField(
+        label="隐患内容指纹",
+        max_length=64,
+        help_text="签字前读取的隐患详情中的 fingerprint；隐患内容、材料或判定依据此后有修改则返回 409，不签字。",
+    )
 
 
 class SendBackInputSerializer(StepInputSerializer):

@@ -284,12 +284,15 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HazardsVie
     # The steps of the workflow -------------------------------------------------------------------------
 
     @_step_schema(
-        "主要负责人签字上报", "重大事故隐患由企业主要负责人确认签字，报镇应急管理中心确认。", api.StepInputSerializer
+        "主要负责人签字上报",
+        "重大事故隐患由企业主要负责人确认签字，报镇应急管理中心确认。"
+        "fingerprint 填签字前读取的隐患详情中的 fingerprint。",
+        api.SignReportInputSerializer,
     )
     @action(detail=True, methods=["post"], url_path="sign-report")
     def sign_report(self, request: Request, pk: str | None = None) -> Response:
         hazard = self._run(
-            request, A.SIGN_REPORT, api.StepInputSerializer,
+            request, A.SIGN_REPORT, api.SignReportInputSerializer,
             lambda u, h, d: services.hazard_sign_report(actor=u, hazard=h, **d),
         )  # fmt: skip
         return self._detail(hazard)

@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hazards.models import Hazard
+from inspections.answered import as_answered, campaign_as_answered, self_check_fingerprint
 from inspections.choices import (
     ENFORCEMENT_COLUMNS,
     ENFORCEMENT_TARGET,
@@ -449,11 +450,14 @@ class DutyLogInputSerializer(DescribedFieldsMixin, ScopedChoicesMixin, serialize
 
 class AnswerSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
     text = serializers.CharField(source="item.text", read_only=True, label="检查内容")
+    expected_answer = serializers.CharField(
+        source="item.expected_answer", read_only=True, label="合规回答", help_text="已签字报告为签字时的内容。"
+    )
     evidence = serializers.SerializerMethodField(label="佐证材料")
 
     class Meta:
         model = SelfCheckAnswer
-        fields = ["id", "item", "text", "answer", "note", "evidence", "updated_at"]
+        fields = ["id", "item", "text", "expected_answer", "answer", "note", "evidence", "updated_at"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
@@ -463,16 +467,32 @@ class AnswerSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
 
 class SelfCheckReportSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True, label="企业名称")
-    answers = AnswerSerializer(many=True, read_only=True, label="逐项回答")
+    campaign_name = serializers.SerializerMethodField(label="专项行动名称", help_text="已签字报告为签字时的名称。")
+    answers = serializers.SerializerMethodField(
+        label="逐项回答", help_text="已签字报告的检查内容和合规回答为签字时的内容（此后修改检查项不影响）。"
+    )
+    fingerprint = serializers.SerializerMethodField(
+        label="报告内容指纹", help_text="签字时原样提交；报告内容此后有变化则拒绝签字。"
+    )
 
     class Meta:
         model = SelfCheckReport
         fields = [
-            "id", "campaign", "enterprise", "enterprise_name", "status", "summary", "hazards", "filed_by_unit",
-            "signed_name", "signed_by_account", "signed_on_device_of", "signed_at", "submitted_at", "created_at",
-            "updated_at", "answers",
+            "id", "campaign", "campaign_name", "enterprise", "enterprise_name", "status", "summary", "hazards",
+            "filed_by_unit", "signed_name", "signed_by_account", "signed_on_device_of", "signed_at", "submitted_at",
+            "created_at", "updated_at", "answers", "fingerprint",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def get_campaign_name(self, obj: SelfCheckReport) -> str:
+        return campaign_as_answered(obj).name
+
+    @extend_schema_field(AnswerSerializer(many=True))
+    def get_answers(self, obj: SelfCheckReport) -> Any:
+        return AnswerSerializer(as_answered(obj, obj.answers.all()), many=True).data
+
+    def get_fingerprint(self, obj: SelfCheckReport) -> str:
+        return "" if obj.is_submitted else self_check_fingerprint(obj)
 
 
 class SelfCheckStartSerializer(DescribedFieldsMixin, ScopedChoicesMixin, serializers.Serializer):
@@ -511,6 +531,11 @@ class SignInputSerializer(DescribedFieldsMixin, serializers.Serializer):
     )
     password = serializers.CharField(
         label="主要负责人密码", max_length=128, style={"input_type": "password"}, trim_whitespace=False
+    )
+    fingerprint = serializers.CharField(
+        label="报告内容指纹",
+        max_length=64,
+        help_text="签字前读取的报告详情中的 fingerprint；报告内容此后有变化则拒绝签字（400），不做任何修改。",
     )
 
 

@@ -452,7 +452,8 @@ class SelfCheckReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
         summary="主要负责人签字并报送",
         description=(
             "主要负责人本人账号：只填密码；在企业或镇应急管理中心的设备上当面签字：填写主要负责人的账号和密码。"
-            "全部检查项回答后才能签字；签字后报告只读。"
+            "全部检查项回答后才能签字；签字后报告只读。fingerprint 填签字前读取的报告详情中的 fingerprint，"
+            "报告内容（检查内容、回答、佐证材料、综述、隐患）此后有变化则拒绝签字。"
         ),
         request=api.SignInputSerializer,
         responses={200: api.SelfCheckReportSerializer, **errors(400, 401, 403, 404)},
@@ -475,7 +476,12 @@ class SelfCheckReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
         if signer is None:
             raise api.serializers.ValidationError({"password": [services.SIGNER_REFUSED]})
         with service_errors():
-            report = services.self_check_sign(actor=user, report=report, signer=signer)  # type: ignore[arg-type]
+            report = services.self_check_sign(
+                actor=user,
+                report=report,
+                signer=signer,  # type: ignore[arg-type]
+                fingerprint=serializer.validated_data["fingerprint"],
+            )
         return Response(api.SelfCheckReportSerializer(report).data)
 
 

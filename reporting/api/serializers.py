@@ -14,17 +14,32 @@ from reporting.models import ExportJob, Report, ReportVersion
 class ReportVersionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     status_display = serializers.CharField(source="get_status_display", read_only=True, help_text="状态（中文）")
     changes = serializers.SerializerMethodField(help_text="与所更正的已签字版本相比的变化（中文描述）")
+    sign_fingerprint = serializers.SerializerMethodField(
+        help_text="签字时原样提交（versions/{id}/sign/ 的 fingerprint）：版本、数据、来源记录和报送人、报送时间的指纹"
+    )
 
     class Meta:
         model = ReportVersion
         fields = [
             "id", "number", "status", "status_display", "fingerprint", "computed_at", "submitted_at", "signed_at",
-            "xlsx_sha256", "pdf_sha256", "based_on", "changes",
+            "xlsx_sha256", "pdf_sha256", "based_on", "changes", "sign_fingerprint",
         ]  # fmt: skip
         read_only_fields = fields
 
     def get_changes(self, obj: ReportVersion) -> list[str]:
         return [services.describe(change) for change in obj.differences]
+
+    def get_sign_fingerprint(self, obj: ReportVersion) -> str:
+        return services.shown_fingerprint(obj)
+
+
+class SignRequestSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    fingerprint = serializers.CharField(
+        max_length=64,
+        help_text=(
+            "签字前读取的报表版本的 sign_fingerprint；版本此后被重新报送或数据有变化则拒绝签字（409），不做任何修改。"
+        ),
+    )
 
 
 class ReportVersionDetailSerializer(ReportVersionSerializer):

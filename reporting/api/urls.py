@@ -17,6 +17,7 @@ router.register("reports", views.ReportViewSet, basename="report")
 
 urlpatterns = [
     path("report-tables/<str:kind>/<str:code>/<str:month>/", views.ReportTableView.as_view(), name="report-table"),
+    path("report-versions/<int:pk>/sign/", views.VersionSignView.as_view(), name="report-version-sign"),
     path("report-exports/", views.ExportCreateView.as_view(), name="report-export-create"),
     path("report-exports/<uuid:pk>/", views.ExportDetailView.as_view(), name="report-export"),
     *router.urls,

@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,7 +26,7 @@ from reporting import selectors, services
 from reporting.api import serializers as api
 from reporting.choices import ReportKind
 from reporting.figures import ReportError, compute_table, parse_month
-from reporting.models import ExportJob, Report
+from reporting.models import ExportJob, Report, ReportVersion
 from reporting.tables import to_json
 
 
@@ -146,6 +146,46 @@ class ExportCreateView(APIView):
             )
         except services.ExportRateLimited as exc:
             raise Throttled(detail=exc.message) from exc
+        return Response(api.ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class VersionSignView(APIView):
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["月度报表"],
+        summary="分管负责人签字",
+        description=(
+            "对已报送的版本申请签字：fingerprint 填签字前读取的该版本的 sign_fingerprint。后台任务只在版本未被"
+            "重新报送、数据未变化、签字人仍为本县在岗的分管负责人时签字并冻结；否则任务失败并给出中文原因，"
+            "报表不冻结。签字处理完成前，该版本不能重新报送或更新。返回签字任务，轮询任务直到完成。"
+        ),
+        request=api.SignRequestSerializer,
+        responses={
+            202: api.ExportJobSerializer,
+            400: OpenApiResponse(description="输入有误：按字段列出的中文错误信息。"),
+            409: OpenApiResponse(
+                description="版本已被重新报送、数据已变化或版本不是已报送状态：中文原因，未申请签字。"
+            ),
+            **errors(401, 403, 404),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        user = _user(request)
+        try:
+            version = selectors.version_get(user=user, pk=pk)
+        except Http404:
+            log_denied(request, ReportVersion, pk)
+            raise
+        if not services.can_sign(user, version.report):
+            raise PermissionDenied("只有本县的分管负责人可以签字。")
+        form = api.SignRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            job = services.sign_request(actor=user, version=version, fingerprint=form.validated_data["fingerprint"])
+        except ReportError as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
         return Response(api.ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -230,8 +230,10 @@ def test_major_workflow_through_the_api(world: World, cast: Cast, catalogue: Non
         "/api/v1/hazards/", _report(level="major", criterion=item.pk, found_on=TODAY.isoformat()), format="json"
     )
     pk = response.json()["id"]
-    assert api(cast.clerk).post(url(pk, "sign-report"), {}, format="json").status_code == 403
-    assert api(cast.principal).post(url(pk, "sign-report"), {}, format="json").status_code == 200
+    shown = {"fingerprint": api(cast.principal).get(f"/api/v1/hazards/{pk}/").json()["fingerprint"]}
+    assert api(cast.clerk).post(url(pk, "sign-report"), shown, format="json").status_code == 403
+    assert api(cast.principal).post(url(pk, "sign-report"), {}, format="json").status_code == 400  # none shown
+    assert api(cast.principal).post(url(pk, "sign-report"), shown, format="json").status_code == 200
     assert api(cast.town_a_staff).post(url(pk, "confirm-town"), {}, format="json").status_code == 200
     assert api(cast.county_staff).post(url(pk, "confirm-county"), {}, format="json").status_code == 200
     supervise = {

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from hazards.choices import HazardAction, HazardCategory, HazardLevel, HazardSource, HazardStatus, LedgerUploadStatus
+from hazards.fingerprint import hazard_fingerprint
 from hazards.ledger import ledger_import, ledger_template, ledger_upload_commit, ledger_upload_create, ledger_validate
 from hazards.models import Hazard, HazardEvent, LedgerUpload, Notification
 from hazards.services import hazard_sign_report
@@ -369,7 +370,7 @@ def test_duplicate_rows_and_two_rows_for_one_hazard_are_errors(world: World, cas
 def test_signed_major_hazard_keeps_what_was_signed_but_five_implementations_update(world: World, cast: Cast) -> None:
     commit(world, simple([major_row("S-1")]), cast.clerk)
     hazard = Hazard.objects.get()
-    hazard_sign_report(actor=cast.principal, hazard=hazard)
+    hazard_sign_report(actor=cast.principal, hazard=hazard, fingerprint=hazard_fingerprint(hazard))
     before = counts()
 
     rewritten = major_row("S-1", description="改写后的内容", location="另一个平台", criterion="二（六）")
@@ -425,7 +426,8 @@ def test_commit_revalidates_the_stored_file(world: World, cast: Cast, media: Pat
     preview, upload = ledger_upload_create(actor=cast.clerk, enterprise=world.enterprise_a, source=data, file_name="a")
     assert preview.ok and upload is not None and upload.status == LedgerUploadStatus.PENDING
     assert preview.summary() == "新增 0 条，更新 1 条，未变 0 条"
-    hazard_sign_report(actor=cast.principal, hazard=Hazard.objects.get())  # meanwhile, the principal signs
+    shown = Hazard.objects.get()
+    hazard_sign_report(actor=cast.principal, hazard=shown, fingerprint=hazard_fingerprint(shown))  # meanwhile, signed
     before = counts()
     result = ledger_upload_commit(actor=cast.clerk, upload=upload)
     assert not result.committed and "不能通过台账修改" in result.error_lines()[0]

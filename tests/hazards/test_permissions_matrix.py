@@ -19,6 +19,7 @@ from django.http import Http404
 
 from hazards import services
 from hazards.choices import HazardAction, HazardCategory, HazardLevel, HazardSource, HazardStatus, SupervisionLevel
+from hazards.fingerprint import hazard_fingerprint
 from hazards.models import Hazard, HazardEvent
 from portal.models import AuditEvent, User
 from tests.conftest import Cast, World
@@ -87,7 +88,8 @@ class Step:
 
 STEPS = [
     Step("sign_report", MAJOR, S.DRAFT, A.SIGN_REPORT,
-         lambda u, h, x: services.hazard_sign_report(actor=u, hazard=h), {"principal"}, S.PENDING_TOWN),
+         lambda u, h, x: services.hazard_sign_report(actor=u, hazard=h, fingerprint=hazard_fingerprint(h)),
+         {"principal"}, S.PENDING_TOWN),
     Step("town_confirm", MAJOR, S.PENDING_TOWN, A.TOWN_CONFIRM,
          lambda u, h, x: services.hazard_town_confirm(actor=u, hazard=h), {"town_a_staff"}, S.PENDING_COUNTY),
     Step("county_confirm", MAJOR, S.PENDING_COUNTY, A.COUNTY_CONFIRM,
@@ -273,7 +275,9 @@ def test_steps_of_the_other_level_do_not_exist(
 ) -> None:
     hazard = make_hazard(world.enterprise_a, level=level, status=S.RECTIFYING)
     call = {
-        "sign_report": lambda: services.hazard_sign_report(actor=cast.principal, hazard=hazard),
+        "sign_report": lambda: services.hazard_sign_report(
+            actor=cast.principal, hazard=hazard, fingerprint=hazard_fingerprint(hazard)
+        ),
         "town_confirm": lambda: services.hazard_town_confirm(actor=cast.town_a_staff, hazard=hazard),
         "close": lambda: services.hazard_close(actor=cast.county_staff, hazard=hazard),
         "verify": lambda: services.hazard_verify(actor=cast.town_a_staff, hazard=hazard),

@@ -146,7 +146,11 @@ def test_the_rectifier_sees_no_verify_button(client: Client, world: World, cast:
 def test_major_workflow_through_the_pages(client: Client, world: World, cast: Cast, catalogue: None) -> None:
     hazard = make_hazard(world.enterprise_a, status=S.DRAFT, five=False, deadline=None)
 
-    response = post(client, cast.principal, hazard, "sign", {"seen_status": S.DRAFT})
+    client.force_login(cast.principal)
+    page = client.get(detail_url(hazard)).content.decode()
+    shown = re.search(r'name="sign-fingerprint" value="([0-9a-f]{64})"', page)  # the page posts what it showed
+    assert shown
+    response = post(client, cast.principal, hazard, "sign", {"seen_status": S.DRAFT, "fingerprint": shown.group(1)})
     assert response.status_code == 302 and response["Location"] == detail_url(hazard)
     hazard.refresh_from_db()
     assert hazard.status == S.PENDING_TOWN and hazard.signed_by == cast.principal

@@ -26,6 +26,7 @@ from hazards.choices import (
     HazardStatus,
     SupervisionLevel,
 )
+from hazards.fingerprint import hazard_fingerprint
 from hazards.models import ExtensionRequest, Hazard, HazardEvent, HazardEvidence, Notification
 from hazards.permissions import allowed_actions
 from portal.models import AuditEvent, User
@@ -75,7 +76,7 @@ def test_major_hazard_journey(world: World, cast: Cast, catalogue: None) -> None
     assert recipients(hazard) == {"principal"}
 
     mark = last_notification_id()
-    hazard = services.hazard_sign_report(actor=cast.principal, hazard=hazard)
+    hazard = services.hazard_sign_report(actor=cast.principal, hazard=hazard, fingerprint=hazard_fingerprint(hazard))
     assert (hazard.status, hazard.signed_by) == (S.PENDING_TOWN, cast.principal)
     assert recipients(hazard, mark) == {"town_a"}  # not 高都镇, not the other county
 
@@ -570,7 +571,7 @@ def test_no_email_with_the_console_backend(
 
 def test_notification_mark_read_touches_only_ones_own(world: World, cast: Cast, catalogue: None) -> None:
     hazard = report_major(world, cast.clerk)
-    services.hazard_sign_report(actor=cast.principal, hazard=hazard)
+    services.hazard_sign_report(actor=cast.principal, hazard=hazard, fingerprint=hazard_fingerprint(hazard))
     mine = Notification.objects.get(recipient=cast.principal)
     theirs = Notification.objects.get(recipient=cast.town_a_staff)
     assert services.notification_mark_read(actor=cast.principal, notification_ids=[mine.pk, theirs.pk]) == 1

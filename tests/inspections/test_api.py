@@ -142,17 +142,26 @@ def test_self_check_report_through_the_api(cast: Cast, world: World, campaign83)
                 format="json",
             )
             assert r.status_code == 200
+    shown = clerk.get(f"/api/v1/self-check-reports/{report_id}/").json()["fingerprint"]  # read before signing
     own = clerk.post(
-        f"/api/v1/self-check-reports/{report_id}/sign/", {"username": "clerk", "password": TEST_PASSWORD}, format="json"
+        f"/api/v1/self-check-reports/{report_id}/sign/",
+        {"username": "clerk", "password": TEST_PASSWORD, "fingerprint": shown},
+        format="json",
     )
     assert own.status_code == 403 and "主要负责人本人" in str(own.json())
     principal = APIClient()
     principal.force_authenticate(cast.principal)
     wrong = principal.post(
-        f"/api/v1/self-check-reports/{report_id}/sign/", {"password": "nope-nope-nope"}, format="json"
+        f"/api/v1/self-check-reports/{report_id}/sign/",
+        {"password": "nope-nope-nope", "fingerprint": shown},
+        format="json",
     )
     assert wrong.status_code == 400 and "密码不正确" in str(wrong.json())
-    signed = principal.post(f"/api/v1/self-check-reports/{report_id}/sign/", {"password": TEST_PASSWORD}, format="json")
+    signed = principal.post(
+        f"/api/v1/self-check-reports/{report_id}/sign/",
+        {"password": TEST_PASSWORD, "fingerprint": shown},
+        format="json",
+    )
     assert signed.status_code == 200 and signed.json()["status"] == "submitted"
     assert SelfCheckReport.objects.get().signed_by_account == cast.principal
     late = clerk.post(

@@ -10,8 +10,10 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from hazards.fingerprint import hazard_fingerprint
 from hazards.models import Notification
 from inspections import deliverables, services
+from inspections.answered import self_check_fingerprint
 from inspections.models import Campaign, DeliverableReminder
 from tests.conftest import Cast, World
 
@@ -74,7 +76,9 @@ def test_self_check_reports_count_for_the_enterprise_deliverable(
         for row in report.answers.select_related("item"):
             if not row.answer:
                 services.self_check_answer(actor=cast.clerk, report=report, item=row.item, answer="yes")
-        services.self_check_sign(actor=cast.principal, report=report, signer=cast.principal)
+        services.self_check_sign(
+            actor=cast.principal, report=report, signer=cast.principal, fingerprint=self_check_fingerprint(report)
+        )
     result = deliverables.matrix(campaign=campaign83, towns=[world.town_a], today=dt.date(2024, 5, 1))
     cell = _cells(result, world.town_a)[("自查自改报告", "2024-04-25")]
     assert cell.counts == {"on_time": 1, "missing": 1}
@@ -97,7 +101,7 @@ def test_major_hazard_deliverable_counts_reported_major_hazards(
         _cells(result, world.town_a)[("安全生产重大隐患", "2024-02-10")].status == "missing"
     )  # a draft is not reported
     with at("2023-12-06"):
-        hazard_services.hazard_sign_report(actor=cast.principal, hazard=draft)
+        hazard_services.hazard_sign_report(actor=cast.principal, hazard=draft, fingerprint=hazard_fingerprint(draft))
     result = deliverables.matrix(campaign=campaign331, towns=[world.town_a, world.town_b], today=dt.date(2024, 2, 11))
     assert _cells(result, world.town_a)[("安全生产重大隐患", "2024-02-10")].status == "on_time"
     assert _cells(result, world.town_b)[("安全生产重大隐患", "2024-02-10")].status == "missing"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +19,14 @@ from tests.images import TINY_JPEG
 
 JPEG = TINY_JPEG  # a real image: uploads are opened to read their pixel size
 SH = ZoneInfo("Asia/Shanghai")
+
+
+def _shown(client: Client, report: SelfCheckReport) -> str:
+    """The fingerprint the report's page puts in its sign form (what the signer was shown)."""
+    page = client.get(report.get_absolute_url()).content.decode()
+    found = re.search(r'name="fingerprint" value="([0-9a-f]{64})"', page)
+    assert found, "the page offers no sign form"
+    return found.group(1)
 
 
 def _client(user) -> Client:  # type: ignore[no-untyped-def]
@@ -124,13 +133,18 @@ def test_enterprise_files_and_the_principal_signs(cast: Cast, world: World, camp
     page = clerk.get(report.get_absolute_url()).content.decode()
     assert "主要负责人当面输入本人账号和密码" in page  # the clerk's device: the principal signs in person
     principal = _client(cast.principal)
+    shown = _shown(principal, report)
     wrong = principal.post(
-        f"/inspections/self-checks/{report.pk}/sign/", {"password": "wrong-password", "confirm": "on"}
+        f"/inspections/self-checks/{report.pk}/sign/",
+        {"password": "wrong-password", "confirm": "on", "fingerprint": shown},
     )
     assert wrong.status_code == 400 and "账号或密码不正确" in wrong.content.decode()
     report.refresh_from_db()
     assert report.status == "draft"
-    signed = principal.post(f"/inspections/self-checks/{report.pk}/sign/", {"password": TEST_PASSWORD, "confirm": "on"})
+    signed = principal.post(
+        f"/inspections/self-checks/{report.pk}/sign/",
+        {"password": TEST_PASSWORD, "confirm": "on", "fingerprint": shown},
+    )
     assert signed.status_code == 302
     report.refresh_from_db()
     assert report.status == "submitted" and report.signed_by_account == cast.principal
@@ -159,12 +173,12 @@ def test_town_files_on_behalf_and_the_principal_signs_on_its_device(
     # The town's own credentials are not a principal's signature.
     refused = town.post(
         f"/inspections/self-checks/{report.pk}/sign/",
-        {"username": "town_a", "password": TEST_PASSWORD, "confirm": "on"},
+        {"username": "town_a", "password": TEST_PASSWORD, "confirm": "on", "fingerprint": _shown(town, report)},
     )
     assert refused.status_code == 400 and "主要负责人本人" in refused.content.decode()
     ok = town.post(
         f"/inspections/self-checks/{report.pk}/sign/",
-        {"username": "principal", "password": TEST_PASSWORD, "confirm": "on"},
+        {"username": "principal", "password": TEST_PASSWORD, "confirm": "on", "fingerprint": _shown(town, report)},
     )
     assert ok.status_code == 302
     report.refresh_from_db()

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from inspections import services
+from inspections.answered import self_check_fingerprint
 from inspections.models import ChecklistItem, SelfCheckReport
 from portal.models import AuditEvent, Person, User
 from tests.conftest import Cast, World
@@ -65,18 +66,26 @@ def test_draft_saves_item_by_item_then_principal_signs(cast: Cast, world: World,
     )
     assert evidence.original_name == "考勤.pdf"
     with pytest.raises(ValidationError, match="还有 26 项未回答"):
-        services.self_check_sign(actor=cast.principal, report=report, signer=cast.principal)
+        services.self_check_sign(
+            actor=cast.principal, report=report, signer=cast.principal, fingerprint=self_check_fingerprint(report)
+        )
     _answer_all(cast.clerk, report)
     # The clerk cannot sign, nor the principal of another enterprise.
     with pytest.raises(PermissionDenied):
-        services.self_check_sign(actor=cast.clerk, report=report, signer=cast.clerk)
+        services.self_check_sign(
+            actor=cast.clerk, report=report, signer=cast.clerk, fingerprint=self_check_fingerprint(report)
+        )
     other_person = Person.objects.create(enterprise=world.enterprise_a2, name="钱石料", role="principal")
     other_principal = UserFactory(
         username="principal_a2", role="enterprise_principal", enterprise=world.enterprise_a2, person=other_person
     )
     with pytest.raises(PermissionDenied):
-        services.self_check_sign(actor=other_principal, report=report, signer=other_principal)
-    signed = services.self_check_sign(actor=cast.principal, report=report, signer=cast.principal)
+        services.self_check_sign(
+            actor=other_principal, report=report, signer=other_principal, fingerprint=self_check_fingerprint(report)
+        )
+    signed = services.self_check_sign(
+        actor=cast.principal, report=report, signer=cast.principal, fingerprint=self_check_fingerprint(report)
+    )
     assert signed.status == "submitted" and signed.signed_name == "王建国"
     assert signed.signed_by_account == cast.principal and signed.signed_on_device_of is None
     assert signed.signed_at is not None and signed.submitted_at == signed.signed_at
@@ -91,7 +100,9 @@ def test_draft_saves_item_by_item_then_principal_signs(cast: Cast, world: World,
     with pytest.raises(ValidationError, match="不能再修改"):
         services.self_check_delete_evidence(actor=cast.clerk, evidence=evidence)
     with pytest.raises(ValidationError, match="不能再修改"):
-        services.self_check_sign(actor=cast.principal, report=report, signer=cast.principal)
+        services.self_check_sign(
+            actor=cast.principal, report=report, signer=cast.principal, fingerprint=self_check_fingerprint(report)
+        )
 
 
 def test_town_files_on_behalf_and_the_principal_signs_in_person(cast: Cast, world: World, campaign83) -> None:
@@ -99,11 +110,17 @@ def test_town_files_on_behalf_and_the_principal_signs_in_person(cast: Cast, worl
     _answer_all(cast.town_a_staff, report)
     # The town cannot sign for the principal …
     with pytest.raises(PermissionDenied):
-        services.self_check_sign(actor=cast.town_a_staff, report=report, signer=cast.town_a_staff)
+        services.self_check_sign(
+            actor=cast.town_a_staff, report=report, signer=cast.town_a_staff, fingerprint=self_check_fingerprint(report)
+        )
     # … another town's device is not a place to sign this report.
     with pytest.raises(PermissionDenied):
-        services.self_check_sign(actor=cast.town_b_staff, report=report, signer=cast.principal)
-    signed = services.self_check_sign(actor=cast.town_a_staff, report=report, signer=cast.principal)
+        services.self_check_sign(
+            actor=cast.town_b_staff, report=report, signer=cast.principal, fingerprint=self_check_fingerprint(report)
+        )
+    signed = services.self_check_sign(
+        actor=cast.town_a_staff, report=report, signer=cast.principal, fingerprint=self_check_fingerprint(report)
+    )
     assert signed.filed_by_unit == world.town_a and signed.created_by == cast.town_a_staff
     assert signed.signed_by_account == cast.principal and signed.signed_on_device_of == cast.town_a_staff
     event = AuditEvent.objects.filter(object_type="自查自改报告", action="update").latest("id")
@@ -115,7 +132,9 @@ def test_a_principal_account_without_a_person_cannot_sign(cast: Cast, world: Wor
     _answer_all(cast.clerk, report)
     unlinked = UserFactory(username="principal_unlinked", role="enterprise_principal", enterprise=world.enterprise_a)
     with pytest.raises(PermissionDenied):
-        services.self_check_sign(actor=unlinked, report=report, signer=unlinked)
+        services.self_check_sign(
+            actor=unlinked, report=report, signer=unlinked, fingerprint=self_check_fingerprint(report)
+        )
 
 
 def test_hazards_attached_must_be_the_enterprises(cast: Cast, world: World, campaign83) -> None:

@@ -11,6 +11,7 @@ import pytest
 from hazards import services as hazard_services
 from hazards.models import Hazard, MajorHazardCriterion
 from inspections import services, warnings
+from inspections.answered import self_check_fingerprint
 from inspections.choices import WarningKind
 from inspections.models import Campaign, Exam, Inspection, PrincipalDutyLog, SelfCheckReport, WarningSettings
 from portal.models import Person
@@ -44,7 +45,9 @@ def _submit_report(cast: Cast, world: World, campaign: Campaign) -> SelfCheckRep
     for row in report.answers.select_related("item"):
         if not row.answer:
             services.self_check_answer(actor=cast.clerk, report=report, item=row.item, answer="yes")
-    return services.self_check_sign(actor=cast.principal, report=report, signer=cast.principal)
+    return services.self_check_sign(
+        actor=cast.principal, report=report, signer=cast.principal, fingerprint=self_check_fingerprint(report)
+    )
 
 
 # --- 自查自改走过场 ------------------------------------------------------------------------------

@@ -150,13 +150,18 @@ def test_pool_process_killed_while_signing_is_requeued_and_signs_once(
     version_id = submitted_version(stack, county)
     report_id = stack.scalar("SELECT report_id FROM reporting_reportversion WHERE id = %s", (version_id,))
     worker = stack.components["worker"]
+    # 签字 posts the fingerprint of the version the page showed (read before the records are locked below)
+    page = leader.get("/reports/accountability/140525/2024-05/")
+    shown = re.search(r'name="fingerprint" value="([0-9a-f]{64})"', page.text)
+    assert shown, "the table page offers no 签字 for the submitted version"
     hold = stack.connect()
     hold.autocommit = False
     try:
         with hold.cursor() as cursor:
             cursor.execute("LOCK TABLE inspections_enforcementrecord IN ACCESS EXCLUSIVE MODE")
         signing = leader.post(
-            "/reports/accountability/140525/2024-05/act/", data={"action": "sign", "version": str(version_id)}
+            "/reports/accountability/140525/2024-05/act/",
+            data={"action": "sign", "version": str(version_id), "fingerprint": shown.group(1)},
         )
         assert signing.status == 200 and "/reports/exports/" in signing.url, signing.url
         job_id = signing.url.rstrip("/").rsplit("/", 1)[-1]
@@ -351,8 +356,9 @@ def test_two_county_users_confirm_the_same_hazard_at_once(
     assert upload.status == 201, upload.text[:2000]
     assert clerk.post(f"/api/v1/ledger-uploads/{upload.json()['upload']['id']}/commit/").status == 200
     hazard_id = stack.scalar("SELECT id FROM hazards_hazard WHERE ledger_number = 'RACE-900'")
-    for client, name in ((principal, "sign-report"), (town, "confirm-town")):
-        answer = client.post(f"/api/v1/hazards/{hazard_id}/{name}/", json_body={})
+    shown = principal.get(f"/api/v1/hazards/{hazard_id}/").json()["fingerprint"]  # the signer reads it first
+    for client, name, body in ((principal, "sign-report", {"fingerprint": shown}), (town, "confirm-town", {})):
+        answer = client.post(f"/api/v1/hazards/{hazard_id}/{name}/", json_body=body)
         assert answer.status == 200, answer.text[:2000]
 
     barrier = threading.Barrier(2)

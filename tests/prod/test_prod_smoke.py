@@ -85,7 +85,8 @@ def test_ledger_to_closure_and_the_monthly_table_from_the_worker(
 
     # 2. The major hazard through its workflow, each step by the account the rules name.
     assert client_refused(town, hazard_id, "confirm-town")  # not before the principal signed
-    step(principal, hazard_id, "sign-report", {"comment": "属实"})
+    shown = principal.get(f"/api/v1/hazards/{hazard_id}/").json()["fingerprint"]  # the signer reads it first
+    step(principal, hazard_id, "sign-report", {"comment": "属实", "fingerprint": shown})
     step(town, hazard_id, "confirm-town", {"comment": "镇核实属实"})
     step(county, hazard_id, "confirm-county", {"comment": "确认为重大事故隐患"})
     step(clerk, hazard_id, "start-rectification")

@@ -65,13 +65,15 @@ def test_who_may_submit_and_sign(scenario, cast) -> None:
         with pytest.raises(ReportError, match="只有填报单位"):
             services.report_submit(actor=outsider, version=version)
     with pytest.raises(ReportError, match="只能对已报送"):
-        services.report_sign(actor=cast.county_leader, version=version)
+        services.report_sign(actor=cast.county_leader, version=version, fingerprint=services.shown_fingerprint(version))
     submitted = services.report_submit(actor=cast.town_a_staff, version=version)
     assert submitted.status == VersionStatus.SUBMITTED and submitted.submitted_by == cast.town_a_staff
     for outsider in (cast.town_a_staff, cast.county_staff, cast.admin, cast.city_viewer, cast.other_county_staff):
         with pytest.raises(ReportError, match="分管负责人"):
-            services.report_sign(actor=outsider, version=submitted)
-    signed = services.report_sign(actor=cast.county_leader, version=submitted)
+            services.report_sign(actor=outsider, version=submitted, fingerprint=services.shown_fingerprint(submitted))
+    signed = services.report_sign(
+        actor=cast.county_leader, version=submitted, fingerprint=services.shown_fingerprint(submitted)
+    )
     assert signed.status == VersionStatus.SIGNED and signed.signed_by == cast.county_leader
     actions = list(
         AuditEvent.objects.filter(object_type="报表版本", object_id=str(version.pk)).values_list("detail", flat=True)
@@ -97,7 +99,10 @@ def test_signing_freezes_files_figures_and_checksums_and_amendments_make_a_new_v
     report = _report(scenario, ReportKind.WINTER, scenario.world.town_a, DEC)
     version = services.report_refresh(actor=None, report=report)
     services.report_submit(actor=cast.town_a_staff, version=version)
-    signed = services.report_sign(actor=cast.county_leader, version=ReportVersion.objects.get(pk=version.pk))
+    submitted = ReportVersion.objects.get(pk=version.pk)
+    signed = services.report_sign(
+        actor=cast.county_leader, version=submitted, fingerprint=services.shown_fingerprint(submitted)
+    )
 
     xlsx, pdf = _read(signed.xlsx_file), _read(signed.pdf_file)
     assert hashlib.sha256(xlsx).hexdigest() == signed.xlsx_sha256
@@ -133,7 +138,10 @@ def test_signing_freezes_files_figures_and_checksums_and_amendments_make_a_new_v
     assert report.versions.count() == 2
     # the new version goes through the same steps and is signed as version 2
     services.report_submit(actor=cast.town_a_staff, version=amended)
-    second = services.report_sign(actor=cast.county_leader, version=ReportVersion.objects.get(pk=amended.pk))
+    resubmitted = ReportVersion.objects.get(pk=amended.pk)
+    second = services.report_sign(
+        actor=cast.county_leader, version=resubmitted, fingerprint=services.shown_fingerprint(resubmitted)
+    )
     assert second.number == 2 and second.xlsx_sha256 != signed.xlsx_sha256
     assert services.report_refresh(actor=None, report=report).pk == second.pk  # nothing changed since
 
@@ -145,10 +153,15 @@ def test_signing_is_refused_when_records_changed_after_submission(scenario, cast
     )
     EnforcementRecord.objects.filter(pk=scenario.records["pen_a2"].pk).update(amount=Decimal("3.25"))
     with pytest.raises(ReportError, match=r"报送后数据已发生变化.*非煤矿山企业行政处罚（万元）：3.75 → 4.75"):
-        services.report_sign(actor=cast.county_leader, version=version)
+        services.report_sign(actor=cast.county_leader, version=version, fingerprint=services.shown_fingerprint(version))
     assert ReportVersion.objects.get(pk=version.pk).status == VersionStatus.SUBMITTED
     resubmitted = services.report_submit(actor=cast.town_a_staff, version=version)
-    assert services.report_sign(actor=cast.county_leader, version=resubmitted).status == VersionStatus.SIGNED
+    assert (
+        services.report_sign(
+            actor=cast.county_leader, version=resubmitted, fingerprint=services.shown_fingerprint(resubmitted)
+        ).status
+        == VersionStatus.SIGNED
+    )
 
 
 def test_sign_job_on_the_worker_reports_a_refusal(scenario, cast) -> None:
@@ -159,8 +172,10 @@ def test_sign_job_on_the_worker_reports_a_refusal(scenario, cast) -> None:
         actor=cast.town_a_staff, version=services.report_refresh(actor=None, report=report)
     )
     with pytest.raises(ReportError, match="分管负责人"):
-        services.sign_request(actor=cast.county_staff, version=version)
-    job = services.sign_request(actor=cast.county_leader, version=version)
+        services.sign_request(actor=cast.county_staff, version=version, fingerprint=services.shown_fingerprint(version))
+    job = services.sign_request(
+        actor=cast.county_leader, version=version, fingerprint=services.shown_fingerprint(version)
+    )
     EnforcementRecord.objects.filter(pk=scenario.records["talk_a1"].pk).delete()
     assert run_sign.apply(args=[str(job.pk)]).get() == "failed"
     job.refresh_from_db()
@@ -261,7 +276,7 @@ def test_nightly_check_makes_a_new_version_after_an_amendment(scenario, cast) ->
     version = services.report_submit(
         actor=cast.county_staff, version=services.report_refresh(actor=None, report=report)
     )
-    services.report_sign(actor=cast.county_leader, version=version)
+    services.report_sign(actor=cast.county_leader, version=version, fingerprint=services.shown_fingerprint(version))
     night = dt.date(2024, 6, 2)
     assert schedule.check_amendments(night).done == [f"{report}: 数据未变"]
     EnforcementRecord.objects.filter(pk=scenario.records["dismiss_b"].pk).update(kind="accountability_reassignment")

@@ -94,9 +94,13 @@ def test_a_redelivered_sign_job_signs_once(scenario, cast) -> None:
     version = services.report_submit(
         actor=cast.town_a_staff, version=services.report_refresh(actor=None, report=report)
     )
-    job = services.sign_request(actor=cast.county_leader, version=version)
+    job = services.sign_request(
+        actor=cast.county_leader, version=version, fingerprint=services.shown_fingerprint(version)
+    )
     assert services.export_claim(job_id=job.pk, claimant="t-dead")  # the worker claimed it ...
-    services.report_sign(actor=cast.county_leader, version=version)  # ... signed, then died
+    services.report_sign(
+        actor=cast.county_leader, version=version, fingerprint=services.shown_fingerprint(version)
+    )  # ... signed, then died
     signed = ReportVersion.objects.get(pk=version.pk)
     files = (signed.xlsx_file.name, signed.pdf_file.name, signed.xlsx_sha256, signed.pdf_sha256)
 
@@ -118,7 +122,9 @@ def test_a_redelivered_sign_job_that_had_not_signed_yet_signs(scenario, cast) ->
     version = services.report_submit(
         actor=cast.town_a_staff, version=services.report_refresh(actor=None, report=report)
     )
-    job = services.sign_request(actor=cast.county_leader, version=version)
+    job = services.sign_request(
+        actor=cast.county_leader, version=version, fingerprint=services.shown_fingerprint(version)
+    )
     assert services.export_claim(job_id=job.pk, claimant="t-dead")  # claimed, then the worker died before signing
     assert deliver(run_sign, job.pk, redelivered=False) == "not pending"
     with past_the_lease():

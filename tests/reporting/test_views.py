@@ -7,8 +7,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from reporting import services
 from reporting.choices import JobStatus, VersionStatus
-from reporting.models import ExportJob, Report
+from reporting.models import ExportJob, Report, ReportVersion
 from reporting.tasks import run_export, run_sign
 
 pytestmark = pytest.mark.django_db
@@ -93,10 +94,14 @@ def test_submit_and_sign_through_the_page_then_download_the_frozen_files(scenari
     client.force_login(cast.county_leader)
     page = client.get(_table("accountability", "140525108", "2024-05")).content.decode()
     assert "分管负责人签字" in page
-    response = client.post(url, {"action": "sign", "version": version.pk})
+    shown = services.shown_fingerprint(ReportVersion.objects.get(pk=version.pk))
+    assert f'name="fingerprint" value="{shown}"' in page  # the page posts what it showed
+    response = client.post(url, {"action": "sign", "version": version.pk, "fingerprint": shown})
     job = ExportJob.objects.get(purpose="sign")
     assert response["Location"] == reverse("reporting:export", args=[job.pk])
-    client.post(url, {"action": "sign", "version": version.pk})  # a second click waits for the same job
+    assert job.fingerprint == shown
+    # a second click waits for the same job
+    client.post(url, {"action": "sign", "version": version.pk, "fingerprint": shown})
     assert ExportJob.objects.filter(purpose="sign").count() == 1
     assert "正在签字" in client.get(reverse("reporting:export", args=[job.pk])).content.decode()
     assert run_sign.apply(args=[str(job.pk)]).get() == "success"

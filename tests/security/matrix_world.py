@@ -13,13 +13,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hazards import ledger
 from hazards.choices import EvidenceKind, HazardLevel, HazardStatus
 from hazards.criteria import load_catalogue_file
+from hazards.fingerprint import hazard_fingerprint
 from hazards.models import Hazard, MajorHazardCriterion, Notification
 from inspections import services as field_services
+from inspections.answered import self_check_fingerprint
 from inspections.choices import InspectionMethod
 from inspections.models import (
     Campaign,
@@ -31,8 +34,8 @@ from portal.choices import AuditAction, PersonRole, Role
 from portal.models import AuditEvent, Enterprise, Person, Region, User
 from portal.tokens.services import api_token_issue
 from reporting import services as report_services
-from reporting.choices import ReportKind
-from reporting.models import ExportJob
+from reporting.choices import ReportKind, VersionStatus
+from reporting.models import ExportJob, ReportVersion
 from tests.conftest import Cast, World
 from tests.factories import EnterpriseFactory, ParentCompanyFactory, PersonFactory, UserFactory
 from tests.hazards import ledger_xlsx
@@ -268,7 +271,7 @@ def major(status: str) -> Any:
         hazard = _hazard(ctx, side, HazardLevel.MAJOR, status, **extra)
         if status == S.RECTIFYING:
             add_evidence(hazard, ctx.clerk(side))
-        return {"id": hazard.pk}
+        return {"id": hazard.pk, "fingerprint": hazard_fingerprint(hazard)}  # what a signer reads first
 
     build.__name__ = f"major_{status}"
     return build
@@ -390,8 +393,9 @@ def self_check(ctx: Ctx, side: str) -> Obj:
 
 def self_check_answered(ctx: Ctx, side: str) -> Obj:
     obj = self_check(ctx, side)
-    SelfCheckReport.objects.get(pk=obj["id"]).answers.filter(answer="").update(answer="yes")
-    return obj
+    report = SelfCheckReport.objects.get(pk=obj["id"])
+    report.answers.filter(answer="").update(answer="yes")
+    return {**obj, "fingerprint": self_check_fingerprint(report)}  # what a signer reads before signing
 
 
 def progress_report(ctx: Ctx, side: str) -> Obj:
@@ -452,6 +456,23 @@ def report(ctx: Ctx, side: str) -> Obj:
         month=dt.date(2024, 5, 1), due_day=23,
     )  # fmt: skip
     return {"id": record.pk}
+
+
+def submitted_version(ctx: Ctx, side: str) -> Obj:
+    """A submitted version of the side's town table, with the fingerprint a signer reads before signing."""
+    record = report_services.report_get_or_create(
+        kind=ReportKind.ACCOUNTABILITY, region=ctx.town(side), campaign=ctx.campaign[side],
+        month=dt.date(2024, 5, 1), due_day=23,
+    )  # fmt: skip
+    version = report_services.report_refresh(actor=None, report=record)
+    if side == "A":
+        version = report_services.report_submit(actor=ctx.cast.town_a_staff, version=version)
+    else:  # 上党区's town has no account of its own in the cast: submitted as its staff would
+        ReportVersion.objects.filter(pk=version.pk).update(
+            status=VersionStatus.SUBMITTED, submitted_at=timezone.now(), submitted_by=ctx.cast.other_county_staff
+        )
+        version = ReportVersion.objects.get(pk=version.pk)
+    return {"id": version.pk, "fingerprint": report_services.shown_fingerprint(version)}
 
 
 def table(ctx: Ctx, side: str) -> Obj:

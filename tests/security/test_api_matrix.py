@@ -227,7 +227,7 @@ ROWS: list[Row] = [
     Row("POST", f"{H}/sign-report/",
         "403   200   403   404   403   403   403   403   404   404   401",
         "404   404   404   404   404   404   404   404   403   403   401",
-        w.major("draft"), _const({}), _status),
+        w.major("draft"), lambda ctx, side, obj: {"fingerprint": obj["fingerprint"]}, _status),
     Row("POST", f"{H}/confirm-town/",
         "403   403   200   404   403   403   403   403   404   404   401",
         "404   404   404   404   404   404   404   404   403   403   401",
@@ -429,7 +429,10 @@ ROWS: list[Row] = [
         "200   200   200   404   403   403   403   403   404   404   401",
         "404   404   404   404   404   404   404   404   403   200   401",
         w.self_check_answered,
-        lambda ctx, side, obj: {"username": ctx.extra["principal_username"][side], "password": TEST_PASSWORD},
+        lambda ctx, side, obj: {
+            "username": ctx.extra["principal_username"][side], "password": TEST_PASSWORD,
+            "fingerprint": obj["fingerprint"],
+        },
         _field(SelfCheckReport, "status")),
     Row("GET", f"{V}/progress-reports/", REGION_LIST_A, REGION_LIST_X, w.progress_report),
     Row("POST", f"{V}/progress-reports/",
@@ -454,6 +457,11 @@ ROWS: list[Row] = [
                                          "file_format": "xlsx"},
         _count(ExportJob)),
     Row("GET", f"{V}/report-exports/{{id}}/", REGION_SEE_A, REGION_SEE_X, w.export_job),
+    Row("POST", f"{V}/report-versions/{{id}}/sign/",
+        "404   404   403   404   403   202   403   403   404   404   401",
+        "404   404   404   404   404   404   404   404   403   404   401",
+        w.submitted_version, lambda ctx, side, obj: {"fingerprint": obj["fingerprint"]},
+        _count(ExportJob)),
 ]  # fmt: skip
 
 
