@@ -153,6 +153,7 @@ STEP_FIELDS: dict[str, dict[str, str]] = {
         "description": "上传材料",
         "uploaded_by": "上传材料",
         "uploaded_at": "上传材料",
+        "thumbnail": "上传材料（服务器生成的缩略图）",
     },
 }
 

@@ -6,37 +6,17 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from inspections import calendar_services
 from inspections.models import Holiday, HolidayYear
-from portal.admin import is_portal_admin
+from portal.service_admin import ServiceAdmin
 
 
-class CalendarAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CalendarAdmin(ServiceAdmin):
     """Read by every admin; written only by the services (the 管理员 role or a superuser)."""
 
     actions = None  # no bulk delete around the services
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_portal_admin(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_portal_admin(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return is_portal_admin(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_portal_admin(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_portal_admin(request)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        for obj in queryset:
-            self.delete_model(request, obj)
 
 
 class HolidayForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -79,16 +59,15 @@ class HolidayAdmin(CalendarAdmin):
     search_fields = ("name",)
     fields = ("date", "kind", "name")
 
-    def save_model(self, request: HttpRequest, obj: Holiday, form: Any, change: bool) -> None:
-        user: Any = request.user
+    def service_create(self, request: HttpRequest, form: Any) -> Holiday:
         data = {name: form.cleaned_data[name] for name in ("date", "kind", "name")}
-        if change:
-            saved = calendar_services.holiday_update(actor=user, holiday=obj, data=data)
-        else:
-            saved = calendar_services.holiday_create(actor=user, **data)
-        obj.pk = saved.pk
+        return calendar_services.holiday_create(actor=request.user, **data)  # type: ignore[arg-type]
 
-    def delete_model(self, request: HttpRequest, obj: Holiday) -> None:
+    def service_update(self, request: HttpRequest, obj: Holiday, form: Any) -> Holiday:
+        data = {name: form.cleaned_data[name] for name in ("date", "kind", "name")}
+        return calendar_services.holiday_update(actor=request.user, holiday=obj, data=data)  # type: ignore[arg-type]
+
+    def service_delete(self, request: HttpRequest, obj: Holiday) -> None:
         calendar_services.holiday_delete(actor=request.user, holiday=obj)  # type: ignore[arg-type]
 
 
@@ -101,15 +80,20 @@ class HolidayYearAdmin(CalendarAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return ("year",) if obj is not None else ()
 
-    def save_model(self, request: HttpRequest, obj: HolidayYear, form: Any, change: bool) -> None:
-        user: Any = request.user
-        if change:
-            calendar_services.holiday_year_update(actor=user, entry=obj, notice=form.cleaned_data["notice"])
-            return
-        saved = calendar_services.holiday_year_create(
-            actor=user, year=form.cleaned_data["year"], notice=form.cleaned_data["notice"]
+    def service_create(self, request: HttpRequest, form: Any) -> HolidayYear:
+        return calendar_services.holiday_year_create(
+            actor=request.user,  # type: ignore[arg-type]
+            year=form.cleaned_data["year"],
+            notice=form.cleaned_data["notice"],
         )
-        obj.pk = saved.pk
 
-    def delete_model(self, request: HttpRequest, obj: HolidayYear) -> None:
+    def service_update(self, request: HttpRequest, obj: HolidayYear, form: Any) -> HolidayYear:
+        calendar_services.holiday_year_update(
+            actor=request.user,  # type: ignore[arg-type]
+            entry=obj,
+            notice=form.cleaned_data["notice"],
+        )
+        return obj
+
+    def service_delete(self, request: HttpRequest, obj: HolidayYear) -> None:
         calendar_services.holiday_year_delete(actor=request.user, entry=obj)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from django.test import Client, RequestFactory
 
 from hazards.choices import MineType
 from hazards.models import MajorHazardCriterion
-from inspections.models import Campaign, ChecklistArea, WarningSettings
+from inspections.models import Campaign, ChecklistArea, Holiday, HolidayYear, WarningSettings
 from portal.audit import current_channel
 from portal.choices import RegionLevel, Role
 from portal.models import AuditEvent, Enterprise, ParentCompany, Person, Region, User
@@ -75,6 +75,12 @@ WRITABLE: dict[type[models.Model], Writable] = {
     ChecklistArea: Writable(
         lambda w: ChecklistArea.objects.create(campaign=_campaign(w), title="检查方面一"), {"title": "检查方面二"}
     ),
+    # The working-day calendar is national data entered by an admin (inspections.calendar_services).
+    Holiday: Writable(
+        lambda w: Holiday.objects.create(date=dt.date(2031, 10, 1), kind=Holiday.Kind.OFF, name="国庆节"),
+        {"name": "国庆"},
+    ),
+    HolidayYear: Writable(lambda w: HolidayYear.objects.create(year=2031), {"notice": "国办发明电〔2030〕1号"}),
     WarningSettings: Writable(
         lambda w: WarningSettings.objects.create(county=w.county),
         {"long_open_major_hazard_days": "30"},

@@ -10,6 +10,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from inspections import services
+from inspections.answered import self_check_fingerprint
 from inspections.choices import ReportStatus
 from inspections.models import SelfCheckReport
 from portal.choices import AuditAction
@@ -30,7 +31,9 @@ def _api(cast: Cast, report: SelfCheckReport, username: str, password: str) -> t
     client = APIClient()
     client.force_authenticate(cast.town_a_staff)
     response = client.post(
-        f"/api/v1/self-check-reports/{report.pk}/sign/", {"username": username, "password": password}, format="json"
+        f"/api/v1/self-check-reports/{report.pk}/sign/",
+        {"username": username, "password": password, "fingerprint": self_check_fingerprint(report)},
+        format="json",
     )
     return response.status_code, response.json()
 
@@ -38,7 +41,7 @@ def _api(cast: Cast, report: SelfCheckReport, username: str, password: str) -> t
 def _page(cast: Cast, report: SelfCheckReport, username: str, password: str) -> tuple[int, Any]:
     client = Client()
     client.force_login(cast.town_a_staff)
-    data = {"username": username, "password": password, "confirm": "on"}
+    data = {"username": username, "password": password, "confirm": "on", "fingerprint": self_check_fingerprint(report)}
     response = client.post(f"/inspections/self-checks/{report.pk}/sign/", data)
     body = response.content.decode()
     return response.status_code, ("账号或密码不正确，未签字。" in body, "主要负责人" in body and "本人可以签字" in body)

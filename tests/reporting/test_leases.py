@@ -20,9 +20,10 @@ from reporting.models import ExportJob
 MAY = dt.date(2024, 5, 1)
 
 
-def request_job(scenario: Any, cast: Any) -> ExportJob:
+def request_job(scenario: Any, cast: Any, month: dt.date = MAY) -> ExportJob:
+    # One active job per user × table × format (limits): distinct jobs are of distinct months.
     return services.export_request(
-        actor=cast.county_staff, kind=ReportKind.ACCOUNTABILITY, region=scenario.world.county, month=MAY,
+        actor=cast.county_staff, kind=ReportKind.ACCOUNTABILITY, region=scenario.world.county, month=month,
         file_format="xlsx",
     )  # fmt: skip
 
@@ -65,7 +66,7 @@ def test_the_sweep_requeues_abandoned_jobs_only_and_audits_it(scenario, cast, mo
     sent: list[tuple[str, str]] = []
     monkeypatch.setattr(tasks.run_export, "delay", lambda job_id: sent.append(("export", job_id)))
     monkeypatch.setattr(tasks.run_sign, "delay", lambda job_id: sent.append(("sign", job_id)))
-    dead, alive, waiting, done = (request_job(scenario, cast) for _ in range(4))
+    dead, alive, waiting, done = (request_job(scenario, cast, MAY.replace(month=m)) for m in (5, 6, 7, 8))
     assert services.export_claim(job_id=dead.pk, claimant="dead")
     assert services.export_claim(job_id=done.pk, claimant="done")
     services.job_succeed(job_id=done.pk)
