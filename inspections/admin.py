@@ -101,8 +101,8 @@ class QuotaInline(ScopedInline):
 class DeliverableInline(ScopedInline):
     model = Deliverable
     fields = (
-        "order", "name", "submitter", "recipients", "kind", "schedule", "due_date", "day_of_month", "min_count",
-        "requires_principal_signature", "description",
+        "order", "name", "submitter", "recipients", "kind", "schedule", "table", "due_date", "day_of_month",
+        "min_count", "requires_principal_signature", "description",
     )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from inspections.choices import DeliverableSchedule
 from inspections.models import Campaign, Deliverable
 from portal.choices import RegionLevel, Role
 from portal.models import Region, User
-from reporting.choices import DEFAULT_DUE_DAY, DELIVERABLE_WORDS, ReportKind
+from reporting.choices import DEFAULT_DUE_DAY, ReportKind
 from reporting.figures import (
     SOURCE_MODELS,
     ReportError,
@@ -40,10 +40,8 @@ def can_see_reports(user: Any) -> bool:
 
 
 def _deliverable_q(kind: str) -> Q:
-    words = Q()
-    for word in DELIVERABLE_WORDS[kind]:
-        words |= Q(name__contains=word)
-    return Q(schedule=DeliverableSchedule.MONTHLY) & words
+    """The deliverables that are this table: by `Deliverable.table`, never by their name."""
+    return Q(schedule=DeliverableSchedule.MONTHLY, table=kind)
 
 
 def deliverable_for(kind: str, campaign: Campaign) -> Deliverable | None:
