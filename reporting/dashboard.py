@@ -19,7 +19,8 @@ from django.utils import timezone
 from hazards.choices import HazardLevel, HazardStatus
 from hazards.models import Hazard, HazardQuerySet
 from inspections import quotas
-from inspections.choices import DeliverableSchedule
+from inspections import warnings as warnings_engine
+from inspections.choices import DeliverableSchedule, WarningKind
 from inspections.models import Campaign, Deliverable
 from portal.choices import RegionLevel
 from portal.models import Region, User
@@ -28,7 +29,10 @@ from reporting.figures import ancestor_paths
 from reporting.models import Report
 from reporting.schedule import kind_of
 
-LONG_OPEN_DAYS = 90  # 重大事故隐患长期存在: open longer than this many days
+
+def long_open_days(region: Region) -> int:
+    """重大事故隐患长期存在: the county's threshold, the very one the warnings engine applies."""
+    return warnings_engine.settings_for(region)[0]
 
 
 def campaign_months(*, user: User) -> list[dict[str, Any]]:
@@ -85,12 +89,13 @@ def hazard_list(*, user: User, region: Region, params: Any, today: dt.date) -> t
         hazards = hazards.exclude(supervision_level="").filter(status__in=HazardStatus.open())
         labels.append("挂牌督办未销号")
     if params.get("long_open"):
+        days = long_open_days(region)
         hazards = hazards.filter(
             level=HazardLevel.MAJOR,
             status__in=HazardStatus.open(),
-            found_on__lt=today - dt.timedelta(days=LONG_OPEN_DAYS),
+            found_on__lt=today - dt.timedelta(days=days),
         )
-        labels.append(f"重大事故隐患超过{LONG_OPEN_DAYS}天未销号")
+        labels.append(f"重大事故隐患超过{days}天未销号")
     return hazards.order_by("-found_on", "-id"), f"{region.name}：{'、'.join(labels) or '全部隐患'}"
 
 
@@ -109,6 +114,7 @@ def _rate(done: int, total: int) -> float:
 
 def _hazard_figures(user: User, region: Region, today: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
     hazards = hazards_of(user, region)
+    days = long_open_days(region)
     by = {(row["level"], row["status"]): row["n"] for row in hazards.values("level", "status").annotate(n=Count("id"))}
     flags = hazards.aggregate(
         overdue=Count("id", filter=Q(current_deadline__lt=today, status__in=HazardStatus.rectification_owed())),
@@ -118,7 +124,7 @@ def _hazard_figures(user: User, region: Region, today: dt.date) -> tuple[dict[st
             filter=Q(
                 level=HazardLevel.MAJOR,
                 status__in=HazardStatus.open(),
-                found_on__lt=today - dt.timedelta(days=LONG_OPEN_DAYS),
+                found_on__lt=today - dt.timedelta(days=days),
             ),
         ),
     )
@@ -206,25 +212,27 @@ def _deliverables(user: User, region: Region, today: dt.date) -> list[dict[str, 
     return [{"kind": ReportKind(kind).label, **values} for kind, values in sorted(counts.items())]
 
 
+def warning_box(*, user: User, region: Region, today: dt.date) -> list[dict[str, Any]]:
+    """The 预警 box: the warnings engine's open warnings per kind in the region, each linked to the 预警
+    page showing exactly those (the page, the API and the 工作台 read the same engine)."""
+    found = warnings_engine.warnings_for(user=user, today=today, region=region)
+    page = reverse("inspections:warning-list")
+    return [
+        {
+            "kind": kind,
+            "label": WarningKind(kind).label,
+            "count": count,
+            "url": f"{page}?{urlencode({'kind': kind, 'region': region.code, 'open': 1})}",
+        }
+        for kind, count in found.open_counts.items()
+    ]
+
+
 def summary(*, user: User, region: Region, month: dt.date, today: dt.date) -> Summary:
     totals, level_chart = _hazard_figures(user, region, today)
     coverage = _coverage(region, month)
     deliverables = _deliverables(user, region, today)
-    warnings = [
-        {"label": "整改逾期的隐患", "count": totals["overdue"], "url": _hazard_url(region, overdue=1)},
-        {
-            "label": f"重大事故隐患长期存在（超过{LONG_OPEN_DAYS}天未销号）",
-            "count": totals["long_open"],
-            "url": _hazard_url(region, long_open=1),
-        },
-        {"label": "挂牌督办尚未销号", "count": totals["supervised"], "url": _hazard_url(region, supervised=1)},
-        {
-            "label": "检查覆盖率未达指标的单位",
-            "count": sum(1 for row in coverage if not row["met"]),
-            "url": "#coverage",
-        },
-        {"label": "逾期未报送的月度报表", "count": sum(row["missing"] for row in deliverables), "url": "#deliverables"},
-    ]
+    warnings = warning_box(user=user, region=region, today=today)
     charts = {
         "levels": level_chart,
         "rates": {
