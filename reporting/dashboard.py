@@ -12,21 +12,19 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 
 from hazards.choices import HazardLevel, HazardStatus
 from hazards.models import Hazard, HazardQuerySet
 from inspections import quotas
 from inspections import warnings as warnings_engine
-from inspections.choices import DeliverableSchedule, WarningKind
+from inspections.choices import DeliverableSchedule, DeliverableSubmitter, DeliveryStatus, WarningKind
 from inspections.models import Campaign, Deliverable
 from portal.choices import RegionLevel
 from portal.models import Region, User
 from reporting.choices import ReportKind
 from reporting.figures import ancestor_paths
-from reporting.models import Report
 from reporting.schedule import kind_of
 
 
@@ -191,24 +189,51 @@ def _coverage(region: Region, month: dt.date) -> list[dict[str, Any]]:
 
 
 def _deliverables(user: User, region: Region, today: dt.date) -> list[dict[str, Any]]:
-    """The monthly tables by kind: submitted on time, late, missing, not yet due."""
-    reports = (
-        Report.objects.visible_to(user)
-        .filter(region__path__startswith=region.path)
-        .annotate(first_submitted=Min("versions__submitted_at"))
-        .values("kind", "due_on", "first_submitted")
+    """The monthly tables by kind, per town and due date of the last year: on time, late, missing, not yet
+    due — read from the deliverables' filings (a town's table counts once submitted), the very status the
+    材料报送情况 grid and the warnings show."""
+    from inspections.deliverables import Filings, status_of
+
+    towns = list(
+        Region.objects.visible_to(user).filter(level=RegionLevel.TOWN, path__startswith=region.path).order_by("code")
     )
+    if not towns:
+        return []
+    since = today - dt.timedelta(days=warnings_engine.DELIVERABLE_LOOKBACK_DAYS)
+    deliverables = (
+        Deliverable.objects.filter(
+            campaign__in=Campaign.objects.visible_to(user).filter(end_date__gte=since),
+            schedule=DeliverableSchedule.MONTHLY,
+            submitter=DeliverableSubmitter.TOWN,
+        )
+        .exclude(table="")
+        .select_related("campaign", "campaign__issuing_region")
+        .order_by("campaign_id", "order", "id")
+    )
+    by_campaign: dict[int, list[Deliverable]] = {}
+    for deliverable in deliverables:
+        by_campaign.setdefault(deliverable.campaign_id, []).append(deliverable)
     counts: dict[str, dict[str, int]] = {}
-    for row in reports:
-        bucket = counts.setdefault(row["kind"], {"on_time": 0, "late": 0, "missing": 0, "pending": 0})
-        submitted = row["first_submitted"]
-        if submitted is not None:
-            on_time = timezone.localtime(submitted).date() <= row["due_on"]
-            bucket["on_time" if on_time else "late"] += 1
-        elif row["due_on"] < today:
-            bucket["missing"] += 1
-        else:
-            bucket["pending"] += 1
+    keys = {
+        DeliveryStatus.ON_TIME: "on_time",
+        DeliveryStatus.LATE: "late",
+        DeliveryStatus.MISSING: "missing",
+        DeliveryStatus.PENDING: "pending",
+    }
+    for items in by_campaign.values():
+        campaign = items[0].campaign
+        filing_towns = [town for town in towns if town.path.startswith(campaign.issuing_region.path)]
+        if not filing_towns:
+            continue
+        filings = Filings(campaign, filing_towns)
+        for deliverable in items:
+            bucket = counts.setdefault(deliverable.table, {"on_time": 0, "late": 0, "missing": 0, "pending": 0})
+            for due in deliverable.due_dates():
+                if due < since:
+                    continue
+                for town in filing_towns:
+                    dates = filings.town_dates(deliverable, town, due)
+                    bucket[keys[DeliveryStatus(status_of(dates, due, deliverable.min_count, today))]] += 1
     return [{"kind": ReportKind(kind).label, **values} for kind, values in sorted(counts.items())]
 
 

@@ -277,6 +277,9 @@ def table(request: HttpRequest, kind: str, code: str, month: str) -> HttpRespons
         # the records now give other figures than the latest version: say so (a new version is made by 生成草稿
         # or by the nightly check, never silently)
         context["stale"] = version is not None and services.differs_from(version, report_kind, live)
+        if region.level == RegionLevel.COUNTY:  # the towns that have not submitted (the deliverable's filings)
+            probe = report or Report(kind=report_kind, region=region, campaign=scope.campaign, month=first)
+            context["missing_towns"] = selectors.towns_not_submitted(probe)
     side_grid, side_rows = _side_by_side(user, report_kind, region, first)
     context.update(side_grid=side_grid, side_rows=side_rows)
     return render(request, "reporting/table.html", context)
@@ -369,7 +372,9 @@ def act(request: HttpRequest, kind: str, code: str, month: str) -> HttpResponse:
             if version.report_id != report.pk:
                 raise Http404
             if action == "submit":
-                services.report_submit(actor=user, version=version)
+                services.report_submit(
+                    actor=user, version=version, missing_reason=request.POST.get("missing_reason", "")
+                )
                 messages.success(request, f"已报送{version.label.split()[0]}。")
             else:
                 job = services.sign_request(actor=user, version=version)
