@@ -34,6 +34,7 @@ Each warning lists its evidence (with links) and the links that start recording 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import timezone
 
 from hazards.choices import HazardLevel, HazardSource, HazardStatus
@@ -187,26 +188,49 @@ def settings_for(region: Region | None) -> tuple[int, int]:
     return Thresholds().for_region(region)
 
 
+_SENTINEL = 987654321
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_url(name: str, prefix: str, with_pk: bool) -> str:
+    """reverse() once per URL name (and script prefix): the rules build thousands of links."""
+    return reverse(name, args=[_SENTINEL]) if with_pk else reverse(name)
+
+
+def _url(name: str, pk: int | None = None) -> str:
+    if pk is None:
+        return _cached_url(name, get_script_prefix(), False)
+    return _cached_url(name, get_script_prefix(), True).replace(str(_SENTINEL), str(pk))
+
+
 def _record_link(
     kind: str, enterprise: Enterprise, description: str, campaign: Campaign | None = None, **extra: Any
 ) -> str:
     params = {"kind": kind, "enterprise": enterprise.pk, "description": description[:200], **extra}
     if campaign is not None:
         params["campaign"] = campaign.pk
-    return f"{reverse('inspections:enforcement-create')}?{urlencode(params)}"
+    return f"{_url('inspections:enforcement-create')}?{urlencode(params)}"
+
+
+ENTERPRISE_ACTIONS = (
+    ("约谈主要负责人", EnforcementKind.INTERVIEW_PRINCIPAL),
+    ("约谈企业", EnforcementKind.INTERVIEW_ENTERPRISE),
+    ("行政处罚", EnforcementKind.PENALTY_ENTERPRISE),
+)
 
 
 def _enterprise_actions(enterprise: Enterprise, why: str, campaign: Campaign | None = None) -> list[tuple[str, str]]:
-    return [
-        ("约谈主要负责人", _record_link(EnforcementKind.INTERVIEW_PRINCIPAL, enterprise, why, campaign)),
-        ("约谈企业", _record_link(EnforcementKind.INTERVIEW_ENTERPRISE, enterprise, why, campaign)),
-        ("行政处罚", _record_link(EnforcementKind.PENALTY_ENTERPRISE, enterprise, why, campaign)),
-    ]
+    """The links that start a 约谈 or 处罚 record (the same query as `_record_link`, encoded once)."""
+    params: dict[str, Any] = {"enterprise": enterprise.pk, "description": why[:200]}
+    if campaign is not None:
+        params["campaign"] = campaign.pk
+    tail, base = urlencode(params), _url("inspections:enforcement-create")
+    return [(label, f"{base}?kind={kind.value}&{tail}") for label, kind in ENTERPRISE_ACTIONS]
 
 
 def _hazard_evidence(hazard: Hazard, today: dt.date) -> Evidence:
     try:
-        url = reverse("hazards:hazard-detail", args=[hazard.pk])
+        url = _url("hazards:hazard-detail", hazard.pk)
     except NoReverseMatch:  # the hazards pages are not wired (yet): the text stands alone
         url = ""
     days = (today - hazard.found_on).days
