@@ -4,7 +4,9 @@ The 预警 page, the dashboard's 预警 box, the 工作台 and `GET /api/v1/warn
 `warnings_for(user=..., today=..., kinds=None, region=None, enterprise=None)`: a list of `Warning`
 (kind, severity, subject, since-when `on`, evidence with links, the actions that record a 约谈/处罚,
 and what was done about it — `resolution`), newest first, with `.counts` (per kind, all) and
-`.open_counts` (per kind, not yet handled). Each rule costs a fixed number of queries, whatever the
+`.open_counts` (per kind, not yet handled). Where only the numbers are needed (the dashboard box, the
+工作台's badges), `warning_counts(...)` (same arguments) gives the same numbers, counting the per-row
+rules in SQL from the very querysets the rules read. Each rule costs a fixed number of queries, whatever the
 number of records (tests/inspections/test_warning_engine.py counts them). Only the handling is stored:
 `WarningResolution`, keyed by the warning's stable `key`, written by
 `inspections.warning_services.warning_resolve`.
@@ -540,12 +542,16 @@ def _coverage_misses(*, user: User, month: dt.date, today: dt.date, campaigns: l
     return warnings
 
 
-def overdue_hazards(*, user: User, today: dt.date) -> list[Warning]:
-    """隐患整改逾期: the hazard list's 逾期 rule (`HazardQuerySet.overdue`), one warning per hazard."""
+def overdue_rows(user: User, today: dt.date) -> QuerySet[Hazard]:
+    """The rows of 隐患整改逾期: the hazard list's 逾期 rule (`HazardQuerySet.overdue`), drafts left out."""
     hazards = cast(HazardQuerySet, Hazard.objects.visible_to(user))
+    return hazards.overdue(today).exclude(status=HazardStatus.DRAFT)
+
+
+def overdue_hazards(*, user: User, today: dt.date) -> list[Warning]:
+    """隐患整改逾期: one warning per overdue hazard."""
     rows = (
-        hazards.overdue(today)
-        .exclude(status=HazardStatus.DRAFT)
+        overdue_rows(user, today)
         .select_related("enterprise", "enterprise__town", "criterion")
         .order_by("current_deadline", "id")
     )
@@ -589,18 +595,18 @@ def _expiry_since(expiry: dt.date, today: dt.date) -> dt.date:
     return expiry if expiry < today else expiry - dt.timedelta(days=EXPIRY_WINDOWS[-1])
 
 
+def licence_rows(user: User, today: dt.date) -> QuerySet[Enterprise]:
+    """The rows of 安全生产许可证到期: expired or expiring within 90 days, mines 正常生产/正常建设."""
+    return Enterprise.objects.visible_to(user).filter(
+        production_status__in=ProductionStatus.active(),
+        license_expiry__isnull=False,
+        license_expiry__lte=today + dt.timedelta(days=EXPIRY_WINDOWS[-1]),
+    )
+
+
 def expiring_licences(*, user: User, today: dt.date) -> list[Warning]:
     """安全生产许可证 expired or expiring within 90 days, for mines 正常生产/正常建设."""
-    enterprises = (
-        Enterprise.objects.visible_to(user)
-        .filter(
-            production_status__in=ProductionStatus.active(),
-            license_expiry__isnull=False,
-            license_expiry__lte=today + dt.timedelta(days=EXPIRY_WINDOWS[-1]),
-        )
-        .select_related("town")
-        .order_by("license_expiry", "id")
-    )
+    enterprises = licence_rows(user, today).select_related("town").order_by("license_expiry", "id")
     warnings = []
     for enterprise in enterprises:
         expiry = enterprise.license_expiry
@@ -628,16 +634,21 @@ def expiring_licences(*, user: User, today: dt.date) -> list[Warning]:
     return warnings
 
 
+def certificate_rows(user: User, today: dt.date) -> QuerySet[Person]:
+    """The rows of 人员证书到期: people of mines 正常生产/正常建设 whose certificate expired or expires
+    within 90 days."""
+    return Person.objects.visible_to(user).filter(
+        enterprise__isnull=False,
+        enterprise__production_status__in=ProductionStatus.active(),
+        certificate_expiry__isnull=False,
+        certificate_expiry__lte=today + dt.timedelta(days=EXPIRY_WINDOWS[-1]),
+    )
+
+
 def expiring_certificates(*, user: User, today: dt.date) -> list[Warning]:
     """People's certificates expired or expiring within 90 days, at mines 正常生产/正常建设."""
     people = (
-        Person.objects.visible_to(user)
-        .filter(
-            enterprise__isnull=False,
-            enterprise__production_status__in=ProductionStatus.active(),
-            certificate_expiry__isnull=False,
-            certificate_expiry__lte=today + dt.timedelta(days=EXPIRY_WINDOWS[-1]),
-        )
+        certificate_rows(user, today)
         .select_related("enterprise", "enterprise__town")
         .order_by("certificate_expiry", "id")
     )
@@ -812,3 +823,79 @@ def warnings_for(
         for warning in found:
             warning.resolution = resolutions.get(warning.key)
     return WarningList(sorted(found, key=lambda w: (w.on, w.title), reverse=True))
+
+
+# --- Counts only (the dashboard box, the 工作台's badges) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Countable:
+    """A rule whose warnings are one per row of a queryset, keyed `kind:pk:date`: counted in SQL."""
+
+    rows: Callable[[User, dt.date], QuerySet[Any]]
+    date_field: str
+    region_path: str
+    enterprise_field: str
+
+
+COUNTABLE: dict[str, _Countable] = {
+    WarningKind.OVERDUE_HAZARD: _Countable(overdue_rows, "current_deadline", "enterprise__town__path", "enterprise_id"),
+    WarningKind.LICENCE_EXPIRY: _Countable(licence_rows, "license_expiry", "town__path", "pk"),
+    WarningKind.CERTIFICATE_EXPIRY: _Countable(
+        certificate_rows, "certificate_expiry", "enterprise__town__path", "enterprise_id"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class WarningCounts:
+    total: dict[str, int]
+    open: dict[str, int]
+
+
+def warning_counts(
+    *,
+    user: User,
+    today: dt.date | None = None,
+    month: dt.date | None = None,
+    kinds: Iterable[str] | None = None,
+    region: Region | None = None,
+    enterprise: Enterprise | None = None,
+) -> WarningCounts:
+    """The numbers `warnings_for(...)` gives (`.counts`, `.open_counts`), without building every warning:
+    the per-row rules (overdue hazards, licences, certificates: possibly thousands) are counted in SQL
+    from the very querysets the rules read; the others (a few dozen at most) are evaluated."""
+    today = today or timezone.localdate()
+    wanted = set(WarningKind.values) if kinds is None else set(kinds) & set(WarningKind.values)
+    counted = wanted & set(COUNTABLE)
+    rest = wanted - counted
+    total = dict.fromkeys(WarningKind.values, 0)
+    open_ = dict.fromkeys(WarningKind.values, 0)
+    if rest:
+        found = warnings_for(user=user, today=today, month=month, kinds=rest, region=region, enterprise=enterprise)
+        total.update({k: n for k, n in found.counts.items() if k in rest})
+        open_.update({k: n for k, n in found.open_counts.items() if k in rest})
+    resolved: dict[str, set[tuple[int, str]]] = {kind: set() for kind in counted}
+    if counted:
+        for key in (
+            WarningResolution.objects.visible_to(user).filter(kind__in=sorted(counted)).values_list("key", flat=True)
+        ):
+            kind, _, rest_of_key = key.partition(":")
+            pk, _, day = rest_of_key.partition(":")
+            if kind in resolved and pk.isdigit():
+                resolved[kind].add((int(pk), day))
+    for kind in sorted(counted):
+        rule = COUNTABLE[kind]
+        rows = rule.rows(user, today)
+        if region is not None:
+            rows = rows.filter(**{f"{rule.region_path}__startswith": region.path})
+        if enterprise is not None:
+            rows = rows.filter(**{rule.enterprise_field: enterprise.pk})
+        total[kind] = rows.count()
+        handled = 0
+        if resolved[kind]:
+            pks = sorted({pk for pk, _ in resolved[kind]})
+            for pk, day in rows.filter(pk__in=pks).values_list("pk", rule.date_field):
+                handled += (pk, f"{day:%Y-%m-%d}") in resolved[kind]
+        open_[kind] = total[kind] - handled
+    return WarningCounts(total=total, open=open_)

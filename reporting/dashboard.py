@@ -240,7 +240,7 @@ def _deliverables(user: User, region: Region, today: dt.date) -> list[dict[str, 
 def warning_box(*, user: User, region: Region, today: dt.date) -> list[dict[str, Any]]:
     """The 预警 box: the warnings engine's open warnings per kind in the region, each linked to the 预警
     page showing exactly those (the page, the API and the 工作台 read the same engine)."""
-    found = warnings_engine.warnings_for(user=user, today=today, region=region)
+    counts = warnings_engine.warning_counts(user=user, today=today, region=region)
     page = reverse("inspections:warning-list")
     return [
         {
@@ -249,7 +249,7 @@ def warning_box(*, user: User, region: Region, today: dt.date) -> list[dict[str,
             "count": count,
             "url": f"{page}?{urlencode({'kind': kind, 'region': region.code, 'open': 1})}",
         }
-        for kind, count in found.open_counts.items()
+        for kind, count in counts.open.items()
     ]
 
 
