@@ -376,3 +376,14 @@ def test_warning_counts_equal_the_evaluated_warnings(
     _records(world, today, 10)
     with django_assert_num_queries(len(few.captured_queries)):
         warnings.warning_counts(user=cast.county_staff, today=today)
+
+
+def test_resolution_note_is_shown_escaped(cast: Cast, world: World, today: dt.date) -> None:
+    h = hazard(world.enterprise_a, deadline=today - dt.timedelta(days=2))
+    key = f"overdue_hazard:{h.pk}:{h.current_deadline:%Y-%m-%d}"
+    warning_services.warning_resolve(actor=cast.town_a_staff, key=key, note='<script>alert(1)</script>"><img src=x>')
+    client = Client()
+    client.force_login(cast.county_leader)
+    html = client.get(reverse("inspections:warning-list")).content.decode()
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "登记处理情况" not in html and "修改处理情况" not in html  # the leader reads, does not record

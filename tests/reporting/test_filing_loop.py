@@ -206,3 +206,28 @@ def test_data_migration_classifies_by_the_old_name_matching_once(scenario: Any) 
     # The seeded deliverables were classified by the migration itself.
     assert _deliverable(scenario).name == "追责问责情况统计表"
     assert scenario.winter.deliverables.get(name="冬季行动工作报表").table == ReportKind.WINTER
+
+
+def test_a_submitted_table_stops_the_deliverable_reminders(scenario: Any, cast: Any) -> None:
+    from inspections.models import DeliverableReminder
+    from inspections.services import deliverable_send_reminders
+
+    w = scenario.world
+    _submit_town(scenario, cast, w.town_a, dt.datetime(2024, 5, 19, 10, tzinfo=TZ))
+    deliverable_send_reminders(today=DUE - dt.timedelta(days=3))
+    reminded = set(
+        DeliverableReminder.objects.filter(deliverable=_deliverable(scenario)).values_list("town", flat=True)
+    )
+    assert reminded == {w.town_b.pk}
+
+
+def test_reasons_and_notes_are_shown_escaped(scenario: Any, cast: Any, client: Any) -> None:
+    w = scenario.world
+    county = _report(scenario, w.county)
+    hostile = '<script>alert(1)</script>"><img src=x>'
+    services.report_submit(
+        actor=cast.county_staff, version=services.report_refresh(actor=None, report=county), missing_reason=hostile
+    )
+    client.force_login(cast.county_leader)
+    html = client.get(reverse("reporting:table", args=["accountability", w.county.code, "2024-05"])).content.decode()
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
