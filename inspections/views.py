@@ -883,12 +883,22 @@ def submission_create(request: HttpRequest, campaign_pk: int, deliverable_pk: in
 # --- Warnings ---------------------------------------------------------------------------------
 
 
-def _warning_filters(request: HttpRequest) -> tuple[Region | None, Enterprise | None]:
-    """The page's region (code) and enterprise (id) filters, each within the user's scope (else 404)."""
+ID_RANGE = range(1, 2**63)  # a database id: anything else matches nothing (and never reaches the driver)
+
+
+def warning_filters(request: Any) -> tuple[Region | None, Enterprise | None]:
+    """The 预警 page's and API's region (code) and enterprise (id) filters, each within the user's scope
+    (else 404, logged as 越权访问 when the object exists)."""
     region = enterprise = None
     if code := request.GET.get("region", "").strip():
-        region = visible_or_404(request, Region, code=code)
-    if pk := request.GET.get("enterprise", "").strip():
+        region = visible_or_404(request, Region, code=code[:20])
+    if value := request.GET.get("enterprise", "").strip():
+        try:
+            pk = int(value)
+        except ValueError:
+            raise Http404("未找到该企业。") from None
+        if pk not in ID_RANGE:
+            raise Http404("未找到该企业。")
         enterprise = visible_or_404(request, Enterprise, pk=pk)
     return region, enterprise
 
@@ -902,7 +912,7 @@ def warning_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     month = parse_month(request.GET.get("month"), warnings.last_complete_month(today))
     kind = request.GET.get("kind", "")
-    region, enterprise = _warning_filters(request)
+    region, enterprise = warning_filters(request)
     # Every kind is evaluated for the counts; the list shows the chosen one.
     found = warnings.warnings_for(user=user, today=today, month=month, region=region, enterprise=enterprise)
     shown = [w for w in found if w.kind == kind] if kind in WarningKind.values else list(found)
@@ -938,7 +948,8 @@ def warning_resolve(request: HttpRequest) -> HttpResponse:
     record_id = request.POST.get("record", "").strip()
     try:
         if record_id:
-            record = EnforcementRecord.objects.visible_to(user).filter(pk=int(record_id)).first()
+            pk = int(record_id)
+            record = EnforcementRecord.objects.visible_to(user).filter(pk=pk).first() if pk in ID_RANGE else None
             if record is None:
                 raise ValidationError("约谈、处罚记录不存在或不在您的辖区内。")
         warning_services.warning_resolve(

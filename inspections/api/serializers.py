@@ -632,8 +632,9 @@ class WarningResolveSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=2000, label="处理情况", help_text="处理说明（不关联记录时必填）"
     )
     record = serializers.IntegerField(
-        required=False, allow_null=True, label="约谈/处罚记录编号", help_text="该企业的约谈、处罚记录编号"
-    )
+        required=False, allow_null=True, min_value=1, max_value=2**63 - 1, label="约谈/处罚记录编号",
+        help_text="该企业的约谈、处罚记录编号",
+    )  # fmt: skip
 
     def validate_record(self, value: int | None) -> EnforcementRecord | None:
         if value is None:

@@ -41,10 +41,9 @@ from inspections.models import (
     TownProgressReport,
     WarningResolution,
 )
-from inspections.views import parse_month
+from inspections.views import parse_month, warning_filters
 from portal.api.views import AUTHENTICATION, ScopedFilterBackend, ScopedViewSet, errors, service_errors
-from portal.models import Enterprise, Region, User
-from portal.scoping import visible_or_404
+from portal.models import User
 
 UPLOAD_PARSERS = (MultiPartParser, FormParser, JSONParser)
 
@@ -650,9 +649,7 @@ class WarningView(APIView):
         params = request.query_params
         month = parse_month(params.get("month"), warnings.last_complete_month(today))
         kind = params.get("kind") or None
-        code, pk = params.get("region", "").strip(), params.get("enterprise", "").strip()
-        region = visible_or_404(request, Region, code=code) if code else None
-        enterprise = visible_or_404(request, Enterprise, pk=pk) if pk else None
+        region, enterprise = warning_filters(request)
         found = warnings.warnings_for(
             user=_user(request), today=today, month=month, kinds={kind} if kind else None, region=region,
             enterprise=enterprise,
