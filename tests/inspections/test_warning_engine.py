@@ -387,3 +387,29 @@ def test_resolution_note_is_shown_escaped(cast: Cast, world: World, today: dt.da
     html = client.get(reverse("inspections:warning-list")).content.decode()
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "登记处理情况" not in html and "修改处理情况" not in html  # the leader reads, does not record
+
+
+def test_late_enterprise_filing_is_the_enterprise_warning(cast: Cast, world: World, running: Campaign,
+                                                          today: dt.date) -> None:  # fmt: skip
+    due = today - dt.timedelta(days=2)
+    deliverable = Deliverable.objects.create(
+        campaign=running, name="企业自查自改报告", submitter=DeliverableSubmitter.ENTERPRISE, recipients="镇和县局",
+        kind=DeliverableKind.UPLOAD, schedule=DeliverableSchedule.ONCE, due_date=due,
+    )  # fmt: skip
+    DeliverableSubmission.objects.create(
+        deliverable=deliverable, enterprise=world.enterprise_a2, due_date=due, content="已报",
+        submitted_at=timezone.now() - dt.timedelta(days=3),
+    )  # fmt: skip
+    stopped = EnterpriseFactory(town=world.town_a, production_status=ProductionStatus.SUSPENDED)
+
+    def subjects(user: Any) -> set[int]:
+        return {w.enterprise.pk for w in of(user, today, WarningKind.LATE_DELIVERABLE) if w.enterprise}
+
+    assert subjects(cast.county_staff) == {world.enterprise_a.pk, world.enterprise_b.pk}  # a2 filed, stopped is out
+    assert stopped.pk not in subjects(cast.county_staff)
+    assert subjects(cast.clerk) == {world.enterprise_a.pk}
+    assert subjects(cast.town_b_staff) == {world.enterprise_b.pk}
+    assert subjects(cast.other_clerk) == set()
+    (warning,) = of(cast.clerk, today, WarningKind.LATE_DELIVERABLE)
+    assert warning.key == f"late_deliverable:{deliverable.pk}:e{world.enterprise_a.pk}:{due:%Y-%m-%d}"
+    assert [label for label, _ in warning.actions] == ["约谈主要负责人", "约谈企业", "行政处罚"]
