@@ -918,8 +918,12 @@ def warning_list(request: HttpRequest) -> HttpResponse:
     shown = [w for w in found if w.kind == kind] if kind in WarningKind.values else list(found)
     if request.GET.get("open"):
         shown = [w for w in shown if w.is_open]
+    page, query = _page(request, shown)
     context = {
-        "warnings": shown,
+        "warnings": page.object_list,
+        "page": page,
+        "query": query,
+        "total": len(shown),
         "month": month,
         "kind": kind,
         "kinds": WarningKind.choices,

@@ -413,3 +413,17 @@ def test_late_enterprise_filing_is_the_enterprise_warning(cast: Cast, world: Wor
     (warning,) = of(cast.clerk, today, WarningKind.LATE_DELIVERABLE)
     assert warning.key == f"late_deliverable:{deliverable.pk}:e{world.enterprise_a.pk}:{due:%Y-%m-%d}"
     assert [label for label, _ in warning.actions] == ["约谈主要负责人", "约谈企业", "行政处罚"]
+
+
+def test_page_is_paged_and_counts_all(cast: Cast, world: World, today: dt.date) -> None:
+    for days in range(1, 36):
+        hazard(world.enterprise_a, deadline=today - dt.timedelta(days=days))
+    client = Client()
+    client.force_login(cast.county_staff)
+    first = client.get(reverse("inspections:warning-list"), {"kind": OVERDUE})
+    assert len(first.context["warnings"]) == 30 and first.context["open_counts"][OVERDUE] == 35
+    assert "第 1 / 2 页，共 35 条" in first.content.decode()
+    second = client.get(reverse("inspections:warning-list"), {"kind": OVERDUE, "page": 2})
+    assert len(second.context["warnings"]) == 5
+    keys = {w.key for w in first.context["warnings"]} | {w.key for w in second.context["warnings"]}
+    assert len(keys) == 35
