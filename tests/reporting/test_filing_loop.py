@@ -231,3 +231,46 @@ def test_reasons_and_notes_are_shown_escaped(scenario: Any, cast: Any, client: A
     client.force_login(cast.county_leader)
     html = client.get(reverse("reporting:table", args=["accountability", w.county.code, "2024-05"])).content.decode()
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_the_admin_names_the_table_and_a_rename_there_changes_nothing(cast: Any, world: Any) -> None:
+    from django.test import Client
+
+    from inspections.models import Campaign
+    from tests.otp_helpers import force_login_verified
+
+    client = Client()
+    force_login_verified(client, cast.admin)
+    data = {
+        "name": "集中排查整治", "document_number": "泽应急发〔2025〕9号", "document_title": "",
+        "issuing_region": world.county.pk, "issuing_authority": "泽州县应急管理局",
+        "start_date": "2025-03-01", "end_date": "2025-05-31", "period_text": "", "summary": "",
+        "phases-TOTAL_FORMS": "0", "phases-INITIAL_FORMS": "0",
+        "checklist_areas-TOTAL_FORMS": "0", "checklist_areas-INITIAL_FORMS": "0",
+        "quotas-TOTAL_FORMS": "0", "quotas-INITIAL_FORMS": "0",
+        "deliverables-TOTAL_FORMS": "1", "deliverables-INITIAL_FORMS": "0",
+        "deliverables-0-order": "1", "deliverables-0-name": "每月统计表", "deliverables-0-submitter": "town",
+        "deliverables-0-recipients": "县局", "deliverables-0-kind": "monthly_table",
+        "deliverables-0-schedule": "monthly",
+        "deliverables-0-table": "accountability", "deliverables-0-due_date": "", "deliverables-0-day_of_month": "20",
+        "deliverables-0-min_count": "1", "deliverables-0-description": "",
+    }  # fmt: skip
+    response = client.post("/admin/inspections/campaign/add/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    campaign = Campaign.objects.get(document_number="泽应急发〔2025〕9号")
+    deliverable = campaign.deliverables.get()
+    assert deliverable.table == ReportKind.ACCOUNTABILITY  # named 每月统计表: no word of the table's name
+    due = dt.date(2025, 4, 20)
+
+    def planned() -> bool:
+        return any(d.campaign == campaign and d.kind == ReportKind.ACCOUNTABILITY for d, _ in schedule.dues_around(due))
+
+    assert planned()
+    rename = {**data, "deliverables-INITIAL_FORMS": "1", "deliverables-0-id": str(deliverable.pk),
+              "deliverables-0-campaign": str(campaign.pk), "deliverables-0-name": "追责问责月报（改名）"}  # fmt: skip
+    response = client.post(f"/admin/inspections/campaign/{campaign.pk}/change/", rename)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    deliverable.refresh_from_db()
+    assert deliverable.name == "追责问责月报（改名）" and deliverable.table == ReportKind.ACCOUNTABILITY
+    assert planned()
+    assert selectors.due_day(ReportKind.ACCOUNTABILITY, campaign) == 20
