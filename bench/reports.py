@@ -122,6 +122,7 @@ def ensure_campaigns(counties: list[Any]) -> None:
                         schedule=d.schedule,
                         due_date=d.due_date,
                         day_of_month=d.day_of_month,
+                        table=d.table,
                     )
                     for d in template.deliverables.all()
                 ]

@@ -77,8 +77,8 @@ class QuotaInline(PartInline):
 class DeliverableInline(PartInline):
     model = Deliverable
     fields = (
-        "order", "name", "submitter", "recipients", "kind", "schedule", "due_date", "day_of_month", "min_count",
-        "requires_principal_signature", "description",
+        "order", "name", "submitter", "recipients", "kind", "schedule", "table", "due_date", "day_of_month",
+        "min_count", "requires_principal_signature", "description",
     )  # fmt: skip
 
 

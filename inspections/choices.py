@@ -306,8 +306,28 @@ def kinds_for_column(column: str, table: str) -> list[str]:
 
 
 class WarningKind(models.TextChoices):
+    """The kinds of the one warnings engine (inspections/warnings.py), in the order the pages show them."""
+
+    OVERDUE_HAZARD = "overdue_hazard", "隐患整改逾期"
     PERFUNCTORY_SELF_CHECK = "perfunctory_self_check", "自查自改走过场"
     LONG_OPEN_MAJOR_HAZARD = "long_open_major_hazard", "重大事故隐患长期存在"
     REPEATED_MAJOR_HAZARD = "repeated_major_hazard", "同类重大事故隐患反复出现"
     QUOTA_MISS = "quota_miss", "未达到工作指标"
     EXAM_RETAKE_FAILED = "exam_retake_failed", "逢查必考补考不合格"
+    LICENCE_EXPIRY = "licence_expiry", "安全生产许可证到期"
+    CERTIFICATE_EXPIRY = "certificate_expiry", "人员证书到期"
+    LATE_DELIVERABLE = "late_deliverable", "材料、报表逾期未报送"
+
+
+class WarningSeverity(models.TextChoices):
+    HIGH = "high", "严重"
+    MEDIUM = "medium", "较重"
+    LOW = "low", "一般"
+
+
+class DeliverableTable(models.TextChoices):
+    """Which monthly table a deliverable is (the same values as reporting.choices.ReportKind)."""
+
+    ACCOUNTABILITY = "accountability", "追责问责情况统计表"
+    WINTER = "winter", "冬季行动工作报表"
+    THREE_LISTS = "three_lists", "问题、整改、责任三清单"

@@ -31,6 +31,7 @@ from inspections.choices import (
     DeliverableKind,
     DeliverableSchedule,
     DeliverableSubmitter,
+    DeliverableTable,
     EnforcementKind,
     EnforcementTarget,
     ExpectedAnswer,
@@ -40,6 +41,7 @@ from inspections.choices import (
     QuotaPeriod,
     QuotaSubject,
     ReportStatus,
+    WarningKind,
 )
 from portal import limits
 from portal.choices import RegionLevel
@@ -330,6 +332,12 @@ class Deliverable(models.Model):
     min_count = models.PositiveSmallIntegerField("至少报送数量", default=1)
     requires_principal_signature = models.BooleanField("须主要负责人签字", default=False)
     description = models.TextField("要求（原文）", max_length=limits.TEXT_LONG, blank=True)
+    # Which monthly table this deliverable is: drafts, reminders and the filing status follow this
+    # field, never the deliverable's name (renaming it changes nothing).
+    table = models.CharField(
+        "对应月度报表", max_length=20, choices=DeliverableTable.choices, blank=True,
+        help_text="按月报送的固定格式报表（系统生成草稿、提醒和报送状态）；其他材料留空。",
+    )  # fmt: skip
 
     scope_region_path = "campaign__issuing_region__path"
     scope_enterprise_path = None
@@ -1136,3 +1144,40 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.name}{self.get_kind_display()}"
+
+
+class WarningResolution(models.Model):
+    """What was done about one warning (inspections/warnings.py), keyed by the warning's stable key.
+
+    The warnings themselves are derived from the records every time; only the handling is stored:
+    a 约谈/处罚 record linked, or 已处理 with a note. Written only by `services.warning_resolve`.
+    """
+
+    key = models.CharField("预警标识", max_length=200, unique=True)
+    kind = models.CharField("预警类型", max_length=40, choices=WarningKind.choices)
+    region = models.ForeignKey(Region, verbose_name="所属辖区", on_delete=models.PROTECT, related_name="+")
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name="企业", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    record = models.ForeignKey(
+        EnforcementRecord, verbose_name="约谈/处罚记录", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    note = models.TextField("处理情况", max_length=limits.TEXT_COMMENT, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="处理人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField("处理时间")
+
+    scope_region_path = "region__path"
+    scope_enterprise_path = "enterprise"
+
+    objects = ScopedManager["WarningResolution"]()
+
+    class Meta:
+        verbose_name = "预警处理"
+        verbose_name_plural = "预警处理"
+        ordering = ["-resolved_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.key}"

@@ -929,6 +929,30 @@ def submission_create(
     return submission
 
 
+@transaction.atomic
+def submission_record_table(
+    *, actor: User, deliverable: Deliverable, town: Region, due_date: dt.date, title: str
+) -> DeliverableSubmission | None:
+    """A town submitted the monthly table this deliverable is (`Deliverable.table`): the filing is
+    recorded once per due date, so the 材料报送情况 grid, the reminders and the warnings see it.
+    Called by reporting.services.report_submit; a second submission of the same month adds nothing."""
+    if not deliverable.table or deliverable.submitter != DeliverableSubmitter.TOWN:
+        return None
+    if due_date not in deliverable.due_dates():
+        return None
+    if DeliverableSubmission.objects.filter(deliverable=deliverable, town=town, due_date=due_date).exists():
+        return None
+    submission = DeliverableSubmission.objects.create(
+        deliverable=deliverable, town=town, due_date=due_date, title=title, content="在线报送月度报表",
+        submitted_by=actor, submitted_at=timezone.now(),
+    )  # fmt: skip
+    audit_record(
+        actor=actor, action=AuditAction.CREATE, instance=submission, after=snapshot(submission),
+        detail="报送月度报表，材料报送情况记为已提交",
+    )  # fmt: skip
+    return submission
+
+
 # --- Reminders (beat) -------------------------------------------------------------------------
 
 REMIND_DAYS_BEFORE = (3, 1)

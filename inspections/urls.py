@@ -11,6 +11,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign-detail"),
     path("coverage/", views.coverage, name="coverage"),
     path("warnings/", views.warning_list, name="warning-list"),
+    path("warnings/resolve/", views.warning_resolve, name="warning-resolve"),
     path("campaigns/<int:campaign_pk>/self-checks/", views.self_check_list, name="self-check-list"),
     path("campaigns/<int:campaign_pk>/progress/", views.progress_list, name="progress-list"),
     path("campaigns/<int:campaign_pk>/deliverables/", views.deliverable_matrix, name="deliverable-matrix"),

@@ -1,5 +1,18 @@
-"""Warnings the seeds ask for — derived from the records every time, never typed or stored.
+"""The one warnings engine: every 预警 is derived here from the records, never typed or stored.
 
+The 预警 page, the dashboard's 预警 box, the 工作台 and `GET /api/v1/warnings/` all read
+`warnings_for(user=..., today=..., kinds=None, region=None, enterprise=None)`: a list of `Warning`
+(kind, severity, subject, since-when `on`, evidence with links, the actions that record a 约谈/处罚,
+and what was done about it — `resolution`), newest first, with `.counts` (per kind, all) and
+`.open_counts` (per kind, not yet handled). Where only the numbers are needed (the dashboard box, the
+工作台's badges), `warning_counts(...)` (same arguments) gives the same numbers, counting the per-row
+rules in SQL from the very querysets the rules read. Each rule costs a fixed number of queries, whatever the
+number of records (tests/inspections/test_warning_engine.py counts them). Only the handling is stored:
+`WarningResolution`, keyed by the warning's stable `key`, written by
+`inspections.warning_services.warning_resolve`.
+
+- 隐患整改逾期: a hazard whose current deadline has passed while the rectification is owed
+  (`Hazard.objects.overdue`, the same rule as the hazard list's 逾期 filter).
 - 自查自改走过场: a regulator (town, county, higher level, expert check) found a major hazard at an
   enterprise during a campaign in which the enterprise signed a self-check report that did not
   report it (not attached to the report, and no major hazard of the same 判定依据 reported by the
@@ -12,6 +25,10 @@
   quota or missing, a town's inspection coverage under 100%, the county's under 30%.
 - 逢查必考补考不合格: a failed retake — 通报曝光 and a proposal to replace the principal — until the
   通报曝光 record citing that exam is registered.
+- 安全生产许可证到期 / 人员证书到期: for mines 正常生产 or 正常建设, a 安全生产许可证 or a person's
+  certificate expired (严重) or expiring within 30 (较重), 60 or 90 days (一般).
+- 材料、报表逾期未报送: a deliverable of a campaign (the monthly tables included, marked filed when the
+  table is submitted) not filed by a town or an enterprise after its due date, within the last year.
 
 Each warning lists its evidence (with links) and the links that start recording a 约谈 or 处罚.
 """
@@ -19,33 +36,47 @@ Each warning lists its evidence (with links) and the links that start recording 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import timezone
 
 from hazards.choices import HazardLevel, HazardSource, HazardStatus
-from hazards.models import Hazard
+from hazards.models import Hazard, HazardQuerySet
 from inspections import quotas, workdays
-from inspections.choices import EnforcementKind, QuotaKind, WarningKind
+from inspections.choices import (
+    DeliverableKind,
+    DeliverableSubmitter,
+    DeliveryStatus,
+    EnforcementKind,
+    QuotaKind,
+    WarningKind,
+    WarningSeverity,
+)
 from inspections.models import (
     Campaign,
+    Deliverable,
     EnforcementRecord,
     Exam,
     PrincipalDutyLog,
     SelfCheckReport,
+    WarningResolution,
     WarningSettings,
     ancestor_paths,
 )
 from portal.choices import ProductionStatus, RegionLevel
-from portal.models import Enterprise, Region, User
+from portal.models import Enterprise, Person, Region, User
 
 DEFAULT_LONG_OPEN_DAYS = 60
 DEFAULT_REPEAT_MONTHS = 12
+EXPIRY_WINDOWS = (30, 60, 90)  # days ahead: 较重 within the first, 一般 within the others
+DELIVERABLE_LOOKBACK_DAYS = 365  # missing filings older than this are history, not warnings
 REGULATOR_SOURCES = frozenset(
     {
         HazardSource.TOWN_INSPECTION,
@@ -66,15 +97,85 @@ class Evidence:
 class Warning:
     kind: str
     title: str
-    on: dt.date
+    on: dt.date  # since when the warning stands
     enterprise: Enterprise | None = None
     region: Region | None = None
     evidence: list[Evidence] = field(default_factory=list)
     actions: list[tuple[str, str]] = field(default_factory=list)
+    key: str = ""  # stable: the same records give the same key (resolutions are stored by it)
+    severity: str = WarningSeverity.MEDIUM
+    resolution: WarningResolution | None = None
 
     @property
     def kind_label(self) -> str:
         return WarningKind(self.kind).label
+
+    @property
+    def severity_label(self) -> str:
+        return WarningSeverity(self.severity).label
+
+    @property
+    def subject(self) -> str:
+        """Who the warning is about: the enterprise, else the town or county."""
+        if self.enterprise is not None:
+            return self.enterprise.name
+        return self.region.name if self.region is not None else ""
+
+    @property
+    def unit(self) -> Region | None:
+        """The region the warning belongs to (the enterprise's town, or the region itself)."""
+        if self.enterprise is not None:
+            return self.enterprise.town
+        return self.region
+
+    @property
+    def url(self) -> str:
+        """The evidence link: the first piece of evidence that has one."""
+        return next((e.url for e in self.evidence if e.url), "")
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolution is None
+
+
+class WarningList(list[Warning]):
+    """The warnings of one evaluation, with their counts per kind (every kind present, zero included)."""
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(WarningKind.values, 0)
+        for warning in self:
+            counts[warning.kind] += 1
+        return counts
+
+    @property
+    def open_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(WarningKind.values, 0)
+        for warning in self:
+            if warning.is_open:
+                counts[warning.kind] += 1
+        return counts
+
+
+class Thresholds:
+    """The counties' `WarningSettings`, loaded once per evaluation (one query)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[int, int]] | None = None
+
+    def for_region(self, region: Region | None) -> tuple[int, int]:
+        if self._rows is None:
+            self._rows = {
+                path: (days, months)
+                for path, days, months in WarningSettings.objects.values_list(
+                    "county__path", "long_open_major_hazard_days", "repeat_window_months"
+                )
+            }
+        if region is not None:
+            for path in ancestor_paths(region.path):
+                if path in self._rows:
+                    return self._rows[path]
+        return DEFAULT_LONG_OPEN_DAYS, DEFAULT_REPEAT_MONTHS
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:
@@ -86,11 +187,22 @@ def _months_before(day: dt.date, months: int) -> dt.date:
 
 def settings_for(region: Region | None) -> tuple[int, int]:
     """(long-open days, repeat window months) for the county of `region`."""
-    if region is not None:
-        row = WarningSettings.objects.filter(county__path__in=ancestor_paths(region.path)).first()
-        if row is not None:
-            return row.long_open_major_hazard_days, row.repeat_window_months
-    return DEFAULT_LONG_OPEN_DAYS, DEFAULT_REPEAT_MONTHS
+    return Thresholds().for_region(region)
+
+
+_SENTINEL = 987654321
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_url(name: str, prefix: str, with_pk: bool) -> str:
+    """reverse() once per URL name (and script prefix): the rules build thousands of links."""
+    return reverse(name, args=[_SENTINEL]) if with_pk else reverse(name)
+
+
+def _url(name: str, pk: int | None = None) -> str:
+    if pk is None:
+        return _cached_url(name, get_script_prefix(), False)
+    return _cached_url(name, get_script_prefix(), True).replace(str(_SENTINEL), str(pk))
 
 
 def _record_link(
@@ -99,20 +211,28 @@ def _record_link(
     params = {"kind": kind, "enterprise": enterprise.pk, "description": description[:200], **extra}
     if campaign is not None:
         params["campaign"] = campaign.pk
-    return f"{reverse('inspections:enforcement-create')}?{urlencode(params)}"
+    return f"{_url('inspections:enforcement-create')}?{urlencode(params)}"
+
+
+ENTERPRISE_ACTIONS = (
+    ("约谈主要负责人", EnforcementKind.INTERVIEW_PRINCIPAL),
+    ("约谈企业", EnforcementKind.INTERVIEW_ENTERPRISE),
+    ("行政处罚", EnforcementKind.PENALTY_ENTERPRISE),
+)
 
 
 def _enterprise_actions(enterprise: Enterprise, why: str, campaign: Campaign | None = None) -> list[tuple[str, str]]:
-    return [
-        ("约谈主要负责人", _record_link(EnforcementKind.INTERVIEW_PRINCIPAL, enterprise, why, campaign)),
-        ("约谈企业", _record_link(EnforcementKind.INTERVIEW_ENTERPRISE, enterprise, why, campaign)),
-        ("行政处罚", _record_link(EnforcementKind.PENALTY_ENTERPRISE, enterprise, why, campaign)),
-    ]
+    """The links that start a 约谈 or 处罚 record (the same query as `_record_link`, encoded once)."""
+    params: dict[str, Any] = {"enterprise": enterprise.pk, "description": why[:200]}
+    if campaign is not None:
+        params["campaign"] = campaign.pk
+    tail, base = urlencode(params), _url("inspections:enforcement-create")
+    return [(label, f"{base}?kind={kind.value}&{tail}") for label, kind in ENTERPRISE_ACTIONS]
 
 
 def _hazard_evidence(hazard: Hazard, today: dt.date) -> Evidence:
     try:
-        url = reverse("hazards:hazard-detail", args=[hazard.pk])
+        url = _url("hazards:hazard-detail", hazard.pk)
     except NoReverseMatch:  # the hazards pages are not wired (yet): the text stands alone
         url = ""
     days = (today - hazard.found_on).days
@@ -168,6 +288,8 @@ def perfunctory_self_checks(*, user: User, today: dt.date) -> list[Warning]:
             warnings.append(
                 Warning(
                     kind=WarningKind.PERFUNCTORY_SELF_CHECK,
+                    key=f"{WarningKind.PERFUNCTORY_SELF_CHECK}:{report.pk}:{hazard.pk}",
+                    severity=WarningSeverity.HIGH,
                     title=f"{report.enterprise.name}：自查自改报告未报告监管发现的重大事故隐患",
                     on=hazard.found_on,
                     enterprise=report.enterprise,
@@ -185,7 +307,7 @@ def perfunctory_self_checks(*, user: User, today: dt.date) -> list[Warning]:
     return warnings
 
 
-def long_open_major_hazards(*, user: User, today: dt.date) -> list[Warning]:
+def long_open_major_hazards(*, user: User, today: dt.date, thresholds: Thresholds | None = None) -> list[Warning]:
     open_statuses = sorted(HazardStatus.open())
     hazards = (
         Hazard.objects.visible_to(user)
@@ -193,20 +315,20 @@ def long_open_major_hazards(*, user: User, today: dt.date) -> list[Warning]:
         .select_related("enterprise", "enterprise__town", "criterion")
         .order_by("found_on", "id")
     )
-    thresholds: dict[int, int] = {}
+    thresholds = thresholds or Thresholds()
     warnings = []
     for hazard in hazards:
-        town = hazard.enterprise.town
-        if town.pk not in thresholds:
-            thresholds[town.pk] = settings_for(town)[0]
+        limit = thresholds.for_region(hazard.enterprise.town)[0]
         days = (today - hazard.found_on).days
-        if days <= thresholds[town.pk]:
+        if days <= limit:
             continue
         why = f"重大事故隐患长期存在：{hazard.description[:60]}，发现已 {days} 天仍未销号"
         warnings.append(
             Warning(
                 kind=WarningKind.LONG_OPEN_MAJOR_HAZARD,
-                title=f"{hazard.enterprise.name}：重大事故隐患发现 {days} 天仍未销号（超过 {thresholds[town.pk]} 天）",
+                key=f"{WarningKind.LONG_OPEN_MAJOR_HAZARD}:{hazard.pk}",
+                severity=WarningSeverity.HIGH,
+                title=f"{hazard.enterprise.name}：重大事故隐患发现 {days} 天仍未销号（超过 {limit} 天）",
                 on=hazard.found_on,
                 enterprise=hazard.enterprise,
                 evidence=[_hazard_evidence(hazard, today)],
@@ -216,7 +338,7 @@ def long_open_major_hazards(*, user: User, today: dt.date) -> list[Warning]:
     return warnings
 
 
-def repeated_major_hazards(*, user: User, today: dt.date) -> list[Warning]:
+def repeated_major_hazards(*, user: User, today: dt.date, thresholds: Thresholds | None = None) -> list[Warning]:
     hazards = (
         Hazard.objects.visible_to(user)
         .filter(level=HazardLevel.MAJOR, criterion__isnull=False)
@@ -226,11 +348,12 @@ def repeated_major_hazards(*, user: User, today: dt.date) -> list[Warning]:
     groups: dict[tuple[int, int], list[Hazard]] = defaultdict(list)
     for hazard in hazards:
         groups[(hazard.enterprise_id, hazard.criterion_id or 0)].append(hazard)
+    thresholds = thresholds or Thresholds()
     warnings = []
     for group in groups.values():
         if len(group) < 2:
             continue
-        months = settings_for(group[0].enterprise.town)[1]
+        months = thresholds.for_region(group[0].enterprise.town)[1]
         for index, later in enumerate(group[1:], start=1):
             earlier = [h for h in group[:index] if h.found_on >= _months_before(later.found_on, months)]
             if not earlier:
@@ -240,6 +363,8 @@ def repeated_major_hazards(*, user: User, today: dt.date) -> list[Warning]:
             warnings.append(
                 Warning(
                     kind=WarningKind.REPEATED_MAJOR_HAZARD,
+                    key=f"{WarningKind.REPEATED_MAJOR_HAZARD}:{later.pk}",
+                    severity=WarningSeverity.HIGH,
                     title=f"{enterprise.name}：同类重大事故隐患（{later.criterion}）{months}个月内反复出现",
                     on=later.found_on,
                     enterprise=enterprise,
@@ -276,6 +401,8 @@ def failed_retakes(*, user: User, today: dt.date) -> list[Warning]:
         warnings.append(
             Warning(
                 kind=WarningKind.EXAM_RETAKE_FAILED,
+                key=f"{WarningKind.EXAM_RETAKE_FAILED}:{exam.pk}",
+                severity=WarningSeverity.HIGH,
                 title=f"{exam.enterprise.name}：主要负责人{exam.person.name}补考仍不合格——通报曝光，建议调整主要负责人",
                 on=exam.date,
                 enterprise=exam.enterprise,
@@ -332,6 +459,7 @@ def quota_misses(*, user: User, month: dt.date, today: dt.date) -> list[Warning]
                 warnings.append(
                     Warning(
                         kind=WarningKind.QUOTA_MISS,
+                        key=f"{WarningKind.QUOTA_MISS}:{month:%Y-%m}:duty:{campaign.pk}:{enterprise.pk}",
                         title=f"{enterprise.name}：{month:%Y年%m月}未填报主要负责人履职台账",
                         on=workdays.month_end(month),
                         enterprise=enterprise,
@@ -349,6 +477,7 @@ def quota_misses(*, user: User, month: dt.date, today: dt.date) -> list[Warning]
             warnings.append(
                 Warning(
                     kind=WarningKind.QUOTA_MISS,
+                    key=f"{WarningKind.QUOTA_MISS}:{month:%Y-%m}:duty:{campaign.pk}:{enterprise.pk}",
                     title=f"{enterprise.name}：{month:%Y年%m月}主要负责人履职未达到指标",
                     on=workdays.month_end(month),
                     enterprise=enterprise,
@@ -396,6 +525,7 @@ def _coverage_misses(*, user: User, month: dt.date, today: dt.date, campaigns: l
                 warnings.append(
                     Warning(
                         kind=WarningKind.QUOTA_MISS,
+                        key=f"{WarningKind.QUOTA_MISS}:{month:%Y-%m}:coverage:{campaign.pk}:{row.unit.pk}",
                         title=(
                             f"{row.unit.name}（{who}）{month:%Y年%m月}检查覆盖率 {row.rate}%，"
                             f"未达到 {row.required_rate:g}%"
@@ -413,6 +543,227 @@ def _coverage_misses(*, user: User, month: dt.date, today: dt.date, campaigns: l
     return warnings
 
 
+def overdue_rows(user: User, today: dt.date) -> QuerySet[Hazard]:
+    """The rows of 隐患整改逾期: the hazard list's 逾期 rule (`HazardQuerySet.overdue`), drafts left out."""
+    hazards = cast(HazardQuerySet, Hazard.objects.visible_to(user))
+    return hazards.overdue(today).exclude(status=HazardStatus.DRAFT)
+
+
+def overdue_hazards(*, user: User, today: dt.date) -> list[Warning]:
+    """隐患整改逾期: one warning per overdue hazard."""
+    rows = (
+        overdue_rows(user, today)
+        .select_related("enterprise", "enterprise__town", "criterion")
+        .order_by("current_deadline", "id")
+    )
+    warnings = []
+    for hazard in rows:
+        deadline = hazard.current_deadline
+        assert deadline is not None
+        days = (today - deadline).days
+        enterprise = hazard.enterprise
+        why = f"隐患整改逾期：{hazard.description[:60]}，整改期限 {deadline:%Y-%m-%d}，已逾期 {days} 天"
+        warnings.append(
+            Warning(
+                kind=WarningKind.OVERDUE_HAZARD,
+                key=f"{WarningKind.OVERDUE_HAZARD}:{hazard.pk}:{deadline:%Y-%m-%d}",
+                severity=WarningSeverity.HIGH if hazard.level == HazardLevel.MAJOR else WarningSeverity.MEDIUM,
+                title=f"{enterprise.name}：{hazard.get_level_display()}整改逾期 {days} 天（期限 {deadline:%Y-%m-%d}）",
+                on=deadline + dt.timedelta(days=1),
+                enterprise=enterprise,
+                evidence=[_hazard_evidence(hazard, today)],
+                actions=_enterprise_actions(enterprise, why),
+            )
+        )
+    return warnings
+
+
+def _expiry_severity(expiry: dt.date, today: dt.date) -> str:
+    if expiry < today:
+        return WarningSeverity.HIGH
+    if expiry <= today + dt.timedelta(days=EXPIRY_WINDOWS[0]):
+        return WarningSeverity.MEDIUM
+    return WarningSeverity.LOW
+
+
+def _expiry_text(expiry: dt.date, today: dt.date) -> str:
+    if expiry < today:
+        return f"已于 {expiry:%Y-%m-%d} 过期（{(today - expiry).days} 天）"
+    return f"将于 {expiry:%Y-%m-%d} 到期（还有 {(expiry - today).days} 天）"
+
+
+def _expiry_since(expiry: dt.date, today: dt.date) -> dt.date:
+    return expiry if expiry < today else expiry - dt.timedelta(days=EXPIRY_WINDOWS[-1])
+
+
+def licence_rows(user: User, today: dt.date) -> QuerySet[Enterprise]:
+    """The rows of 安全生产许可证到期: expired or expiring within 90 days, mines 正常生产/正常建设."""
+    return Enterprise.objects.visible_to(user).filter(
+        production_status__in=ProductionStatus.active(),
+        license_expiry__isnull=False,
+        license_expiry__lte=today + dt.timedelta(days=EXPIRY_WINDOWS[-1]),
+    )
+
+
+def expiring_licences(*, user: User, today: dt.date) -> list[Warning]:
+    """安全生产许可证 expired or expiring within 90 days, for mines 正常生产/正常建设."""
+    enterprises = licence_rows(user, today).select_related("town").order_by("license_expiry", "id")
+    warnings = []
+    for enterprise in enterprises:
+        expiry = enterprise.license_expiry
+        assert expiry is not None
+        text = _expiry_text(expiry, today)
+        number = f"（编号 {enterprise.license_number}）" if enterprise.license_number else ""
+        warnings.append(
+            Warning(
+                kind=WarningKind.LICENCE_EXPIRY,
+                key=f"{WarningKind.LICENCE_EXPIRY}:{enterprise.pk}:{expiry:%Y-%m-%d}",
+                severity=_expiry_severity(expiry, today),
+                title=f"{enterprise.name}：安全生产许可证{text}",
+                on=_expiry_since(expiry, today),
+                enterprise=enterprise,
+                evidence=[
+                    Evidence(
+                        f"安全生产许可证{number}有效期至 {expiry:%Y-%m-%d}，"
+                        f"{enterprise.get_production_status_display()}",
+                        enterprise.get_absolute_url(),
+                    )
+                ],
+                actions=_enterprise_actions(enterprise, f"安全生产许可证{text}"),
+            )
+        )
+    return warnings
+
+
+def certificate_rows(user: User, today: dt.date) -> QuerySet[Person]:
+    """The rows of 人员证书到期: people of mines 正常生产/正常建设 whose certificate expired or expires
+    within 90 days."""
+    return Person.objects.visible_to(user).filter(
+        enterprise__isnull=False,
+        enterprise__production_status__in=ProductionStatus.active(),
+        certificate_expiry__isnull=False,
+        certificate_expiry__lte=today + dt.timedelta(days=EXPIRY_WINDOWS[-1]),
+    )
+
+
+def expiring_certificates(*, user: User, today: dt.date) -> list[Warning]:
+    """People's certificates expired or expiring within 90 days, at mines 正常生产/正常建设."""
+    people = (
+        certificate_rows(user, today)
+        .select_related("enterprise", "enterprise__town")
+        .order_by("certificate_expiry", "id")
+    )
+    warnings = []
+    for person in people:
+        expiry, enterprise = person.certificate_expiry, person.enterprise
+        assert expiry is not None and enterprise is not None
+        text = _expiry_text(expiry, today)
+        certificate = person.certificate_type or "证书"
+        warnings.append(
+            Warning(
+                kind=WarningKind.CERTIFICATE_EXPIRY,
+                key=f"{WarningKind.CERTIFICATE_EXPIRY}:{person.pk}:{expiry:%Y-%m-%d}",
+                severity=_expiry_severity(expiry, today),
+                title=f"{enterprise.name}：{person.get_role_display()}{person.name}的{certificate}{text}",
+                on=_expiry_since(expiry, today),
+                enterprise=enterprise,
+                evidence=[
+                    Evidence(
+                        f"{person.name}（{person.get_role_display()}）{certificate}"
+                        f"{('编号 ' + person.certificate_number) if person.certificate_number else ''}，"
+                        f"有效期至 {expiry:%Y-%m-%d}",
+                        enterprise.get_absolute_url(),
+                    )
+                ],
+                actions=_enterprise_actions(enterprise, f"{person.name}的{certificate}{text}"),
+            )
+        )
+    return warnings
+
+
+def late_deliverables(*, user: User, today: dt.date) -> list[Warning]:
+    """What a town or an enterprise has not filed by a due date of the last year (the monthly tables
+    count as filed once submitted: `reporting.services.report_submit` records the filing)."""
+    from inspections.deliverables import Filings, status_of
+
+    since = today - dt.timedelta(days=DELIVERABLE_LOOKBACK_DAYS)
+    campaigns = list(
+        Campaign.objects.visible_to(user)
+        .filter(end_date__gte=since, start_date__lt=today)
+        .select_related("issuing_region")
+        .order_by("start_date", "id")
+    )
+    if not campaigns:
+        return []
+    deliverables = list(
+        Deliverable.objects.filter(campaign__in=campaigns)
+        .exclude(kind=DeliverableKind.MAJOR_HAZARD)
+        .select_related("campaign")
+        .order_by("order", "id")
+    )
+    own_enterprise = user.enterprise_id
+    if own_enterprise is not None:
+        towns_all = list(Region.objects.filter(enterprises__pk=own_enterprise))
+    else:
+        towns_all = list(Region.objects.visible_to(user).filter(level=RegionLevel.TOWN).order_by("code"))
+    warnings: list[Warning] = []
+    for campaign in campaigns:
+        mine = [d for d in deliverables if d.campaign_id == campaign.pk]
+        towns = [t for t in towns_all if t.path.startswith(campaign.issuing_region.path)]
+        if not mine or not towns:
+            continue
+        filings = Filings(campaign, towns)
+        url = reverse("inspections:deliverable-matrix", args=[campaign.pk])
+        for deliverable in mine:
+            for due in deliverable.due_dates():
+                if not since <= due < today:
+                    continue
+                for town in towns:
+                    if deliverable.submitter == DeliverableSubmitter.TOWN:
+                        if own_enterprise is not None:
+                            continue
+                        dates = filings.town_dates(deliverable, town, due)
+                        if status_of(dates, due, deliverable.min_count, today) == DeliveryStatus.MISSING:
+                            warnings.append(_late_warning(deliverable, due, today, url, region=town))
+                        continue
+                    for enterprise in filings.enterprises.get(town.pk, []):
+                        if own_enterprise is not None and enterprise.pk != own_enterprise:
+                            continue
+                        dates = filings.enterprise_dates(deliverable, enterprise, due)
+                        if status_of(dates, due, deliverable.min_count, today) == DeliveryStatus.MISSING:
+                            enterprise.town = town
+                            warnings.append(_late_warning(deliverable, due, today, url, enterprise=enterprise))
+    return warnings
+
+
+def _late_warning(
+    deliverable: Deliverable,
+    due: dt.date,
+    today: dt.date,
+    url: str,
+    *,
+    region: Region | None = None,
+    enterprise: Enterprise | None = None,
+) -> Warning:
+    who = f"t{region.pk}" if region is not None else f"e{enterprise.pk if enterprise else 0}"
+    subject = enterprise.name if enterprise is not None else (region.name if region else "")
+    days = (today - due).days
+    campaign = deliverable.campaign
+    return Warning(
+        kind=WarningKind.LATE_DELIVERABLE,
+        key=f"{WarningKind.LATE_DELIVERABLE}:{deliverable.pk}:{who}:{due:%Y-%m-%d}",
+        severity=WarningSeverity.HIGH if deliverable.table else WarningSeverity.MEDIUM,
+        title=f"{subject}：{deliverable.name}（{due:%Y-%m-%d} 截止）逾期 {days} 天未报送",
+        on=due + dt.timedelta(days=1),
+        enterprise=enterprise,
+        region=region,
+        evidence=[Evidence(f"{campaign.name}：{deliverable}，截止 {due:%Y-%m-%d}，尚未报送", url)],
+        actions=(
+            _enterprise_actions(enterprise, f"{deliverable.name}逾期未报送", campaign) if enterprise is not None else []
+        ),
+    )
+
+
 # --- All together -----------------------------------------------------------------------------
 
 
@@ -421,20 +772,131 @@ def last_complete_month(today: dt.date) -> dt.date:
 
 
 def warnings_for(
-    *, user: User, today: dt.date | None = None, month: dt.date | None = None, kinds: set[str] | None = None
-) -> list[Warning]:
-    """Every warning the user's scope holds, newest first."""
+    *,
+    user: User,
+    today: dt.date | None = None,
+    month: dt.date | None = None,
+    kinds: Iterable[str] | None = None,
+    region: Region | None = None,
+    enterprise: Enterprise | None = None,
+) -> WarningList:
+    """Every warning the user's scope holds, newest first, each with what was done about it.
+
+    `kinds` limits the rules evaluated (the others cost nothing); `region` keeps the warnings of that
+    region's subtree, `enterprise` those of one enterprise (both within the user's scope: they narrow,
+    never widen). `month` is the month the quotas are checked for (default: the last complete one).
+    The result's `.counts` / `.open_counts` give the number per kind, every kind present.
+    """
     today = today or timezone.localdate()
     month = workdays.month_start(month) if month else last_complete_month(today)
-    rules = {
+    wanted = set(WarningKind.values) if kinds is None else set(kinds) & set(WarningKind.values)
+    thresholds = Thresholds()
+    rules: dict[str, Callable[[], list[Warning]]] = {
+        WarningKind.OVERDUE_HAZARD: lambda: overdue_hazards(user=user, today=today),
         WarningKind.PERFUNCTORY_SELF_CHECK: lambda: perfunctory_self_checks(user=user, today=today),
-        WarningKind.LONG_OPEN_MAJOR_HAZARD: lambda: long_open_major_hazards(user=user, today=today),
-        WarningKind.REPEATED_MAJOR_HAZARD: lambda: repeated_major_hazards(user=user, today=today),
+        WarningKind.LONG_OPEN_MAJOR_HAZARD: lambda: long_open_major_hazards(
+            user=user, today=today, thresholds=thresholds
+        ),
+        WarningKind.REPEATED_MAJOR_HAZARD: lambda: repeated_major_hazards(
+            user=user, today=today, thresholds=thresholds
+        ),
         WarningKind.QUOTA_MISS: lambda: quota_misses(user=user, month=month, today=today),
         WarningKind.EXAM_RETAKE_FAILED: lambda: failed_retakes(user=user, today=today),
+        WarningKind.LICENCE_EXPIRY: lambda: expiring_licences(user=user, today=today),
+        WarningKind.CERTIFICATE_EXPIRY: lambda: expiring_certificates(user=user, today=today),
+        WarningKind.LATE_DELIVERABLE: lambda: late_deliverables(user=user, today=today),
     }
     found: list[Warning] = []
     for kind, rule in rules.items():
-        if kinds is None or kind in kinds:
+        if kind in wanted:
             found.extend(rule())
-    return sorted(found, key=lambda w: (w.on, w.title), reverse=True)
+    if enterprise is not None:
+        found = [w for w in found if w.enterprise is not None and w.enterprise.pk == enterprise.pk]
+    if region is not None:
+        found = [w for w in found if (unit := w.unit) is not None and unit.path.startswith(region.path)]
+    if found:
+        resolutions = {
+            r.key: r
+            for r in WarningResolution.objects.visible_to(user)
+            .filter(kind__in=sorted({w.kind for w in found}))
+            .select_related("record", "resolved_by")
+        }
+        for warning in found:
+            warning.resolution = resolutions.get(warning.key)
+    return WarningList(sorted(found, key=lambda w: (w.on, w.title), reverse=True))
+
+
+# --- Counts only (the dashboard box, the 工作台's badges) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Countable:
+    """A rule whose warnings are one per row of a queryset, keyed `kind:pk:date`: counted in SQL."""
+
+    rows: Callable[[User, dt.date], QuerySet[Any]]
+    date_field: str
+    region_path: str
+    enterprise_field: str
+
+
+COUNTABLE: dict[str, _Countable] = {
+    WarningKind.OVERDUE_HAZARD: _Countable(overdue_rows, "current_deadline", "enterprise__town__path", "enterprise_id"),
+    WarningKind.LICENCE_EXPIRY: _Countable(licence_rows, "license_expiry", "town__path", "pk"),
+    WarningKind.CERTIFICATE_EXPIRY: _Countable(
+        certificate_rows, "certificate_expiry", "enterprise__town__path", "enterprise_id"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class WarningCounts:
+    total: dict[str, int]
+    open: dict[str, int]
+
+
+def warning_counts(
+    *,
+    user: User,
+    today: dt.date | None = None,
+    month: dt.date | None = None,
+    kinds: Iterable[str] | None = None,
+    region: Region | None = None,
+    enterprise: Enterprise | None = None,
+) -> WarningCounts:
+    """The numbers `warnings_for(...)` gives (`.counts`, `.open_counts`), without building every warning:
+    the per-row rules (overdue hazards, licences, certificates: possibly thousands) are counted in SQL
+    from the very querysets the rules read; the others (a few dozen at most) are evaluated."""
+    today = today or timezone.localdate()
+    wanted = set(WarningKind.values) if kinds is None else set(kinds) & set(WarningKind.values)
+    counted = wanted & set(COUNTABLE)
+    rest = wanted - counted
+    total = dict.fromkeys(WarningKind.values, 0)
+    open_ = dict.fromkeys(WarningKind.values, 0)
+    if rest:
+        found = warnings_for(user=user, today=today, month=month, kinds=rest, region=region, enterprise=enterprise)
+        total.update({k: n for k, n in found.counts.items() if k in rest})
+        open_.update({k: n for k, n in found.open_counts.items() if k in rest})
+    resolved: dict[str, set[tuple[int, str]]] = {kind: set() for kind in counted}
+    if counted:
+        for key in (
+            WarningResolution.objects.visible_to(user).filter(kind__in=sorted(counted)).values_list("key", flat=True)
+        ):
+            kind, _, rest_of_key = key.partition(":")
+            pk, _, day = rest_of_key.partition(":")
+            if kind in resolved and pk.isdigit():
+                resolved[kind].add((int(pk), day))
+    for kind in sorted(counted):
+        rule = COUNTABLE[kind]
+        rows = rule.rows(user, today)
+        if region is not None:
+            rows = rows.filter(**{f"{rule.region_path}__startswith": region.path})
+        if enterprise is not None:
+            rows = rows.filter(**{rule.enterprise_field: enterprise.pk})
+        total[kind] = rows.count()
+        handled = 0
+        if resolved[kind]:
+            pks = sorted({pk for pk, _ in resolved[kind]})
+            for pk, day in rows.filter(pk__in=pks).values_list("pk", rule.date_field):
+                handled += (pk, f"{day:%Y-%m-%d}") in resolved[kind]
+        open_[kind] = total[kind] - handled
+    return WarningCounts(total=total, open=open_)

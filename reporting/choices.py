@@ -28,14 +28,6 @@ DEFAULT_DUE_DAY: dict[str, int] = {
     ReportKind.THREE_LISTS: 25,
 }
 
-# Words by which a campaign deliverable names each table (campaigns are data: the deliverable's
-# name tells which table it is).
-DELIVERABLE_WORDS: dict[str, tuple[str, ...]] = {
-    ReportKind.ACCOUNTABILITY: ("追责问责情况统计表",),
-    ReportKind.WINTER: ("冬季行动工作报表", "工作报表"),
-    ReportKind.THREE_LISTS: ("三清单",),
-}
-
 
 class FileFormat(models.TextChoices):
     XLSX = "xlsx", "Excel"

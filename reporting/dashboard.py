@@ -12,23 +12,25 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 
 from hazards.choices import HazardLevel, HazardStatus
 from hazards.models import Hazard, HazardQuerySet
 from inspections import quotas
-from inspections.choices import DeliverableSchedule
+from inspections import warnings as warnings_engine
+from inspections.choices import DeliverableSchedule, DeliverableSubmitter, DeliveryStatus, WarningKind
 from inspections.models import Campaign, Deliverable
 from portal.choices import RegionLevel
 from portal.models import Region, User
 from reporting.choices import ReportKind
 from reporting.figures import ancestor_paths
-from reporting.models import Report
 from reporting.schedule import kind_of
 
-LONG_OPEN_DAYS = 90  # 重大事故隐患长期存在: open longer than this many days
+
+def long_open_days(region: Region) -> int:
+    """重大事故隐患长期存在: the county's threshold, the very one the warnings engine applies."""
+    return warnings_engine.settings_for(region)[0]
 
 
 def campaign_months(*, user: User) -> list[dict[str, Any]]:
@@ -85,12 +87,13 @@ def hazard_list(*, user: User, region: Region, params: Any, today: dt.date) -> t
         hazards = hazards.exclude(supervision_level="").filter(status__in=HazardStatus.open())
         labels.append("挂牌督办未销号")
     if params.get("long_open"):
+        days = long_open_days(region)
         hazards = hazards.filter(
             level=HazardLevel.MAJOR,
             status__in=HazardStatus.open(),
-            found_on__lt=today - dt.timedelta(days=LONG_OPEN_DAYS),
+            found_on__lt=today - dt.timedelta(days=days),
         )
-        labels.append(f"重大事故隐患超过{LONG_OPEN_DAYS}天未销号")
+        labels.append(f"重大事故隐患超过{days}天未销号")
     return hazards.order_by("-found_on", "-id"), f"{region.name}：{'、'.join(labels) or '全部隐患'}"
 
 
@@ -109,6 +112,7 @@ def _rate(done: int, total: int) -> float:
 
 def _hazard_figures(user: User, region: Region, today: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
     hazards = hazards_of(user, region)
+    days = long_open_days(region)
     by = {(row["level"], row["status"]): row["n"] for row in hazards.values("level", "status").annotate(n=Count("id"))}
     flags = hazards.aggregate(
         overdue=Count("id", filter=Q(current_deadline__lt=today, status__in=HazardStatus.rectification_owed())),
@@ -118,7 +122,7 @@ def _hazard_figures(user: User, region: Region, today: dt.date) -> tuple[dict[st
             filter=Q(
                 level=HazardLevel.MAJOR,
                 status__in=HazardStatus.open(),
-                found_on__lt=today - dt.timedelta(days=LONG_OPEN_DAYS),
+                found_on__lt=today - dt.timedelta(days=days),
             ),
         ),
     )
@@ -185,46 +189,75 @@ def _coverage(region: Region, month: dt.date) -> list[dict[str, Any]]:
 
 
 def _deliverables(user: User, region: Region, today: dt.date) -> list[dict[str, Any]]:
-    """The monthly tables by kind: submitted on time, late, missing, not yet due."""
-    reports = (
-        Report.objects.visible_to(user)
-        .filter(region__path__startswith=region.path)
-        .annotate(first_submitted=Min("versions__submitted_at"))
-        .values("kind", "due_on", "first_submitted")
+    """The monthly tables by kind, per town and due date of the last year: on time, late, missing, not yet
+    due — read from the deliverables' filings (a town's table counts once submitted), the very status the
+    材料报送情况 grid and the warnings show."""
+    from inspections.deliverables import Filings, status_of
+
+    towns = list(
+        Region.objects.visible_to(user).filter(level=RegionLevel.TOWN, path__startswith=region.path).order_by("code")
     )
+    if not towns:
+        return []
+    since = today - dt.timedelta(days=warnings_engine.DELIVERABLE_LOOKBACK_DAYS)
+    deliverables = (
+        Deliverable.objects.filter(
+            campaign__in=Campaign.objects.visible_to(user).filter(end_date__gte=since),
+            schedule=DeliverableSchedule.MONTHLY,
+            submitter=DeliverableSubmitter.TOWN,
+        )
+        .exclude(table="")
+        .select_related("campaign", "campaign__issuing_region")
+        .order_by("campaign_id", "order", "id")
+    )
+    by_campaign: dict[int, list[Deliverable]] = {}
+    for deliverable in deliverables:
+        by_campaign.setdefault(deliverable.campaign_id, []).append(deliverable)
     counts: dict[str, dict[str, int]] = {}
-    for row in reports:
-        bucket = counts.setdefault(row["kind"], {"on_time": 0, "late": 0, "missing": 0, "pending": 0})
-        submitted = row["first_submitted"]
-        if submitted is not None:
-            on_time = timezone.localtime(submitted).date() <= row["due_on"]
-            bucket["on_time" if on_time else "late"] += 1
-        elif row["due_on"] < today:
-            bucket["missing"] += 1
-        else:
-            bucket["pending"] += 1
+    keys = {
+        DeliveryStatus.ON_TIME: "on_time",
+        DeliveryStatus.LATE: "late",
+        DeliveryStatus.MISSING: "missing",
+        DeliveryStatus.PENDING: "pending",
+    }
+    for items in by_campaign.values():
+        campaign = items[0].campaign
+        filing_towns = [town for town in towns if town.path.startswith(campaign.issuing_region.path)]
+        if not filing_towns:
+            continue
+        filings = Filings(campaign, filing_towns)
+        for deliverable in items:
+            bucket = counts.setdefault(deliverable.table, {"on_time": 0, "late": 0, "missing": 0, "pending": 0})
+            for due in deliverable.due_dates():
+                if due < since:
+                    continue
+                for town in filing_towns:
+                    dates = filings.town_dates(deliverable, town, due)
+                    bucket[keys[DeliveryStatus(status_of(dates, due, deliverable.min_count, today))]] += 1
     return [{"kind": ReportKind(kind).label, **values} for kind, values in sorted(counts.items())]
+
+
+def warning_box(*, user: User, region: Region, today: dt.date) -> list[dict[str, Any]]:
+    """The 预警 box: the warnings engine's open warnings per kind in the region, each linked to the 预警
+    page showing exactly those (the page, the API and the 工作台 read the same engine)."""
+    counts = warnings_engine.warning_counts(user=user, today=today, region=region)
+    page = reverse("inspections:warning-list")
+    return [
+        {
+            "kind": kind,
+            "label": WarningKind(kind).label,
+            "count": count,
+            "url": f"{page}?{urlencode({'kind': kind, 'region': region.code, 'open': 1})}",
+        }
+        for kind, count in counts.open.items()
+    ]
 
 
 def summary(*, user: User, region: Region, month: dt.date, today: dt.date) -> Summary:
     totals, level_chart = _hazard_figures(user, region, today)
     coverage = _coverage(region, month)
     deliverables = _deliverables(user, region, today)
-    warnings = [
-        {"label": "整改逾期的隐患", "count": totals["overdue"], "url": _hazard_url(region, overdue=1)},
-        {
-            "label": f"重大事故隐患长期存在（超过{LONG_OPEN_DAYS}天未销号）",
-            "count": totals["long_open"],
-            "url": _hazard_url(region, long_open=1),
-        },
-        {"label": "挂牌督办尚未销号", "count": totals["supervised"], "url": _hazard_url(region, supervised=1)},
-        {
-            "label": "检查覆盖率未达指标的单位",
-            "count": sum(1 for row in coverage if not row["met"]),
-            "url": "#coverage",
-        },
-        {"label": "逾期未报送的月度报表", "count": sum(row["missing"] for row in deliverables), "url": "#deliverables"},
-    ]
+    warnings = warning_box(user=user, region=region, today=today)
     charts = {
         "levels": level_chart,
         "rates": {

@@ -106,6 +106,10 @@ class ReportVersion(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The county's table submitted while towns had not submitted theirs: who, and the reason given
+    # (printed in the file's 备注; the leader sees both before signing).
+    missing_towns = models.JSONField("报送时未报送的镇", default=list, blank=True)
+    missing_reason = models.TextField("未报送原因", blank=True)
     signed_at = models.DateTimeField("签字时间", null=True, blank=True)
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

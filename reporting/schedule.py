@@ -1,6 +1,6 @@
 """What the beat jobs do, day by day, around each deadline of a monthly table.
 
-For every monthly deliverable of a campaign that is one of the tables (matched by its name), and
+For every monthly deliverable of a campaign that is one of the tables (`Deliverable.table`), and
 each of its due dates (`Deliverable.due_dates()`: the day of each month inside the campaign):
 
     due − 2 days   build the drafts of every town and of the county; remind towns that have not submitted
@@ -32,7 +32,7 @@ from portal import limits
 from portal.choices import RegionLevel, Role
 from portal.models import Region, User
 from reporting import services
-from reporting.choices import DELIVERABLE_WORDS, JobStatus, ReportKind, ScheduleStep, VersionStatus
+from reporting.choices import JobStatus, ReportKind, ScheduleStep, VersionStatus
 from reporting.models import Report, ScheduledRun
 
 logger = logging.getLogger(__name__)
@@ -42,12 +42,10 @@ STALE_AFTER = dt.timedelta(hours=1)  # a "running" claim older than this belonge
 
 
 def kind_of(deliverable: Deliverable) -> str | None:
-    if deliverable.schedule != DeliverableSchedule.MONTHLY:
+    """The table a monthly deliverable is, by its explicit field (never by its name)."""
+    if deliverable.schedule != DeliverableSchedule.MONTHLY or not deliverable.table:
         return None
-    for kind, words in DELIVERABLE_WORDS.items():
-        if any(word in deliverable.name for word in words):
-            return kind
-    return None
+    return deliverable.table
 
 
 @dataclass(frozen=True)

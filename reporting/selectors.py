@@ -10,10 +10,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from inspections.choices import DeliverableSchedule
-from inspections.models import Campaign, Deliverable
+from inspections.models import Campaign, Deliverable, DeliverableSubmission
 from portal.choices import RegionLevel, Role
 from portal.models import Region, User
-from reporting.choices import DEFAULT_DUE_DAY, DELIVERABLE_WORDS, ReportKind
+from reporting.choices import DEFAULT_DUE_DAY, ReportKind
 from reporting.figures import (
     SOURCE_MODELS,
     ReportError,
@@ -40,14 +40,38 @@ def can_see_reports(user: Any) -> bool:
 
 
 def _deliverable_q(kind: str) -> Q:
-    words = Q()
-    for word in DELIVERABLE_WORDS[kind]:
-        words |= Q(name__contains=word)
-    return Q(schedule=DeliverableSchedule.MONTHLY) & words
+    """The deliverables that are this table: by `Deliverable.table`, never by their name."""
+    return Q(schedule=DeliverableSchedule.MONTHLY, table=kind)
 
 
 def deliverable_for(kind: str, campaign: Campaign) -> Deliverable | None:
     return campaign.deliverables.filter(_deliverable_q(kind)).order_by("order", "id").first()
+
+
+def deliverable_due(report: Report) -> tuple[Deliverable, dt.date] | None:
+    """The deliverable this table is (`Deliverable.table`) and its due date in the report's month."""
+    deliverable = deliverable_for(report.kind, report.campaign)
+    if deliverable is None:
+        return None
+    due = next((d for d in deliverable.due_dates() if d.replace(day=1) == report.month), None)
+    return (deliverable, due) if due is not None else None
+
+
+def towns_not_submitted(report: Report) -> list[Region]:
+    """The towns of a county's table that have not submitted their own table of that month — read from
+    the deliverable's filings, the very status the 材料报送情况 grid and the warnings show."""
+    if report.region.level != RegionLevel.COUNTY:
+        return []
+    found = deliverable_due(report)
+    if found is None:
+        return []
+    deliverable, due = found
+    filed = DeliverableSubmission.objects.filter(deliverable=deliverable, due_date=due, town__isnull=False)
+    return list(
+        Region.objects.filter(parent=report.region, level=RegionLevel.TOWN)
+        .exclude(pk__in=filed.values("town_id"))
+        .order_by("code")
+    )
 
 
 def due_day(kind: str, campaign: Campaign) -> int:

@@ -25,11 +25,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from inspections import services as field_services
 from portal import limits
 from portal.audit import audit_record
 from portal.choices import AuditAction, RegionLevel, Role
 from portal.models import Region, User
-from reporting import leases
+from reporting import leases, selectors
 from reporting.builders.pdf import build_pdf
 from reporting.builders.xlsx import build_xlsx
 from reporting.choices import FileFormat, JobPurpose, JobStatus, ReportKind, VersionStatus
@@ -289,8 +290,11 @@ def can_sign(user: User, report: Report) -> bool:
 
 
 @transaction.atomic
-def report_submit(*, actor: User, version: ReportVersion) -> ReportVersion:
-    """The filing unit submits the table (town to county; the county's own to its leader)."""
+def report_submit(*, actor: User, version: ReportVersion, missing_reason: str = "") -> ReportVersion:
+    """The filing unit submits the table (town to county; the county's own to its leader).
+
+    A town's submission marks the matching deliverable filed (材料报送情况). The county's table with
+    towns still missing needs `missing_reason`, printed in the file's 备注 and shown to the leader."""
     locked = (
         ReportVersion.objects.select_for_update(of=("self",))
         .select_related("report__region", "report__campaign")
@@ -303,6 +307,13 @@ def report_submit(*, actor: User, version: ReportVersion) -> ReportVersion:
         raise ReportError("该版本已签字，不能再报送。")
     if sign_pending(locked):
         raise ReportError(SIGN_PENDING_MESSAGE)
+    missing = [town.name for town in selectors.towns_not_submitted(report)]
+    if missing and not missing_reason.strip():
+        raise ReportError(
+            f"以下镇尚未报送本月报表：{'、'.join(missing)}。请填写未报送原因后再报送，原因将印在报表备注中。"
+        )
+    locked.missing_towns = missing
+    locked.missing_reason = missing_reason.strip() if missing else ""
     snapshot = take_snapshot(report.kind, _scope(report))
     before = {"status": locked.status, "fingerprint": locked.fingerprint}
     locked.figures = snapshot.figures
@@ -323,9 +334,13 @@ def report_submit(*, actor: User, version: ReportVersion) -> ReportVersion:
         action=AuditAction.UPDATE,
         instance=locked,
         before=before,
-        after={"status": locked.status, "fingerprint": locked.fingerprint},
-        detail="报送报表",
+        after={"status": locked.status, "fingerprint": locked.fingerprint, "missing_towns": missing},
+        detail="报送报表" + (f"（未报送的镇：{'、'.join(missing)}；原因：{locked.missing_reason}）" if missing else ""),
     )
+    if report.region.level == RegionLevel.TOWN and (found := selectors.deliverable_due(report)) is not None:
+        field_services.submission_record_table(
+            actor=actor, deliverable=found[0], town=report.region, due_date=found[1], title=str(report)
+        )
     return locked
 
 
@@ -371,6 +386,13 @@ def signatures_for(version: ReportVersion, *, leader: User | None = None) -> Sig
     )
 
 
+def missing_remark(version: ReportVersion) -> str:
+    """备注 of a county table submitted while towns were missing."""
+    if not version.missing_towns:
+        return ""
+    return f"备注：报送时{'、'.join(version.missing_towns)}未报送本月报表，原因：{version.missing_reason}"
+
+
 def _file_name(report: Report, number: int, extension: str) -> str:
     return f"{report.region.code}-{report.month:%Y-%m}-{report.kind}-v{number}.{extension}"
 
@@ -406,8 +428,9 @@ def report_sign(*, actor: User, version: ReportVersion, fingerprint: str) -> Rep
         listed = "；".join(describe(change) for change in changes[:5]) or "数据来源记录有变化"
         raise ReportError(f"报送后数据已发生变化，请填报单位重新报送后再签字。变化：{listed}")
     table = with_signatures(table_of(locked), signatures_for(locked, leader=actor))
-    xlsx = build_xlsx(table)
-    pdf = build_pdf(table)
+    remark = missing_remark(locked)
+    xlsx = build_xlsx(table, remark)
+    pdf = build_pdf(table, remark)
     locked.xlsx_file.save(_file_name(report, locked.number, "xlsx"), ContentFile(xlsx), save=False)
     locked.pdf_file.save(_file_name(report, locked.number, "pdf"), ContentFile(pdf), save=False)
     locked.xlsx_sha256 = hashlib.sha256(xlsx).hexdigest()

@@ -284,6 +284,9 @@ def table(request: HttpRequest, kind: str, code: str, month: str) -> HttpRespons
         if context.get("open_version") is not None:
             # 签字 posts this back: the sign job signs only the version exactly as this page showed it
             context["shown_fingerprint"] = services.shown_fingerprint(context["open_version"])
+        if region.level == RegionLevel.COUNTY:  # the towns that have not submitted (the deliverable's filings)
+            probe = report or Report(kind=report_kind, region=region, campaign=scope.campaign, month=first)
+            context["missing_towns"] = selectors.towns_not_submitted(probe)
     side_grid, side_rows = _side_by_side(user, report_kind, region, first)
     context.update(side_grid=side_grid, side_rows=side_rows)
     return render(request, "reporting/table.html", context)
@@ -376,7 +379,9 @@ def act(request: HttpRequest, kind: str, code: str, month: str) -> HttpResponse:
             if version.report_id != report.pk:
                 raise Http404
             if action == "submit":
-                services.report_submit(actor=user, version=version)
+                services.report_submit(
+                    actor=user, version=version, missing_reason=request.POST.get("missing_reason", "")
+                )
                 messages.success(request, f"已报送{version.label.split()[0]}。")
             else:
                 job = services.sign_request(

@@ -143,6 +143,24 @@ def test_filters_and_pagination_are_in_the_schema(schema: dict[str, Any]) -> Non
     assert people["enterprise"]["schema"]["type"] == "integer"
 
 
+def test_warnings_endpoints_are_in_the_schema(schema: dict[str, Any]) -> None:
+    """The one warnings engine's list (filters kind, region, enterprise, open) and the handling endpoint."""
+    listing = schema["paths"]["/api/v1/warnings/"]["get"]
+    params = {p["name"]: p for p in listing["parameters"]}
+    assert {"kind", "region", "enterprise", "open", "month"} <= set(params)
+    assert "overdue_hazard" in params["kind"]["schema"]["enum"] and "licence_expiry" in params["kind"]["schema"]["enum"]
+    assert params["enterprise"]["schema"]["type"] == "integer"
+    resolve = schema["paths"]["/api/v1/warnings/resolve/"]
+    assert set(resolve) & set(METHODS) == {"post"}
+    assert {"200", "400", "401", "403"} <= set(resolve["post"]["responses"])
+    body = resolve["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert {"key", "note", "record"} <= set(schema["components"]["schemas"][body]["properties"])
+    row = listing["responses"]["200"]["content"]["application/json"]["schema"]["items"]["$ref"].rsplit("/", 1)[1]
+    assert {"key", "kind", "severity", "subject", "on", "url", "resolution"} <= set(
+        schema["components"]["schemas"][row]["properties"]
+    )
+
+
 class _Assets(HTMLParser):
     def __init__(self) -> None:
         super().__init__()

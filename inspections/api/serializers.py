@@ -655,14 +655,48 @@ class CoverageSerializer(serializers.Serializer):
     county = CoverageRowSerializer(allow_null=True, label="县局", help_text="县局")
 
 
+class WarningResolutionSerializer(serializers.Serializer):
+    note = serializers.CharField(label="处理情况", help_text="处理情况")
+    record = serializers.IntegerField(allow_null=True, label="约谈/处罚记录编号", help_text="约谈/处罚记录编号")
+    record_url = serializers.CharField(label="记录地址", help_text="约谈/处罚记录的页面地址（无则为空）")
+    resolved_by = serializers.CharField(label="处理人", help_text="处理人")
+    resolved_at = serializers.DateTimeField(label="处理时间", help_text="处理时间")
+
+
 class WarningSerializer(serializers.Serializer):
+    key = serializers.CharField(label="预警标识", help_text="稳定的预警标识（登记处理情况时使用）")
     kind = serializers.CharField(label="类型", help_text="类型")
     kind_label = serializers.CharField(label="类型名称", help_text="类型名称")
+    severity = serializers.CharField(label="严重程度", help_text="high（严重）、medium（较重）、low（一般）")
+    severity_label = serializers.CharField(label="严重程度名称", help_text="严重程度名称")
+    subject = serializers.CharField(label="对象", help_text="预警涉及的企业或单位")
     title = serializers.CharField(label="预警", help_text="预警")
-    on = serializers.DateField(label="日期", help_text="日期")
+    on = serializers.DateField(label="起始日期", help_text="预警自何日起成立")
+    url = serializers.CharField(label="依据地址", help_text="依据的页面地址（无则为空）")
     enterprise = serializers.IntegerField(allow_null=True, label="企业编号", help_text="企业编号")
     region = serializers.IntegerField(allow_null=True, label="单位编号", help_text="单位编号")
     evidence = serializers.ListField(child=serializers.DictField(), label="依据", help_text="依据（text, url）")
     actions = serializers.ListField(
         child=serializers.DictField(), label="处置", help_text="登记约谈、处罚的地址（label, url）"
     )
+    resolution = WarningResolutionSerializer(allow_null=True, label="处理情况", help_text="处理情况（未处理为空）")
+
+
+class WarningResolveSerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=200, label="预警标识", help_text="预警标识（预警列表的 key）")
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, label="处理情况", help_text="处理说明（不关联记录时必填）"
+    )
+    record = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**63 - 1, label="约谈/处罚记录编号",
+        help_text="该企业的约谈、处罚记录编号",
+    )  # fmt: skip
+
+    def validate_record(self, value: int | None) -> EnforcementRecord | None:
+        if value is None:
+            return None
+        request = self.context["request"]
+        record = EnforcementRecord.objects.visible_to(request.user).filter(pk=value).first()
+        if record is None:
+            raise serializers.ValidationError("约谈、处罚记录不存在或不在您的辖区内。")
+        return record

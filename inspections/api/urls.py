@@ -27,5 +27,6 @@ urlpatterns = [
     path("enforcement-kinds/", views.EnforcementKindsView.as_view(), name="enforcement-kinds"),
     path("coverage/", views.CoverageView.as_view(), name="coverage"),
     path("warnings/", views.WarningView.as_view(), name="warnings"),
+    path("warnings/resolve/", views.WarningResolveView.as_view(), name="warning-resolve"),
     *router.urls,
 ]

@@ -24,8 +24,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hazards.models import Hazard, MajorHazardCriterion
-from inspections import deliverables, permissions, quotas, selectors, services, warnings
+from inspections import deliverables, permissions, quotas, selectors, services, warning_services, warnings
 from inspections.api import serializers as api
+from inspections.choices import WarningKind
 from inspections.filters import DutyLogFilterSet, EnforcementRecordFilterSet, ExamFilterSet, InspectionFilterSet
 from inspections.models import (
     Campaign,
@@ -37,8 +38,9 @@ from inspections.models import (
     PrincipalDutyLog,
     SelfCheckReport,
     TownProgressReport,
+    WarningResolution,
 )
-from inspections.views import parse_month
+from inspections.views import parse_month, warning_filters
 from portal.api.views import AUTHENTICATION, ScopedFilterBackend, ScopedViewSet, errors, service_errors
 from portal.models import User
 
@@ -598,15 +600,54 @@ class CoverageView(APIView):
         return Response(api.CoverageSerializer(body).data)
 
 
+def _warning_row(w: warnings.Warning) -> dict[str, Any]:
+    resolution = w.resolution
+    return {
+        "key": w.key,
+        "kind": w.kind,
+        "kind_label": w.kind_label,
+        "severity": w.severity,
+        "severity_label": w.severity_label,
+        "subject": w.subject,
+        "title": w.title,
+        "on": w.on,
+        "url": w.url,
+        "enterprise": w.enterprise.pk if w.enterprise else None,
+        "region": w.region.pk if w.region else None,
+        "evidence": [{"text": e.text, "url": e.url} for e in w.evidence],
+        "actions": [{"label": label, "url": url} for label, url in w.actions],
+        "resolution": _resolution_row(resolution) if resolution is not None else None,
+    }
+
+
+def _resolution_row(resolution: WarningResolution) -> dict[str, Any]:
+    by = resolution.resolved_by
+    return {
+        "note": resolution.note,
+        "record": resolution.record_id,
+        "record_url": resolution.record.get_absolute_url() if resolution.record is not None else "",
+        "resolved_by": (by.full_name or by.get_username()) if by is not None else "",
+        "resolved_at": resolution.resolved_at,
+    }
+
+
 @extend_schema(
     tags=["预警"],
     summary="预警",
-    description="由记录自动得出：自查自改走过场、重大事故隐患长期存在、同类重大事故隐患反复出现、未达到工作指标、逢查必考补考不合格。",
+    description=(
+        "由记录自动得出（与预警页面、统计分析和工作台同一套规则）：隐患整改逾期、自查自改走过场、"
+        "重大事故隐患长期存在、同类重大事故隐患反复出现、未达到工作指标、逢查必考补考不合格、"
+        "安全生产许可证到期、人员证书到期、材料和报表逾期未报送。每条预警带类型、严重程度、对象、"
+        "起始日期、依据链接和处理情况。"
+    ),
     parameters=[
         OpenApiParameter("month", OpenApiTypes.STR, description="指标核算的月份，如 2024-05（默认上个月）"),
-        OpenApiParameter("kind", OpenApiTypes.STR, description="只看某类预警"),
+        OpenApiParameter("kind", OpenApiTypes.STR, description="只看某类预警", enum=WarningKind.values),
+        OpenApiParameter("region", OpenApiTypes.STR, description="只看某辖区（行政区划代码）"),
+        OpenApiParameter("enterprise", OpenApiTypes.INT, description="只看某企业（企业编号）"),
+        OpenApiParameter("open", OpenApiTypes.BOOL, description="true：只看尚未处理的预警"),
     ],
-    responses={200: api.WarningSerializer(many=True), **errors(401)},
+    responses={200: api.WarningSerializer(many=True), **errors(401, 404)},
 )
 class WarningView(APIView):
     authentication_classes = AUTHENTICATION
@@ -614,20 +655,42 @@ class WarningView(APIView):
 
     def get(self, request: Request) -> Response:
         today = timezone.localdate()
-        month = parse_month(request.query_params.get("month"), warnings.last_complete_month(today))
-        kind = request.query_params.get("kind")
-        found = warnings.warnings_for(user=_user(request), today=today, month=month, kinds={kind} if kind else None)
-        rows = [
-            {
-                "kind": w.kind,
-                "kind_label": w.kind_label,
-                "title": w.title,
-                "on": w.on,
-                "enterprise": w.enterprise.pk if w.enterprise else None,
-                "region": w.region.pk if w.region else None,
-                "evidence": [{"text": e.text, "url": e.url} for e in w.evidence],
-                "actions": [{"label": label, "url": url} for label, url in w.actions],
-            }
-            for w in found
-        ]
+        params = request.query_params
+        month = parse_month(params.get("month"), warnings.last_complete_month(today))
+        kind = params.get("kind") or None
+        region, enterprise = warning_filters(request)
+        found = warnings.warnings_for(
+            user=_user(request), today=today, month=month, kinds={kind} if kind else None, region=region,
+            enterprise=enterprise,
+        )  # fmt: skip
+        only_open = params.get("open", "").lower() in ("1", "true", "yes")
+        rows = [_warning_row(w) for w in found if w.is_open or not only_open]
         return Response(api.WarningSerializer(rows, many=True).data)
+
+
+@extend_schema(
+    tags=["预警"],
+    summary="登记预警的处理情况",
+    description=(
+        "镇应急管理中心、县局股室登记辖区内一条预警的处理情况：关联该企业的约谈、处罚记录（record），"
+        "或填写处理说明（note）。再次登记覆盖之前的处理情况，均记入操作日志。"
+    ),
+    request=api.WarningResolveSerializer,
+    responses={200: api.WarningSerializer, **errors(400, 401, 403)},
+)
+class WarningResolveView(APIView):
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request) -> Response:
+        user = _user(request)
+        permissions.require_unit(user)
+        data = api.WarningResolveSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        with service_errors():
+            resolution = warning_services.warning_resolve(
+                actor=user, key=values["key"], note=values.get("note", ""), record=values.get("record")
+            )
+            warning = warning_services.warning_find(user=user, key=resolution.key)
+        return Response(api.WarningSerializer(_warning_row(warning)).data)

@@ -190,15 +190,17 @@ def _context(table: AnyTable) -> tuple[str, dict[str, Any], list[_List]]:
     return "reporting/pdf/three_lists.html", context, lists
 
 
-def render_html(table: AnyTable) -> str:
+def render_html(table: AnyTable, remark: str = "") -> str:
     template, context, _ = _context(table)
-    return render_to_string(template, context)
+    return render_to_string(template, {**context, "remark": remark})
 
 
-def build_pdf(table: AnyTable) -> bytes:
+def build_pdf(table: AnyTable, remark: str = "") -> bytes:
+    """The table as PDF; `remark` (备注, e.g. the towns missing when the county submitted) goes under it."""
     from weasyprint import CSS, HTML  # imported here: WeasyPrint loads Pango at import time
 
     template, context, lists = _context(table)
+    context["remark"] = remark
     html = render_to_string(template, context)
     stylesheets = [CSS(filename=str(STYLESHEET)), CSS(string=_list_css(lists))]
     document = HTML(string=html, base_url=str(STYLESHEET.parent))

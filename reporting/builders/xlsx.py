@@ -369,7 +369,8 @@ def _three_lists(workbook: Workbook, table: ThreeListsTable) -> None:
         _print_setup(sheet, title_rows="4:4")
 
 
-def build_xlsx(table: AnyTable) -> bytes:
+def build_xlsx(table: AnyTable, remark: str = "") -> bytes:
+    """The table as Excel; `remark` (备注, e.g. the towns missing when the county submitted) goes under it."""
     workbook = Workbook()
     workbook.properties.creator = "非煤矿山安全监管门户"
     workbook.properties.title = table.heading.title
@@ -379,6 +380,11 @@ def build_xlsx(table: AnyTable) -> bytes:
         _winter(workbook, table)
     else:
         _three_lists(workbook, table)
+    if remark:
+        sheet: Worksheet = workbook.active  # type: ignore[assignment]
+        row = sheet.max_row + 2
+        _line(sheet, row, 1, max(sheet.max_column, 1), remark)
+        sheet.row_dimensions[row].height = 36
     stream = io.BytesIO()
     workbook.save(stream)
     return stream.getvalue()

@@ -30,6 +30,7 @@ def seeded_campaigns(request: pytest.FixtureRequest) -> None:
     if Campaign.objects.filter(document_number__in=["泽应急发〔2024〕83号", "泽应急发〔2023〕331号"]).count() != 2:
         migration = importlib.import_module("inspections.migrations.0002_seed_campaigns")
         migration.seed(apps, None)
+        importlib.import_module("inspections.migrations.0004_deliverable_table").forwards(apps, None)
     if not MajorHazardCriterion.objects.exists():
         load_catalogue_file()
 

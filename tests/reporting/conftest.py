@@ -22,6 +22,12 @@ from portal.models import Region
 from tests.factories import ParentCompanyFactory
 
 D = dt.date
+# Which table each deliverable is (Deliverable.table), as the data migration classified the seeds.
+_TABLES = {
+    "追责问责情况统计表": "accountability",
+    "冬季行动工作报表": "winter",
+    "阶段性进展和问题、整改、责任“三清单”": "three_lists",
+}
 _counter = itertools.count(1)
 
 
@@ -50,6 +56,7 @@ def ensure_campaign(
                 kind=kind,
                 schedule=DeliverableSchedule.MONTHLY,
                 day_of_month=day,
+                table=_TABLES.get(title, ""),
             )
     return campaign
 

@@ -88,7 +88,10 @@ def test_county_table_is_submitted_by_county_staff(scenario, cast) -> None:
     version = services.report_refresh(actor=None, report=report)
     with pytest.raises(ReportError):
         services.report_submit(actor=cast.town_a_staff, version=version)
-    services.report_submit(actor=cast.county_staff, version=version)
+    # No town has submitted its table: the county says why (issue 13 §4).
+    with pytest.raises(ReportError, match="高都镇、巴公镇"):
+        services.report_submit(actor=cast.county_staff, version=version)
+    services.report_submit(actor=cast.county_staff, version=version, missing_reason="两镇系统故障，已电话报送")
 
 
 def test_signing_freezes_files_figures_and_checksums_and_amendments_make_a_new_version(scenario, cast) -> None:
@@ -274,7 +277,7 @@ def test_a_failed_step_is_recorded_and_claimed_again(scenario, monkeypatch) -> N
 def test_nightly_check_makes_a_new_version_after_an_amendment(scenario, cast) -> None:
     report = _report(scenario, ReportKind.ACCOUNTABILITY, scenario.world.county, MAY)
     version = services.report_submit(
-        actor=cast.county_staff, version=services.report_refresh(actor=None, report=report)
+        actor=cast.county_staff, version=services.report_refresh(actor=None, report=report), missing_reason="测试"
     )
     services.report_sign(actor=cast.county_leader, version=version, fingerprint=services.shown_fingerprint(version))
     night = dt.date(2024, 6, 2)

@@ -492,3 +492,11 @@ def counts(model: Any) -> Any:
         return int(model.objects.count())
 
     return probe
+
+
+def expired_licence(ctx: Ctx, side: str) -> Obj:
+    """A warning on the side's enterprise: its 安全生产许可证 expired ten days ago."""
+    enterprise = ctx.enterprise(side)
+    enterprise.license_expiry = DAY - dt.timedelta(days=10)
+    enterprise.save(update_fields=["license_expiry"])
+    return {"id": enterprise.pk, "key": f"licence_expiry:{enterprise.pk}:{enterprise.license_expiry:%Y-%m-%d}"}

@@ -52,6 +52,7 @@ from inspections.models import (
     SelfCheckAnswer,
     SelfCheckReport,
     TownProgressReport,
+    WarningResolution,
 )
 from portal.choices import AuditAction
 from portal.models import ApiToken, AuditEvent, Enterprise, ParentCompany, User
@@ -354,6 +355,12 @@ ROWS: list[Row] = [
         w.campaign),
     Row("GET", f"{V}/coverage/", "403 403 200 200 200 200 200 200 200 403 401"),
     Row("GET", f"{V}/warnings/", EVERYONE),
+    # 预警的处理情况: town and county staff, for a warning in their scope (another scope's key: 400).
+    Row("POST", f"{V}/warnings/resolve/",
+        "403   403   200   400   200   403   403   403   400   403   401",
+        "403   403   400   400   400   403   403   403   200   403   401",
+        w.expired_licence, lambda ctx, side, obj: {"key": obj["key"], "note": "矩阵已处理"},
+        _count(WarningResolution)),
     Row("GET", f"{V}/enforcement-kinds/", EVERYONE),
     # --- Field work (inspections.permissions: recorded by town and county staff, changed by the unit) -------
     Row("GET", f"{V}/enforcement-records/", VISIBLE_A, VISIBLE_X, w.enforcement_record),
