@@ -5,3 +5,10 @@ class InspectionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "inspections"
     verbose_name = "检查与执法"
+
+    def ready(self) -> None:
+        from inspections import worklist as sections
+        from portal import worklist
+
+        worklist.register("inspections.self_checks", order=12)(sections.self_check_sections)
+        worklist.register("inspections.deliverables", order=30)(sections.deliverable_sections)

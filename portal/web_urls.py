@@ -6,6 +6,7 @@ from portal import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("me/badges/", views.menu_badges, name="menu-badges"),
     path("login/", views.PortalLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

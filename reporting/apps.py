@@ -5,3 +5,14 @@ class ReportingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reporting"
     verbose_name = "月报统计"
+
+    def ready(self) -> None:
+        from inspections.worklist import COVERED_ELSEWHERE
+        from portal import worklist
+        from reporting import worklist as sections
+        from reporting.schedule import kind_of
+
+        COVERED_ELSEWHERE.append(lambda deliverable: kind_of(deliverable) is not None)
+
+        worklist.register("reporting.signing", order=13)(sections.signing_sections)
+        worklist.register("reporting.tables", order=31)(sections.table_sections)

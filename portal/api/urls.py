@@ -23,5 +23,6 @@ router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="auth-token"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("me/tasks/", views.MeTasksView.as_view(), name="me-tasks"),
     *router.urls,
 ]
