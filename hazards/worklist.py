@@ -105,7 +105,8 @@ def waiting_sections(user: User, today: dt.date) -> Iterable[Section]:
         .filter(rank__lte=FIRST_ITEMS)
     )
     counts: dict[str, int] = {}
-    firsts: dict[str, list[Hazard]] = {}
+    firsts: dict[str, list[Any]] = {}
+    hazard: Any  # annotated rows
     for hazard in rows:
         kind = queue_kind(hazard.status, hazard.extension_pending)
         if hazard.rank == 1:  # one row per partition carries its size
@@ -162,7 +163,8 @@ def deadline_sections(user: User, today: dt.date) -> Iterable[Section]:
         .filter(rank__lte=FIRST_ITEMS)
         .select_related("enterprise")
     )
-    groups: dict[bool, list[Hazard]] = {True: [], False: []}
+    groups: dict[bool, list[Any]] = {True: [], False: []}
+    hazard: Any  # annotated rows
     for hazard in rows:
         groups[hazard.late].append(hazard)
     for hazards in groups.values():

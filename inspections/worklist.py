@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -112,7 +113,9 @@ def deliverable_sections(user: User, today: dt.date) -> Iterable[Section]:
     filings = DeliverableSubmission.objects.visible_to(user).filter(deliverable__in={d.pk for d, _ in wanted})
     if submitter == DeliverableSubmitter.ENTERPRISE:
         filed = {(d_id, due) for d_id, due in filings.values_list("deliverable_id", "due_date")}
-        missing = [(d, due, []) for d, due in wanted if (d.pk, due) not in filed]
+        missing: list[tuple[Deliverable, dt.date, list[str]]] = [
+            (d, due, []) for d, due in wanted if (d.pk, due) not in filed
+        ]
         return _split(missing, today, mine=True)
     towns = towns_in_scope(user)
     if not towns:
@@ -136,7 +139,7 @@ def deliverable_sections(user: User, today: dt.date) -> Iterable[Section]:
 def self_check_sections(user: User, today: dt.date) -> Iterable[Section]:
     if user.enterprise_id is None:
         return []
-    drafts = list(
+    drafts: list[Any] = list(
         SelfCheckReport.objects.visible_to(user)
         .filter(status=ReportStatus.DRAFT)
         .select_related("campaign")
@@ -149,7 +152,7 @@ def self_check_sections(user: User, today: dt.date) -> Iterable[Section]:
     open_ = [r for r in drafts if r.unanswered > 0]
     sections = []
 
-    def item(report: SelfCheckReport) -> Item:
+    def item(report: Any) -> Item:
         detail = "各项已填写，待主要负责人签字报送" if report.unanswered == 0 else f"还有 {report.unanswered} 项未回答"
         return Item(
             label=f"{report.campaign.name} 自查自改报告",

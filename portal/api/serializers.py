@@ -463,7 +463,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class TaskItemSerializer(serializers.Serializer):
-    label = serializers.CharField(read_only=True, label="事项", help_text="事项名称。")
+    label = serializers.CharField(read_only=True, label="事项", help_text="事项名称。")  # type: ignore[assignment]
     url = serializers.CharField(read_only=True, label="链接", help_text="该事项的页面地址。")
     detail = serializers.CharField(read_only=True, label="说明", help_text="期限、状态等说明。")
     mine = serializers.BooleanField(
@@ -479,7 +479,9 @@ class TaskSectionSerializer(serializers.Serializer):
         help_text="waiting 待我处理、due 14天内到期、late 已逾期、own 本企业、notices 最新通知。",
     )
     group_label = serializers.CharField(read_only=True, label="分组名称", help_text="分组的中文名称。")
-    label = serializers.CharField(read_only=True, label="名称", help_text="事项类别的中文名称。")
+    label = serializers.CharField(  # type: ignore[assignment]
+        read_only=True, label="名称", help_text="事项类别的中文名称。"
+    )
     count = serializers.IntegerField(read_only=True, label="数量", help_text="该类事项的总数。")
     severity = serializers.CharField(read_only=True, label="紧急程度", help_text="info、warning 或 danger。")
     url = serializers.CharField(read_only=True, label="全部事项链接", help_text="查看全部该类事项的页面地址。")

@@ -144,6 +144,8 @@ ROWS: list[Row] = [
     # Each member with their own password; anonymous with a wrong one.
     Row("POST", f"{V}/auth/token/", "200 200 200 200 200 200 200 200 200 200 400"),
     Row("GET", f"{V}/me/", EVERYONE),
+    # 工作台: everyone's own sections (what each role finds is tested in tests/test_worklist.py)
+    Row("GET", f"{V}/me/tasks/", EVERYONE),
     # --- Directory ------------------------------------------------------------------------------------
     Row("GET", f"{V}/regions/", VISIBLE_A, VISIBLE_X, w.region),
     Row("GET", f"{V}/regions/{{id}}/", SEE_A, SEE_X, w.region),
