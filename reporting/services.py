@@ -41,6 +41,7 @@ from reporting.figures import (
 )
 from reporting.layouts import ACCOUNTABILITY, WINTER
 from reporting.models import ExportJob, Report, ReportVersion
+from reporting.notices import table_submitted
 from reporting.tables import TABLE_TYPES, AnyTable, ThreeListsTable, from_json, to_json
 
 # --------------------------------------------------------------------------------------------
@@ -315,6 +316,8 @@ def report_submit(*, actor: User, version: ReportVersion) -> ReportVersion:
         after={"status": locked.status, "fingerprint": locked.fingerprint},
         detail="报送报表",
     )
+    if before["status"] != VersionStatus.SUBMITTED:
+        table_submitted(version=locked, actor=actor)  # the county (a town's table) or the leader (the county's)
     return locked
 
 
