@@ -59,8 +59,12 @@ def home(request: HttpRequest) -> HttpResponse:
     """工作台: what waits for the user, what is due within 14 days, what is late (portal/worklist.py)."""
     from portal import worklist
 
+    user: User = request.user  # type: ignore[assignment]
     sections = worklist.request_sections(request)
-    context = {"groups": worklist.grouped(sections), "total": sum(s.count for s in sections if s.group != "notices")}
+    context: dict[str, Any] = {"groups": worklist.grouped(sections)}
+    if user.enterprise_id is None:
+        # The jurisdiction at a glance, from the towns the worklist reads anyway.
+        context["enterprise_count"], context["active_count"] = worklist.enterprise_counts(user)
     return render(request, "portal/home.html", context)
 
 

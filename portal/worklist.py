@@ -162,16 +162,32 @@ def memo(user: Any, key: str, compute: Callable[[], Any]) -> Any:
 
 def towns_in_scope(user: User) -> list[Any]:
     """The towns the user's region covers (their own town for town staff), by code; none for enterprise users."""
-    from portal.choices import RegionLevel
+    from django.db.models import Count, Q
+
+    from portal.choices import ProductionStatus, RegionLevel
     from portal.models import Region
 
     def compute() -> list[Any]:
         if user.enterprise_id is not None:
             return []
-        return list(Region.objects.visible_to(user).filter(level=RegionLevel.TOWN).order_by("code"))
+        # With each town's enterprises counted (the home page's jurisdiction line reads them from here).
+        active = Q(enterprises__production_status__in=ProductionStatus.active())
+        return list(
+            Region.objects.visible_to(user)
+            .filter(level=RegionLevel.TOWN)
+            .annotate(enterprise_count=Count("enterprises"), active_count=Count("enterprises", filter=active))
+            .order_by("code")
+        )
 
     result: list[Any] = memo(user, "towns", compute)
     return result
+
+
+def enterprise_counts(user: User) -> tuple[int, int]:
+    """(enterprises, of them 正常生产/建设) in a region user's scope: the sums over their towns (an enterprise
+    belongs to one town, and a region user sees exactly the enterprises of the towns they see)."""
+    towns = towns_in_scope(user)
+    return sum(t.enterprise_count for t in towns), sum(t.active_count for t in towns)
 
 
 # --- The enterprise's own papers (portal's own section) ------------------------------------------------
