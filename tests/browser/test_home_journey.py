@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from hazards.choices import HazardLevel, HazardStatus
 from tests.browser_fixtures import screenshot, watch_page
 from tests.conftest import Cast, World
@@ -46,5 +48,5 @@ def test_county_home_at_desktop_and_phone_width(
         page.wait_for_url(f"{live_server.url}/hazards/{waiting.pk}/")
         # elsewhere the badges arrive after the page
         page.goto(f"{live_server.url}/enterprises/")
-        page.wait_for_function("document.querySelector('[data-nav-badge=\"hazards:work-queue\"]').textContent === '1'")
+        expect(page.locator('[data-nav-badge="hazards:work-queue"]')).to_have_text("1")
         assert not failed and not errors, (failed, errors)
