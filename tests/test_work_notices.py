@@ -150,3 +150,22 @@ def test_no_email_with_the_console_backend(
             report_services.report_submit(actor=cast.county_staff, version=_draft(campaign, world.county))
         assert callbacks == []
     assert len(told(cast.county_leader)) == 1
+
+
+def test_the_table_page_submit_tells_the_county(cast: Cast, world: World, campaign: Campaign) -> None:
+    from django.test import Client
+
+    from inspections.choices import DeliverableKind, DeliverableSchedule, DeliverableSubmitter
+    from inspections.models import Deliverable
+
+    Deliverable.objects.create(
+        campaign=campaign, order=1, name="追责问责情况统计表", submitter=DeliverableSubmitter.TOWN, recipients="县局",
+        kind=DeliverableKind.MONTHLY_TABLE, schedule=DeliverableSchedule.MONTHLY, day_of_month=23,
+    )  # fmt: skip
+    version = _draft(campaign, world.town_a)
+    client = Client()
+    client.force_login(cast.town_a_staff)
+    url = f"/reports/accountability/{world.town_a.code}/2026-05/act/"
+    response = client.post(url, {"action": "submit", "version": version.pk})
+    assert response.status_code == 302
+    assert everyone_told(cast) == {"county_staff"}

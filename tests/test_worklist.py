@@ -333,3 +333,14 @@ def test_county_home_queries_stay_constant(
     assert few <= 15, few
     sections = {s.kind: s for g in response.context["groups"] for s in g[2]}
     assert sections["hazard_county_confirm"].count == 4
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_api_shows_nothing_outside_the_scope(cast: Cast, hazards: dict[str, Any]) -> None:
+    inside = {f"/hazards/{hazard.pk}/" for key, hazard in hazards.items() if key != "other_pending"}
+    for name in ("other_county_staff", "other_clerk"):
+        api = APIClient()
+        api.force_authenticate(getattr(cast, name))
+        shown = {item["url"] for row in api.get("/api/v1/me/tasks/").json() for item in row["items"]}
+        assert f"/hazards/{hazards['other_pending'].pk}/" in shown, name
+        assert not shown & inside, name
