@@ -146,7 +146,10 @@ def _mine_condition(user: User) -> Q:
 def deadline_sections(user: User, today: dt.date) -> Iterable[Section]:
     """The due and the late hazards in scope: their counts in one aggregate, then the first due rows and the
     first late rows (those waiting for the user's own step first). Indexed reads, no sort of every late row
-    unless the user has fewer than five of their own."""
+    unless the user has fewer than five of their own.
+
+    Registered as "hazards.deadlines": once the one warnings engine of issue 13 §3 exists, registering its
+    selector under that name replaces this one for the home page, the API and the badges alike."""
     owed = Hazard.objects.visible_to(user).filter(status__in=S.rectification_owed())
     horizon = today + dt.timedelta(days=DUE_DAYS)
     mine = _mine_condition(user)
