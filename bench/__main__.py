@@ -19,6 +19,7 @@ from typing import Any
 BENCHES: dict[str, str] = {
     "enterprise_list": "bench.enterprise_list",
     "hazard_list": "bench.hazard_list",
+    "home": "bench.home",
     "ledger": "bench.ledger",
     "reports": "bench.reports",
 }

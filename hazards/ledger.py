@@ -76,6 +76,7 @@ from hazards.choices import (
     HazardSource,
     HazardStatus,
     LedgerUploadStatus,
+    NotificationKind,
 )
 from hazards.criteria import CriterionCatalogue
 from hazards.fields import DEADLINE_FIELDS, DETAIL_FIELDS, LEDGER_ROLES, refused_fields
@@ -1091,6 +1092,14 @@ def _notify(*, creates: list[_Planned], enterprise: Enterprise, actor: User | No
             hazard=majors[0] if len(majors) == 1 else None,
             message=f"{enterprise.name}的隐患台账导入了{len(majors)}条重大事故隐患，请企业主要负责人逐条确认签字上报。",
             exclude=actor,
+        )
+    if actor is not None and actor.enterprise_id == enterprise.pk:
+        # The enterprise filed its ledger: its town is told (issue 13 §2).
+        notify(
+            recipients=User.objects.filter(is_active=True, role=Role.TOWN_STAFF, region_id=enterprise.town_id),
+            hazard=None,
+            message=f"{enterprise.name}上传了隐患台账：{result.summary()}。",
+            kind=NotificationKind.INFO,
         )
     if actor is None or actor.enterprise_id != enterprise.pk:
         who = "系统" if actor is None else f"{actor.get_role_display()}{_actor_name(actor)}"

@@ -234,12 +234,14 @@ def notify(
     message: str,
     kind: str = NotificationKind.ACTION,
     exclude: User | None = None,
+    subject: str = "非煤矿山安全监管门户：隐患待办",
 ) -> list[Notification]:
+    """站内通知 to each recipient (but `exclude`), and an e-mail after the commit when a server is configured."""
     users = [user for user in recipients if exclude is None or user.pk != exclude.pk]
     rows = Notification.objects.bulk_create(
         [Notification(recipient=user, hazard=hazard, kind=kind, message=message[:500]) for user in users]
     )
-    _send_emails_later({user.pk: [message] for user in users}, "非煤矿山安全监管门户：隐患待办")
+    _send_emails_later({user.pk: [message] for user in users}, subject)
     return rows
 
 

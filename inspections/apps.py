@@ -8,3 +8,8 @@ class InspectionsConfig(AppConfig):
 
     def ready(self) -> None:
         from inspections import calendar_admin  # noqa: F401 - registers the calendar's ModelAdmins
+        from inspections import worklist as sections
+        from portal import worklist
+
+        worklist.register("inspections.self_checks", order=12)(sections.self_check_sections)
+        worklist.register("inspections.deliverables", order=30)(sections.deliverable_sections)

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from hazards.choices import HazardSource
 from hazards.models import Hazard
-from inspections import permissions, workdays
+from inspections import notices, permissions, workdays
 from inspections.answered import checklist_snapshot, self_check_fingerprint
 from inspections.choices import (
     ENFORCEMENT_TARGET,
@@ -718,6 +718,8 @@ def self_check_answer(
         row.save()
         audit_record(actor=actor, action=AuditAction.UPDATE, instance=row, before=before, after=snapshot(row))
         SelfCheckReport.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
+        if before["answer"] == "" and row.answer and not locked.answers.filter(answer="").exists():
+            notices.self_check_ready(report=locked, actor=actor)  # the last item answered: the principal signs
     return row
 
 
@@ -844,6 +846,7 @@ def self_check_sign(*, actor: User, report: SelfCheckReport, signer: User, finge
     audit_record(
         actor=signer, action=AuditAction.UPDATE, instance=locked, before=before, after=snapshot(locked), detail=detail
     )
+    notices.self_check_submitted(report=locked, actor=actor)
     return locked
 
 

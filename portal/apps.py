@@ -9,4 +9,7 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         # Login, failed login and logout are facts about authentication, recorded where
         # Django announces them; no workflow hangs on these receivers.
-        from portal import receivers  # noqa: F401
+        from portal import receivers, worklist  # noqa: F401 - the receivers connect on import
+
+        # The 工作台's own section: the enterprise's papers (the other apps register theirs).
+        worklist.register("portal.papers", order=40)(worklist.papers_sections)

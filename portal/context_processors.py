@@ -44,9 +44,19 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
+    # The menu badges: the 工作台's counts (portal/worklist.py). A page that assembled them (the home page)
+    # shows them at once; any other page loads them after it has rendered (portal.js, /me/badges/), so that
+    # no page pays the worklist's queries for its menu.
+    from portal import worklist
+
+    counts = (
+        worklist.badge_counts(worklist.request_sections(request)) if worklist.request_has_sections(request) else None
+    )
     items = [
-        {"url_name": name, "label": label}
+        {"url_name": name, "label": label, "badge": (counts or {}).get(name, 0)}
         for name, label, roles in NAVIGATION
         if roles is None or user.is_superuser or user.role in roles
     ]
-    return {"nav_items": items}
+    if counts is not None:
+        items[0]["badge"] = sum(counts.values())
+    return {"nav_items": items, "nav_badges_deferred": counts is None}

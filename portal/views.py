@@ -56,15 +56,26 @@ def _page_size(request: HttpRequest) -> int:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """工作台: what waits for the user, what is due within 14 days, what is late (portal/worklist.py)."""
+    from portal import worklist
+
     user: User = request.user  # type: ignore[assignment]
-    if user.enterprise_id is not None:
-        return redirect("enterprise-detail", pk=user.enterprise_id)
-    enterprises = selectors.enterprise_list(user=user)
-    context = {
-        "enterprise_count": enterprises.count(),
-        "active_count": enterprises.filter(production_status__in=["producing", "building"]).count(),
-    }
+    sections = worklist.request_sections(request)
+    context: dict[str, Any] = {"groups": worklist.grouped(sections)}
+    if user.enterprise_id is None:
+        # The jurisdiction at a glance, from the towns the worklist reads anyway.
+        context["enterprise_count"], context["active_count"] = worklist.enterprise_counts(user)
     return render(request, "portal/home.html", context)
+
+
+@login_required
+@require_GET
+def menu_badges(request: HttpRequest) -> JsonResponse:
+    """The menu's badges (url name -> count) for pages that load them after rendering (portal.js)."""
+    from portal import worklist
+
+    counts = worklist.badge_counts(worklist.request_sections(request))
+    return JsonResponse({"home": sum(counts.values()), **counts})
 
 
 @login_required

@@ -7,6 +7,7 @@ from portal.tokens import views as token_views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("me/badges/", views.menu_badges, name="menu-badges"),
     path("login/", views.PortalLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", token_views.PortalPasswordChangeView.as_view(), name="password_change"),

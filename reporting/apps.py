@@ -20,3 +20,12 @@ class ReportingConfig(AppConfig):
                 files={"xlsx": ("xlsx_file", "xlsx_sha256"), "pdf": ("pdf_file", "pdf_sha256")},
             )
         )
+        from inspections.worklist import COVERED_ELSEWHERE
+        from portal import worklist
+        from reporting import worklist as sections
+        from reporting.schedule import kind_of
+
+        COVERED_ELSEWHERE.append(lambda deliverable: kind_of(deliverable) is not None)
+
+        worklist.register("reporting.signing", order=13)(sections.signing_sections)
+        worklist.register("reporting.tables", order=31)(sections.table_sections)

@@ -46,6 +46,7 @@ from reporting.figures import (
 )
 from reporting.layouts import ACCOUNTABILITY, WINTER
 from reporting.models import ACTIVE_JOB_STATUSES, ExportJob, Report, ReportVersion, ScheduledRun
+from reporting.notices import table_submitted
 from reporting.tables import TABLE_TYPES, AnyTable, ThreeListsTable, from_json, to_json
 
 # --------------------------------------------------------------------------------------------
@@ -341,6 +342,8 @@ def report_submit(*, actor: User, version: ReportVersion, missing_reason: str = 
         field_services.submission_record_table(
             actor=actor, deliverable=found[0], town=report.region, due_date=found[1], title=str(report)
         )
+    if before["status"] != VersionStatus.SUBMITTED:
+        table_submitted(version=locked, actor=actor)  # the county (a town's table) or the leader (the county's)
     return locked
 
 

@@ -481,3 +481,32 @@ class TokenSerializer(DescribedFieldsMixin, serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(label="说明", help_text="错误说明（中文）。")
+
+
+# --- 工作台 (GET /api/v1/me/tasks/) -------------------------------------------------------------
+
+
+class TaskItemSerializer(serializers.Serializer):
+    label = serializers.CharField(read_only=True, label="事项", help_text="事项名称。")  # type: ignore[assignment]
+    url = serializers.CharField(read_only=True, label="链接", help_text="该事项的页面地址。")
+    detail = serializers.CharField(read_only=True, label="说明", help_text="期限、状态等说明。")
+    mine = serializers.BooleanField(
+        read_only=True, label="本人事项", help_text="是否由本人处理（逾期事项中排在前面）。"
+    )
+
+
+class TaskSectionSerializer(serializers.Serializer):
+    kind = serializers.CharField(read_only=True, label="类别", help_text="事项类别代码，如 hazard_town_confirm。")
+    group = serializers.CharField(
+        read_only=True,
+        label="分组",
+        help_text="waiting 待我处理、due 14天内到期、late 已逾期、own 本企业、notices 最新通知。",
+    )
+    group_label = serializers.CharField(read_only=True, label="分组名称", help_text="分组的中文名称。")
+    label = serializers.CharField(  # type: ignore[assignment]
+        read_only=True, label="名称", help_text="事项类别的中文名称。"
+    )
+    count = serializers.IntegerField(read_only=True, label="数量", help_text="该类事项的总数。")
+    severity = serializers.CharField(read_only=True, label="紧急程度", help_text="info、warning 或 danger。")
+    url = serializers.CharField(read_only=True, label="全部事项链接", help_text="查看全部该类事项的页面地址。")
+    items = TaskItemSerializer(many=True, read_only=True, label="前几项", help_text="最先到期或最早的几项。")

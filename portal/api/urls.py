@@ -31,5 +31,6 @@ urlpatterns = [
         name="auth-token-detail",
     ),
     path("me/", views.MeView.as_view(), name="me"),
+    path("me/tasks/", views.MeTasksView.as_view(), name="me-tasks"),
     *router.urls,
 ]

@@ -317,6 +317,25 @@ class MeView(APIView):
         return Response(api.MeSerializer(request.user, context={"request": request}).data)
 
 
+@extend_schema(
+    tags=["认证"],
+    summary="我的工作台",
+    description=(
+        "当前用户的工作台：待我处理、14天内到期、已逾期、本企业事项及最新通知，每类给出数量和最前面几项的链接，"
+        "与网页工作台相同。只含当前用户数据范围内的事项。"
+    ),
+    responses={200: api.TaskSectionSerializer(many=True), **errors(401)},
+)
+class MeTasksView(APIView):
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        from portal import worklist
+
+        return Response(worklist.as_json(worklist.request_sections(request)))
+
+
 # --- Regions ----------------------------------------------------------------------------------
 
 

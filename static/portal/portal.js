@@ -10,4 +10,18 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(el.dataset.confirm)) event.preventDefault();
     });
   });
+  // Menu badges (the 工作台's counts), loaded after the page so that no page pays for them.
+  const nav = document.querySelector("[data-badges-url]");
+  if (nav) {
+    fetch(nav.dataset.badgesUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((response) => (response.ok ? response.json() : {}))
+      .then((counts) => {
+        nav.querySelectorAll("[data-nav-badge]").forEach((el) => {
+          const count = counts[el.dataset.navBadge] || 0;
+          el.textContent = count;
+          el.hidden = count === 0;
+        });
+      })
+      .catch(() => {});
+  }
 });

@@ -159,6 +159,8 @@ ROWS: list[Row] = [
         COUNTY_ONLY_X.replace("{ok}", "204"), w.own_token, None, _exists(ApiToken)),
     Row("POST", f"{V}/auth/logout/", EVERYONE.replace("200", "204"), None, None, None, _count(ApiToken)),
     Row("POST", f"{V}/auth/logout-all/", EVERYONE, None, None, None, _count(ApiToken)),
+    # 工作台: everyone's own sections (what each role finds is tested in tests/test_worklist.py)
+    Row("GET", f"{V}/me/tasks/", EVERYONE),
     # --- Directory ------------------------------------------------------------------------------------
     Row("GET", f"{V}/regions/", VISIBLE_A, VISIBLE_X, w.region),
     Row("GET", f"{V}/regions/{{id}}/", SEE_A, SEE_X, w.region),

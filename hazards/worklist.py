@@ -1,0 +1,268 @@
+"""The hazards' sections of the 工作台 (registered in `HazardsConfig.ready`; see portal/worklist.py).
+
+- waiting: the work queue (the same rule as 待办: `selectors.work_queue`), one section per kind of step —
+  待签字, 待镇确认, 待县确认, 销号申请, 待验收, 延期申请, 待整改 — and the user's ledger uploads to confirm;
+- due: hazard deadlines within 14 days in scope; late: overdue hazards, those waiting for the user's own
+  step first;
+- notices: the latest notifications.
+
+Queries are fixed whatever the data size: the pending extensions, the queue's counts by kind, its first
+rows; the due/late counts together, the first due and late rows; the uploads; the notifications.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Value, When, Window
+from django.db.models.functions import RowNumber
+from django.urls import reverse
+from django.utils import timezone
+
+from hazards import selectors
+from hazards.choices import ExtensionStatus, HazardStatus, LedgerUploadStatus
+from hazards.ledger import may_upload
+from hazards.models import ExtensionRequest, Hazard, LedgerUpload
+from hazards.permissions import extension_decider_levels, queue_statuses
+from portal.choices import Role
+from portal.models import User
+from portal.worklist import DUE, DUE_DAYS, FIRST_ITEMS, LATE, NOTICES, WAITING, Item, Section
+
+S = HazardStatus
+
+# The kinds of waiting work, in the order shown: (kind, label, severity).
+QUEUE_KINDS: dict[str, tuple[str, str]] = {
+    "hazard_sign": ("隐患待签字", "warning"),
+    "hazard_town_confirm": ("待镇确认", "warning"),
+    "hazard_county_confirm": ("待县确认", "warning"),
+    "hazard_extension": ("延期申请", "warning"),
+    "hazard_closure": ("销号申请", "info"),
+    "hazard_verify": ("待验收", "info"),
+    "hazard_rectify": ("待整改", "info"),
+}
+_KIND_OF_STATUS = {
+    S.DRAFT: "hazard_sign",
+    S.PENDING_TOWN: "hazard_town_confirm",
+    S.PENDING_COUNTY: "hazard_county_confirm",
+    S.CLOSURE_REQUESTED: "hazard_closure",
+    S.RECTIFIED: "hazard_verify",
+}
+
+
+def queue_kind(status: str, extension_pending: bool) -> str:
+    if extension_pending:
+        return "hazard_extension"
+    return _KIND_OF_STATUS.get(HazardStatus(status), "hazard_rectify")
+
+
+def _hazard_item(hazard: Hazard, *, detail: str = "", mine: bool = False) -> Item:
+    text = hazard.description.strip().replace("\n", " ")
+    short = text if len(text) <= 28 else f"{text[:28]}…"
+    return Item(
+        label=f"{hazard.enterprise.name}：{short}",
+        url=reverse("hazards:hazard-detail", args=[hazard.pk]),
+        detail=detail,
+        mine=mine,
+    )
+
+
+def _list_url(**params: str) -> str:
+    return f"{reverse('hazards:hazard-list')}?{urlencode(params)}"
+
+
+def _soonest(hazard: Hazard) -> tuple[dt.date, dt.date, int]:
+    return (hazard.current_deadline or dt.date.max, hazard.found_on, hazard.pk)
+
+
+def _queue_item(hazard: Hazard) -> Item:
+    deadline = f"整改期限 {hazard.current_deadline:%Y-%m-%d}" if hazard.current_deadline else ""
+    return _hazard_item(hazard, detail=deadline, mine=True)
+
+
+def waiting_sections(user: User, today: dt.date) -> Iterable[Section]:
+    # A pending extension is the decider's work; for the enterprise the hazard still waits for its rectification.
+    pending = ExtensionRequest.objects.filter(hazard=OuterRef("pk"), status=ExtensionStatus.PENDING)
+    levels = sorted(extension_decider_levels(user))
+    decide: Any = Value(False)
+    if levels:
+        deciding = Q(Exists(pending), level__in=levels)
+        decide = Case(When(deciding, then=Value(True)), default=Value(False), output_field=BooleanField())
+    # One query: each (status, extension) partition's size and its first rows, soonest deadline first.
+    partition = [F("status"), F("extension_pending")]
+    rows = (
+        selectors.work_queue(user=user)
+        .annotate(extension_pending=decide)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=partition,
+                order_by=[F("current_deadline").asc(nulls_last=True), F("found_on").asc(), F("id").asc()],
+            ),
+            total=Window(Count("id"), partition_by=partition),
+        )
+        .filter(rank__lte=FIRST_ITEMS)
+    )
+    counts: dict[str, int] = {}
+    firsts: dict[str, list[Any]] = {}
+    hazard: Any  # annotated rows
+    for hazard in rows:
+        kind = queue_kind(hazard.status, hazard.extension_pending)
+        if hazard.rank == 1:  # one row per partition carries its size
+            counts[kind] = counts.get(kind, 0) + hazard.total
+        firsts.setdefault(kind, []).append(hazard)
+    if not counts:
+        return []
+    queue_url = reverse("hazards:work-queue")
+    return [
+        Section(
+            kind=kind,
+            group=WAITING,
+            label=label,
+            count=counts[kind],
+            items=[_queue_item(h) for h in sorted(firsts.get(kind, []), key=_soonest)[:FIRST_ITEMS]],
+            url=queue_url,
+            severity=severity,
+            nav="hazards:work-queue",
+        )
+        for kind, (label, severity) in QUEUE_KINDS.items()
+        if counts.get(kind)
+    ]
+
+
+def _mine_condition(user: User) -> Q:
+    """The hazards whose next step is the user's own (an enterprise's users own all of theirs)."""
+    if user.enterprise_id is not None:
+        return Q(pk__isnull=False)
+    condition = Q(pk__isnull=True)
+    for level, statuses in queue_statuses(user).items():
+        if statuses:
+            condition |= Q(level=level, status__in=statuses)
+    return condition
+
+
+def deadline_sections(user: User, today: dt.date) -> Iterable[Section]:
+    """The due and the late hazards in scope: their counts in one aggregate, then the first due rows and the
+    first late rows (those waiting for the user's own step first). Indexed reads, no sort of every late row
+    unless the user has fewer than five of their own.
+
+    Registered as "hazards.deadlines": once the one warnings engine of issue 13 §3 exists, registering its
+    selector under that name replaces this one for the home page, the API and the badges alike."""
+    owed = Hazard.objects.visible_to(user).filter(status__in=S.rectification_owed())
+    horizon = today + dt.timedelta(days=DUE_DAYS)
+    mine = _mine_condition(user)
+    totals = owed.aggregate(
+        due=Count("id", filter=Q(current_deadline__gte=today, current_deadline__lte=horizon)),
+        late=Count("id", filter=Q(current_deadline__lt=today)),
+        late_mine=Count("id", filter=Q(current_deadline__lt=today) & mine),
+    )
+    sections: list[Section] = []
+    if totals["due"]:
+        rows = (
+            owed.filter(current_deadline__gte=today, current_deadline__lte=horizon)
+            .select_related("enterprise")
+            .order_by("current_deadline", "id")[:FIRST_ITEMS]
+        )
+        sections.append(
+            Section(
+                kind="hazard_due",
+                group=DUE,
+                label="隐患整改期限将到",
+                count=totals["due"],
+                items=[_hazard_item(h, detail=f"{h.current_deadline:%Y-%m-%d} 到期") for h in rows],
+                url=_list_url(open="true", ordering="current_deadline"),
+                severity="warning",
+            )
+        )
+    if totals["late"]:
+        late = owed.filter(current_deadline__lt=today).select_related("enterprise")
+        if totals["late_mine"] >= FIRST_ITEMS:
+            late_rows = [(h, True) for h in late.filter(mine).order_by("current_deadline", "id")[:FIRST_ITEMS]]
+        else:
+            flag = Case(When(mine, then=Value(True)), default=Value(False), output_field=BooleanField())
+            ordered = late.annotate(mine=flag).order_by("-mine", "current_deadline", "id")[:FIRST_ITEMS]
+            late_rows = [(h, bool(h.mine)) for h in ordered]  # type: ignore[attr-defined]
+        sections.append(
+            Section(
+                kind="hazard_overdue",
+                group=LATE,
+                label="逾期未整改的隐患",
+                count=totals["late"],
+                items=[_hazard_item(h, detail=f"{h.current_deadline:%Y-%m-%d} 已逾期", mine=m) for h, m in late_rows],
+                url=_list_url(overdue="true"),
+                severity="danger",
+                nav="hazards:hazard-list",
+            )
+        )
+    return sections
+
+
+def upload_sections(user: User, today: dt.date) -> Iterable[Section]:
+    """The user's own previewed ledger uploads that still wait for their confirmation (the enterprise's users and
+    the town staff, who upload on its behalf; the county's staff confirm theirs at once and keep their home's
+    query budget)."""
+    if not may_upload(user) or user.role not in (Role.ENTERPRISE_CLERK, Role.ENTERPRISE_PRINCIPAL, Role.TOWN_STAFF):
+        return []
+    uploads = list(
+        LedgerUpload.objects.visible_to(user)
+        .filter(status=LedgerUploadStatus.PENDING, uploaded_by=user)
+        .select_related("enterprise")
+        .order_by("-uploaded_at", "-id")[:50]
+    )
+    if not uploads:
+        return []
+    items = [
+        Item(
+            label=f"{upload.enterprise.name}：{upload.original_name}",
+            url=reverse("hazards:ledger-upload-detail", args=[upload.pk]),
+            detail=f"上传于 {timezone.localtime(upload.uploaded_at):%Y-%m-%d %H:%M}",
+            mine=True,
+        )
+        for upload in uploads[:FIRST_ITEMS]
+    ]
+    return [
+        Section(
+            kind="ledger_confirm",
+            group=WAITING,
+            label="隐患台账待确认导入",
+            count=len(uploads),
+            items=items,
+            url=reverse("hazards:ledger-upload"),
+            severity="warning",
+            nav="",
+        )
+    ]
+
+
+def notice_sections(user: User, today: dt.date) -> Iterable[Section]:
+    """The unread notifications, latest first (one query: their number comes with the rows)."""
+    rows = list(
+        selectors.notification_list(user=user, unread_only=True)
+        .annotate(total=Window(Count("id")))
+        .order_by("-created_at", "-id")[:FIRST_ITEMS]
+    )
+    if not rows:
+        return []
+    items = [
+        Item(
+            label=n.message,
+            url=reverse("hazards:hazard-detail", args=[n.hazard_id])
+            if n.hazard_id
+            else reverse("hazards:notification-list"),
+            detail=f"{timezone.localtime(n.created_at):%Y-%m-%d %H:%M}",
+        )
+        for n in rows
+    ]
+    return [
+        Section(
+            kind="notifications",
+            group=NOTICES,
+            label="未读通知",
+            count=rows[0].total,
+            items=items,
+            url=reverse("hazards:notification-list"),
+            severity="info",
+        )
+    ]

@@ -1,0 +1,191 @@
+"""The campaigns' sections of the 工作台 (registered in `InspectionsConfig.ready`; see portal/worklist.py).
+
+- deliverables (材料报送) a town or an enterprise files by upload or form: due within 14 days and not filed
+  (the filer's own; for the county, the towns that have not filed), and late (past due, not filed);
+  the monthly tables are the reporting app's sections (COVERED_ELSEWHERE);
+- the enterprise's own 自查自改报告 in draft: 待签字 for the principal once every item is answered,
+  待完成 otherwise.
+
+Fixed queries: the running campaigns' deliverables (shared with the reporting sections), the filings,
+the towns in scope (shared), the enterprise's drafts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db.models import Count, Q
+from django.urls import reverse
+
+from inspections.choices import DeliverableKind, DeliverableSubmitter, ReportStatus
+from inspections.models import Deliverable, DeliverableSubmission, SelfCheckReport
+from portal.choices import RegionLevel, Role
+from portal.models import User
+from portal.worklist import DUE, DUE_DAYS, FIRST_ITEMS, LATE, OWN, WAITING, Item, Section, memo, towns_in_scope
+
+FILED_BY_HAND = (DeliverableKind.UPLOAD, DeliverableKind.FORM)
+# Deliverables another app's sections own (the monthly tables: reporting registers its rule in its ready()).
+COVERED_ELSEWHERE: list[Callable[[Deliverable], bool]] = []
+LATE_WINDOW_DAYS = 92  # late filings older than this are history (the 材料报送情况 grid keeps them)
+
+
+def running_deliverables(user: User, today: dt.date) -> list[Deliverable]:
+    """The deliverables of the campaigns the user sees that run around today (read once per assembly)."""
+
+    def compute() -> list[Deliverable]:
+        return list(
+            Deliverable.objects.visible_to(user)
+            .filter(
+                campaign__start_date__lte=today + dt.timedelta(days=DUE_DAYS),
+                campaign__end_date__gte=today - dt.timedelta(days=LATE_WINDOW_DAYS),
+            )
+            .select_related("campaign__issuing_region")
+            .order_by("campaign__start_date", "order", "id")
+        )
+
+    result: list[Deliverable] = memo(user, f"deliverables:{today}", compute)
+    return result
+
+
+def occurrences(deliverable: Deliverable, today: dt.date) -> list[dt.date]:
+    """The due dates of a deliverable from the late window up to 14 days ahead."""
+    first, last = today - dt.timedelta(days=LATE_WINDOW_DAYS), today + dt.timedelta(days=DUE_DAYS)
+    return [due for due in deliverable.due_dates() if first <= due <= last]
+
+
+def _matrix_url(deliverable: Deliverable) -> str:
+    return reverse("inspections:deliverable-matrix", args=[deliverable.campaign_id])
+
+
+def _split(missing: list[tuple[Deliverable, dt.date, list[str]]], today: dt.date, *, mine: bool) -> list[Section]:
+    due = [m for m in missing if m[1] >= today]
+    late = [m for m in missing if m[1] < today]
+    sections = []
+    for group, rows, kind, label, severity in (
+        (DUE, sorted(due, key=lambda m: m[1]), "deliverable_due", "材料报送将截止", "warning"),
+        (LATE, sorted(late, key=lambda m: m[1], reverse=True), "deliverable_late", "逾期未报送的材料", "danger"),
+    ):
+        if not rows:
+            continue
+        items = [
+            Item(
+                label=f"{d.campaign.name}：{d.name}",
+                url=_matrix_url(d),
+                detail=f"{due_on:%Y-%m-%d} 截止" + (f"，未报送：{'、'.join(who[:6])}" if who else ""),
+                mine=mine,
+            )
+            for d, due_on, who in rows[:FIRST_ITEMS]
+        ]
+        count = sum(max(len(who), 1) for _, _, who in rows)
+        sections.append(
+            Section(
+                kind=kind,
+                group=group,
+                label=label,
+                count=count,
+                items=items,
+                url=items[0].url,
+                severity=severity,
+                nav="inspections:campaign-list" if group == LATE else "",
+            )
+        )
+    return sections
+
+
+def deliverable_sections(user: User, today: dt.date) -> Iterable[Section]:
+    if user.enterprise_id is not None:
+        submitter = DeliverableSubmitter.ENTERPRISE
+    elif user.region_id is not None or user.is_superuser:
+        submitter = DeliverableSubmitter.TOWN
+    else:
+        return []
+    wanted = [
+        (d, due)
+        for d in running_deliverables(user, today)
+        if d.submitter == submitter and d.kind in FILED_BY_HAND and not any(rule(d) for rule in COVERED_ELSEWHERE)
+        for due in occurrences(d, today)
+    ]
+    if not wanted:
+        return []
+    filings = DeliverableSubmission.objects.visible_to(user).filter(deliverable__in={d.pk for d, _ in wanted})
+    if submitter == DeliverableSubmitter.ENTERPRISE:
+        filed = {(d_id, due) for d_id, due in filings.values_list("deliverable_id", "due_date")}
+        missing: list[tuple[Deliverable, dt.date, list[str]]] = [
+            (d, due, []) for d, due in wanted if (d.pk, due) not in filed
+        ]
+        return _split(missing, today, mine=True)
+    towns = towns_in_scope(user)
+    if not towns:
+        return []
+    counted: dict[tuple[int, dt.date, int], int] = defaultdict(int)
+    for d_id, due, town_id in filings.filter(town__isnull=False).values_list("deliverable_id", "due_date", "town_id"):
+        counted[(d_id, due, town_id)] += 1
+    own_town = user.role == Role.TOWN_STAFF and user.region is not None and user.region.level == RegionLevel.TOWN
+    rows: list[tuple[Deliverable, dt.date, list[str]]] = []
+    for d, due in wanted:
+        late_towns = [
+            t.name
+            for t in towns
+            if t.path.startswith(d.campaign.issuing_region.path) and counted.get((d.pk, due, t.pk), 0) < d.min_count
+        ]
+        if late_towns:
+            rows.append((d, due, [] if own_town else late_towns))
+    return _split(rows, today, mine=own_town)
+
+
+def self_check_sections(user: User, today: dt.date) -> Iterable[Section]:
+    if user.enterprise_id is None:
+        return []
+    drafts: list[Any] = list(
+        SelfCheckReport.objects.visible_to(user)
+        .filter(status=ReportStatus.DRAFT)
+        .select_related("campaign")
+        .annotate(unanswered=Count("answers", filter=Q(answers__answer="")))
+        .order_by("campaign__end_date", "id")
+    )
+    if not drafts:
+        return []
+    ready = [r for r in drafts if r.unanswered == 0]
+    open_ = [r for r in drafts if r.unanswered > 0]
+    sections = []
+
+    def item(report: Any) -> Item:
+        detail = "各项已填写，待主要负责人签字报送" if report.unanswered == 0 else f"还有 {report.unanswered} 项未回答"
+        return Item(
+            label=f"{report.campaign.name} 自查自改报告",
+            url=reverse("inspections:self-check-detail", args=[report.pk]),
+            detail=detail,
+            mine=True,
+        )
+
+    if ready:
+        principal = user.role == Role.ENTERPRISE_PRINCIPAL
+        sections.append(
+            Section(
+                kind="self_check_sign",
+                group=WAITING if principal else OWN,
+                label="自查自改报告待签字" if principal else "自查自改报告待主要负责人签字",
+                count=len(ready),
+                items=[item(r) for r in ready[:FIRST_ITEMS]],
+                url=item(ready[0]).url,
+                severity="warning",
+                nav="inspections:campaign-list",
+            )
+        )
+    if open_:
+        sections.append(
+            Section(
+                kind="self_check_open",
+                group=OWN,
+                label="自查自改报告待填写",
+                count=len(open_),
+                items=[item(r) for r in open_[:FIRST_ITEMS]],
+                url=item(open_[0]).url,
+                severity="info",
+                nav="inspections:campaign-list",
+            )
+        )
+    return sections
