@@ -33,7 +33,7 @@ CAMPAIGN_FIELDS = frozenset(
 )  # fmt: skip
 DELIVERABLE_FIELDS = (
     "order", "name", "submitter", "recipients", "kind", "schedule", "due_date", "day_of_month", "min_count",
-    "requires_principal_signature", "description",
+    "requires_principal_signature", "description", "table",
 )  # fmt: skip
 # The fields of each part (its campaign, or checklist area, is given by the call, never by the data).
 PART_FIELDS: dict[type[models.Model], frozenset[str]] = {

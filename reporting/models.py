@@ -109,7 +109,7 @@ class ReportVersion(models.Model):
     # The county's table submitted while towns had not submitted theirs: who, and the reason given
     # (printed in the file's 备注; the leader sees both before signing).
     missing_towns = models.JSONField("报送时未报送的镇", default=list, blank=True)
-    missing_reason = models.TextField("未报送原因", blank=True)
+    missing_reason = models.TextField("未报送原因", max_length=limits.TEXT_COMMENT, blank=True)
     signed_at = models.DateTimeField("签字时间", null=True, blank=True)
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

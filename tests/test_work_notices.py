@@ -15,6 +15,7 @@ from django.test import override_settings
 from hazards.ledger import ledger_import
 from hazards.models import Notification
 from inspections import services as inspection_services
+from inspections.answered import self_check_fingerprint
 from inspections.models import Campaign, ChecklistArea, ChecklistItem
 from portal.choices import Role
 from portal.models import User
@@ -105,7 +106,9 @@ def test_the_principal_answering_it_themselves_is_not_told(cast: Cast, world: Wo
 def test_a_signed_self_check_tells_its_town(cast: Cast, world: World, campaign: Campaign) -> None:
     report = inspection_services.self_check_start(actor=cast.clerk, campaign=campaign, enterprise=world.enterprise_a)
     report.answers.update(answer="yes")
-    inspection_services.self_check_sign(actor=cast.principal, report=report, signer=cast.principal)
+    inspection_services.self_check_sign(
+        actor=cast.principal, report=report, signer=cast.principal, fingerprint=self_check_fingerprint(report)
+    )
     assert everyone_told(cast) == {"town_a_staff"}
     assert "已报送“2026年非煤矿山专项检查”自查自改报告（主要负责人王建国签字）" in told(cast.town_a_staff)[0]
 
@@ -155,12 +158,13 @@ def test_no_email_with_the_console_backend(
 def test_the_table_page_submit_tells_the_county(cast: Cast, world: World, campaign: Campaign) -> None:
     from django.test import Client
 
-    from inspections.choices import DeliverableKind, DeliverableSchedule, DeliverableSubmitter
+    from inspections.choices import DeliverableKind, DeliverableSchedule, DeliverableSubmitter, DeliverableTable
     from inspections.models import Deliverable
 
     Deliverable.objects.create(
         campaign=campaign, order=1, name="追责问责情况统计表", submitter=DeliverableSubmitter.TOWN, recipients="县局",
         kind=DeliverableKind.MONTHLY_TABLE, schedule=DeliverableSchedule.MONTHLY, day_of_month=23,
+        table=DeliverableTable.ACCOUNTABILITY,
     )  # fmt: skip
     version = _draft(campaign, world.town_a)
     client = Client()

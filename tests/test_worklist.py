@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from hazards.choices import ExtensionStatus, HazardLevel, HazardStatus, LedgerUploadStatus
 from hazards.models import ExtensionRequest, LedgerUpload, Notification
-from inspections.choices import DeliverableKind, DeliverableSchedule, DeliverableSubmitter
+from inspections.choices import DeliverableKind, DeliverableSchedule, DeliverableSubmitter, DeliverableTable
 from inspections.models import Campaign, ChecklistArea, ChecklistItem, Deliverable, DeliverableSubmission
 from inspections.services import self_check_start
 from portal import worklist
@@ -175,6 +175,7 @@ def campaign(world: World) -> Campaign:
     Deliverable.objects.create(
         campaign=campaign, order=1, name="追责问责情况统计表", submitter=DeliverableSubmitter.TOWN, recipients="县局",
         kind=DeliverableKind.MONTHLY_TABLE, schedule=DeliverableSchedule.MONTHLY, day_of_month=23,
+        table=DeliverableTable.ACCOUNTABILITY,
     )  # fmt: skip
     Deliverable.objects.create(
         campaign=campaign, order=2, name="工作方案", submitter=DeliverableSubmitter.TOWN, recipients="县局",

@@ -125,7 +125,9 @@ def test_county_page_lists_missing_towns_and_needs_a_reason(scenario: Any, cast:
     leader_page = client.get(page_url).content.decode()
     assert "报送时未报送的镇：高都镇；原因：高都镇人员调整，下周补报" in leader_page and "分管负责人签字" in leader_page
     # Signed: the 备注 is printed in the Excel and the PDF.
-    signed = services.report_sign(actor=cast.county_leader, version=version)
+    signed = services.report_sign(
+        actor=cast.county_leader, version=version, fingerprint=services.shown_fingerprint(version)
+    )
     remark = "备注：报送时高都镇未报送本月报表，原因：高都镇人员调整，下周补报"
     with signed.xlsx_file.open("rb") as handle:
         sheet = load_workbook(io.BytesIO(handle.read())).active

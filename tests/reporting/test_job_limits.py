@@ -79,7 +79,7 @@ def test_a_sign_job_stopped_at_its_soft_time_limit_fails_and_signs_nothing(
         actor=cast.county_leader, version=version, fingerprint=services.shown_fingerprint(version)
     )
 
-    def runs_too_long(table: Any) -> bytes:
+    def runs_too_long(table: Any, *args: Any, **kwargs: Any) -> bytes:
         raise SoftTimeLimitExceeded()
 
     monkeypatch.setattr("reporting.services.build_pdf", runs_too_long)

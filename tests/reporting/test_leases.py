@@ -106,6 +106,25 @@ def test_an_abandoned_sign_job_gets_a_sign_message(scenario, cast, monkeypatch) 
     assert sent == [str(job.pk)]
 
 
+@pytest.mark.django_db
+def test_a_job_whose_holder_dies_at_every_attempt_is_failed_not_requeued_for_ever(scenario, cast, monkeypatch) -> None:
+    # e.g. killed at its hard time limit each time: after MAX_ATTEMPTS claims the sweep gives up, audited.
+    sent: list[str] = []
+    monkeypatch.setattr(tasks.run_export, "delay", lambda job_id: sent.append(job_id))
+    job = request_job(scenario, cast)
+    for attempt in range(1, leases.MAX_ATTEMPTS + 1):
+        with later(attempt * 10 * leases.lease_seconds()):
+            assert services.export_claim(job_id=job.pk, claimant=f"worker-{attempt}")
+        with later(attempt * 10 * leases.lease_seconds() + leases.lease_seconds() + 1):
+            tasks.requeue_abandoned_jobs.run()
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.error) == (JobStatus.FAILED, leases.MAX_ATTEMPTS, leases.GAVE_UP_MESSAGE)
+    assert job.finished_at is not None
+    assert len(sent) == leases.MAX_ATTEMPTS - 1  # requeued after each death but the last
+    assert AuditEvent.objects.filter(object_id=str(job.pk), detail=leases.GAVE_UP_MESSAGE).count() == 1
+    assert not services.export_claim(job_id=job.pk, claimant="late-message")  # a failed job stays failed
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_heartbeat_thread_renews_while_the_task_runs_and_stops_after(scenario, cast, settings) -> None:
     settings.REPORT_JOB_LEASE_SECONDS = 1.2  # heartbeat every 0.2 s
