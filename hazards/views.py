@@ -449,13 +449,16 @@ class Step:
     style: str = "primary"
     multipart: bool = False
 
-    def make_form(self, hazard: Hazard, data: Any = None, files: Any = None) -> f.StepForm:
+    def make_form(self, hazard: Hazard, data: Any = None, files: Any = None, *, user: User | None = None) -> f.StepForm:
         kwargs: dict[str, Any] = {"prefix": self.slug}
         if issubclass(self.form_class, f.HazardBoundForm):
             kwargs["hazard"] = hazard
         if data is None:
             form = self.form_class(**kwargs)
             form.initial.setdefault("seen_status", hazard.status)
+            if user is not None:
+                for name, value in self.form_class.defaults(user=user, hazard=hazard).items():
+                    form.initial.setdefault(name, value)
             return form
         return self.form_class(data, files, **kwargs)
 
@@ -636,7 +639,7 @@ def _detail(
         if failed is not None and failed[0].slug == step.slug:
             form = failed[1]
         else:
-            form = step.make_form(hazard)
+            form = step.make_form(hazard, user=user)
             if step.action == A.DECIDE_EXTENSION and pending is not None:
                 form.initial["extension"] = pending.pk
         steps.append({"step": step, "form": form, "open": failed is not None and failed[0].slug == step.slug})
