@@ -25,18 +25,30 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from hazards import services as hazard_services
 from hazards.choices import EvidenceKind, HazardCategory, HazardLevel, HazardSource, HazardStatus, MineType
 from hazards.models import Hazard, MajorHazardCriterion
 from inspections import services as inspection_services
-from inspections.choices import EnforcementKind, InspectionMethod
-from inspections.models import EnforcementRecord, Exam, Inspection
+from inspections.choices import (
+    DeliverableKind,
+    DeliverableSchedule,
+    DeliverableSubmitter,
+    EnforcementKind,
+    InspectionMethod,
+)
+from inspections.models import Campaign, Deliverable, EnforcementRecord, Exam, Inspection
 from portal import demo
 from portal import services as portal_services
-from portal.choices import PersonRole, ProductionStatus
-from portal.models import Enterprise, Person, User
+from portal.audit import audit_record, snapshot
+from portal.choices import AuditAction, PersonRole, ProductionStatus
+from portal.models import Enterprise, Person, Region, User
+from reporting import selectors as report_selectors
+from reporting import services as report_services
+from reporting.choices import ReportKind, VersionStatus
+from reporting.models import Report, ReportVersion
 
 S = HazardStatus
 MARKER = "【演示】"
@@ -336,6 +348,112 @@ def live_field_work(live: Live, month: dt.date) -> None:
         live.count("enforcement_records")
 
 
+# --- The running campaign and its monthly tables ------------------------------------------------
+
+# The demo's 常态化 campaign: one per calendar year, found again by its 文号, so that re-runs (and runs
+# in later months of the year) reuse it. Its monthly deliverables are the two tables it asks for.
+CAMPAIGN_DELIVERABLES: tuple[tuple[str, int, str], ...] = (
+    ("追责问责情况统计表", 23, "每月23日前报送本月追责问责情况统计表"),
+    ("问题、整改、责任“三清单”", 25, "每月25日前报送问题、整改、责任“三清单”"),
+)
+TABLE_KINDS = (ReportKind.ACCOUNTABILITY, ReportKind.THREE_LISTS)
+# Last month's filings: two towns on time, one late (filed for it by the administrator, 代报).
+FILINGS: tuple[tuple[str, int, str], ...] = (
+    (demo.town_code(demo.DEMO_COUNTY_CODE, 8), -3, "town_bagong"),  # 巴公镇, 3 days before the deadline
+    (demo.town_code(demo.DEMO_COUNTY_CODE, 7), -1, "town_gaodu"),  # 高都镇, the day before
+    (demo.town_code(demo.DEMO_COUNTY_CODE, 0), 2, "superadmin"),  # 南村镇, 2 days late
+)
+
+
+def campaign_document_number(year: int) -> str:
+    return f"泽应急发〔{year}〕演示1号"
+
+
+def demo_campaign(live: Live, year: int) -> Campaign:
+    """The year's running campaign (created once, with its deliverables, and audited)."""
+    number = campaign_document_number(year)
+    campaign = Campaign.objects.filter(document_number=number).first()
+    if campaign is not None:
+        return campaign
+    county = Region.objects.get(code=demo.DEMO_COUNTY_CODE)
+    # No service creates campaigns (they are seeded from the bureau's notices): built here like the
+    # migration seeds them, and audited as a creation.
+    campaign = Campaign(
+        name=f"{year}年非煤矿山安全生产常态化监管行动",
+        document_number=number,
+        document_title=f"泽州县应急管理局关于开展{year}年非煤矿山安全生产常态化监管行动的通知（演示）",
+        issuing_region=county,
+        issuing_authority="泽州县应急管理局",
+        start_date=dt.date(year, 1, 1),
+        end_date=dt.date(year, 12, 31),
+        period_text=f"{year}年1月1日至{year}年12月31日",
+        summary="全年常态化开展隐患排查治理、执法检查和追责问责，每月按时报送统计表。",
+    )
+    campaign.full_clean()
+    campaign.save()
+    audit_record(actor=None, action=AuditAction.CREATE, instance=campaign, after=snapshot(campaign))
+    for order, (name, day, description) in enumerate(CAMPAIGN_DELIVERABLES, start=1):
+        deliverable = Deliverable(
+            campaign=campaign, order=order, name=name, submitter=DeliverableSubmitter.TOWN, recipients="县局",
+            kind=DeliverableKind.MONTHLY_TABLE, schedule=DeliverableSchedule.MONTHLY, day_of_month=day,
+            description=description,
+        )  # fmt: skip
+        deliverable.full_clean()
+        deliverable.save()
+        audit_record(actor=None, action=AuditAction.CREATE, instance=deliverable, after=snapshot(deliverable))
+    live.count("campaigns")
+    return campaign
+
+
+def _report(kind: str, region: Region, campaign: Campaign, month: dt.date) -> Report:
+    return report_services.report_get_or_create(
+        kind=kind, region=region, campaign=campaign, month=month, due_day=report_selectors.due_day(kind, campaign)
+    )
+
+
+def _at(day: dt.date, hour: int) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)), timezone.get_default_timezone())
+
+
+def _submit(live: Live, report: Report, username: str, when: dt.datetime) -> ReportVersion | None:
+    """Submit the table through the service once; its time is then set to when it was filed (history)."""
+    if report.versions.filter(Q(status=VersionStatus.SUBMITTED) | Q(status=VersionStatus.SIGNED)).exists():
+        return None
+    version = report_services.report_refresh(actor=live.user(username), report=report)
+    version = report_services.report_submit(actor=live.user(username), version=version)
+    submitted_at = min(when, timezone.now())
+    ReportVersion.objects.filter(pk=version.pk).update(submitted_at=submitted_at)
+    version.submitted_at = submitted_at
+    live.count("reports_submitted")
+    return version
+
+
+def live_tables(live: Live) -> None:
+    """Last month: three towns filed (two on time, one late), the county filed and its leader signed.
+    This month: drafts computed for the county, so its figures are there to see."""
+    last, this = live_months(live.on)
+    county = Region.objects.get(code=demo.DEMO_COUNTY_CODE)
+    for month in (last, this):
+        campaign = demo_campaign(live, month.year)
+        for kind in TABLE_KINDS:
+            report = _report(kind, county, campaign, month)
+            if month == this:
+                if not report.versions.exists():
+                    report_services.report_refresh(actor=None, report=report)
+                    live.count("reports_drafted")
+                continue
+            for town_code, days, username in FILINGS:
+                town = Region.objects.get(code=town_code)
+                town_report = _report(kind, town, campaign, month)
+                _submit(live, town_report, username, _at(town_report.due_on + dt.timedelta(days=days), 16))
+            version = _submit(live, report, "county_staff", _at(report.due_on, 10))
+            if version is not None and kind == ReportKind.ACCOUNTABILITY:
+                signed = report_services.report_sign(actor=live.user("county_leader"), version=version)
+                signed_at = min(_at(report.due_on + dt.timedelta(days=1), 9), timezone.now())
+                ReportVersion.objects.filter(pk=signed.pk).update(signed_at=signed_at)
+                live.count("reports_signed")
+
+
 # --- The step ----------------------------------------------------------------------------------
 
 
@@ -347,6 +465,7 @@ def step_live_county(build: demo.DemoBuild) -> None:
     for month in live_months(on):
         live_hazards(live, month)
         live_field_work(live, month)
+    live_tables(live)
 
 
 def register() -> None:
