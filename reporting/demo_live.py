@@ -242,21 +242,16 @@ def live_hazards(live: Live, month: dt.date) -> None:
 
 # --- Licences and certificates -----------------------------------------------------------------
 
-# (days from today, the window the date must stay in to be left alone): expired, and expiring in 30/60/90.
-LICENCE_OFFSETS: tuple[tuple[int, int, int], ...] = ((-20, -60, -1), (25, 1, 30), (50, 31, 60), (80, 61, 90))
+# Special operators' certificates of the showcase: (days from today, the window kept on later runs).
 CERTIFICATE_OFFSETS: tuple[tuple[int, int, int], ...] = ((-10, -60, -1), (20, 1, 30), (70, 31, 90))
 
 
-def _licensed_enterprises(count: int) -> list[Enterprise]:
-    return list(
-        Enterprise.objects.filter(
-            town__path__startswith=f"/{demo.PROVINCE_CODE}/{demo.DEMO_CITY_CODE}/{demo.DEMO_COUNTY_CODE}/",
-            production_status__in=[ProductionStatus.PRODUCING, ProductionStatus.BUILDING],
-            license_expiry__isnull=False,
-        )
-        .exclude(license_number="")
-        .order_by("credit_code")[:count]
-    )
+def licence_window(days: int) -> tuple[int, int]:
+    """The window a licence demonstrates: expired (within 60 days), or expiring within 30, 60 or 90 days."""
+    if days < 0:
+        return -60, -1
+    high = 30 * ((days + 29) // 30)
+    return high - 29, high
 
 
 def _within(value: dt.date | None, on: dt.date, low: int, high: int) -> bool:
@@ -264,21 +259,14 @@ def _within(value: dt.date | None, on: dt.date, low: int, high: int) -> bool:
 
 
 def live_licences(live: Live) -> None:
-    showcase_offset, showcase_low, showcase_high = 45, 31, 60
-    if not _within(live.showcase.license_expiry, live.on, showcase_low, showcase_high):
-        portal_services.enterprise_update(
-            actor=None, enterprise=live.showcase,
-            data={
-                "license_number": live.showcase.license_number or f"（晋）FM安许证字〔{live.on.year - 3}〕050001",
-                "license_expiry": live.on + dt.timedelta(days=showcase_offset),
-            },
-        )  # fmt: skip
-        live.count("licences")
-    others = [e for e in _licensed_enterprises(len(LICENCE_OFFSETS) + 1) if e.pk != live.showcase.pk]
-    for enterprise, (offset, low, high) in zip(others, LICENCE_OFFSETS, strict=False):
-        if not _within(enterprise.license_expiry, live.on, low, high):
+    """The licences `portal.demo.LIVE_LICENCE_DAYS` names are built relative to the build day; on a later
+    run one that left its window is renewed to the same offset from today (through the service)."""
+    codes = {demo.enterprise_credit_code(demo.DEMO_COUNTY_CODE, i): days for i, days in demo.LIVE_LICENCE_DAYS.items()}
+    for enterprise in Enterprise.objects.filter(credit_code__in=codes).exclude(license_number="").order_by("id"):
+        days = codes[enterprise.credit_code]
+        if not _within(enterprise.license_expiry, live.on, *licence_window(days)):
             portal_services.enterprise_update(
-                actor=None, enterprise=enterprise, data={"license_expiry": live.on + dt.timedelta(days=offset)}
+                actor=None, enterprise=enterprise, data={"license_expiry": live.on + dt.timedelta(days=days)}
             )
             live.count("licences")
     operators = list(
