@@ -57,7 +57,7 @@ PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
-FIVE = {
+FIVE: dict[str, Any] = {
     "measures": "清理边坡浮石，按设计削坡减载",
     "responsible_unit": "采矿车间",
     "responsible_person": "李安全",
