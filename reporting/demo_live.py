@@ -131,8 +131,9 @@ ORDER = {
 }  # fmt: skip
 
 
-def hazard_description(plan_key: str, month: dt.date, text: str) -> str:
-    return f"{MARKER}{month:%Y年%m月}{text}（{plan_key}）"
+def hazard_description(month: dt.date, text: str) -> str:
+    """The hazard's text, which names its month: the key a re-run finds it by (texts differ per plan)."""
+    return f"{MARKER}{month:%Y年%m月}{text}"
 
 
 class Live:
@@ -203,7 +204,7 @@ def live_hazards(live: Live, month: dt.date) -> None:
         Hazard.objects.filter(description__startswith=f"{MARKER}{month:%Y年%m月}").values_list("description", flat=True)
     )
     for plan in SHOWCASE_HAZARDS:
-        description = hazard_description(plan.key, month, plan.text)
+        description = hazard_description(month, plan.text)
         if description in existing or (plan.level == HazardLevel.MAJOR and criterion is None):
             continue
         found_on = day_in(month, plan.day, on=live.on)
@@ -216,8 +217,8 @@ def live_hazards(live: Live, month: dt.date) -> None:
         )  # fmt: skip
         _advance(live, hazard, plan.target, found_on)
         live.count("hazards")
-    for username, key, day, deadline_days, text in TOWN_HAZARDS:
-        description = hazard_description(key, month, text)
+    for username, _key, day, deadline_days, text in TOWN_HAZARDS:
+        description = hazard_description(month, text)
         if description in existing:
             continue
         actor = live.user(username)
