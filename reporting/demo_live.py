@@ -48,6 +48,7 @@ from portal.models import Enterprise, Person, Region, User
 from reporting import selectors as report_selectors
 from reporting import services as report_services
 from reporting.choices import ReportKind, VersionStatus
+from reporting.figures import month_bounds
 from reporting.models import Report, ReportVersion
 
 S = HazardStatus
@@ -339,8 +340,11 @@ def live_field_work(live: Live, month: dt.date) -> None:
 
 # --- The running campaign and its monthly tables ------------------------------------------------
 
-# The demo's 常态化 campaign: one per calendar year, found again by its 文号, so that re-runs (and runs
-# in later months of the year) reuse it. Its monthly deliverables are the two tables it asks for.
+# The demo's 常态化 campaign starts with last month (so that earlier months raise no missing tables) and
+# runs three months ahead; a run after it ends (or before it starts) adds the next one. Its monthly
+# deliverables are the two tables it asks for. Found again by the months it covers.
+CAMPAIGN_TAG = "演示"
+CAMPAIGN_MONTHS_AHEAD = 3
 CAMPAIGN_DELIVERABLES: tuple[tuple[str, int, str], ...] = (
     ("追责问责情况统计表", 23, "每月23日前报送本月追责问责情况统计表"),
     ("问题、整改、责任“三清单”", 25, "每月25日前报送问题、整改、责任“三清单”"),
@@ -354,29 +358,43 @@ FILINGS: tuple[tuple[str, int, str], ...] = (
 )
 
 
-def campaign_document_number(year: int) -> str:
-    return f"泽应急发〔{year}〕演示1号"
+def campaign_document_number(start: dt.date) -> str:
+    return f"泽应急发〔{start.year}〕{CAMPAIGN_TAG}{start.month}号"
 
 
-def demo_campaign(live: Live, year: int) -> Campaign:
-    """The year's running campaign (created once, with its deliverables, and audited)."""
-    number = campaign_document_number(year)
-    campaign = Campaign.objects.filter(document_number=number).first()
+def _chinese(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def demo_campaign(live: Live, last: dt.date, this: dt.date) -> Campaign:
+    """The demo campaign running last month and this month (created when there is none, and audited)."""
+    county = Region.objects.get(code=demo.DEMO_COUNTY_CODE)
+    this_end = month_bounds(this)[1]
+    campaign = (
+        Campaign.objects.filter(
+            issuing_region=county, document_number__contains=CAMPAIGN_TAG, start_date__lte=last, end_date__gte=this_end
+        )
+        .order_by("-start_date", "-id")
+        .first()
+    )
     if campaign is not None:
         return campaign
-    county = Region.objects.get(code=demo.DEMO_COUNTY_CODE)
+    end_month = this
+    for _ in range(CAMPAIGN_MONTHS_AHEAD):
+        end_month = (end_month + dt.timedelta(days=32)).replace(day=1)
+    start, end = last, month_bounds(end_month)[1]
     # No service creates campaigns (they are seeded from the bureau's notices): built here like the
     # migration seeds them, and audited as a creation.
     campaign = Campaign(
-        name=f"{year}年非煤矿山安全生产常态化监管行动",
-        document_number=number,
-        document_title=f"泽州县应急管理局关于开展{year}年非煤矿山安全生产常态化监管行动的通知（演示）",
+        name=f"非煤矿山安全生产常态化监管行动（{start.year}年{start.month}月起）",
+        document_number=campaign_document_number(start),
+        document_title="泽州县应急管理局关于开展非煤矿山安全生产常态化监管行动的通知（演示）",
         issuing_region=county,
         issuing_authority="泽州县应急管理局",
-        start_date=dt.date(year, 1, 1),
-        end_date=dt.date(year, 12, 31),
-        period_text=f"{year}年1月1日至{year}年12月31日",
-        summary="全年常态化开展隐患排查治理、执法检查和追责问责，每月按时报送统计表。",
+        start_date=start,
+        end_date=end,
+        period_text=f"{_chinese(start)}至{_chinese(end)}",
+        summary="常态化开展隐患排查治理、执法检查和追责问责，各镇每月按时报送统计表。",
     )
     campaign.full_clean()
     campaign.save()
@@ -422,8 +440,8 @@ def live_tables(live: Live) -> None:
     This month: drafts computed for the county, so its figures are there to see."""
     last, this = live_months(live.on)
     county = Region.objects.get(code=demo.DEMO_COUNTY_CODE)
+    campaign = demo_campaign(live, last, this)
     for month in (last, this):
-        campaign = demo_campaign(live, month.year)
         for kind in TABLE_KINDS:
             report = _report(kind, county, campaign, month)
             if month == this:

@@ -146,6 +146,8 @@ def test_the_county_is_live_today(db: None, now: dt.datetime) -> None:
             campaign = campaign_for(kind=kind, region=county, month=this)
             assert campaign.is_running(today)
             assert campaign.document_number not in HISTORY_NUMBERS
+            # It starts with last month: the months before ask for no tables nobody filed.
+            assert campaign.start_date == last and campaign.end_date > today
             assert figures_total(kind, county, this) > 0, kind
             assert figures_total(kind, county, last) > 0, kind
 
@@ -217,7 +219,11 @@ def test_running_twice_adds_nothing_and_a_later_day_adds_only_the_new_month(db: 
         today = timezone.localdate()
         for month in demo_live.live_months(today):
             assert month_hazards(month).count() == len(demo_live.SHOWCASE_HAZARDS) + len(demo_live.TOWN_HAZARDS)
-        assert Campaign.objects.filter(document_number=demo_live.campaign_document_number(2027)).count() == 1
+        # A new demo campaign runs now (the first one ended): last month and this month are its months.
+        running = campaign_for(kind=ReportKind.ACCOUNTABILITY, region=Region.objects.get(code="140525"), month=today)
+        assert running.document_number == demo_live.campaign_document_number(demo_live.live_months(today)[0])
+        assert running.start_date == demo_live.live_months(today)[0]
+        assert Campaign.objects.filter(document_number__contains=demo_live.CAMPAIGN_TAG).count() == 2
         # The licences that demonstrate expiry were renewed to the same offsets from the later day.
         for index, days in demo.LIVE_LICENCE_DAYS.items():
             expiry = Enterprise.objects.get(credit_code=demo.enterprise_credit_code("140525", index)).license_expiry
