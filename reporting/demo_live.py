@@ -291,7 +291,7 @@ def _findings(month: dt.date) -> str:
     return f"{MARKER}{month:%Y年%m月}专项检查：查看边坡、爆破、运输和用电，发现问题已登记为隐患。"
 
 
-def live_field_work(live: Live, month: dt.date) -> None:
+def live_field_work(live: Live, month: dt.date, campaign: Campaign) -> None:
     county, town = live.user("county_staff"), live.user("town_bagong")
     principal = inspection_services.principal_of(live.showcase)
     findings = _findings(month)
@@ -300,14 +300,14 @@ def live_field_work(live: Live, month: dt.date) -> None:
         inspection = inspection_services.inspection_create(
             actor=county, enterprise=live.showcase, date=day_in(month, 8, on=live.on),
             method=InspectionMethod.FOUR_NO_TWO_STRAIGHT, leader=county.full_name, members="县局非煤矿山股",
-            findings=findings,
+            findings=findings, campaign=campaign,
         )  # fmt: skip
         live.count("inspections")
     town_findings = findings.replace("专项检查", "镇日常检查")
     if not Inspection.objects.filter(findings=town_findings).exists():
         inspection_services.inspection_create(
             actor=town, enterprise=live.showcase, date=day_in(month, 10, on=live.on),
-            method=InspectionMethod.RANDOM_CHECK, leader=town.full_name, findings=town_findings,
+            method=InspectionMethod.RANDOM_CHECK, leader=town.full_name, findings=town_findings, campaign=campaign,
         )  # fmt: skip
         live.count("inspections")
     if principal is not None:
@@ -317,7 +317,7 @@ def live_field_work(live: Live, month: dt.date) -> None:
             failed = month < month_start(live.on)
             inspection_services.exam_record(
                 actor=county, enterprise=live.showcase, person=principal, date=exam_day,
-                score=Decimal(62 if failed else 92), inspection=inspection,
+                score=Decimal(62 if failed else 92), inspection=inspection, campaign=campaign,
                 note="逢查必考：安全生产法律法规和岗位职责",
             )  # fmt: skip
             live.count("exams")
@@ -333,7 +333,7 @@ def live_field_work(live: Live, month: dt.date) -> None:
         inspection_services.enforcement_record_create(
             actor=county, kind=kind, date=day_in(month, 9, on=live.on), enterprise=live.showcase,
             document_number=number, person=principal, person_name=principal.name if principal else "",
-            person_title="主要负责人", **extra,
+            person_title="主要负责人", campaign=campaign, **extra,
         )  # fmt: skip
         live.count("enforcement_records")
 
@@ -435,12 +435,11 @@ def _submit(live: Live, report: Report, username: str, when: dt.datetime) -> Rep
     return version
 
 
-def live_tables(live: Live) -> None:
+def live_tables(live: Live, campaign: Campaign) -> None:
     """Last month: three towns filed (two on time, one late), the county filed and its leader signed.
     This month: drafts computed for the county, so its figures are there to see."""
     last, this = live_months(live.on)
     county = Region.objects.get(code=demo.DEMO_COUNTY_CODE)
-    campaign = demo_campaign(live, last, this)
     for month in (last, this):
         for kind in TABLE_KINDS:
             report = _report(kind, county, campaign, month)
@@ -469,10 +468,12 @@ def step_live_county(build: demo.DemoBuild) -> None:
     on = today()
     live = Live(build, on)
     live_licences(live)
-    for month in live_months(on):
+    last, this = live_months(on)
+    campaign = demo_campaign(live, last, this)
+    for month in (last, this):
         live_hazards(live, month)
-        live_field_work(live, month)
-    live_tables(live)
+        live_field_work(live, month, campaign)
+    live_tables(live, campaign)
 
 
 def register() -> None:

@@ -140,6 +140,9 @@ def test_the_county_is_live_today(db: None, now: dt.datetime) -> None:
             assert records.filter(kind=EnforcementKind.INTERVIEW_ENTERPRISE).exists()
             assert Exam.objects.filter(**in_month).exists()
         assert not Exam.objects.get(date__gte=last, date__lt=this).passed  # last month's sitting failed
+        running = campaign_for(kind=ReportKind.ACCOUNTABILITY, region=county, month=this)
+        assert not Inspection.objects.exclude(campaign=running).exists()  # the field work is the campaign's
+        assert not EnforcementRecord.objects.exclude(campaign=running).exists()
 
         # A campaign running now asks for the monthly tables, with figures this month and last.
         for kind in demo_live.TABLE_KINDS:
