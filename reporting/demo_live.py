@@ -4,10 +4,17 @@ newcomer should find at work this month and last.
 - hazards of 泽州县示范矿业有限公司 at every stage of both workflows, found this month and last, the
   older ones past their deadline, and overdue ones reported by the towns of 巴公镇 and 高都镇;
 - 安全生产许可证 expired and expiring (within 30/60/90 days) and special operators' certificates likewise;
-- inspections, 谈心谈话, 逢查必考 (one failed) and enforcement records (约谈, 行政处罚).
+- inspections, 谈心谈话, 逢查必考 (one failed) and enforcement records (约谈, 行政处罚);
+- a running campaign asking for the 追责问责情况统计表 and the 三清单: last month three towns filed (two on
+  time, one late) and the county filed both, its leader signed one; this month the county's drafts.
+
+Campaigns are created directly (no service creates them: they are seeded like the migration's, and
+audited); filing and signing go through the reporting services, after which the submission and signing
+times are set to when the history says they happened (a service stamps "now").
 
 Keys: every record is found again by what identifies it for a month (the hazard's description, which
-names its month, the inspection's findings, the enforcement document number, the exam's person and date),
+names its month, the inspection's findings, the enforcement document number, the exam's person and date,
+a table's version by its status, the campaign by the months it covers),
 so a second run on the same day adds nothing, and a run in a later month adds that month's records while
 the earlier ones stay as history. Licence and certificate dates are moved only when they are outside the
 window they demonstrate, so re-runs leave them alone.
