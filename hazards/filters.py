@@ -10,7 +10,7 @@ from django.db.models import Q
 from hazards.choices import HazardCategory, HazardLevel, HazardSource, HazardStatus, SupervisionLevel
 from hazards.models import Hazard, HazardQuerySet, local_today
 from portal.choices import RegionLevel
-from portal.filters import ScopedFilterSet
+from portal.filters import LabeledOrderingFilter, ScopedFilterSet
 from portal.models import Enterprise, Region
 
 
@@ -32,7 +32,7 @@ class HazardFilterSet(ScopedFilterSet):
     open = django_filters.BooleanFilter(label="未销号", method="filter_open")
     found_after = django_filters.DateFilter(label="发现日期起", field_name="found_on", lookup_expr="gte")
     found_before = django_filters.DateFilter(label="发现日期止", field_name="found_on", lookup_expr="lte")
-    ordering = django_filters.OrderingFilter(
+    ordering = LabeledOrderingFilter(
         label="排序",
         fields=(
             ("found_on", "found_on"),

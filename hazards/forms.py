@@ -26,7 +26,7 @@ from hazards.models import Hazard, MajorHazardCriterion, local_today
 from hazards.permissions import ADMIN
 from hazards.selectors import criterion_list
 from portal import limits
-from portal.models import Enterprise, User
+from portal.models import Enterprise, Region, User
 
 EVIDENCE_ACCEPT = ".jpg,.jpeg,.png,.gif,.webp,.pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.zip,image/*"
 
@@ -63,6 +63,11 @@ class StepForm(StyledForm):
     """Base of the forms behind the buttons of the detail page."""
 
     seen_status = forms.ChoiceField(choices=HazardStatus.choices, required=False, widget=forms.HiddenInput)
+
+    @classmethod
+    def defaults(cls, *, user: User, hazard: Hazard) -> dict[str, Any]:
+        """What an unbound form starts with where the answer is known (today, the user's bureau)."""
+        return {}
 
     def service_kwargs(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
@@ -283,6 +288,10 @@ class ClosureRequestForm(StepForm):
     rectification_note = forms.CharField(label="整改情况", max_length=limits.TEXT_NOTE, widget=_textarea(3))
     comment = forms.CharField(label="说明", max_length=limits.TEXT_COMMENT, required=False, widget=_textarea(2))
 
+    @classmethod
+    def defaults(cls, *, user: User, hazard: Hazard) -> dict[str, Any]:
+        return {"rectified_on": local_today()}
+
 
 class MarkRectifiedForm(StepForm):
     rectified_on = forms.DateField(label="整改完成日期", widget=DateInput())
@@ -290,6 +299,10 @@ class MarkRectifiedForm(StepForm):
         label="整改情况", max_length=limits.TEXT_NOTE, required=False, widget=_textarea(3)
     )
     comment = forms.CharField(label="说明", max_length=limits.TEXT_COMMENT, required=False, widget=_textarea(2))
+
+    @classmethod
+    def defaults(cls, *, user: User, hazard: Hazard) -> dict[str, Any]:
+        return {"rectified_on": local_today()}
 
 
 class CommentForm(StepForm):
@@ -318,6 +331,18 @@ class SupervisionForm(StepForm):
     date = forms.DateField(label="督办日期", widget=DateInput())
     deadline = forms.DateField(label="督办期限", widget=DateInput())
     comment = forms.CharField(label="说明", max_length=limits.TEXT_COMMENT, required=False, widget=_textarea(2))
+
+    @classmethod
+    def defaults(cls, *, user: User, hazard: Hazard) -> dict[str, Any]:
+        county = user.region.county() if user.region is not None else None
+        if county is None:
+            county = hazard.enterprise.town.county()
+        return {"unit": bureau_name(county), "date": local_today()}
+
+
+def bureau_name(county: Region | None) -> str:
+    """The county emergency-management bureau's name, "泽州县应急管理局" ("" when there is no county)."""
+    return f"{county.name}应急管理局" if county is not None else ""
 
 
 class ExtensionRequestForm(StepForm):

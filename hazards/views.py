@@ -476,6 +476,9 @@ class Step:
             form.initial.setdefault("seen_status", hazard.status)
             if "fingerprint" in form.fields:  # a signature posts what the page showed
                 form.initial.setdefault("fingerprint", hazard_fingerprint(hazard))
+            if user is not None:
+                for name, value in self.form_class.defaults(user=user, hazard=hazard).items():
+                    form.initial.setdefault(name, value)
             return form
         return self.form_class(data, files, **kwargs)
 

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from inspections.choices import EnforcementKind, InspectionMethod
 from inspections.models import Campaign, EnforcementRecord, Exam, Inspection, PrincipalDutyLog
 from portal.choices import RegionLevel
-from portal.filters import ScopedFilterSet
+from portal.filters import LabeledOrderingFilter, ScopedFilterSet
 from portal.models import Enterprise, Region
 
 
@@ -52,7 +52,7 @@ class EnforcementRecordFilterSet(_ScopedChoices):
         choices=[(RegionLevel.TOWN, "镇应急管理中心"), (RegionLevel.COUNTY, "县局")],
         field_name="issuing_unit__level",
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = LabeledOrderingFilter(
         label="排序",
         fields=(("date", "date"), ("kind", "kind"), ("amount", "amount"), ("enterprise__name", "enterprise")),
         field_labels={"date": "日期", "kind": "类型", "amount": "金额", "enterprise": "企业"},

@@ -214,7 +214,33 @@ class ExamForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
         self._f("campaign").queryset = Campaign.objects.visible_to(user)
         self._f("inspection").queryset = Inspection.objects.visible_to(user).filter(enterprise__in=enterprises)
         self.fields["date"].initial = timezone.localdate()
+        if not self.is_bound and not self.initial.get("person"):
+            principal = _default_principal(self._f("person").queryset, self.initial.get("enterprise"))
+            if principal is not None:
+                self.initial["person"] = principal.pk
+                self.initial.setdefault("enterprise", principal.enterprise_id)
         self._style()
+
+
+def _default_principal(principals: QuerySet[Person], enterprise: Any) -> Person | None:
+    """The principal an exam is about when it is known: the chosen enterprise's, or the only one offered."""
+    if enterprise:
+        return principals.filter(enterprise=enterprise).order_by("id").first()
+    first_two = list(principals.order_by("id")[:2])
+    return first_two[0] if len(first_two) == 1 else None
+
+
+class DateListWidget(forms.Textarea):
+    """Several dates: a date picker that adds each to a list (static/portal/date_list.js, no inline script).
+
+    The value stays a textarea of ISO dates, one a line, so the form parses the same with or without
+    JavaScript."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs={"rows": 3, "data-date-list": "", **(attrs or {})})
+
+    class Media:
+        js = ("portal/date_list.js",)
 
 
 class DutyLogForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
@@ -225,8 +251,8 @@ class DutyLogForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
         max_length=limits.TEXT_LIST,
         label="在生产现场履职日期",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="每行或用逗号分隔填写日期，如 2024-05-06, 2024-05-07；只计算工作日（含调休上班日）。",
+        widget=DateListWidget(),
+        help_text="用日期选择器逐日添加（也可每行或用逗号分隔填写，如 2024-05-06）；只计算工作日（含调休上班日）。",
     )
 
     class Meta:

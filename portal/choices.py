@@ -10,6 +10,16 @@ class RegionLevel(models.TextChoices):
     TOWN = "town", "镇/乡"
 
 
+# The level as a short tag after a region's name, "泽州县（县级）": the choice labels themselves carry
+# brackets ("县（市、区）") and read double-bracketed there.
+REGION_LEVEL_TAGS: dict[str, str] = {
+    RegionLevel.PROVINCE: "省级",
+    RegionLevel.CITY: "市级",
+    RegionLevel.COUNTY: "县级",
+    RegionLevel.TOWN: "乡镇级",
+}
+
+
 class Industry(models.TextChoices):
     UNDERGROUND = "underground", "金属非金属地下矿山"
     OPEN_PIT = "open_pit", "金属非金属露天矿山"

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.db import transaction
+from django.utils import timezone
 
 from portal import services
 from portal.choices import (
@@ -297,6 +298,16 @@ _CERTIFICATE_BASE = dt.date(2024, 1, 1)
 
 _T = TypeVar("_T")
 
+# Licences of a few demo enterprises expire relative to the day the demo is built, so that a newcomer
+# sees one expired and others expiring within 30, 60 and 90 days (issue 13 §7): index → days from today.
+# (The showcase's own expires in 45 days.) The live step keeps them in these windows on later runs.
+LIVE_LICENCE_DAYS: dict[int, int] = {0: 45, 5: -20, 9: 25, 10: 50, 12: 80}
+
+
+def demo_today() -> dt.date:
+    """Today in the portal's time zone (Beijing), the day the live demo data is relative to."""
+    return timezone.localdate()
+
 
 def _weighted(rng: random.Random, weighted: Sequence[tuple[_T, int]]) -> _T:
     return rng.choices([value for value, _ in weighted], weights=[weight for _, weight in weighted])[0]
@@ -350,6 +361,8 @@ def enterprise_spec(county_code: str, county_name: str, towns: Sequence[Region],
         "license_expiry": (dt.date(license_year + 3, rng.randint(1, 12), rng.randint(1, 28)) if licensed else None),
         "address": f"{town.name}{rng.choice(_TOWN_HEADS)}{rng.choice(_TOWN_TAILS)}村",
     }
+    if county_code == DEMO_COUNTY_CODE and index in LIVE_LICENCE_DAYS and licensed:
+        fields["license_expiry"] = demo_today() + dt.timedelta(days=LIVE_LICENCE_DAYS[index])
     parent_index = 0 if showcase else (rng.randrange(PARENT_COMPANIES_PER_COUNTY) if rng.random() < 0.3 else None)
 
     principal = _person(

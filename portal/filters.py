@@ -7,7 +7,7 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
 from django_filters import fields as filter_fields
@@ -86,6 +86,30 @@ class ScopedFilterSet(django_filters.FilterSet):
                 )
 
 
+class LabeledOrderingFilter(django_filters.OrderingFilter):
+    """An OrderingFilter whose every option has a Chinese label, ascending and descending.
+
+    django-filter looks `field_labels` up by the *model field* (``enterprise__name``) and falls back to
+    the English pretty name of the parameter ("Enterprise (descending)") when a label is keyed by the
+    parameter instead. Here a label may be keyed by either, and a parameter without one is a
+    configuration error raised when the FilterSet class is built, never an English option on a page.
+    """
+
+    descending_fmt = "%s（降序）"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        fields = self.normalize_fields(kwargs.get("fields", ()))
+        labels = dict(kwargs.get("field_labels", {}))
+        keyed: dict[str, str] = {}
+        for field_name, param in fields.items():
+            label = labels.get(field_name, labels.get(param))
+            if not label:
+                raise ImproperlyConfigured(f"ordering parameter {param!r} has no Chinese label")
+            keyed[field_name] = label
+        kwargs["field_labels"] = keyed
+        super().__init__(*args, **kwargs)
+
+
 class EnterpriseFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(label="搜索", method="search")
     town = django_filters.ModelChoiceFilter(
@@ -95,7 +119,7 @@ class EnterpriseFilterSet(ScopedFilterSet):
     production_status = django_filters.ChoiceFilter(label="生产状态", choices=ProductionStatus.choices)
     risk_grade = django_filters.ChoiceFilter(label="风险等级", choices=RiskGrade.choices)
     active = django_filters.BooleanFilter(label="正常生产建设", method="filter_active")
-    ordering = django_filters.OrderingFilter(
+    ordering = LabeledOrderingFilter(
         label="排序",
         fields=(
             ("name", "name"),

@@ -10,6 +10,7 @@ from django.db import models
 from django.urls import reverse
 
 from portal.choices import (
+    REGION_LEVEL_TAGS,
     ROLE_REGION_LEVEL,
     AuditAction,
     Industry,
@@ -60,6 +61,11 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def level_tag(self) -> str:
+        """The short level shown after the name: "泽州县（县级）"."""
+        return REGION_LEVEL_TAGS.get(self.level, self.get_level_display())
 
     def is_within(self, other: Region) -> bool:
         return self.path.startswith(other.path)

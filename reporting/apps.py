@@ -29,3 +29,8 @@ class ReportingConfig(AppConfig):
 
         worklist.register("reporting.signing", order=13)(sections.signing_sections)
         worklist.register("reporting.tables", order=31)(sections.table_sections)
+        # The demo county's live data (issue 13 §7) is a step of portal.demo's build, registered here
+        # because it uses hazards and inspections (portal imports none of them).
+        from reporting import demo_live
+
+        demo_live.register()
