@@ -51,8 +51,9 @@ PERIODIC_JOB: dict[str, Any] = {"soft_time_limit": 15 * 60, "time_limit": 16 * 6
 
 def report_job_limits(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """Report exports and signing: 5 and 6 minutes, or REPORT_JOB_SOFT_SECONDS / REPORT_JOB_HARD_SECONDS
-    (read by the worker at start; the drills in tests/prod run a worker with a few seconds). The hard limit
-    stays above the soft one, so that the task always gets the chance to mark its job failed itself."""
+    (tests/prod/test_job_limits.py runs with a few seconds). Give web, worker and beat the same values:
+    whoever sends a task stamps these limits on its message, and the worker obeys the message. The hard
+    limit stays above the soft one, so that the task always gets the chance to mark its job failed itself."""
     soft = int(environ.get("REPORT_JOB_SOFT_SECONDS", str(5 * 60)))
     hard = int(environ.get("REPORT_JOB_HARD_SECONDS", str(6 * 60)))
     if soft <= 0 or hard <= soft:
