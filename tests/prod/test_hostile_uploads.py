@@ -56,6 +56,7 @@ def test_three_hostile_spreadsheets_at_once_are_refused_quickly_and_healthz_keep
     before = counts(stack)
     web = stack.components["web"]
     processes_before = descendants(web.pid)
+    log_from = len(web.log())
     assert len(processes_before) >= stack.web_concurrency, processes_before
 
     answers: dict[str, tuple[Response, float]] = {}
@@ -100,5 +101,9 @@ def test_three_hostile_spreadsheets_at_once_are_refused_quickly_and_healthz_keep
     assert [status for status, _ in probes] == [200] * len(probes), probes
     assert max(seconds) < PROBE_LIMIT_S, sorted(seconds)[-5:]
     assert counts(stack) == before
-    assert descendants(web.pid) == processes_before, "a gunicorn process died or was replaced"
+    # The same gunicorn processes: none timed out or was killed (one recycled at --max-requests is no fault).
+    web_log = web.log()[log_from:]
+    assert "WORKER TIMEOUT" not in web_log and "SIGKILL" not in web_log, web_log[-3000:]
+    gone = set(processes_before) - set(descendants(web.pid))
+    assert all(f"[{pid}] [INFO] Autorestarting worker" in web_log for pid in gone), (gone, web_log[-3000:])
     assert stack.health()[0] == 200
