@@ -75,7 +75,9 @@ def test_a_sign_job_stopped_at_its_soft_time_limit_fails_and_signs_nothing(
     version = services.report_submit(
         actor=cast.town_a_staff, version=services.report_refresh(actor=None, report=report)
     )
-    job = services.sign_request(actor=cast.county_leader, version=version)
+    job = services.sign_request(
+        actor=cast.county_leader, version=version, fingerprint=services.shown_fingerprint(version)
+    )
 
     def runs_too_long(table: Any) -> bytes:
         raise SoftTimeLimitExceeded()
@@ -93,10 +95,14 @@ def test_a_job_killed_at_its_hard_limit_is_marked_failed_by_the_sweeper(scenario
     killed = request(cast.county_staff, scenario.world.county)
     fresh = request(cast.county_staff, scenario.world.county, file_format="pdf")
     waiting = request(cast.town_a_staff, scenario.world.town_a)
-    assert services.export_claim(job_id=killed.pk) and services.export_claim(job_id=fresh.pk)
+    assert services.export_claim(job_id=killed.pk, claimant="t-1") and services.export_claim(
+        job_id=fresh.pk, claimant="t-2"
+    )
     hard = int(limits.REPORT_JOB["time_limit"])
     # The worker killed the pool process at the hard limit: nothing wrote on the job, it still says 生成中.
-    ExportJob.objects.filter(pk=killed.pk).update(started_at=timezone.now() - dt.timedelta(seconds=hard + 61))
+    # Its heartbeat stopped with it (reporting/leases.py); the fresh one's holder is alive.
+    long_ago = timezone.now() - dt.timedelta(seconds=hard + 61)
+    ExportJob.objects.filter(pk=killed.pk).update(started_at=long_ago, heartbeat_at=long_ago)
     ExportJob.objects.filter(pk=fresh.pk).update(started_at=timezone.now() - dt.timedelta(seconds=hard - 5))
 
     assert expire_stale_jobs.run() == 1
@@ -112,8 +118,9 @@ def test_a_job_killed_at_its_hard_limit_is_marked_failed_by_the_sweeper(scenario
 @pytest.mark.django_db
 def test_a_killed_job_does_not_answer_for_new_requests(scenario: Any, cast: Any) -> None:
     killed = request(cast.county_staff, scenario.world.county)
-    assert services.export_claim(job_id=killed.pk)
-    ExportJob.objects.filter(pk=killed.pk).update(started_at=timezone.now() - dt.timedelta(hours=1))
+    assert services.export_claim(job_id=killed.pk, claimant="t-1")
+    an_hour_ago = timezone.now() - dt.timedelta(hours=1)
+    ExportJob.objects.filter(pk=killed.pk).update(started_at=an_hour_ago, heartbeat_at=an_hour_ago)
     again = request(cast.county_staff, scenario.world.county)
     assert again.pk != killed.pk and again.status == JobStatus.PENDING
     assert ExportJob.objects.get(pk=killed.pk).status == JobStatus.FAILED
