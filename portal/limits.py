@@ -47,7 +47,21 @@ TEXT_TRACE = 4000  # a beat step's error, kept longer for whoever investigates i
 # hard: the pool process is killed (a job left "running" past it is failed by export_expire_stale).
 QUICK_JOB: dict[str, Any] = {"soft_time_limit": 30, "time_limit": 60}
 PERIODIC_JOB: dict[str, Any] = {"soft_time_limit": 15 * 60, "time_limit": 16 * 60}
-REPORT_JOB: dict[str, Any] = {"soft_time_limit": 5 * 60, "time_limit": 6 * 60}
+
+
+def report_job_limits(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """Report exports and signing: 5 and 6 minutes, or REPORT_JOB_SOFT_SECONDS / REPORT_JOB_HARD_SECONDS
+    (tests/prod/test_job_limits.py runs with a few seconds). Give web, worker and beat the same values:
+    whoever sends a task stamps these limits on its message, and the worker obeys the message. The hard
+    limit stays above the soft one, so that the task always gets the chance to mark its job failed itself."""
+    soft = int(environ.get("REPORT_JOB_SOFT_SECONDS", str(5 * 60)))
+    hard = int(environ.get("REPORT_JOB_HARD_SECONDS", str(6 * 60)))
+    if soft <= 0 or hard <= soft:
+        raise ValueError(f"REPORT_JOB_HARD_SECONDS ({hard}) must be above REPORT_JOB_SOFT_SECONDS ({soft}) > 0")
+    return {"soft_time_limit": soft, "time_limit": hard}
+
+
+REPORT_JOB: dict[str, Any] = report_job_limits()
 
 # --- Export requests -------------------------------------------------------------------------------
 EXPORT_RATE_COUNT = 20  # export jobs one user may create ...

@@ -101,6 +101,18 @@ def test_every_registered_task_has_soft_and_hard_time_limits() -> None:
         assert soft and hard and 0 < soft < hard, f"{name}: soft_time_limit={soft}, time_limit={hard}"
 
 
+def test_report_job_limits_come_from_the_environment_with_the_documented_defaults() -> None:
+    assert limits.report_job_limits({}) == {"soft_time_limit": 300, "time_limit": 360}
+    assert limits.report_job_limits({"REPORT_JOB_SOFT_SECONDS": "2", "REPORT_JOB_HARD_SECONDS": "6"}) == {
+        "soft_time_limit": 2,
+        "time_limit": 6,
+    }
+    # The hard limit must leave the task the chance to fail its job itself at the soft one.
+    for soft, hard in (("6", "6"), ("10", "5"), ("0", "5")):
+        with pytest.raises(ValueError, match="REPORT_JOB_HARD_SECONDS"):
+            limits.report_job_limits({"REPORT_JOB_SOFT_SECONDS": soft, "REPORT_JOB_HARD_SECONDS": hard})
+
+
 def test_the_worker_has_a_default_limit_too(settings: Any) -> None:
     assert 0 < settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT
 

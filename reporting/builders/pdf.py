@@ -62,6 +62,36 @@ class _List:
     rows: list[list[str]]
     text_columns: tuple[int, ...]  # 1-based, aligned left
 
+    @property
+    def row_items(self) -> list[tuple[list[str], bool]]:
+        """(values, breakable) per row: whether the row may break across pages (see `breakable`)."""
+        return [(values, breakable(values, self.widths)) for values in self.rows]
+
+
+# A row is kept on one page (tr: break-inside avoid) unless it cannot fit on one: a cell of a max-length
+# text (2,000 characters) is taller than a page, and WeasyPrint's attempts to keep such rows whole took
+# over a minute for ten hazards of a 三清单 (seven seconds when they may break). Estimated from the text's
+# length in its column: A4 landscape less the margins is 273 mm wide and about 180 mm high; a 10 pt CJK
+# character is 3.53 mm wide and a line about 5 mm high. Rows estimated taller than BREAKABLE_ROW_MM break.
+_CONTENT_WIDTH_MM = 273.0
+_CHAR_MM = 3.53
+_LINE_MM = 5.0
+BREAKABLE_ROW_MM = 120.0
+
+
+def row_height_mm(values: list[str], widths: list[float]) -> float:
+    """The estimated height of the row's tallest cell."""
+    tallest = 0.0
+    for value, width in zip(values, widths, strict=False):
+        per_line = max(1, int((width * _CONTENT_WIDTH_MM / 100 - 2) / _CHAR_MM))
+        lines = sum(max(1, -(-len(line) // per_line)) for line in (value or "").splitlines() or [""])
+        tallest = max(tallest, lines * _LINE_MM)
+    return tallest
+
+
+def breakable(values: list[str], widths: list[float]) -> bool:
+    return row_height_mm(values, widths) > BREAKABLE_ROW_MM
+
 
 def _row_values(layout: Layout, values: Any) -> list[str]:
     return [format_value(getattr(values, leaf.key), amount=leaf.is_amount) for leaf in layout.leaves()]
