@@ -17,17 +17,15 @@ import openpyxl
 import pytest
 
 from tests.hazards import ledger_xlsx
+from tests.images import TINY_PNG
 from tests.prod.conftest import wait_for_job
 from tests.prodstack import PortalClient, ProdStack
 
 pytestmark = [pytest.mark.processes, pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
 SHOWCASE = "泽州县示范矿业有限公司"
-# A 1x1 PNG: evidence is recognised by its content.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-)
+# A real (tiny) PNG: evidence is recognised by its content and decoded for its size and thumbnail.
+PNG = TINY_PNG
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
