@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -22,6 +23,7 @@ from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from portal import reauth
 from portal.audit import audit_record
 from portal.choices import AuditAction, RegionLevel
 from portal.models import Region, User
@@ -284,6 +286,8 @@ def table(request: HttpRequest, kind: str, code: str, month: str) -> HttpRespons
         if context.get("open_version") is not None:
             # 签字 posts this back: the sign job signs only the version exactly as this page showed it
             context["shown_fingerprint"] = services.shown_fingerprint(context["open_version"])
+            if context.get("can_sign"):  # the confirmation asks for the 动态口令 too when it is enrolled
+                context["sign_needs_code"] = reauth.needs_code(user)
         if region.level == RegionLevel.COUNTY:  # the towns that have not submitted (the deliverable's filings)
             probe = report or Report(kind=report_kind, region=region, campaign=scope.campaign, month=first)
             context["missing_towns"] = selectors.towns_not_submitted(probe)
@@ -384,6 +388,19 @@ def act(request: HttpRequest, kind: str, code: str, month: str) -> HttpResponse:
                 )
                 messages.success(request, f"已报送{version.label.split()[0]}。")
             else:
+                if not services.can_sign(user, report):
+                    raise ReportError("只有本县的分管负责人可以签字。")
+                try:  # outside any transaction: the failure counters and audit rows stay
+                    reauth.reauthenticate(
+                        request=request,
+                        user=user,
+                        password=request.POST.get("password", ""),
+                        otp_code=request.POST.get("otp_code", ""),
+                        purpose="报表签字",
+                    )
+                except ValidationError as exc:
+                    messages.error(request, exc.messages[0])
+                    return back
                 job = services.sign_request(
                     actor=user, version=version, fingerprint=request.POST.get("fingerprint", "")
                 )

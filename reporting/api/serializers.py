@@ -40,6 +40,20 @@ class SignRequestSerializer(serializers.Serializer):  # type: ignore[type-arg]
             "签字前读取的报表版本的 sign_fingerprint；版本此后被重新报送或数据有变化则拒绝签字（409），不做任何修改。"
         ),
     )
+    password = serializers.CharField(
+        label="登录密码",
+        max_length=128,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="签字人本人的登录密码（签字前再次确认身份）。",
+    )
+    otp_code = serializers.CharField(
+        label="动态口令",
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        help_text="已启用两步验证的账号必填：验证器当前显示的 6 位数字，或一个未用过的备用码。",
+    )
 
 
 class ReportVersionDetailSerializer(ReportVersionSerializer):
