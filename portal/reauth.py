@@ -40,6 +40,28 @@ def _password_ok(request: Any, user: User, password: str) -> bool:
     return authenticated is not None and authenticated.pk == user.pk
 
 
+def _second_factor_refusal(user: User, otp_code: str, purpose: str) -> str:
+    if not needs_code(user):
+        return ""
+    if not otp_code.strip():
+        return "未填写动态口令"
+    if not second_factor_verify(user=user, code=otp_code, purpose=purpose).ok:
+        return "动态口令错误"
+    return ""
+
+
+def second_factor_passes(*, user: User, otp_code: str, purpose: str) -> bool:
+    """For a signature whose password was checked elsewhere (the self-check's in-person signing): with a
+    device enrolled, `otp_code` must be a current code or an unused backup code. A refusal is audited."""
+    with transaction.atomic():
+        refused = _second_factor_refusal(user, otp_code, purpose)
+        if refused:
+            audit_record(
+                actor=user, action=AuditAction.LOGIN_FAILED, instance=user, detail=f"{purpose}身份确认未通过：{refused}"
+            )
+    return not refused
+
+
 def reauthenticate(*, request: Any, user: User, password: str = "", otp_code: str = "", purpose: str) -> None:
     """Passes only when `password` is the user's (and, with a device enrolled, `otp_code` a current code or
     an unused backup code, which is then used up). Raises ValidationError(REAUTH_REFUSED) otherwise.
@@ -52,11 +74,8 @@ def reauthenticate(*, request: Any, user: User, password: str = "", otp_code: st
             refused = "账号已停用"
         elif not _password_ok(request, user, password):
             refused = "密码错误或已锁定"
-        elif needs_code(user):
-            if not otp_code.strip():
-                refused = "未填写动态口令"
-            elif not second_factor_verify(user=user, code=otp_code, purpose=purpose).ok:
-                refused = "动态口令错误"
+        else:
+            refused = _second_factor_refusal(user, otp_code, purpose)
         if refused:
             audit_record(
                 actor=user, action=AuditAction.LOGIN_FAILED, instance=user, detail=f"{purpose}身份确认未通过：{refused}"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -21,14 +22,14 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import reauth
 from portal.audit import audit_record
 from portal.choices import AuditAction, RegionLevel
 from portal.models import Region, User
 from portal.scoping import not_found, visible_or_404
-from reporting import dashboard, selectors, services
+from reporting import dashboard, selectors, services, signing
 from reporting.choices import FileFormat, ReportKind, VersionStatus
 from reporting.figures import (
     SOURCE_LABELS,
@@ -496,3 +497,21 @@ def dashboard_hazards(request: HttpRequest) -> HttpResponse:
             "from_dashboard": True,
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    """核验已签字文件: is an uploaded file byte for byte a signed version's Excel or PDF (in the user's scope)?"""
+    user = _user(request)
+    context: dict[str, Any] = {"max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            context["error"] = "请选择要核验的 Excel 或 PDF 文件。"
+        elif upload.size is None or upload.size > settings.UPLOAD_MAX_BYTES:
+            context["error"] = f"文件超过 {context['max_mb']} MB，不是本门户生成的已签字文件，未核验。"
+        else:  # a match outside the scope is answered as none (and logged as 越权访问 by find_signed)
+            match = signing.find_signed(user=user, content=upload.read())
+            context.update(checked=True, match=match, file_name=upload.name)
+    return render(request, "reporting/verify.html", context)
