@@ -390,7 +390,10 @@ def build_xlsx(table: AnyTable, remark: str = "", *, seal: str = "") -> bytes:
         sheet = workbook.active  # type: ignore[assignment]
         row = sheet.max_row + 2
         _line(sheet, row, 1, max(sheet.max_column, 1), seal, font=_SMALL_FONT)
-        sheet.oddFooter.center.text = seal
+        for each in workbook.worksheets:  # printed on every page, beside the page numbers
+            each.oddFooter.left.text = seal
+            each.oddFooter.left.size = 8
+            each.oddFooter.left.font = FONT_NAME
     stream = io.BytesIO()
     workbook.save(stream)
     return stream.getvalue()

@@ -200,6 +200,8 @@ def test_the_signed_files_carry_signer_time_version_and_code(scenario, cast) -> 
     cells = [str(c.value) for row in workbook.active.iter_rows() for c in row if c.value]
     seal = next(value for value in cells if "校验码" in value)
     assert all(part in seal for part in expected), seal
+    for sheet in workbook.worksheets:  # and in every sheet's printed footer, beside the page numbers
+        assert sheet.oddFooter.left.text == seal and "&P" in sheet.oddFooter.center.text
     text = pdftext.text(version.pdf_file.open("rb").read())
     assert all(part.replace(" ", "") in text for part in expected), text[-300:]
     # the code depends on what was signed: another signing time gives another code
