@@ -26,10 +26,10 @@ CODE_SALT = "reporting.signing.verification-code"
 CODE_LENGTH = 12
 
 
-def verification_code(*, version: ReportVersion, signer: User, signed_at: dt.datetime) -> str:
+def verification_code(*, version: ReportVersion, signer_id: int, signed_at: dt.datetime) -> str:
     """12 characters of base32 in groups of four, e.g. "ABCD-EFGH-JKLM"."""
     message = "|".join(
-        [str(version.pk), str(version.number), version.fingerprint, str(signer.pk), signed_at.isoformat()]
+        [str(version.pk), str(version.number), version.fingerprint, str(signer_id), signed_at.isoformat()]
     )
     digest = salted_hmac(CODE_SALT, message, algorithm="sha256").digest()
     text = base64.b32encode(digest).decode("ascii")[:CODE_LENGTH]
@@ -38,9 +38,9 @@ def verification_code(*, version: ReportVersion, signer: User, signed_at: dt.dat
 
 def code_of(version: ReportVersion) -> str:
     """The code of a signed version (recomputed from what is stored: the same as printed in its files)."""
-    if version.signed_by is None or version.signed_at is None:
+    if version.signed_by_id is None or version.signed_at is None:
         return ""
-    return verification_code(version=version, signer=version.signed_by, signed_at=version.signed_at)
+    return verification_code(version=version, signer_id=version.signed_by_id, signed_at=version.signed_at)
 
 
 def signer_name(user: User) -> str:
@@ -50,7 +50,7 @@ def signer_name(user: User) -> str:
 def seal_line(*, version: ReportVersion, signer: User, signed_at: dt.datetime) -> str:
     """The footer printed in the signed Excel and PDF."""
     local = timezone.localtime(signed_at)
-    code = verification_code(version=version, signer=signer, signed_at=signed_at)
+    code = verification_code(version=version, signer_id=signer.pk, signed_at=signed_at)
     return (
         f"签字人：{signer_name(signer)}　签字时间：{local:%Y-%m-%d %H:%M:%S}　"
         f"版本号：第{version.number}版　校验码：{code}"

@@ -201,6 +201,7 @@ def _version_context(user: User, report: Report | None, kind: str, region: Regio
     open_version = next((v for v in versions if v.status != VersionStatus.SIGNED), None)
     for version in versions:
         version.change_lines = [services.describe(change) for change in version.differences]  # type: ignore[attr-defined]
+        version.verification_code = signing.code_of(version)  # type: ignore[attr-defined]
     return {
         "report": report,
         "versions": versions,

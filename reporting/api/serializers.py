@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from reporting import services
+from reporting import services, signing
 from reporting.choices import FileFormat, ReportKind
 from reporting.models import ExportJob, Report, ReportVersion
 
@@ -18,11 +18,15 @@ class ReportVersionSerializer(serializers.ModelSerializer):  # type: ignore[type
         help_text="签字时原样提交（versions/{id}/sign/ 的 fingerprint）：版本、数据、来源记录和报送人、报送时间的指纹"
     )
 
+    verification_code = serializers.SerializerMethodField(
+        help_text="已签字版本的校验码（印在签字文件的签字行：签字人、签字时间、版本号、校验码）；未签字为空"
+    )
+
     class Meta:
         model = ReportVersion
         fields = [
             "id", "number", "status", "status_display", "fingerprint", "computed_at", "submitted_at", "signed_at",
-            "xlsx_sha256", "pdf_sha256", "based_on", "changes", "sign_fingerprint",
+            "xlsx_sha256", "pdf_sha256", "based_on", "changes", "sign_fingerprint", "verification_code",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -31,6 +35,9 @@ class ReportVersionSerializer(serializers.ModelSerializer):  # type: ignore[type
 
     def get_sign_fingerprint(self, obj: ReportVersion) -> str:
         return services.shown_fingerprint(obj)
+
+    def get_verification_code(self, obj: ReportVersion) -> str:
+        return signing.code_of(obj)
 
 
 class SignRequestSerializer(serializers.Serializer):  # type: ignore[type-arg]

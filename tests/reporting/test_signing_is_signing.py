@@ -204,10 +204,20 @@ def test_the_signed_files_carry_signer_time_version_and_code(scenario, cast) -> 
         assert sheet.oddFooter.left.text == seal and "&P" in sheet.oddFooter.center.text
     text = pdftext.text(version.pdf_file.open("rb").read())
     assert all(part.replace(" ", "") in text for part in expected), text[-300:]
+    # the table page and the API show the same code beside the signed version
+    client = Client()
+    client.force_login(cast.county_staff)
+    assert f'data-testid="verification-code">{code}<' in client.get(TABLE).content.decode()
+    api = APIClient()
+    api.force_authenticate(cast.county_staff)
+    listed = api.get(f"/api/v1/reports/{version.report_id}/").json()["versions"]
+    assert next(v for v in listed if v["id"] == version.pk)["verification_code"] == code
     # the code depends on what was signed: another signing time gives another code
     later = version.signed_at + dt.timedelta(seconds=1)
-    assert signing.verification_code(version=version, signer=version.signed_by, signed_at=later) != code
-    assert signing.verification_code(version=version, signer=cast.county_staff, signed_at=version.signed_at) != code
+    assert signing.verification_code(version=version, signer_id=version.signed_by_id, signed_at=later) != code
+    assert (
+        signing.verification_code(version=version, signer_id=cast.county_staff.pk, signed_at=version.signed_at) != code
+    )
 
 
 # --- the verification page ---------------------------------------------------------------------------------
