@@ -765,7 +765,7 @@ def unanswered_items(report: SelfCheckReport) -> list[ChecklistItem]:
     return [a.item for a in report.answers.select_related("item").filter(answer="")]
 
 
-SIGNER_REFUSED = "账号或密码不正确，未签字。"
+SIGNER_REFUSED = "账号、密码或动态口令不正确，未签字。"
 
 
 @transaction.atomic
