@@ -324,6 +324,13 @@ class SignForm(forms.Form):
 
     username = forms.CharField(label="主要负责人账号", required=False, max_length=150)
     password = forms.CharField(label="密码", max_length=128, strip=False, widget=forms.PasswordInput)
+    otp_code = forms.CharField(
+        label="动态口令或备用码",
+        required=False,
+        max_length=16,
+        help_text="已启用两步验证的主要负责人必填：验证器当前显示的 6 位数字，或一个未用过的备用码。",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+    )
     confirm = forms.BooleanField(label="本人已审阅自查自改报告，确认内容真实，签字报送镇应急管理中心和县局。")
     # what the page showed (inspections.answered.self_check_fingerprint); the service refuses if it changed
     fingerprint = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)

@@ -53,6 +53,7 @@ from inspections.models import (
     SelfCheckReport,
     TownProgressReport,
 )
+from portal import reauth
 from portal.audit import audit_record, snapshot
 from portal.choices import AuditAction, PersonRole, RegionLevel, Role
 from portal.images import is_raster, make_thumbnail, thumbnail_name
@@ -764,12 +765,12 @@ def unanswered_items(report: SelfCheckReport) -> list[ChecklistItem]:
     return [a.item for a in report.answers.select_related("item").filter(answer="")]
 
 
-SIGNER_REFUSED = "账号或密码不正确，未签字。"
+SIGNER_REFUSED = "账号、密码或动态口令不正确，未签字。"
 
 
 @transaction.atomic
 def self_check_authenticate_signer(
-    *, request: Any, actor: User, report: SelfCheckReport, username: str, password: str
+    *, request: Any, actor: User, report: SelfCheckReport, username: str, password: str, otp_code: str = ""
 ) -> User | None:
     """The principal's credentials for a signature (page and API), or None — one answer whatever went wrong.
 
@@ -794,6 +795,9 @@ def self_check_authenticate_signer(
         )
         return None
     signer = authenticate(request, username=username, password=password)
+    # With 两步验证 enrolled the signer's code (or a backup code) is required too (portal/reauth.py).
+    if signer is not None and not reauth.second_factor_passes(user=signer, otp_code=otp_code, purpose="自查报告签字"):
+        return None
     return signer  # type: ignore[return-value]
 
 

@@ -753,7 +753,12 @@ def self_check_sign(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         username = user.get_username() if own else form.cleaned_data.get("username", "")
         signer = services.self_check_authenticate_signer(
-            request=request, actor=user, report=report, username=username, password=form.cleaned_data["password"]
+            request=request,
+            actor=user,
+            report=report,
+            username=username,
+            password=form.cleaned_data["password"],
+            otp_code=form.cleaned_data.get("otp_code") or "",
         )
         if signer is None:
             form.add_error("password", services.SIGNER_REFUSED)

@@ -30,7 +30,7 @@ from portal import limits
 from portal.audit import audit_record
 from portal.choices import AuditAction, RegionLevel, Role
 from portal.models import Region, User
-from reporting import leases, selectors
+from reporting import leases, selectors, signing
 from reporting.builders.pdf import build_pdf
 from reporting.builders.xlsx import build_xlsx
 from reporting.choices import FileFormat, JobPurpose, JobStatus, ReportKind, VersionStatus
@@ -432,14 +432,17 @@ def report_sign(*, actor: User, version: ReportVersion, fingerprint: str) -> Rep
         raise ReportError(f"报送后数据已发生变化，请填报单位重新报送后再签字。变化：{listed}")
     table = with_signatures(table_of(locked), signatures_for(locked, leader=actor))
     remark = missing_remark(locked)
-    xlsx = build_xlsx(table, remark)
-    pdf = build_pdf(table, remark)
+    # Fixed before the files are built: the footer's 签字时间 and 校验码 are computed from it.
+    signed_at = timezone.now()
+    seal = signing.seal_line(version=locked, signer=actor, signed_at=signed_at)
+    xlsx = build_xlsx(table, remark, seal=seal)
+    pdf = build_pdf(table, remark, seal=seal)
     locked.xlsx_file.save(_file_name(report, locked.number, "xlsx"), ContentFile(xlsx), save=False)
     locked.pdf_file.save(_file_name(report, locked.number, "pdf"), ContentFile(pdf), save=False)
     locked.xlsx_sha256 = hashlib.sha256(xlsx).hexdigest()
     locked.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
     locked.status = VersionStatus.SIGNED
-    locked.signed_at = timezone.now()
+    locked.signed_at = signed_at
     locked.signed_by = actor
     locked.save()
     audit_record(

@@ -10,6 +10,7 @@ urlpatterns = [
     path("open/", views.pick, name="pick"),
     path("dashboard/", views.dashboard_page, name="dashboard"),
     path("dashboard/hazards/", views.dashboard_hazards, name="dashboard-hazards"),
+    path("verify/", views.verify, name="verify"),
     path("versions/<int:pk>/<str:file_format>/", views.version_file, name="version-file"),
     path("exports/<uuid:pk>/", views.export, name="export"),
     path("exports/<uuid:pk>/file/", views.export_file, name="export-file"),

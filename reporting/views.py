@@ -12,21 +12,24 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal import reauth
 from portal.audit import audit_record
 from portal.choices import AuditAction, RegionLevel
 from portal.models import Region, User
 from portal.scoping import not_found, visible_or_404
-from reporting import dashboard, selectors, services
+from reporting import dashboard, selectors, services, signing
 from reporting.choices import FileFormat, ReportKind, VersionStatus
 from reporting.figures import (
     SOURCE_LABELS,
@@ -198,6 +201,7 @@ def _version_context(user: User, report: Report | None, kind: str, region: Regio
     open_version = next((v for v in versions if v.status != VersionStatus.SIGNED), None)
     for version in versions:
         version.change_lines = [services.describe(change) for change in version.differences]  # type: ignore[attr-defined]
+        version.verification_code = signing.code_of(version)  # type: ignore[attr-defined]
     return {
         "report": report,
         "versions": versions,
@@ -284,6 +288,8 @@ def table(request: HttpRequest, kind: str, code: str, month: str) -> HttpRespons
         if context.get("open_version") is not None:
             # 签字 posts this back: the sign job signs only the version exactly as this page showed it
             context["shown_fingerprint"] = services.shown_fingerprint(context["open_version"])
+            if context.get("can_sign"):  # the confirmation asks for the 动态口令 too when it is enrolled
+                context["sign_needs_code"] = reauth.needs_code(user)
         if region.level == RegionLevel.COUNTY:  # the towns that have not submitted (the deliverable's filings)
             probe = report or Report(kind=report_kind, region=region, campaign=scope.campaign, month=first)
             context["missing_towns"] = selectors.towns_not_submitted(probe)
@@ -384,6 +390,19 @@ def act(request: HttpRequest, kind: str, code: str, month: str) -> HttpResponse:
                 )
                 messages.success(request, f"已报送{version.label.split()[0]}。")
             else:
+                if not services.can_sign(user, report):
+                    raise ReportError("只有本县的分管负责人可以签字。")
+                try:  # outside any transaction: the failure counters and audit rows stay
+                    reauth.reauthenticate(
+                        request=request,
+                        user=user,
+                        password=request.POST.get("password", ""),
+                        otp_code=request.POST.get("otp_code", ""),
+                        purpose="报表签字",
+                    )
+                except ValidationError as exc:
+                    messages.error(request, exc.messages[0])
+                    return back
                 job = services.sign_request(
                     actor=user, version=version, fingerprint=request.POST.get("fingerprint", "")
                 )
@@ -479,3 +498,21 @@ def dashboard_hazards(request: HttpRequest) -> HttpResponse:
             "from_dashboard": True,
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    """核验已签字文件: is an uploaded file byte for byte a signed version's Excel or PDF (in the user's scope)?"""
+    user = _user(request)
+    context: dict[str, Any] = {"max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            context["error"] = "请选择要核验的 Excel 或 PDF 文件。"
+        elif upload.size is None or upload.size > settings.UPLOAD_MAX_BYTES:
+            context["error"] = f"文件超过 {context['max_mb']} MB，不是本门户生成的已签字文件，未核验。"
+        else:  # a match outside the scope is answered as none (and logged as 越权访问 by find_signed)
+            match = signing.find_signed(user=user, content=upload.read())
+            context.update(checked=True, match=match, file_name=upload.name)
+    return render(request, "reporting/verify.html", context)

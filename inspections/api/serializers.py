@@ -532,6 +532,13 @@ class SignInputSerializer(DescribedFieldsMixin, serializers.Serializer):
     password = serializers.CharField(
         label="主要负责人密码", max_length=128, style={"input_type": "password"}, trim_whitespace=False
     )
+    otp_code = serializers.CharField(
+        label="动态口令",
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        help_text="签字人已启用两步验证时必填：验证器当前显示的 6 位数字，或一个未用过的备用码。",
+    )
     fingerprint = serializers.CharField(
         label="报告内容指纹",
         max_length=64,

@@ -474,6 +474,7 @@ class SelfCheckReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
             report=report,
             username=username,
             password=serializer.validated_data["password"],
+            otp_code=serializer.validated_data.get("otp_code", ""),
         )
         if signer is None:
             raise api.serializers.ValidationError({"password": [services.SIGNER_REFUSED]})

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from reporting import services
+from reporting import services, signing
 from reporting.choices import FileFormat, ReportKind
 from reporting.models import ExportJob, Report, ReportVersion
 
@@ -18,11 +18,15 @@ class ReportVersionSerializer(serializers.ModelSerializer):  # type: ignore[type
         help_text="签字时原样提交（versions/{id}/sign/ 的 fingerprint）：版本、数据、来源记录和报送人、报送时间的指纹"
     )
 
+    verification_code = serializers.SerializerMethodField(
+        help_text="已签字版本的校验码（印在签字文件的签字行：签字人、签字时间、版本号、校验码）；未签字为空"
+    )
+
     class Meta:
         model = ReportVersion
         fields = [
             "id", "number", "status", "status_display", "fingerprint", "computed_at", "submitted_at", "signed_at",
-            "xlsx_sha256", "pdf_sha256", "based_on", "changes", "sign_fingerprint",
+            "xlsx_sha256", "pdf_sha256", "based_on", "changes", "sign_fingerprint", "verification_code",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -32,6 +36,9 @@ class ReportVersionSerializer(serializers.ModelSerializer):  # type: ignore[type
     def get_sign_fingerprint(self, obj: ReportVersion) -> str:
         return services.shown_fingerprint(obj)
 
+    def get_verification_code(self, obj: ReportVersion) -> str:
+        return signing.code_of(obj)
+
 
 class SignRequestSerializer(serializers.Serializer):  # type: ignore[type-arg]
     fingerprint = serializers.CharField(
@@ -39,6 +46,20 @@ class SignRequestSerializer(serializers.Serializer):  # type: ignore[type-arg]
         help_text=(
             "签字前读取的报表版本的 sign_fingerprint；版本此后被重新报送或数据有变化则拒绝签字（409），不做任何修改。"
         ),
+    )
+    password = serializers.CharField(
+        label="登录密码",
+        max_length=128,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="签字人本人的登录密码（签字前再次确认身份）。",
+    )
+    otp_code = serializers.CharField(
+        label="动态口令",
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        help_text="已启用两步验证的账号必填：验证器当前显示的 6 位数字，或一个未用过的备用码。",
     )
 
 

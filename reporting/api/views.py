@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -19,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal import reauth
 from portal.api.serializers import ErrorSerializer
 from portal.api.views import AUTHENTICATION, ScopedViewSet, errors, log_denied
 from portal.models import Region, User
@@ -157,7 +159,9 @@ class VersionSignView(APIView):
         tags=["月度报表"],
         summary="分管负责人签字",
         description=(
-            "对已报送的版本申请签字：fingerprint 填签字前读取的该版本的 sign_fingerprint。后台任务只在版本未被"
+            "对已报送的版本申请签字：fingerprint 填签字前读取的该版本的 sign_fingerprint，"
+            "password 填签字人本人的登录密码（已启用两步验证的账号另填 otp_code）；身份确认失败返回 400，不申请签字。"
+            "后台任务只在版本未被"
             "重新报送、数据未变化、签字人仍为本县在岗的分管负责人时签字并冻结；否则任务失败并给出中文原因，"
             "报表不冻结。签字处理完成前，该版本不能重新报送或更新。返回签字任务，轮询任务直到完成。"
         ),
@@ -182,6 +186,16 @@ class VersionSignView(APIView):
             raise PermissionDenied("只有本县的分管负责人可以签字。")
         form = api.SignRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
+        try:  # outside any transaction: the failure counters and audit rows stay
+            reauth.reauthenticate(
+                request=request,
+                user=user,
+                password=form.validated_data["password"],
+                otp_code=form.validated_data.get("otp_code", ""),
+                purpose="报表签字",
+            )
+        except DjangoValidationError as exc:
+            return Response({"password": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
         try:
             job = services.sign_request(actor=user, version=version, fingerprint=form.validated_data["fingerprint"])
         except ReportError as exc:

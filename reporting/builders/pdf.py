@@ -225,12 +225,14 @@ def render_html(table: AnyTable, remark: str = "") -> str:
     return render_to_string(template, {**context, "remark": remark})
 
 
-def build_pdf(table: AnyTable, remark: str = "") -> bytes:
-    """The table as PDF; `remark` (备注, e.g. the towns missing when the county submitted) goes under it."""
+def build_pdf(table: AnyTable, remark: str = "", *, seal: str = "") -> bytes:
+    """The table as PDF; `remark` (备注, e.g. the towns missing when the county submitted) goes under it,
+    and `seal` (签字人, 签字时间, 版本号, 校验码 of a signed version) at its foot."""
     from weasyprint import CSS, HTML  # imported here: WeasyPrint loads Pango at import time
 
     template, context, lists = _context(table)
     context["remark"] = remark
+    context["seal"] = seal
     html = render_to_string(template, context)
     stylesheets = [CSS(filename=str(STYLESHEET)), CSS(string=_list_css(lists))]
     document = HTML(string=html, base_url=str(STYLESHEET.parent))

@@ -369,8 +369,9 @@ def _three_lists(workbook: Workbook, table: ThreeListsTable) -> None:
         _print_setup(sheet, title_rows="4:4")
 
 
-def build_xlsx(table: AnyTable, remark: str = "") -> bytes:
-    """The table as Excel; `remark` (备注, e.g. the towns missing when the county submitted) goes under it."""
+def build_xlsx(table: AnyTable, remark: str = "", *, seal: str = "") -> bytes:
+    """The table as Excel; `remark` (备注, e.g. the towns missing when the county submitted) goes under it,
+    and `seal` (签字人, 签字时间, 版本号, 校验码 of a signed version) in the last row."""
     workbook = Workbook()
     workbook.properties.creator = "非煤矿山安全监管门户"
     workbook.properties.title = table.heading.title
@@ -385,6 +386,14 @@ def build_xlsx(table: AnyTable, remark: str = "") -> bytes:
         row = sheet.max_row + 2
         _line(sheet, row, 1, max(sheet.max_column, 1), remark)
         sheet.row_dimensions[row].height = 36
+    if seal:
+        sheet = workbook.active  # type: ignore[assignment]
+        row = sheet.max_row + 2
+        _line(sheet, row, 1, max(sheet.max_column, 1), seal, font=_SMALL_FONT)
+        for each in workbook.worksheets:  # printed on every page, beside the page numbers
+            each.oddFooter.left.text = seal
+            each.oddFooter.left.size = 8
+            each.oddFooter.left.font = FONT_NAME
     stream = io.BytesIO()
     workbook.save(stream)
     return stream.getvalue()

@@ -138,7 +138,7 @@ def test_enterprise_files_and_the_principal_signs(cast: Cast, world: World, camp
         f"/inspections/self-checks/{report.pk}/sign/",
         {"password": "wrong-password", "confirm": "on", "fingerprint": shown},
     )
-    assert wrong.status_code == 400 and "账号或密码不正确" in wrong.content.decode()
+    assert wrong.status_code == 400 and "账号、密码或动态口令不正确" in wrong.content.decode()
     report.refresh_from_db()
     assert report.status == "draft"
     signed = principal.post(

@@ -44,7 +44,8 @@ def _page(cast: Cast, report: SelfCheckReport, username: str, password: str) -> 
     data = {"username": username, "password": password, "confirm": "on", "fingerprint": self_check_fingerprint(report)}
     response = client.post(f"/inspections/self-checks/{report.pk}/sign/", data)
     body = response.content.decode()
-    return response.status_code, ("账号或密码不正确，未签字。" in body, "主要负责人" in body and "本人可以签字" in body)
+    refused = "账号、密码或动态口令不正确，未签字。" in body
+    return response.status_code, (refused, "主要负责人" in body and "本人可以签字" in body)
 
 
 @pytest.mark.parametrize("path", [_api, _page], ids=["api", "page"])

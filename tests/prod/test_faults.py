@@ -163,7 +163,12 @@ def test_pool_process_killed_while_signing_is_requeued_and_signs_once(
             cursor.execute("LOCK TABLE inspections_enforcementrecord IN ACCESS EXCLUSIVE MODE")
         signing = leader.post(
             "/reports/accountability/140525/2024-05/act/",
-            data={"action": "sign", "version": str(version_id), "fingerprint": shown.group(1)},
+            data={
+                "action": "sign",
+                "version": str(version_id),
+                "fingerprint": shown.group(1),
+                "password": DEMO_PASSWORD,
+            },
         )
         assert signing.status == 200 and "/reports/exports/" in signing.url, signing.url
         job_id = signing.url.rstrip("/").rsplit("/", 1)[-1]

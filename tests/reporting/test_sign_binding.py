@@ -29,6 +29,7 @@ from reporting.choices import JobStatus, ReportKind, VersionStatus
 from reporting.figures import ReportError
 from reporting.models import ExportJob, ReportVersion
 from reporting.tasks import run_sign
+from tests.factories import TEST_PASSWORD
 
 MAY = dt.date(2024, 5, 1)
 TABLE = reverse("reporting:table", args=["accountability", "140525108", "2024-05"])
@@ -198,15 +199,21 @@ def test_the_page_posts_what_it_showed(scenario, cast, client) -> None:
     assert 'name="fingerprint"' not in page and "填报单位重新报送后才能签字" in page
     services.report_submit(actor=cast.town_a_staff, version=version)
     # the leader clicks on the page opened before the re-submission: refused, nothing queued
-    response = client.post(ACT, {"action": "sign", "version": version.pk, "fingerprint": shown}, follow=True)
+    response = client.post(
+        ACT, {"action": "sign", "version": version.pk, "fingerprint": shown, "password": TEST_PASSWORD}, follow=True
+    )
     assert "申请签字时看到的报表已被重新报送或发生变化" in response.content.decode()
-    response = client.post(ACT, {"action": "sign", "version": version.pk}, follow=True)  # no fingerprint at all
+    response = client.post(
+        ACT, {"action": "sign", "version": version.pk, "password": TEST_PASSWORD}, follow=True
+    )  # no fingerprint
     assert "已被重新报送" in response.content.decode()
     assert not ExportJob.objects.filter(purpose="sign").exists()
     # reloaded, the page shows the new figures and their fingerprint: that one signs
     fresh = page_fingerprint(client)
     assert fresh != shown
-    response = client.post(ACT, {"action": "sign", "version": version.pk, "fingerprint": fresh})
+    response = client.post(
+        ACT, {"action": "sign", "version": version.pk, "fingerprint": fresh, "password": TEST_PASSWORD}
+    )
     job = ExportJob.objects.get(purpose="sign")
     assert response["Location"] == reverse("reporting:export", args=[job.pk])
     # while it is pending, the town's 重新报送 and 生成草稿 are refused with the reason
@@ -229,10 +236,17 @@ def test_who_may_not_sign_even_with_the_right_fingerprint(scenario, cast, client
     with pytest.raises(ReportError, match="分管负责人"):
         services.sign_request(actor=cast.county_leader, version=version, fingerprint=shown)
     client.force_login(cast.town_a_staff)  # the filing unit: sees the table, may not sign it
-    response = client.post(ACT, {"action": "sign", "version": version.pk, "fingerprint": shown}, follow=True)
+    response = client.post(
+        ACT, {"action": "sign", "version": version.pk, "fingerprint": shown, "password": TEST_PASSWORD}, follow=True
+    )
     assert "只有本县的分管负责人可以签字" in response.content.decode()
     client.force_login(cast.county_staff)  # nothing to submit or sign on a town's table: not found
-    assert client.post(ACT, {"action": "sign", "version": version.pk, "fingerprint": shown}).status_code == 404
+    assert (
+        client.post(
+            ACT, {"action": "sign", "version": version.pk, "fingerprint": shown, "password": TEST_PASSWORD}
+        ).status_code
+        == 404
+    )
     assert not ExportJob.objects.filter(purpose="sign").exists()
     assert_nothing_frozen(version)
 
@@ -358,11 +372,11 @@ def test_the_api_posts_what_it_read(scenario, cast) -> None:
     assert refused.status_code == 403 and "分管负责人" in str(refused.json())
     change_a_figure(scenario)
     services.report_submit(actor=cast.town_a_staff, version=version)  # re-submitted after it was read
-    stale = leader.post(url, {"fingerprint": shown}, format="json")
+    stale = leader.post(url, {"fingerprint": shown, "password": TEST_PASSWORD}, format="json")
     assert stale.status_code == 409 and "已被重新报送" in stale.json()["detail"]
     assert not ExportJob.objects.filter(purpose="sign").exists()
     fresh = services.shown_fingerprint(ReportVersion.objects.get(pk=version.pk))
-    accepted = leader.post(url, {"fingerprint": fresh}, format="json")
+    accepted = leader.post(url, {"fingerprint": fresh, "password": TEST_PASSWORD}, format="json")
     assert accepted.status_code == 202 and accepted.json()["purpose"] == "sign"
     job = ExportJob.objects.get(pk=accepted.json()["id"])
     assert job.fingerprint == fresh

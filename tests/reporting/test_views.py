@@ -11,6 +11,7 @@ from reporting import services
 from reporting.choices import JobStatus, VersionStatus
 from reporting.models import ExportJob, Report, ReportVersion
 from reporting.tasks import run_export, run_sign
+from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -96,12 +97,14 @@ def test_submit_and_sign_through_the_page_then_download_the_frozen_files(scenari
     assert "分管负责人签字" in page
     shown = services.shown_fingerprint(ReportVersion.objects.get(pk=version.pk))
     assert f'name="fingerprint" value="{shown}"' in page  # the page posts what it showed
-    response = client.post(url, {"action": "sign", "version": version.pk, "fingerprint": shown})
+    response = client.post(
+        url, {"action": "sign", "version": version.pk, "fingerprint": shown, "password": TEST_PASSWORD}
+    )
     job = ExportJob.objects.get(purpose="sign")
     assert response["Location"] == reverse("reporting:export", args=[job.pk])
     assert job.fingerprint == shown
     # a second click waits for the same job
-    client.post(url, {"action": "sign", "version": version.pk, "fingerprint": shown})
+    client.post(url, {"action": "sign", "version": version.pk, "fingerprint": shown, "password": TEST_PASSWORD})
     assert ExportJob.objects.filter(purpose="sign").count() == 1
     assert "正在签字" in client.get(reverse("reporting:export", args=[job.pk])).content.decode()
     assert run_sign.apply(args=[str(job.pk)]).get() == "success"

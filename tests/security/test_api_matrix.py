@@ -469,7 +469,7 @@ ROWS: list[Row] = [
     Row("POST", f"{V}/report-versions/{{id}}/sign/",
         "404   404   403   404   403   202   403   403   404   404   401",
         "404   404   404   404   404   404   404   404   403   404   401",
-        w.submitted_version, lambda ctx, side, obj: {"fingerprint": obj["fingerprint"]},
+        w.submitted_version, lambda ctx, side, obj: {"fingerprint": obj["fingerprint"], "password": TEST_PASSWORD},
         _count(ExportJob)),
 ]  # fmt: skip
 
