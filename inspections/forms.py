@@ -147,7 +147,7 @@ class EnforcementRecordForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
 
 
 class InspectionForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
-    photos = MultipleFileField(label="现场照片", accept=IMAGE_ACCEPT, capture="environment")
+    photos = MultipleFileField(label="现场照片", accept=IMAGE_ACCEPT)
 
     class Meta:
         model = Inspection

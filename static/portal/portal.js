@@ -21,6 +21,16 @@ document.addEventListener("DOMContentLoaded", () => {
           el.textContent = count;
           el.hidden = count === 0;
         });
+        // A dropdown's badge is the sum of its entries'.
+        nav.querySelectorAll("[data-nav-group]").forEach((group) => {
+          let total = 0;
+          group.querySelectorAll("[data-nav-badge]").forEach((el) => {
+            total += counts[el.dataset.navBadge] || 0;
+          });
+          const badge = group.querySelector("[data-nav-group-badge]");
+          badge.textContent = total;
+          badge.hidden = total === 0;
+        });
       })
       .catch(() => {});
   }
