@@ -136,14 +136,14 @@ def test_enterprise_files_and_the_principal_signs(cast: Cast, world: World, camp
     shown = _shown(principal, report)
     wrong = principal.post(
         f"/inspections/self-checks/{report.pk}/sign/",
-        {"password": "wrong-password", "confirm": "on", "fingerprint": shown},
+        {"password": "wrong-password", "confirm": "on", "unexplained_confirmed": "on", "fingerprint": shown},
     )
     assert wrong.status_code == 400 and "账号或密码不正确" in wrong.content.decode()
     report.refresh_from_db()
     assert report.status == "draft"
     signed = principal.post(
         f"/inspections/self-checks/{report.pk}/sign/",
-        {"password": TEST_PASSWORD, "confirm": "on", "fingerprint": shown},
+        {"password": TEST_PASSWORD, "confirm": "on", "unexplained_confirmed": "on", "fingerprint": shown},
     )
     assert signed.status_code == 302
     report.refresh_from_db()
@@ -173,12 +173,24 @@ def test_town_files_on_behalf_and_the_principal_signs_on_its_device(
     # The town's own credentials are not a principal's signature.
     refused = town.post(
         f"/inspections/self-checks/{report.pk}/sign/",
-        {"username": "town_a", "password": TEST_PASSWORD, "confirm": "on", "fingerprint": _shown(town, report)},
+        {
+            "username": "town_a",
+            "password": TEST_PASSWORD,
+            "confirm": "on",
+            "unexplained_confirmed": "on",
+            "fingerprint": _shown(town, report),
+        },
     )
     assert refused.status_code == 400 and "主要负责人本人" in refused.content.decode()
     ok = town.post(
         f"/inspections/self-checks/{report.pk}/sign/",
-        {"username": "principal", "password": TEST_PASSWORD, "confirm": "on", "fingerprint": _shown(town, report)},
+        {
+            "username": "principal",
+            "password": TEST_PASSWORD,
+            "confirm": "on",
+            "unexplained_confirmed": "on",
+            "fingerprint": _shown(town, report),
+        },
     )
     assert ok.status_code == 302
     report.refresh_from_db()

@@ -41,7 +41,13 @@ def _api(cast: Cast, report: SelfCheckReport, username: str, password: str) -> t
 def _page(cast: Cast, report: SelfCheckReport, username: str, password: str) -> tuple[int, Any]:
     client = Client()
     client.force_login(cast.town_a_staff)
-    data = {"username": username, "password": password, "confirm": "on", "fingerprint": self_check_fingerprint(report)}
+    data = {
+        "username": username,
+        "password": password,
+        "confirm": "on",
+        "unexplained_confirmed": "on",
+        "fingerprint": self_check_fingerprint(report),
+    }
     response = client.post(f"/inspections/self-checks/{report.pk}/sign/", data)
     body = response.content.decode()
     return response.status_code, ("账号或密码不正确，未签字。" in body, "主要负责人" in body and "本人可以签字" in body)
