@@ -12,10 +12,11 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from inspections.models import EnforcementRecord, Inspection, SelfCheckReport
-from inspections.services import self_check_unexplained
+from inspections.services import self_check_start, self_check_unexplained
 from tests.browser_fixtures import screenshot, watch_page
 from tests.conftest import Cast, World
 from tests.factories import TEST_PASSWORD
+from tests.hazards.conftest import make_hazard
 
 
 def _login(page: Any, base: str, username: str) -> None:
@@ -156,3 +157,31 @@ def test_enterprise_files_and_principal_signs_the_self_check(
     assert not failed + p_failed, failed + p_failed
     # the one refused signature (no confirmation of the unexplained 不符合 answers) answered 400
     assert not errors and len(p_errors) == 1 and "status of 400" in p_errors[0], errors + p_errors
+
+
+def test_the_clerk_filters_the_hazard_picker(
+    live_server: Any,
+    page_factory: Any,
+    cast: Cast,
+    world: World,
+    campaign83: Any,
+) -> None:
+    report = self_check_start(actor=cast.clerk, campaign=campaign83, enterprise=world.enterprise_a)
+    wanted = make_hazard(world.enterprise_a, description="主运输道路边坡滚石")
+    make_hazard(world.enterprise_a, description="炸药库防雷设施失效")
+    page = page_factory()
+    failed, errors = watch_page(page)
+    _login(page, live_server.url, "clerk")
+    page.goto(f"{live_server.url}{report.get_absolute_url()}")
+    picker = page.get_by_test_id("hazard-picker")
+    expect(picker.locator("[data-picker-item]:visible")).to_have_count(2)
+    picker.get_by_label("筛选隐患").fill("滚石")
+    expect(picker.locator("[data-picker-item]:visible")).to_have_count(1)
+    picker.get_by_text("主运输道路边坡滚石").click()
+    expect(picker.locator("[data-picker-count]")).to_have_text("1")
+    picker.get_by_label("筛选隐患").fill("没有这样的隐患")
+    expect(picker.locator("[data-picker-empty]")).to_be_visible()
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.get_by_text("已保存。")).to_be_visible()
+    assert list(report.hazards.all()) == [wanted]
+    assert not failed and not errors, (failed, errors)
