@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from hazards import ledger_views, views
+from hazards import bulk_views, ledger_views, views
 
 app_name = "hazards"
 
@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern] = [
     path("new/", views.hazard_report, name="hazard-report"),
     path("criteria/options/", views.criterion_options, name="criterion-options"),
     path("queue/", views.work_queue, name="work-queue"),
+    path("queue/bulk/", bulk_views.bulk_step, name="work-queue-bulk"),
     path("notifications/", views.notification_list, name="notification-list"),
     path("notifications/read/", views.notification_read, name="notification-read"),
     path("<int:pk>/", views.hazard_detail, name="hazard-detail"),

@@ -25,8 +25,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from hazards import bulk, selectors, services
 from hazards import forms as f
-from hazards import selectors, services
 from hazards.choices import EvidenceKind, ExtensionStatus, HazardAction, HazardCategory, HazardLevel, HazardStatus
 from hazards.fields import editable_now, update_roles
 from hazards.filters import HazardFilterSet
@@ -35,7 +35,7 @@ from hazards.models import ExtensionRequest, Hazard, HazardEvidence, local_today
 from hazards.paging import HazardPaginator, wide_scope, with_tiebreak
 from hazards.permissions import allowed_actions, check_may_report
 from hazards.steps import StepRefused, queued_actions, run_step
-from portal import scoping
+from portal import limits, scoping
 from portal.choices import RegionLevel
 from portal.images import thumbnail_name
 from portal.models import Enterprise, Region, User
@@ -339,10 +339,18 @@ def work_queue(request: HttpRequest) -> HttpResponse:
             "hazard": hazard,
             "todo": waiting.get((hazard.level, hazard.status), ""),
             "extension": hazard.extension_pending,
+            "bulk": bulk.bulk_action_of(user, hazard),
         }
         for hazard in page.object_list
     ]
-    context = {"page": page, "rows": rows, "query": query, "active_tab": "queue"}
+    context = {
+        "page": page,
+        "rows": rows,
+        "query": query,
+        "active_tab": "queue",
+        "bulk_actions": bulk.bulk_actions_for(user) if any(row["bulk"] for row in rows) else [],
+        "comment_max": limits.TEXT_COMMENT,
+    }
     return render(request, "hazards/work_queue.html", context)
 
 

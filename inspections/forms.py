@@ -147,7 +147,7 @@ class EnforcementRecordForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
 
 
 class InspectionForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
-    photos = MultipleFileField(label="现场照片", accept=IMAGE_ACCEPT, capture="environment")
+    photos = MultipleFileField(label="现场照片", accept=IMAGE_ACCEPT)
 
     class Meta:
         model = Inspection
@@ -334,13 +334,21 @@ class SignForm(forms.Form):
     confirm = forms.BooleanField(label="本人已审阅自查自改报告，确认内容真实，签字报送镇应急管理中心和县局。")
     # what the page showed (inspections.answered.self_check_fingerprint); the service refuses if it changed
     fingerprint = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    # asked only when 不符合 answers have neither a 说明 nor a hazard (services.self_check_unexplained)
+    unexplained_confirmed = forms.BooleanField(
+        label="我已看到上列“不符合”项没有说明、也没有附隐患，仍确认签字。",
+        error_messages={"required": "有回答为“不符合”的项既没有说明也没有附隐患：请补充，或勾选确认后再签字。"},
+    )
 
-    def __init__(self, *args: Any, own_account: bool, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, own_account: bool, unexplained: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if own_account:
             del self.fields["username"]
+        if not unexplained:
+            del self.fields["unexplained_confirmed"]
         for name, field in self.fields.items():
-            field.widget.attrs.setdefault("class", "form-check-input" if name == "confirm" else "form-control")
+            checkbox = name in ("confirm", "unexplained_confirmed")
+            field.widget.attrs.setdefault("class", "form-check-input" if checkbox else "form-control")
 
 
 class SubmissionForm(_Styled, forms.Form):

@@ -768,6 +768,16 @@ def unanswered_items(report: SelfCheckReport) -> list[ChecklistItem]:
 SIGNER_REFUSED = "账号、密码或动态口令不正确，未签字。"
 
 
+def self_check_unexplained(report: SelfCheckReport) -> list[SelfCheckAnswer]:
+    """The 不符合 answers that say nothing of what follows: no 说明, and no hazard attached to the report.
+    The sign page lists them and asks the signer to confirm (inspections.forms.SignForm), as it asks to
+    confirm the report as a whole."""
+    if report.hazards.exists():
+        return []
+    answers = report.answers.select_related("item", "item__area").order_by("item__area__order", "item__order")
+    return [a for a in answers if a.is_compliant is False and not a.note.strip()]
+
+
 @transaction.atomic
 def self_check_authenticate_signer(
     *, request: Any, actor: User, report: SelfCheckReport, username: str, password: str, otp_code: str = ""

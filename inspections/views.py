@@ -646,6 +646,7 @@ def _self_check_context(request: HttpRequest, report: Any, **extra: Any) -> dict
 
     editable = not report.is_submitted and services.can_file_report(user, report.enterprise)
     own_principal = permissions.is_principal_of(user, report.enterprise)
+    unexplained = services.self_check_unexplained(report) if editable else []
     context = {
         "report": report,
         "groups": selectors.self_check_rows(report=report),
@@ -655,9 +656,14 @@ def _self_check_context(request: HttpRequest, report: Any, **extra: Any) -> dict
         if editable
         else None,
         "unanswered": len(services.unanswered_items(report)) if editable else 0,
+        "unexplained": unexplained,
         "own_principal": own_principal,
         "sign_form": (
-            f.SignForm(own_account=own_principal, initial={"fingerprint": self_check_fingerprint(report)})
+            f.SignForm(
+                own_account=own_principal,
+                unexplained=bool(unexplained),
+                initial={"fingerprint": self_check_fingerprint(report)},
+            )
             if editable
             else None
         ),
@@ -701,6 +707,8 @@ def self_check_answer(request: HttpRequest, pk: int, item_pk: int) -> HttpRespon
             # this page now shows the saved answer: its sign form signs the report as it now reads (htmx swaps
             # the form's fingerprint out of band); another page, opened before, still carries the old one
             context["fingerprint"] = self_check_fingerprint(report)
+            # the 未回答 counter beside the sign form follows the answers as they are saved (out of band)
+            context["unanswered"] = len(services.unanswered_items(report))
         return render(request, "inspections/_self_check_status.html", context)
     if error:
         messages.error(request, error)
@@ -749,7 +757,7 @@ def self_check_sign(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     report = _self_check(request, pk)
     own = permissions.is_principal_of(user, report.enterprise)
-    form = f.SignForm(request.POST, own_account=own)
+    form = f.SignForm(request.POST, own_account=own, unexplained=bool(services.self_check_unexplained(report)))
     if form.is_valid():
         username = user.get_username() if own else form.cleaned_data.get("username", "")
         signer = services.self_check_authenticate_signer(

@@ -25,6 +25,12 @@ from tests.hazards.ledger_xlsx import build, row
 TODAY = datetime.date.today()
 
 
+def _menu(page: Any, group: str, entry: str) -> None:
+    """Opens a dropdown of the main menu and follows one of its entries."""
+    page.locator("#mainnav .dropdown-toggle", has_text=group).first.click()
+    page.locator("#mainnav .dropdown-menu.show").get_by_role("link", name=entry).click()
+
+
 @pytest.fixture
 def catalogue(transactional_db: None) -> None:
     """The seeded 判定依据 catalogue (the live server's database is flushed between tests)."""
@@ -87,7 +93,7 @@ def test_major_hazard_from_report_to_closure(
     clerk = page_factory()
     problems.append(watch_page(clerk))
     _login(clerk, base, "clerk")
-    clerk.get_by_role("link", name="我的隐患").first.click()
+    _menu(clerk, "隐患", "我的隐患")
     expect(clerk.get_by_test_id("result-count")).to_have_text("共 0 条隐患")
     clerk.get_by_test_id("hazard-tabs").get_by_role("link", name="台账导入").click()
     clerk.get_by_test_id("ledger-form").locator("input[type=file]").set_input_files(str(_ledger(tmp_path)))
@@ -99,7 +105,7 @@ def test_major_hazard_from_report_to_closure(
     assert not Hazard.objects.exists()  # a preview writes nothing
     screenshot(clerk, "hazard-01-ledger-preview")
     clerk.get_by_role("button", name="确认导入").click()
-    clerk.get_by_role("link", name="我的隐患").first.click()
+    _menu(clerk, "隐患", "我的隐患")
     expect(clerk.get_by_test_id("result-count")).to_have_text("共 2 条隐患")
     screenshot(clerk, "hazard-02-my-hazards")
 
@@ -133,7 +139,7 @@ def test_major_hazard_from_report_to_closure(
     town = page_factory()
     problems.append(watch_page(town))
     _login(town, base, "town_a")
-    town.get_by_role("link", name="待办").first.click()
+    _menu(town, "隐患", "待办")
     queue = town.get_by_test_id("queue-table")
     expect(queue).to_contain_text("镇确认")
     screenshot(town, "hazard-05-town-queue")

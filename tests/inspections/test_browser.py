@@ -12,9 +12,11 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from inspections.models import EnforcementRecord, Inspection, SelfCheckReport
+from inspections.services import self_check_start, self_check_unexplained
 from tests.browser_fixtures import screenshot, watch_page
 from tests.conftest import Cast, World
 from tests.factories import TEST_PASSWORD
+from tests.hazards.conftest import make_hazard
 
 
 def _login(page: Any, base: str, username: str) -> None:
@@ -50,7 +52,8 @@ def test_town_records_an_inspection_on_a_phone(
     form.get_by_label("检查人员").fill("赵卫东、钱进")
     form.get_by_label("检查情况").fill("采场边坡台阶坡面角偏大，现场已要求整改。")
     camera = form.locator("input[type=file]")
-    assert camera.get_attribute("capture") == "environment" and camera.get_attribute("accept") == "image/*"
+    # the phone offers the camera and the gallery: no `capture`, which would force the camera
+    assert camera.get_attribute("capture") is None and camera.get_attribute("accept") == "image/*"
     camera.set_input_files(str(_photo(tmp_path)))
     screenshot(page, "inspections-01-inspection-form-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= 400
@@ -106,14 +109,18 @@ def test_enterprise_files_and_principal_signs_the_self_check(
     first = items.nth(0)
     first.get_by_label("说明").fill("3月份全员责任制考核尚未完成，已制定计划。")
     expect(first.get_by_test_id("saved")).to_contain_text("已保存（未答，有说明）")
+    expect(page.get_by_test_id("unanswered-count")).to_have_text("27")
     first.get_by_label("否").check()
     expect(first.get_by_test_id("saved")).to_contain_text("已保存（否，有说明）")
+    # the 未回答 counter beside the sign form follows the answers as they are saved
+    expect(page.get_by_test_id("unanswered-count")).to_have_text("26")
     for index in range(1, 30):
         item = items.nth(index)
         if item.get_by_label("不适用").is_checked():
             continue
         item.get_by_label("是", exact=True).check()
         expect(item.get_by_test_id("saved")).to_contain_text("已保存（是")
+    expect(page.get_by_test_id("unanswered")).to_be_hidden()
     report = SelfCheckReport.objects.get()
     assert report.answers.filter(answer="").count() == 0
     assert report.answers.get(item__order=1, item__area__order=1).note.startswith("3月份")
@@ -126,6 +133,19 @@ def test_enterprise_files_and_principal_signs_the_self_check(
     sign = principal.get_by_test_id("sign-form")
     sign.get_by_label("密码").fill(TEST_PASSWORD)
     sign.get_by_label("本人已审阅").check()
+    # "是" to a question where "否" complies, with no 说明 and no hazard: listed, and the signer must confirm
+    unexplained = principal.get_by_test_id("unexplained")
+    expect(unexplained).to_contain_text("不符合")
+    assert self_check_unexplained(report)
+    expect(unexplained.get_by_role("listitem")).to_have_count(len(self_check_unexplained(report)))
+    sign.get_by_role("button", name="签字并报送").click()
+    expect(principal.get_by_text("请补充，或勾选确认后再签字")).to_be_visible()
+    report.refresh_from_db()
+    assert report.status != "submitted"
+    sign = principal.get_by_test_id("sign-form")
+    sign.get_by_label("密码").fill(TEST_PASSWORD)
+    sign.get_by_label("本人已审阅").check()
+    sign.get_by_label("仍确认签字").check()
     screenshot(principal, "inspections-06-self-check-sign")
     sign.get_by_role("button", name="签字并报送").click()
     expect(principal.get_by_test_id("signature")).to_contain_text("王建国")
@@ -135,4 +155,33 @@ def test_enterprise_files_and_principal_signs_the_self_check(
     report.refresh_from_db()
     assert report.status == "submitted" and report.signed_by_account == cast.principal
     assert not failed + p_failed, failed + p_failed
-    assert not errors + p_errors, errors + p_errors
+    # the one refused signature (no confirmation of the unexplained 不符合 answers) answered 400
+    assert not errors and len(p_errors) == 1 and "status of 400" in p_errors[0], errors + p_errors
+
+
+def test_the_clerk_filters_the_hazard_picker(
+    live_server: Any,
+    page_factory: Any,
+    cast: Cast,
+    world: World,
+    campaign83: Any,
+) -> None:
+    report = self_check_start(actor=cast.clerk, campaign=campaign83, enterprise=world.enterprise_a)
+    wanted = make_hazard(world.enterprise_a, description="主运输道路边坡滚石")
+    make_hazard(world.enterprise_a, description="炸药库防雷设施失效")
+    page = page_factory()
+    failed, errors = watch_page(page)
+    _login(page, live_server.url, "clerk")
+    page.goto(f"{live_server.url}{report.get_absolute_url()}")
+    picker = page.get_by_test_id("hazard-picker")
+    expect(picker.locator("[data-picker-item]:visible")).to_have_count(2)
+    picker.get_by_label("筛选隐患").fill("滚石")
+    expect(picker.locator("[data-picker-item]:visible")).to_have_count(1)
+    picker.get_by_text("主运输道路边坡滚石").click()
+    expect(picker.locator("[data-picker-count]")).to_have_text("1")
+    picker.get_by_label("筛选隐患").fill("没有这样的隐患")
+    expect(picker.locator("[data-picker-empty]")).to_be_visible()
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.get_by_text("已保存。")).to_be_visible()
+    assert list(report.hazards.all()) == [wanted]
+    assert not failed and not errors, (failed, errors)

@@ -54,7 +54,7 @@ def test_town_records_an_inspection_from_the_phone(cast: Cast, world: World, cam
     client = _client(cast.town_a_staff)
     form = client.get("/inspections/inspections/new/")
     body = form.content.decode()
-    assert 'accept="image/*"' in body and 'capture="environment"' in body
+    assert 'accept="image/*"' in body and "capture" not in body  # camera or gallery, not the camera only
     assert world.enterprise_b.name not in body
     photo = io.BytesIO(JPEG)
     photo.name = "现场.jpg"
@@ -136,14 +136,14 @@ def test_enterprise_files_and_the_principal_signs(cast: Cast, world: World, camp
     shown = _shown(principal, report)
     wrong = principal.post(
         f"/inspections/self-checks/{report.pk}/sign/",
-        {"password": "wrong-password", "confirm": "on", "fingerprint": shown},
+        {"password": "wrong-password", "confirm": "on", "unexplained_confirmed": "on", "fingerprint": shown},
     )
     assert wrong.status_code == 400 and "账号、密码或动态口令不正确" in wrong.content.decode()
     report.refresh_from_db()
     assert report.status == "draft"
     signed = principal.post(
         f"/inspections/self-checks/{report.pk}/sign/",
-        {"password": TEST_PASSWORD, "confirm": "on", "fingerprint": shown},
+        {"password": TEST_PASSWORD, "confirm": "on", "unexplained_confirmed": "on", "fingerprint": shown},
     )
     assert signed.status_code == 302
     report.refresh_from_db()
@@ -173,12 +173,24 @@ def test_town_files_on_behalf_and_the_principal_signs_on_its_device(
     # The town's own credentials are not a principal's signature.
     refused = town.post(
         f"/inspections/self-checks/{report.pk}/sign/",
-        {"username": "town_a", "password": TEST_PASSWORD, "confirm": "on", "fingerprint": _shown(town, report)},
+        {
+            "username": "town_a",
+            "password": TEST_PASSWORD,
+            "confirm": "on",
+            "unexplained_confirmed": "on",
+            "fingerprint": _shown(town, report),
+        },
     )
     assert refused.status_code == 400 and "主要负责人本人" in refused.content.decode()
     ok = town.post(
         f"/inspections/self-checks/{report.pk}/sign/",
-        {"username": "principal", "password": TEST_PASSWORD, "confirm": "on", "fingerprint": _shown(town, report)},
+        {
+            "username": "principal",
+            "password": TEST_PASSWORD,
+            "confirm": "on",
+            "unexplained_confirmed": "on",
+            "fingerprint": _shown(town, report),
+        },
     )
     assert ok.status_code == 302
     report.refresh_from_db()

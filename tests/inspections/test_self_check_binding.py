@@ -57,7 +57,7 @@ def page_fingerprint(client: Client, report: SelfCheckReport) -> str:
 
 
 def sign_page(client: Client, report: SelfCheckReport, fingerprint: str | None) -> Any:
-    data = {"password": TEST_PASSWORD, "confirm": "on"}
+    data = {"password": TEST_PASSWORD, "confirm": "on", "unexplained_confirmed": "on"}
     if fingerprint is not None:
         data["fingerprint"] = fingerprint
     return client.post(f"/inspections/self-checks/{report.pk}/sign/", data)
@@ -150,7 +150,13 @@ def test_an_answer_saved_on_the_page_updates_that_page_only(cast: Cast, world: W
     assert refused.status_code == 400 and "打开页面后报告内容已有变化" in refused.content.decode()
     on_device = town.post(
         f"/inspections/self-checks/{report.pk}/sign/",
-        {"username": "principal", "password": TEST_PASSWORD, "confirm": "on", "fingerprint": swapped.group(1)},
+        {
+            "username": "principal",
+            "password": TEST_PASSWORD,
+            "confirm": "on",
+            "unexplained_confirmed": "on",
+            "fingerprint": swapped.group(1),
+        },
     )
     assert on_device.status_code == 302
     assert SelfCheckReport.objects.get(pk=report.pk).status == "submitted"

@@ -41,7 +41,13 @@ def _api(cast: Cast, report: SelfCheckReport, username: str, password: str) -> t
 def _page(cast: Cast, report: SelfCheckReport, username: str, password: str) -> tuple[int, Any]:
     client = Client()
     client.force_login(cast.town_a_staff)
-    data = {"username": username, "password": password, "confirm": "on", "fingerprint": self_check_fingerprint(report)}
+    data = {
+        "username": username,
+        "password": password,
+        "confirm": "on",
+        "unexplained_confirmed": "on",
+        "fingerprint": self_check_fingerprint(report),
+    }
     response = client.post(f"/inspections/self-checks/{report.pk}/sign/", data)
     body = response.content.decode()
     refused = "账号、密码或动态口令不正确，未签字。" in body

@@ -33,7 +33,8 @@ def test_county_staff_table_drill_down_export_and_dashboard(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     _login(page, live_server.url, "county")
 
-    page.get_by_role("link", name="月度报表").first.click()
+    page.locator("#mainnav .dropdown-toggle", has_text="报表").first.click()  # the menu's 报表 dropdown
+    page.locator("#mainnav .dropdown-menu.show").get_by_role("link", name="月度报表").click()
     page.goto(f"{live_server.url}/reports/winter/140525/2023-12/")
     grid = page.get_by_test_id("report-grid")
     expect(grid).to_contain_text("查处劳务派遣用工违法行为数")
