@@ -30,7 +30,13 @@ def clock() -> Iterator[time_machine.Coordinates]:
 
 
 def sign_page(client: Any, report: SelfCheckReport, **extra: str) -> Any:
-    data = {"password": TEST_PASSWORD, "confirm": "on", "fingerprint": self_check_fingerprint(report), **extra}
+    data = {
+        "password": TEST_PASSWORD,
+        "confirm": "on",
+        "unexplained_confirmed": "on",  # asked when 不符合 answers have no 说明 or hazard
+        "fingerprint": self_check_fingerprint(report),
+        **extra,
+    }
     return client.post(f"/inspections/self-checks/{report.pk}/sign/", data)
 
 
