@@ -6,6 +6,7 @@ shared by every test that takes `page_factory`, wherever it lives.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -69,6 +70,12 @@ def page_factory(chromium_browser: Any) -> Iterator[Any]:
 
     yield make
     for context in contexts:
+        # Let requests still in flight (e.g. the menu badges fetched after a page loads) finish before the
+        # context closes: the live server would otherwise still hold the in-memory SQLite database when
+        # the test's teardown flushes it ("database table is locked").
+        for open_page in context.pages:
+            with contextlib.suppress(Exception):  # a page that never goes idle is closed anyway
+                open_page.wait_for_load_state("networkidle", timeout=5000)
         context.close()
 
 

@@ -156,7 +156,7 @@ def test_self_check_report_through_the_api(cast: Cast, world: World, campaign83)
         {"password": "nope-nope-nope", "fingerprint": shown},
         format="json",
     )
-    assert wrong.status_code == 400 and "密码不正确" in str(wrong.json())
+    assert wrong.status_code == 400 and "密码或动态口令不正确" in str(wrong.json())
     signed = principal.post(
         f"/api/v1/self-check-reports/{report_id}/sign/",
         {"password": TEST_PASSWORD, "fingerprint": shown},
