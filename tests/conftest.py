@@ -11,10 +11,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 
 from portal.choices import Industry, PersonRole, PrincipalKind, ProductionStatus, RegionLevel, Role
 from portal.models import Enterprise, Region, User
 from tests.factories import EnterpriseFactory, PersonFactory, RegionFactory, UserFactory
+
+
+class SerialLiveServer(WSGIServer):
+    """The browser tests' live server answers one request at a time.
+
+    The test database is in-memory SQLite, whose one connection the live server shares with the test (and,
+    when threaded, among its request threads): two requests at once (a page and the menu badges it fetches,
+    or a page left while its request still runs) then break each other's transactions ("cannot start a
+    transaction within a transaction", a session lost, a 400). Served in the server's own thread, where
+    LiveServerThread.run() already installed the shared connection, requests simply queue; the server
+    answers `Connection: close` since it is not threaded, so the browser never waits on a kept-alive socket.
+    """
+
+    def __init__(self, *args: object, connections_override: object = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+
+LiveServerThread.server_class = SerialLiveServer
 
 pytest_plugins = ["tests.services", "tests.browser_fixtures"]
 
