@@ -35,7 +35,7 @@ from hazards.choices import (
     SupervisionLevel,
 )
 from portal import limits
-from portal.scoping import ScopedManager, ScopedQuerySet
+from portal.scoping import ScopedManager, ScopedQuerySet, path_within
 from portal.validators import validate_plausible_date
 
 # How far ahead the daily reminder looks.
@@ -122,7 +122,7 @@ class MajorHazardCriterion(models.Model):
 
     def applies_at(self, path: str) -> bool:
         """Whether the item may be cited for an enterprise at region `path`."""
-        return self.region_id is None or (self.region is not None and path.startswith(self.region.path))
+        return self.region_id is None or (self.region is not None and path_within(path, self.region.path))
 
     @property
     def section(self) -> str:

@@ -67,6 +67,7 @@ from portal.audit import audit_record, snapshot
 from portal.choices import AuditAction, RegionLevel, Role
 from portal.images import is_raster, make_thumbnail, thumbnail_name
 from portal.models import Enterprise, User
+from portal.scoping import path_within
 from portal.validators import validate_plausible_date
 
 A = HazardAction
@@ -1064,7 +1065,7 @@ def may_edit_criterion(user: Any, criterion: MajorHazardCriterion) -> bool:
         return True
     if criterion.region is None or user.role != Role.ADMIN or user.region_id is None:
         return False
-    return criterion.region.path.startswith(user.region_path)
+    return path_within(criterion.region.path, user.region_path)
 
 
 def _require_criterion_owner(actor: User, criterion: MajorHazardCriterion) -> None:

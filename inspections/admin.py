@@ -24,6 +24,7 @@ from inspections.models import (
     WarningSettings,
 )
 from portal.admin import AuditedAdmin
+from portal.scoping import in_subtree
 from portal.service_admin import ServiceAdmin, ServiceInline, model_values
 
 
@@ -138,7 +139,7 @@ class ChecklistAreaAdmin(CampaignPartsAdmin):
             user: Any = request.user
             queryset = Campaign.objects.visible_to(user)
             if not user.is_superuser:
-                queryset = queryset.filter(issuing_region__path__startswith=user.region_path)
+                queryset = queryset.filter(in_subtree(user.region_path, "issuing_region__path"))
             kwargs["queryset"] = queryset
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

@@ -24,6 +24,7 @@ from inspections.models import (
 from portal.audit import audit_record, snapshot
 from portal.choices import AuditAction, Role
 from portal.models import Region, User
+from portal.scoping import path_within
 
 _M = TypeVar("_M", bound=models.Model)
 
@@ -56,7 +57,7 @@ def may_edit_region(user: Any, region: Region | None) -> bool:
         return False
     if user.is_superuser:
         return True
-    return bool(_is_region_admin(user) and region is not None and region.path.startswith(user.region_path))
+    return bool(_is_region_admin(user) and region is not None and path_within(region.path, user.region_path))
 
 
 def may_edit_campaign(user: Any, campaign: Campaign | None) -> bool:

@@ -25,6 +25,7 @@ from inspections.models import (
 from portal import limits
 from portal.choices import PersonRole
 from portal.models import Enterprise, ParentCompany, Person, Region, User
+from portal.scoping import in_subtree
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -61,7 +62,7 @@ def unit_enterprises(user: User) -> QuerySet[Enterprise]:
     queryset = Enterprise.objects.visible_to(user).select_related("town")
     if unit is None:
         return queryset.none()
-    return queryset.filter(town__path__startswith=unit.path).order_by("town__code", "name")
+    return queryset.filter(in_subtree(unit.path, "town__path")).order_by("town__code", "name")
 
 
 class _Styled:
@@ -110,8 +111,8 @@ class EnforcementRecordForm(_Styled, forms.ModelForm):  # type: ignore[type-arg]
         parents = ParentCompany.objects.none()
         if unit is not None:
             parents = (
-                ParentCompany.objects.filter(enterprises__town__path__startswith=unit.path)
-                | ParentCompany.objects.filter(region__path__startswith=unit.path)
+                ParentCompany.objects.filter(in_subtree(unit.path, "enterprises__town__path"))
+                | ParentCompany.objects.filter(in_subtree(unit.path, "region__path"))
             ).distinct()
         self._f("parent_company").queryset = parents
         self._f("campaign").queryset = Campaign.objects.visible_to(user)

@@ -34,6 +34,7 @@ from portal import limits
 from portal.audit import audit_record, snapshot
 from portal.choices import AuditAction
 from portal.models import Enterprise, ParentCompany, User
+from portal.scoping import in_subtree
 from portal.spreadsheets import (
     CellError,
     ImportResult,
@@ -113,10 +114,10 @@ class _Index:
     def __init__(self, actor: User) -> None:
         unit = permissions.require_unit(actor)
         self.enterprises = list(
-            Enterprise.objects.visible_to(actor).filter(town__path__startswith=unit.path).select_related("town")
+            Enterprise.objects.visible_to(actor).filter(in_subtree(unit.path, "town__path")).select_related("town")
         )
         self.parents = list(ParentCompany.objects.visible_to(actor)) + list(
-            ParentCompany.objects.filter(enterprises__town__path__startswith=unit.path).distinct()
+            ParentCompany.objects.filter(in_subtree(unit.path, "enterprises__town__path")).distinct()
         )
         self.campaigns = list(Campaign.objects.visible_to(actor))
 

@@ -3,8 +3,8 @@
 Scoping: every model reaches a region and an enterprise through `scope_region_path` /
 `scope_enterprise_path` (see portal/scoping.py). A campaign and its parts are the exception in
 direction: a county's campaign is read by the county, by everything below it (its towns and their
-enterprises) and by the regions above it (the city), so `CampaignScopedQuerySet` also matches the
-ancestors of the user's region — still one indexed comparison on the materialised path.
+enterprises) and by the regions above it (the city), so the scoping also matches the
+ancestors of the user's region (`scope_campaign_region_path`, read by portal.scoping).
 """
 
 from __future__ import annotations
@@ -48,45 +48,6 @@ from portal.choices import RegionLevel
 from portal.models import Enterprise, ParentCompany, Person, Region
 from portal.scoping import ScopedManager, ScopedQuerySet
 from portal.validators import validate_plausible_date
-
-# --- Scoping of campaigns ---------------------------------------------------------------------
-
-
-def ancestor_paths(path: str) -> list[str]:
-    """ "/140000/140500/140525/" → ["/140000/", "/140000/140500/", "/140000/140500/140525/"]."""
-    codes = [code for code in path.split("/") if code]
-    return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
-
-
-class CampaignScopedQuerySet(ScopedQuerySet[Any]):
-    """A campaign reaches down (the issuing region's subtree and its enterprises) and up (its ancestors)."""
-
-    def visible_to(self, user: Any) -> CampaignScopedQuerySet:
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        lookup: str = self.model.scope_campaign_region_path  # type: ignore[attr-defined]
-        if user.enterprise_id is not None:
-            enterprise = user.enterprise
-            if enterprise is None:
-                return self.none()
-            return self.filter(**{f"{lookup}__in": ancestor_paths(enterprise.town.path)})
-        if user.region_id is not None:
-            path = user.region_path
-            return self.filter(
-                models.Q(**{f"{lookup}__startswith": path}) | models.Q(**{f"{lookup}__in": ancestor_paths(path)})
-            )
-        return self.none()
-
-
-class CampaignScopedManager(ScopedManager[Any]):
-    def get_queryset(self) -> CampaignScopedQuerySet:
-        return CampaignScopedQuerySet(self.model, using=self._db)
-
-    def visible_to(self, user: Any) -> CampaignScopedQuerySet:
-        return self.get_queryset().visible_to(user)
-
 
 # --- Files ------------------------------------------------------------------------------------
 
@@ -141,7 +102,7 @@ class Campaign(models.Model):
     scope_enterprise_path = None
     scope_campaign_region_path = "issuing_region__path"
 
-    objects = CampaignScopedManager()
+    objects = ScopedManager[Any]()
 
     class Meta:
         verbose_name = "专项行动"
@@ -197,7 +158,7 @@ class CampaignPhase(models.Model):
     scope_enterprise_path = None
     scope_campaign_region_path = "campaign__issuing_region__path"
 
-    objects = CampaignScopedManager()
+    objects = ScopedManager[Any]()
 
     class Meta:
         verbose_name = "行动阶段"
@@ -225,7 +186,7 @@ class ChecklistArea(models.Model):
     scope_enterprise_path = None
     scope_campaign_region_path = "campaign__issuing_region__path"
 
-    objects = CampaignScopedManager()
+    objects = ScopedManager[Any]()
 
     class Meta:
         verbose_name = "检查方面"
@@ -253,7 +214,7 @@ class ChecklistItem(models.Model):
     scope_enterprise_path = None
     scope_campaign_region_path = "area__campaign__issuing_region__path"
 
-    objects = CampaignScopedManager()
+    objects = ScopedManager[Any]()
 
     class Meta:
         verbose_name = "检查项"
@@ -289,7 +250,7 @@ class Quota(models.Model):
     scope_enterprise_path = None
     scope_campaign_region_path = "campaign__issuing_region__path"
 
-    objects = CampaignScopedManager()
+    objects = ScopedManager[Any]()
 
     class Meta:
         verbose_name = "工作指标"
@@ -343,7 +304,7 @@ class Deliverable(models.Model):
     scope_enterprise_path = None
     scope_campaign_region_path = "campaign__issuing_region__path"
 
-    objects = CampaignScopedManager()
+    objects = ScopedManager[Any]()
 
     class Meta:
         verbose_name = "报送材料"

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 
 from portal.choices import RegionLevel, Role
 from portal.models import Enterprise, ParentCompany, Region
+from portal.scoping import in_subtree, path_within
 
 FIELD_ROLES = frozenset({Role.TOWN_STAFF, Role.COUNTY_STAFF})
 ENTERPRISE_ROLES = frozenset({Role.ENTERPRISE_CLERK, Role.ENTERPRISE_PRINCIPAL})
@@ -45,7 +46,7 @@ def require_unit(user: Any) -> Region:
 
 
 def enterprise_within(enterprise: Enterprise, unit: Region) -> bool:
-    return enterprise.town.path.startswith(unit.path)
+    return path_within(enterprise.town.path, unit.path)
 
 
 def require_enterprise_within(enterprise: Enterprise, unit: Region) -> None:
@@ -57,9 +58,9 @@ def require_enterprise_within(enterprise: Enterprise, unit: Region) -> None:
 
 def parent_company_within(company: ParentCompany, unit: Region) -> bool:
     """A parent company concerns a unit when it is registered there or owns a mine there."""
-    if company.region.path.startswith(unit.path):
+    if path_within(company.region.path, unit.path):
         return True
-    return company.enterprises.filter(town__path__startswith=unit.path).exists()
+    return company.enterprises.filter(in_subtree(unit.path, "town__path")).exists()
 
 
 def require_parent_company_within(company: ParentCompany, unit: Region) -> None:

@@ -26,9 +26,10 @@ from django.db.models import QuerySet
 
 from inspections import workdays
 from inspections.choices import QuotaKind, QuotaPeriod
-from inspections.models import Campaign, Inspection, PrincipalDutyLog, Quota, ancestor_paths
+from inspections.models import Campaign, Inspection, PrincipalDutyLog, Quota
 from portal.choices import ProductionStatus, RegionLevel
 from portal.models import Enterprise, Region
+from portal.scoping import ancestor_paths, in_subtree
 
 DUTY_LOG_KINDS = frozenset(
     {
@@ -237,7 +238,7 @@ def coverage(*, county: Region, towns: list[Region], campaign: Campaign | None, 
     county_window, county_rate = coverage_window(campaign, month, QuotaKind.COUNTY_COVERAGE)
     active = list(
         Enterprise.objects.filter(
-            town__path__startswith=county.path, production_status__in=ProductionStatus.active()
+            in_subtree(county.path, "town__path"), production_status__in=ProductionStatus.active()
         ).select_related("town")
     )
     first = min(town_window[0], county_window[0])

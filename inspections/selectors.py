@@ -34,6 +34,7 @@ from inspections.models import (
 )
 from portal.choices import ProductionStatus, RegionLevel
 from portal.models import Enterprise, Region, User
+from portal.scoping import in_subtree
 
 # --- Campaigns --------------------------------------------------------------------------------
 
@@ -144,7 +145,9 @@ def duty_log_enterprises(*, user: User) -> QuerySet[Enterprise]:
     unit = permissions.acting_unit(user)
     if unit is None:
         return Enterprise.objects.none()
-    return Enterprise.objects.visible_to(user).filter(town__path__startswith=unit.path).order_by("town__code", "name")
+    return (
+        Enterprise.objects.visible_to(user).filter(in_subtree(unit.path, "town__path")).order_by("town__code", "name")
+    )
 
 
 # --- Regions for the roll-ups ------------------------------------------------------------------
@@ -174,7 +177,7 @@ def county_choice(*, user: User, requested: str | None, counties: list[Region]) 
 def towns_for(*, user: User, county: Region) -> list[Region]:
     """The towns of `county` the user may see (a town's staff: their town only)."""
     return list(
-        Region.objects.visible_to(user).filter(level=RegionLevel.TOWN, path__startswith=county.path).order_by("code")
+        Region.objects.visible_to(user).filter(in_subtree(county.path), level=RegionLevel.TOWN).order_by("code")
     )
 
 
@@ -220,7 +223,7 @@ def target_enterprises(*, user: User, campaign: Campaign) -> QuerySet[Enterprise
     """The 正常生产建设 enterprises a campaign reaches that the user may see."""
     return (
         Enterprise.objects.visible_to(user)
-        .filter(town__path__startswith=campaign.issuing_region.path, production_status__in=ProductionStatus.active())
+        .filter(in_subtree(campaign.issuing_region.path, "town__path"), production_status__in=ProductionStatus.active())
         .select_related("town")
         .order_by("town__code", "name")
     )

@@ -58,6 +58,7 @@ from portal.audit import audit_record, snapshot
 from portal.choices import AuditAction, PersonRole, RegionLevel, Role
 from portal.images import is_raster, make_thumbnail, thumbnail_name
 from portal.models import Enterprise, ParentCompany, Person, Region, User
+from portal.scoping import in_subtree, path_within
 
 # --- Shared checks ----------------------------------------------------------------------------
 
@@ -662,7 +663,7 @@ def self_check_start(*, actor: User, campaign: Campaign, enterprise: Enterprise)
     _require_filer(actor, enterprise)
     if not Campaign.objects.visible_to(actor).filter(pk=campaign.pk).exists():
         raise ValidationError({"campaign": "专项行动不存在或不在您的辖区内。"})
-    if not campaign.issuing_region.path or not enterprise.town.path.startswith(campaign.issuing_region.path):
+    if not campaign.issuing_region.path or not path_within(enterprise.town.path, campaign.issuing_region.path):
         raise ValidationError({"campaign": "该专项行动不适用于此企业。"})
     existing = SelfCheckReport.objects.select_for_update().filter(campaign=campaign, enterprise=enterprise).first()
     if existing is not None:
@@ -995,9 +996,7 @@ def deliverable_send_reminders(*, today: dt.date | None = None) -> dict[str, int
     campaigns = Campaign.objects.filter(end_date__gte=today, start_date__lte=horizon).select_related("issuing_region")
     for campaign in campaigns:
         towns = list(
-            Region.objects.filter(level=RegionLevel.TOWN, path__startswith=campaign.issuing_region.path).order_by(
-                "code"
-            )
+            Region.objects.filter(in_subtree(campaign.issuing_region.path), level=RegionLevel.TOWN).order_by("code")
         )
         for days_before in REMIND_DAYS_BEFORE:
             due = today + dt.timedelta(days=days_before)

@@ -68,10 +68,10 @@ from inspections.models import (
     SelfCheckReport,
     WarningResolution,
     WarningSettings,
-    ancestor_paths,
 )
 from portal.choices import ProductionStatus, RegionLevel
 from portal.models import Enterprise, Person, Region, User
+from portal.scoping import ancestor_paths, in_subtree, path_within
 
 DEFAULT_LONG_OPEN_DAYS = 60
 DEFAULT_REPEAT_MONTHS = 12
@@ -451,7 +451,7 @@ def quota_misses(*, user: User, month: dt.date, today: dt.date) -> list[Warning]
         if not applicable:
             continue
         for enterprise in enterprises:
-            if not enterprise.town.path.startswith(campaign.issuing_region.path):
+            if not path_within(enterprise.town.path, campaign.issuing_region.path):
                 continue
             log = logs.get(enterprise.pk)
             if log is None:
@@ -506,7 +506,7 @@ def _coverage_misses(*, user: User, month: dt.date, today: dt.date, campaigns: l
         if not kinds & quotas.COVERAGE_KINDS:
             continue
         for county in counties_for(user=user):
-            if not county.path.startswith(campaign.issuing_region.path):
+            if not path_within(county.path, campaign.issuing_region.path):
                 continue
             result = quotas.coverage(
                 county=county, towns=towns_for(user=user, county=county), campaign=campaign, month=month
@@ -709,7 +709,7 @@ def late_deliverables(*, user: User, today: dt.date) -> list[Warning]:
     warnings: list[Warning] = []
     for campaign in campaigns:
         mine = [d for d in deliverables if d.campaign_id == campaign.pk]
-        towns = [t for t in towns_all if t.path.startswith(campaign.issuing_region.path)]
+        towns = [t for t in towns_all if path_within(t.path, campaign.issuing_region.path)]
         if not mine or not towns:
             continue
         filings = Filings(campaign, towns)
@@ -813,7 +813,7 @@ def warnings_for(
     if enterprise is not None:
         found = [w for w in found if w.enterprise is not None and w.enterprise.pk == enterprise.pk]
     if region is not None:
-        found = [w for w in found if (unit := w.unit) is not None and unit.path.startswith(region.path)]
+        found = [w for w in found if (unit := w.unit) is not None and path_within(unit.path, region.path)]
     if found:
         resolutions = {
             r.key: r
@@ -889,7 +889,7 @@ def warning_counts(
         rule = COUNTABLE[kind]
         rows = rule.rows(user, today)
         if region is not None:
-            rows = rows.filter(**{f"{rule.region_path}__startswith": region.path})
+            rows = rows.filter(in_subtree(region.path, rule.region_path))
         if enterprise is not None:
             rows = rows.filter(**{rule.enterprise_field: enterprise.pk})
         total[kind] = rows.count()

@@ -24,6 +24,7 @@ from inspections.choices import DeliverableKind, DeliverableSubmitter, ReportSta
 from inspections.models import Deliverable, DeliverableSubmission, SelfCheckReport
 from portal.choices import RegionLevel, Role
 from portal.models import User
+from portal.scoping import path_within
 from portal.worklist import DUE, DUE_DAYS, FIRST_ITEMS, LATE, OWN, WAITING, Item, Section, memo, towns_in_scope
 
 FILED_BY_HAND = (DeliverableKind.UPLOAD, DeliverableKind.FORM)
@@ -129,7 +130,7 @@ def deliverable_sections(user: User, today: dt.date) -> Iterable[Section]:
         late_towns = [
             t.name
             for t in towns
-            if t.path.startswith(d.campaign.issuing_region.path) and counted.get((d.pk, due, t.pk), 0) < d.min_count
+            if path_within(t.path, d.campaign.issuing_region.path) and counted.get((d.pk, due, t.pk), 0) < d.min_count
         ]
         if late_towns:
             rows.append((d, due, [] if own_town else late_towns))

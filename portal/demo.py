@@ -46,6 +46,7 @@ from portal.choices import (
     StandardizationGrade,
 )
 from portal.models import Enterprise, ParentCompany, Person, Region, User
+from portal.scoping import in_subtree
 from portal.validators import CREDIT_CODE_ALPHABET, credit_code_check_char
 
 SEED = 20240408
@@ -476,7 +477,7 @@ class DemoBuild:
         return sorted((r for r in self.regions.values() if r.level == RegionLevel.COUNTY), key=lambda r: r.code)
 
     def reload_regions(self) -> None:
-        self.regions = {r.code: r for r in Region.objects.filter(path__startswith=f"/{PROVINCE_CODE}/")}
+        self.regions = {r.code: r for r in Region.objects.filter(in_subtree(f"/{PROVINCE_CODE}/"))}
 
 
 Step = Callable[[DemoBuild], None]

@@ -39,6 +39,7 @@ from portal.choices import (
     StandardizationGrade,
 )
 from portal.models import AuditEvent, Enterprise, ParentCompany, Region, User
+from portal.scoping import in_subtree
 from portal.spreadsheets import (
     CellError,
     ImportResult,
@@ -148,19 +149,19 @@ class _Scope:
         base = Region.objects.visible_to(self.user) if self.user is not None else Region.objects.all()
         towns = base.filter(level=RegionLevel.TOWN)
         if self.county is not None:
-            towns = towns.filter(path__startswith=self.county.path)
+            towns = towns.filter(in_subtree(self.county.path))
         return list(towns.select_related("parent"))
 
     def enterprises(self) -> Any:
         queryset = Enterprise.objects.visible_to(self.user) if self.user is not None else Enterprise.objects.all()
         if self.county is not None:
-            queryset = queryset.filter(town__path__startswith=self.county.path)
+            queryset = queryset.filter(in_subtree(self.county.path, "town__path"))
         return queryset
 
     def parent_companies(self) -> Any:
         queryset = ParentCompany.objects.visible_to(self.user) if self.user is not None else ParentCompany.objects.all()
         if self.county is not None:
-            queryset = queryset.filter(region__path__startswith=self.county.path)
+            queryset = queryset.filter(in_subtree(self.county.path, "region__path"))
         return queryset
 
 

@@ -22,7 +22,7 @@ from portal.choices import (
     Role,
     StandardizationGrade,
 )
-from portal.scoping import ScopedManager, ScopedQuerySet
+from portal.scoping import ScopedManager, ScopedQuerySet, path_within
 from portal.validators import (
     clean_name,
     mask_id_number,
@@ -68,7 +68,7 @@ class Region(models.Model):
         return REGION_LEVEL_TAGS.get(self.level, self.get_level_display())
 
     def is_within(self, other: Region) -> bool:
-        return self.path.startswith(other.path)
+        return path_within(self.path, other.path)
 
     def county(self) -> Region | None:
         node: Region | None = self

@@ -10,6 +10,15 @@ through two class attributes:
     scope_enterprise_path lookup from the model to an Enterprise id ("pk" for Enterprise itself),
                           None when enterprise users never see the model
 
+A model issued by a region for everything below it (a campaign and its parts) names instead
+
+    scope_campaign_region_path  lookup to the issuing region's path: read by that region's subtree
+                          (its towns and their enterprises) and by the regions above it
+
+The region-subtree rule is written once, here: `in_subtree()` (a Q) and `path_within()` (in Python),
+with `ancestor_paths()` for the way up. Paths are delimited ("/140000/140500/140525/"), so the prefix
+"/140000/140500/14052/" never matches the path of 140525.
+
 A region-scoped user sees the whole subtree of their region (one indexed prefix match on the
 materialised path); an enterprise-scoped user sees only what belongs to their enterprise; a
 user with no scope sees nothing. Out-of-scope objects are then simply absent, so views answer
@@ -32,6 +41,31 @@ if TYPE_CHECKING:
 _M = TypeVar("_M", bound=models.Model)
 
 
+def in_subtree(path: str, field: str = "path") -> models.Q:
+    """Rows whose region path (`field`, a lookup such as "town__path") lies in the subtree rooted at `path`.
+
+    One indexed prefix match on the materialised path; the root itself is inside its subtree.
+    """
+    return models.Q(**{f"{field}__startswith": path})
+
+
+def path_within(path: str, root: str) -> bool:
+    """The Python side of `in_subtree`: whether the region at `path` lies in the subtree rooted at `root`."""
+    return path.startswith(root)
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """ "/140000/140500/140525/" → ["/140000/", "/140000/140500/", "/140000/140500/140525/"]."""
+    codes = [code for code in path.split("/") if code]
+    return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+
+
+def in_line(path: str, field: str = "path") -> models.Q:
+    """Rows whose region (`field`) is in the subtree of `path` or one of its ancestors: what reaches down
+    to `path` or was issued below it."""
+    return in_subtree(path, field) | models.Q(**{f"{field}__in": ancestor_paths(path)})
+
+
 class ScopedQuerySet(models.QuerySet[_M]):
     def visible_to(self, user: User | AnonymousUser | None) -> ScopedQuerySet[_M]:
         if user is None or not user.is_authenticated or not user.is_active:
@@ -39,6 +73,9 @@ class ScopedQuerySet(models.QuerySet[_M]):
         if user.is_superuser:
             return self.all()
         model: Any = self.model
+        campaign_lookup: str | None = getattr(model, "scope_campaign_region_path", None)
+        if campaign_lookup is not None:
+            return self._visible_down_and_up(user, campaign_lookup)
         region_lookup: str | tuple[str, ...] | None = getattr(model, "scope_region_path", None)
         enterprise_lookup: str | None = getattr(model, "scope_enterprise_path", None)
         if user.enterprise_id is not None:
@@ -49,8 +86,20 @@ class ScopedQuerySet(models.QuerySet[_M]):
             lookups = (region_lookup,) if isinstance(region_lookup, str) else region_lookup
             condition = models.Q()
             for lookup in lookups:
-                condition |= models.Q(**{f"{lookup}__startswith": user.region_path})
+                condition |= in_subtree(user.region_path, lookup)
             return self.filter(condition)
+        return self.none()
+
+    def _visible_down_and_up(self, user: Any, lookup: str) -> ScopedQuerySet[_M]:
+        """A campaign and its parts: read by the issuing region's subtree and its enterprises, and by the
+        regions above it (the city) — still one indexed comparison on the materialised path."""
+        if user.enterprise_id is not None:
+            enterprise = user.enterprise
+            if enterprise is None:
+                return self.none()
+            return self.filter(**{f"{lookup}__in": ancestor_paths(enterprise.town.path)})
+        if user.region_id is not None:
+            return self.filter(in_line(user.region_path, lookup))
         return self.none()
 
 

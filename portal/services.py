@@ -17,6 +17,7 @@ from django.db.models import ProtectedError
 from portal.audit import audit_record, snapshot
 from portal.choices import AuditAction, RegionLevel, Role
 from portal.models import Enterprise, ParentCompany, Person, Region, User
+from portal.scoping import in_subtree, path_within
 from portal.tokens.services import api_token_revoke_all
 
 _LEVEL_ORDER = [RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWN]
@@ -37,7 +38,7 @@ def _require_region_admin(actor: User | None, region: Region | None, *, what: st
         return
     if actor.role != Role.ADMIN or actor.region_id is None:
         raise PermissionDenied("只有管理员可以维护行政区划。")
-    if region is None or not region.path.startswith(actor.region_path):
+    if region is None or not path_within(region.path, actor.region_path):
         raise PermissionDenied(f"{what}必须在您的辖区（{actor.region}）内。")
 
 
@@ -75,7 +76,7 @@ def region_update(*, actor: User | None, region: Region, data: dict[str, Any]) -
     old_path = locked.path
     _apply(locked, data)
     _require_region_admin(actor, locked.parent, what="上级区划")
-    if locked.parent is not None and locked.parent.path.startswith(old_path):
+    if locked.parent is not None and path_within(locked.parent.path, old_path):
         raise ValidationError({"parent": "上级区划不能是本区划或其下级区划。"})
     _check_region_level(level=locked.level, parent=locked.parent)
     locked.path = _region_path(code=locked.code, parent=locked.parent)
@@ -85,7 +86,7 @@ def region_update(*, actor: User | None, region: Region, data: dict[str, Any]) -
         return locked
     locked.save()
     if locked.path != old_path:
-        for child in Region.objects.select_for_update().filter(path__startswith=old_path).exclude(pk=locked.pk):
+        for child in Region.objects.select_for_update().filter(in_subtree(old_path)).exclude(pk=locked.pk):
             child.path = locked.path + child.path[len(old_path) :]
             child.save(update_fields=["path"])
     audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=after)
@@ -292,7 +293,7 @@ def user_grant_refusals(*, actor: User | None, before: User | None, after: User)
         if target is None:
             continue
         path = _scope_path(target)
-        if not path or not path.startswith(county):
+        if not path or not path_within(path, county):
             field = "enterprise" if target.enterprise_id is not None else "region"
             refused.setdefault(field, f"{name}的数据范围必须在您的辖区（{actor.region}）内。")
     return refused

@@ -23,8 +23,8 @@ from inspections.choices import DeliverableSchedule, DeliverableSubmitter, Deliv
 from inspections.models import Campaign, Deliverable
 from portal.choices import RegionLevel
 from portal.models import Region, User
+from portal.scoping import ancestor_paths, in_subtree, path_within
 from reporting.choices import ReportKind
-from reporting.figures import ancestor_paths
 from reporting.schedule import kind_of
 
 
@@ -64,7 +64,7 @@ def _hazard_url(region: Region, **params: Any) -> str:
 
 def hazards_of(user: User, region: Region) -> HazardQuerySet:
     """The region's hazards as the tables count them: reported (a draft the principal has not signed is left out)."""
-    hazards = Hazard.objects.visible_to(user).filter(enterprise__town__path__startswith=region.path)
+    hazards = Hazard.objects.visible_to(user).filter(in_subtree(region.path, "enterprise__town__path"))
     return cast(HazardQuerySet, hazards.exclude(status=HazardStatus.DRAFT))
 
 
@@ -195,7 +195,7 @@ def _deliverables(user: User, region: Region, today: dt.date) -> list[dict[str, 
     from inspections.deliverables import Filings, status_of
 
     towns = list(
-        Region.objects.visible_to(user).filter(level=RegionLevel.TOWN, path__startswith=region.path).order_by("code")
+        Region.objects.visible_to(user).filter(in_subtree(region.path), level=RegionLevel.TOWN).order_by("code")
     )
     if not towns:
         return []
@@ -222,7 +222,7 @@ def _deliverables(user: User, region: Region, today: dt.date) -> list[dict[str, 
     }
     for items in by_campaign.values():
         campaign = items[0].campaign
-        filing_towns = [town for town in towns if town.path.startswith(campaign.issuing_region.path)]
+        filing_towns = [town for town in towns if path_within(town.path, campaign.issuing_region.path)]
         if not filing_towns:
             continue
         filings = Filings(campaign, filing_towns)

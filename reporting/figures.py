@@ -47,6 +47,7 @@ from inspections.choices import Measure as EnforcementMeasure
 from inspections.models import Campaign, EnforcementRecord, Inspection, InspectionTeam
 from portal.choices import Industry, PersonRole, RegionLevel
 from portal.models import Enterprise, Person, Region
+from portal.scoping import ancestor_paths, in_subtree
 from reporting.choices import ReportKind
 from reporting.layouts import (
     ACCOUNTABILITY,
@@ -174,11 +175,6 @@ def unit_name(region: Region) -> str:
     return f"{region.name}应急管理局"
 
 
-def ancestor_paths(path: str) -> list[str]:
-    codes = [code for code in path.split("/") if code]
-    return ["/" + "/".join(codes[: index + 1]) + "/" for index in range(len(codes))]
-
-
 # --------------------------------------------------------------------------------------------
 # The cells
 # --------------------------------------------------------------------------------------------
@@ -282,7 +278,7 @@ def _campaign_or_none(campaign: Campaign) -> Q:
 
 def regions_under(path: str) -> QuerySet[Region, Any]:
     """The ids of a region and everything below it (one indexed range on the materialised path)."""
-    return Region.objects.filter(path__startswith=path).values("pk")
+    return Region.objects.filter(in_subtree(path)).values("pk")
 
 
 def enterprises_under(path: str) -> QuerySet[Enterprise, Any]:
@@ -703,7 +699,7 @@ def _rollup_queryset(source: Source, scopes: list[Scope]) -> QuerySet[Any]:
     period = scopes[0].period
     under = Q()
     for scope in scopes:
-        under |= Q(path__startswith=scope.region.path)
+        under |= in_subtree(scope.region.path)
     regions = Region.objects.filter(under).values("pk")
     window = {f"{SOURCE_DATE[source]}__range": (period.cumulative_start, period.end)}
     campaigns = [scope.campaign.pk for scope in scopes]

@@ -31,6 +31,7 @@ from inspections.models import Campaign, Deliverable
 from portal import limits
 from portal.choices import RegionLevel, Role
 from portal.models import Region, User
+from portal.scoping import in_subtree
 from reporting import services
 from reporting.choices import JobStatus, ReportKind, ScheduleStep, VersionStatus
 from reporting.models import Report, ScheduledRun
@@ -87,7 +88,7 @@ def dues_around(today: dt.date) -> list[tuple[Due, list[str]]]:
 def filing_regions(campaign: Campaign) -> QuerySet[Region]:
     """The towns and counties under the issuing region (the county itself included)."""
     return Region.objects.filter(
-        path__startswith=campaign.issuing_region.path, level__in=[RegionLevel.COUNTY, RegionLevel.TOWN]
+        in_subtree(campaign.issuing_region.path), level__in=[RegionLevel.COUNTY, RegionLevel.TOWN]
     ).order_by("path")
 
 
@@ -217,8 +218,9 @@ def _flag(due: Due, region: Region) -> str:
 def _notify_missing(due: Due, region: Region) -> str:
     missing = list(
         Report.objects.filter(
+            in_subtree(region.path, "region__path"),
             kind=due.kind, campaign=due.campaign, month=due.month, region__level=RegionLevel.TOWN,
-            flagged_missing_at__isnull=False, region__path__startswith=region.path,
+            flagged_missing_at__isnull=False,
         ).values_list("region__name", flat=True).order_by("region__code")
     )  # fmt: skip
     if not missing:

@@ -13,13 +13,13 @@ from inspections.choices import DeliverableSchedule
 from inspections.models import Campaign, Deliverable, DeliverableSubmission
 from portal.choices import RegionLevel, Role
 from portal.models import Region, User
+from portal.scoping import ancestor_paths, path_within
 from reporting.choices import DEFAULT_DUE_DAY, ReportKind
 from reporting.figures import (
     SOURCE_MODELS,
     ReportError,
     Scope,
     Source,
-    ancestor_paths,
     cell_queryset,
     major_hazard_queryset,
     month_bounds,
@@ -119,7 +119,7 @@ def scopes_for(*, kind: str, regions: list[Region], month: dt.date) -> dict[int,
     )
     result: dict[int, Scope | str] = {}
     for region in regions:
-        campaign = next((c for c in campaigns if region.path.startswith(c.issuing_region.path)), None)
+        campaign = next((c for c in campaigns if path_within(region.path, c.issuing_region.path)), None)
         if campaign is None:
             result[region.pk] = (
                 f"{region.name}{first.year}年{first.month}月没有需要报送“{ReportKind(kind).label}”的专项行动。"

@@ -30,6 +30,7 @@ from portal import limits
 from portal.audit import audit_record
 from portal.choices import AuditAction, RegionLevel, Role
 from portal.models import Region, User
+from portal.scoping import path_within
 from reporting import leases, selectors, signing
 from reporting.builders.pdf import build_pdf
 from reporting.builders.xlsx import build_xlsx
@@ -286,7 +287,7 @@ def can_sign(user: User, report: Report) -> bool:
         user.role == Role.COUNTY_LEADER
         and user.region is not None
         and user.region.level == RegionLevel.COUNTY
-        and report.region.path.startswith(user.region.path)
+        and path_within(report.region.path, user.region.path)
     )
 
 

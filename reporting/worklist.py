@@ -23,6 +23,7 @@ from django.urls import reverse
 from inspections.worklist import occurrences, running_deliverables
 from portal.choices import RegionLevel, Role
 from portal.models import Region, User
+from portal.scoping import path_within
 from portal.worklist import DUE, FIRST_ITEMS, LATE, WAITING, Item, Section, towns_in_scope
 from reporting.choices import ReportKind, VersionStatus
 from reporting.models import Report, ReportVersion
@@ -74,7 +75,7 @@ def table_sections(user: User, today: dt.date) -> Iterable[Section]:
         missing = [
             r
             for r in regions
-            if r.path.startswith(campaign.issuing_region.path) and (kind, campaign.pk, month, r.pk) not in done
+            if path_within(r.path, campaign.issuing_region.path) and (kind, campaign.pk, month, r.pk) not in done
         ]
         when = f"{due:%Y-%m-%d} 截止"
         for region in missing:
