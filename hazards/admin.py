@@ -15,6 +15,7 @@ from django.http import HttpRequest
 
 from hazards import services
 from hazards.models import ExtensionRequest, Hazard, HazardEvent, HazardEvidence, MajorHazardCriterion, Notification
+from portal import rules
 from portal.admin import AuditedAdmin
 from portal.service_admin import ServiceAdmin, model_values
 
@@ -53,7 +54,7 @@ class MajorHazardCriterionAdmin(ServiceAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_change_permission(request, obj) and (
-            obj is None or services.may_edit_criterion(request.user, obj)
+            obj is None or rules.may(request.user, "hazards.edit_criterion", obj)
         )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -8,8 +8,11 @@ class HazardsConfig(AppConfig):
 
     def ready(self) -> None:
         # The 工作台's hazard sections (portal/worklist.py is the registry; portal imports no app).
+        from hazards import rules
         from hazards import worklist as sections
         from portal import worklist
+
+        rules.register()
 
         worklist.register("hazards.waiting", order=10)(sections.waiting_sections)
         worklist.register("hazards.uploads", order=11)(sections.upload_sections)

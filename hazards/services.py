@@ -60,14 +60,12 @@ from hazards.permissions import (
     REGION_STAFF,
     Rule,
     check_action,
-    check_may_report,
-    effective_roles,
 )
+from portal import rules
 from portal.audit import audit_record, snapshot
 from portal.choices import AuditAction, RegionLevel, Role
 from portal.images import is_raster, make_thumbnail, thumbnail_name
 from portal.models import Enterprise, User
-from portal.scoping import path_within
 from portal.validators import validate_plausible_date
 
 A = HazardAction
@@ -378,7 +376,7 @@ def hazard_report(
     """上报. A general hazard is reported at once; a major one is a draft until the principal signs it."""
     if not Enterprise.objects.visible_to(actor).filter(pk=enterprise.pk).exists():
         raise Http404("未找到该企业。")
-    check_may_report(actor, level)
+    rules.require(actor, "hazards.report", level)
     _require_text(description, "请填写隐患内容。", "description")
     _check_criterion(level=level, criterion=criterion, enterprise=enterprise)
     _check_dates(found_on=found_on, deadline=deadline)
@@ -680,7 +678,7 @@ def hazard_request_extension(
     _check_plausible(requested_deadline=requested_deadline)
     reason = _require_text(reason, "请填写延期理由。", "reason")
     locked = _lock(actor=actor, hazard=hazard, expect_status=False)
-    check_action(actor, locked, A.REQUEST_EXTENSION)
+    rules.require(actor, "hazards.request_extension", locked)
     if locked.current_deadline is None:
         raise ValidationError("该隐患尚未确定整改时限，无需申请延期。")
     if requested_deadline is None or requested_deadline <= locked.current_deadline:
@@ -717,7 +715,7 @@ def hazard_decide_extension(
 ) -> ExtensionRequest:
     """审批延期. Approval moves the current deadline; the original deadline and the old one are kept."""
     locked_hazard = _lock(actor=actor, hazard=extension.hazard, expect_status=False)
-    check_action(actor, locked_hazard, A.DECIDE_EXTENSION)
+    rules.require(actor, "hazards.decide_extension", locked_hazard)
     locked = ExtensionRequest.objects.select_for_update().get(pk=extension.pk, hazard=locked_hazard)
     if locked.status != ExtensionStatus.PENDING:
         raise HazardStateChanged(f"该延期申请已{locked.get_status_display().removeprefix('已')}，请刷新页面后重试。")
@@ -827,7 +825,7 @@ def hazard_update(*, actor: User, hazard: Hazard, data: dict[str, Any], comment:
     locked = _lock(actor=actor, hazard=hazard, expect_status=False)
     if locked.is_finished:
         raise ValidationError("该隐患已销号（或已验收），只能由管理员更正并说明理由。")
-    check_action(actor, locked, A.UPDATE)
+    rules.require(actor, "hazards.update", locked)
     before = snapshot(locked)
     # Who may change which field in which status (a signed major hazard's details, a fixed deadline…).
     _apply_changes(locked, data, EDITABLE_FIELDS, update_roles(actor))
@@ -850,7 +848,7 @@ def hazard_admin_amend(*, actor: User, hazard: Hazard, data: dict[str, Any], rea
     """管理员更正: the only way a closed hazard changes. The reason is mandatory and recorded."""
     reason = _require_text(reason, "管理员更正必须填写理由。", "reason")
     locked = _lock(actor=actor, hazard=hazard, expect_status=False)
-    check_action(actor, locked, A.ADMIN_AMEND)
+    rules.require(actor, "hazards.admin_amend", locked)
     before = snapshot(locked)
     _apply_changes(locked, data, AMENDABLE_FIELDS, ADMIN)
     _check_criterion(level=locked.level, criterion=locked.criterion, enterprise=locked.enterprise)
@@ -903,7 +901,7 @@ def hazard_add_evidence(
     if kind not in EvidenceKind.values:
         raise ValidationError({"kind": "请选择材料类型。"})
     locked = _lock(actor=actor, hazard=hazard, expect_status=False)
-    check_action(actor, locked, A.ADD_EVIDENCE)
+    rules.require(actor, "hazards.add_evidence", locked)
     limit = int(getattr(settings, "UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
     declared = getattr(file, "size", None)
     if isinstance(declared, int) and declared > limit:  # an upload knows its size: refused before it is read
@@ -1055,27 +1053,16 @@ CRITERION_FIELDS = frozenset({"document", "mine_type", "number", "label", "text"
 
 
 def _check_catalogue_admin(actor: User) -> None:
-    if Role.ADMIN not in effective_roles(actor):
-        raise PermissionDenied("只有管理员可以维护重大事故隐患判定依据。")
+    rules.require(actor, "hazards.keep_catalogue")
 
 
 def may_edit_criterion(user: Any, criterion: MajorHazardCriterion) -> bool:
     """The national catalogue only by a superuser; a county's own items by the county's 管理员 (or a superuser)."""
-    if getattr(user, "is_superuser", False):
-        return True
-    if criterion.region is None or user.role != Role.ADMIN or user.region_id is None:
-        return False
-    return path_within(criterion.region.path, user.region_path)
+    return rules.may(user, "hazards.edit_criterion", criterion)
 
 
 def _require_criterion_owner(actor: User, criterion: MajorHazardCriterion) -> None:
-    if may_edit_criterion(actor, criterion):
-        return
-    if criterion.is_national:
-        raise PermissionDenied(
-            f"全国性判定依据（{criterion.document}）只能由超级管理员修改或停用；县（市、区）可以新增本辖区的补充条目。"
-        )
-    raise PermissionDenied("只能修改本辖区补充的判定依据条目。")
+    rules.require(actor, "hazards.edit_criterion", criterion)
 
 
 def _criterion_region(actor: User, data: dict[str, Any]) -> Any:

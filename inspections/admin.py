@@ -23,6 +23,7 @@ from inspections.models import (
     Quota,
     WarningSettings,
 )
+from portal import rules
 from portal.admin import AuditedAdmin
 from portal.scoping import in_subtree
 from portal.service_admin import ServiceAdmin, ServiceInline, model_values
@@ -37,9 +38,9 @@ class PartInline(ServiceInline):
 
     def may_edit(self, request: HttpRequest, parent: Any) -> bool:
         if parent is None:
-            return campaign_services.may_edit_campaign(request.user, None)
+            return rules.may(request.user, "inspections.edit_campaign", None)
         campaign = parent.campaign if isinstance(parent, ChecklistArea) else parent
-        return campaign_services.may_edit_campaign(request.user, campaign)
+        return rules.may(request.user, "inspections.edit_campaign", campaign)
 
     def service_create(self, request: HttpRequest, parent: Any, form: Any) -> Model:  # type: ignore[override]
         data = model_values(form, changed_only=False, exclude=("id", "campaign", "area"))
@@ -89,12 +90,12 @@ class CampaignPartsAdmin(ServiceAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_change_permission(request, obj) and (
-            obj is None or campaign_services.may_edit_campaign(request.user, self._campaign(obj))
+            obj is None or rules.may(request.user, "inspections.edit_campaign", self._campaign(obj))
         )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_delete_permission(request, obj) and (
-            obj is None or campaign_services.may_edit_campaign(request.user, self._campaign(obj))
+            obj is None or rules.may(request.user, "inspections.edit_campaign", self._campaign(obj))
         )
 
 

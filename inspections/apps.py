@@ -7,9 +7,14 @@ class InspectionsConfig(AppConfig):
     verbose_name = "检查与执法"
 
     def ready(self) -> None:
-        from inspections import calendar_admin  # noqa: F401 - registers the calendar's ModelAdmins
+        from inspections import (
+            calendar_admin,  # noqa: F401 - registers the calendar's ModelAdmins
+            rules,
+        )
         from inspections import worklist as sections
         from portal import worklist
+
+        rules.register()
 
         worklist.register("inspections.self_checks", order=12)(sections.self_check_sections)
         worklist.register("inspections.deliverables", order=30)(sections.deliverable_sections)

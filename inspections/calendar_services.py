@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from inspections import workdays
 from inspections.models import Holiday, HolidayYear
+from portal import rules
 from portal.audit import audit_record, snapshot
-from portal.choices import AuditAction, Role
+from portal.choices import AuditAction
 from portal.models import User
 from portal.validators import validate_plausible_date
 
@@ -24,8 +25,7 @@ HOLIDAY_FIELDS = ("date", "kind", "name")
 
 
 def _require_calendar_admin(actor: User) -> None:
-    if not (actor.is_active and (actor.is_superuser or actor.role == Role.ADMIN)):
-        raise PermissionDenied("只有管理员可以修改节假日安排。")
+    rules.require(actor, "inspections.keep_calendar")
 
 
 def validate_holiday(holiday: Holiday, *, exclude_pk: int | None) -> None:

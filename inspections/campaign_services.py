@@ -21,10 +21,10 @@ from inspections.models import (
     Quota,
     WarningSettings,
 )
+from portal import rules
 from portal.audit import audit_record, snapshot
-from portal.choices import AuditAction, Role
+from portal.choices import AuditAction
 from portal.models import Region, User
-from portal.scoping import path_within
 
 _M = TypeVar("_M", bound=models.Model)
 
@@ -47,29 +47,23 @@ PART_FIELDS: dict[type[models.Model], frozenset[str]] = {
 WARNING_SETTINGS_FIELDS = frozenset({"long_open_major_hazard_days", "repeat_window_months"})
 
 
-def _is_region_admin(user: Any) -> bool:
-    return bool(user.role == Role.ADMIN and user.region_id is not None)
-
-
 def may_edit_region(user: Any, region: Region | None) -> bool:
     """The superuser anywhere; a 管理员 in the subtree of their own region."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    if user.is_superuser:
-        return True
-    return bool(_is_region_admin(user) and region is not None and path_within(region.path, user.region_path))
+    return rules.acts_for_region(user, region)
 
 
 def may_edit_campaign(user: Any, campaign: Campaign | None) -> bool:
     """Whether `user` edits `campaign` and its parts (None: a new campaign, whose region is checked on save)."""
     if campaign is None:
-        return bool(user is not None and (user.is_superuser or _is_region_admin(user)))
+        return bool(user is not None and (rules.is_superuser(user) or rules.is_region_admin(user)))
     return may_edit_region(user, campaign.issuing_region)
 
 
 def _require_campaign_editor(actor: User | None, campaign: Campaign) -> None:
-    if actor is not None and not may_edit_campaign(actor, campaign):
-        raise PermissionDenied("只有发文辖区的管理员可以修改该专项行动。")
+    if actor is not None:
+        rules.require(actor, "inspections.edit_campaign", campaign)
 
 
 def _checked_fields(data: dict[str, Any], allowed: frozenset[str]) -> None:

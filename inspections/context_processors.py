@@ -8,12 +8,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from inspections import workdays
-from portal.choices import Role
+from portal import rules
 
 
 def calendar_warning(request: HttpRequest) -> dict[str, Any]:
     user: Any = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or not (user.is_superuser or user.role == Role.ADMIN):
+    if user is None or not user.is_authenticated or not rules.is_admin(user):
         return {}
     message = workdays.calendar_warning(timezone.localdate())
     return {"calendar_warning": message} if message else {}

@@ -22,7 +22,7 @@ from inspections.models import (
     PrincipalDutyLog,
     TownProgressReport,
 )
-from portal import limits
+from portal import limits, rules
 from portal.choices import PersonRole
 from portal.models import Enterprise, ParentCompany, Person, Region, User
 from portal.scoping import in_subtree
@@ -58,11 +58,8 @@ IMAGE_ACCEPT = "image/*"
 
 def unit_enterprises(user: User) -> QuerySet[Enterprise]:
     """The enterprises a user records field work for: their town's, or their county's."""
-    unit = permissions.acting_unit(user)
-    queryset = Enterprise.objects.visible_to(user).select_related("town")
-    if unit is None:
-        return queryset.none()
-    return queryset.filter(in_subtree(unit.path, "town__path")).order_by("town__code", "name")
+    queryset = Enterprise.objects.select_related("town")
+    return rules.restrict(queryset, user, "inspections.record_for_enterprise").order_by("town__code", "name")
 
 
 class _Styled:

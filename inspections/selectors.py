@@ -10,7 +10,6 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from inspections import permissions
 from inspections.answered import as_answered
 from inspections.choices import (
     ACCOUNTABILITY_COLUMNS,
@@ -32,6 +31,7 @@ from inspections.models import (
     SelfCheckAnswer,
     SelfCheckReport,
 )
+from portal import rules
 from portal.choices import ProductionStatus, RegionLevel
 from portal.models import Enterprise, Region, User
 from portal.scoping import in_subtree
@@ -142,11 +142,8 @@ def duty_log_enterprises(*, user: User) -> QuerySet[Enterprise]:
     """The enterprises whose duty log the user may keep."""
     if user.enterprise_id is not None:
         return Enterprise.objects.visible_to(user)
-    unit = permissions.acting_unit(user)
-    if unit is None:
-        return Enterprise.objects.none()
-    return (
-        Enterprise.objects.visible_to(user).filter(in_subtree(unit.path, "town__path")).order_by("town__code", "name")
+    return rules.restrict(Enterprise.objects.all(), user, "inspections.record_for_enterprise").order_by(
+        "town__code", "name"
     )
 
 

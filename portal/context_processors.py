@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from portal import rules
 from portal.choices import Role
 
 # Campaigns and field work (inspections): read by every regional role.
@@ -93,7 +94,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = [
         {"url_name": name, "label": label, "badge": (counts or {}).get(name, 0)}
         for name, label, roles in NAVIGATION
-        if roles is None or user.is_superuser or user.role in roles
+        if roles is None or rules.has_role(user, roles)
     ]
     if counts is not None:
         items[0]["badge"] = sum(counts.values())

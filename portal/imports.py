@@ -27,7 +27,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from portal import limits
+from portal import limits, rules
 from portal.audit import audit_record, current_ip, snapshot
 from portal.choices import (
     AuditAction,
@@ -35,7 +35,6 @@ from portal.choices import (
     ProductionStatus,
     RegionLevel,
     RiskGrade,
-    Role,
     StandardizationGrade,
 )
 from portal.models import AuditEvent, Enterprise, ParentCompany, Region, User
@@ -182,7 +181,7 @@ def _scope(user: User | None, county: Region | None) -> _Scope:
 
 
 def _may_import(user: User) -> bool:
-    return bool(user.is_active and (user.is_superuser or user.role in {Role.ADMIN, Role.COUNTY_STAFF}))
+    return rules.may(user, "portal.import_enterprises")
 
 
 def _town_key(name: str) -> str:

@@ -29,8 +29,8 @@ from django.db import models, transaction
 from django.db.models import ProtectedError, QuerySet, RestrictedError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
+from portal import rules
 from portal.audit import current_channel
-from portal.choices import Role
 
 ADMIN_CHANNEL = "管理后台"
 HOOKS = {"add": "service_create", "change": "service_update", "delete": "service_delete"}
@@ -40,7 +40,7 @@ _T = TypeVar("_T")
 
 def is_portal_admin(request: HttpRequest) -> bool:
     user = request.user
-    return bool(user.is_active and user.is_staff and (user.is_superuser or getattr(user, "role", "") == Role.ADMIN))
+    return bool(user.is_active and user.is_staff and rules.is_admin(user))
 
 
 class ServiceRefused(Exception):

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
+from portal import rules
 from portal.audit import audit_record, snapshot
 from portal.choices import AuditAction, RegionLevel, Role
 from portal.models import Enterprise, ParentCompany, Person, Region, User
@@ -36,7 +37,7 @@ def _require_region_admin(actor: User | None, region: Region | None, *, what: st
     county (never the county itself, nor anything above or beside it). `actor=None` is the system (seeds)."""
     if actor is None or _is_superuser(actor):
         return
-    if actor.role != Role.ADMIN or actor.region_id is None:
+    if not rules.is_region_admin(actor):
         raise PermissionDenied("只有管理员可以维护行政区划。")
     if region is None or not path_within(region.path, actor.region_path):
         raise PermissionDenied(f"{what}必须在您的辖区（{actor.region}）内。")
@@ -279,7 +280,7 @@ def user_grant_refusals(*, actor: User | None, before: User | None, after: User)
     """What `actor` may not grant in turning `before` (None: a new account) into `after`, by field."""
     if actor is None or _is_superuser(actor):
         return {}
-    if not (actor.role == Role.ADMIN and actor.region_id is not None):
+    if not rules.is_region_admin(actor):
         return {"__all__": "只有管理员可以管理用户账号。"}
     refused: dict[str, str] = {}
     if before is not None and (before.is_superuser or (before.is_staff and before.pk != actor.pk)):

@@ -21,8 +21,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from portal import selectors, services
-from portal.choices import Role
+from portal import rules, selectors, services
 from portal.filters import EnterpriseFilterSet
 from portal.forms import EnterpriseForm, LoginForm
 from portal.models import User
@@ -93,7 +92,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query.urlencode(),
         "page_sizes": PAGE_SIZES,
-        "can_import": user.is_superuser or user.role in {Role.ADMIN, Role.COUNTY_STAFF},
+        "can_import": rules.may(user, "portal.import_enterprises"),
     }
     template = "portal/_enterprise_table.html" if getattr(request, "htmx", False) else "portal/enterprise_list.html"
     return render(request, template, context)
@@ -115,7 +114,7 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _enterprise_edit_mode(user: User, enterprise: Any) -> str | None:
     """How the user may edit the enterprise: bureau (every field), self_service (its own clerk), or None."""
-    if user.is_superuser or user.role in {Role.ADMIN, Role.COUNTY_STAFF}:
+    if rules.is_county_staff(user):
         return "bureau"
     if services.may_edit_own_enterprise(user=user, enterprise=enterprise):
         return "self_service"
@@ -161,16 +160,14 @@ def enterprise_import(request: HttpRequest) -> HttpResponseBase:
     from portal.imports import enterprise_import_view
 
     user: User = request.user  # type: ignore[assignment]
-    if not (user.is_superuser or user.role in {Role.ADMIN, Role.COUNTY_STAFF}):
-        raise PermissionDenied("只有县局管理员或股室可以导入企业名录。")
+    rules.require(user, "portal.import_enterprises")
     return enterprise_import_view(request, user=user)
 
 
 @login_required
 def audit_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    if not (user.is_superuser or user.role == Role.ADMIN):
-        raise PermissionDenied("只有管理员可以查看操作日志。")
+    rules.require(user, "portal.view_audit_log")
     events = selectors.audit_event_list(user=user)
     action = request.GET.get("action")
     if action:

@@ -22,8 +22,11 @@ class ReportingConfig(AppConfig):
         )
         from inspections.worklist import COVERED_ELSEWHERE
         from portal import worklist
+        from reporting import rules
         from reporting import worklist as sections
         from reporting.schedule import kind_of
+
+        rules.register()
 
         COVERED_ELSEWHERE.append(lambda deliverable: kind_of(deliverable) is not None)
 

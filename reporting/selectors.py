@@ -11,7 +11,8 @@ from django.shortcuts import get_object_or_404
 
 from inspections.choices import DeliverableSchedule
 from inspections.models import Campaign, Deliverable, DeliverableSubmission
-from portal.choices import RegionLevel, Role
+from portal import rules
+from portal.choices import RegionLevel
 from portal.models import Region, User
 from portal.scoping import ancestor_paths, path_within
 from reporting.choices import DEFAULT_DUE_DAY, ReportKind
@@ -28,15 +29,6 @@ from reporting.figures import (
     three_lists_queryset,
 )
 from reporting.models import ExportJob, Report, ReportVersion
-
-# Who may open the tables at all; enterprise accounts never see them.
-REPORT_ROLES = {Role.TOWN_STAFF, Role.COUNTY_STAFF, Role.COUNTY_LEADER, Role.ADMIN, Role.CITY_VIEWER}
-
-
-def can_see_reports(user: Any) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return bool(user.is_superuser or (user.enterprise_id is None and user.role in REPORT_ROLES))
 
 
 def _deliverable_q(kind: str) -> Q:
@@ -136,19 +128,19 @@ def scope_for(*, kind: str, region: Region, month: dt.date, campaign: Campaign |
 
 def region_for(*, user: User, code: str) -> Region:
     """A region the user may report on, or 404 (also for enterprise accounts and unknown codes)."""
-    if not can_see_reports(user):
+    if not rules.may(user, "reporting.view"):
         raise Http404
     return get_object_or_404(Region.objects.visible_to(user).exclude(level=RegionLevel.PROVINCE), code=code)
 
 
 def report_list(*, user: User) -> QuerySet[Report]:
-    if not can_see_reports(user):
+    if not rules.may(user, "reporting.view"):
         return Report.objects.none()
     return Report.objects.visible_to(user).select_related("region", "campaign")
 
 
 def version_get(*, user: User, pk: int) -> ReportVersion:
-    if not can_see_reports(user):
+    if not rules.may(user, "reporting.view"):
         raise Http404
     return get_object_or_404(
         ReportVersion.objects.visible_to(user).select_related("report", "report__region", "report__campaign"), pk=pk
@@ -156,7 +148,7 @@ def version_get(*, user: User, pk: int) -> ReportVersion:
 
 
 def export_get(*, user: User, pk: Any) -> ExportJob:
-    if not can_see_reports(user):
+    if not rules.may(user, "reporting.view"):
         raise Http404
     return get_object_or_404(ExportJob.objects.visible_to(user).select_related("region"), pk=pk)
 

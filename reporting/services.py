@@ -19,18 +19,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from inspections import services as field_services
-from portal import limits
+from portal import limits, rules
 from portal.audit import audit_record
-from portal.choices import AuditAction, RegionLevel, Role
+from portal.choices import AuditAction, RegionLevel
 from portal.models import Region, User
-from portal.scoping import path_within
 from reporting import leases, selectors, signing
 from reporting.builders.pdf import build_pdf
 from reporting.builders.xlsx import build_xlsx
@@ -267,30 +265,6 @@ def report_refresh(*, actor: User | None, report: Report) -> ReportVersion:
     return version
 
 
-def can_submit(user: User, report: Report) -> bool:
-    if user.is_superuser:
-        return True
-    if user.region_id != report.region_id:
-        return False
-    if report.region.level == RegionLevel.TOWN:
-        return user.role == Role.TOWN_STAFF
-    return user.role in (Role.COUNTY_STAFF, Role.ADMIN)
-
-
-def can_sign(user: User, report: Report) -> bool:
-    """The county's 分管负责人 (or a superuser), while the account is active."""
-    if not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return (
-        user.role == Role.COUNTY_LEADER
-        and user.region is not None
-        and user.region.level == RegionLevel.COUNTY
-        and path_within(report.region.path, user.region.path)
-    )
-
-
 @transaction.atomic
 def report_submit(*, actor: User, version: ReportVersion, missing_reason: str = "") -> ReportVersion:
     """The filing unit submits the table (town to county; the county's own to its leader).
@@ -303,7 +277,7 @@ def report_submit(*, actor: User, version: ReportVersion, missing_reason: str = 
         .get(pk=version.pk)
     )
     report = locked.report
-    if not can_submit(actor, report):
+    if not rules.may(actor, "reporting.submit", report):
         raise ReportError("只有填报单位的工作人员可以报送这张报表。")
     if locked.status == VersionStatus.SIGNED:
         raise ReportError("该版本已签字，不能再报送。")
@@ -419,7 +393,7 @@ def report_sign(*, actor: User, version: ReportVersion, fingerprint: str) -> Rep
     signer = User.objects.select_related("region").filter(pk=actor.pk).first()
     if signer is None or not signer.is_active:
         raise ReportError("签字人账号已停用，签字未完成，报表未冻结。")
-    if not can_sign(signer, report):
+    if not rules.may(signer, "reporting.sign", report):
         raise ReportError("只有本县的分管负责人可以签字。")
     actor = signer
     if locked.status != VersionStatus.SUBMITTED:
@@ -546,7 +520,7 @@ def sign_request(*, actor: User, version: ReportVersion, fingerprint: str) -> Ex
     """
     locked = ReportVersion.objects.select_for_update(of=("self",)).select_related("report__region").get(pk=version.pk)
     report = locked.report
-    if not can_sign(actor, report):
+    if not rules.may(actor, "reporting.sign", report):
         raise ReportError("只有本县的分管负责人可以签字。")
     if locked.status != VersionStatus.SUBMITTED:
         raise ReportError("只能对已报送的报表签字。")
@@ -640,8 +614,7 @@ def export_fail(*, job_id: Any, error: str, retrying: bool) -> None:
 @transaction.atomic
 def scheduled_run_allow_again(*, actor: User, runs: Iterable[ScheduledRun]) -> int:
     """Lets failed beat steps run again (their attempts back to 0): the actor's 管理员 scope only; audited."""
-    if not (actor.is_superuser or actor.role == Role.ADMIN):
-        raise PermissionDenied("只有管理员可以重置报表定时任务。")
+    rules.require(actor, "reporting.reset_schedule")
     visible = ScheduledRun.objects.visible_to(actor).filter(pk__in=[run.pk for run in runs], status=JobStatus.FAILED)
     failed = list(visible.select_for_update())
     for run in failed:
@@ -654,8 +627,6 @@ __all__ = [
     "ExportRateLimited",
     "ReportError",
     "Snapshot",
-    "can_sign",
-    "can_submit",
     "describe",
     "differences",
     "export_claim",

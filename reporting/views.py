@@ -24,7 +24,7 @@ from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal import reauth
+from portal import reauth, rules
 from portal.audit import audit_record
 from portal.choices import AuditAction, RegionLevel
 from portal.models import Region, User
@@ -53,7 +53,7 @@ PAGE_LIST_ROWS = 100
 
 def _user(request: HttpRequest) -> User:
     user: User = request.user  # type: ignore[assignment]
-    if not selectors.can_see_reports(user):
+    if not rules.may(user, "reporting.view"):
         raise Http404
     return user
 
@@ -185,7 +185,7 @@ def _side_by_side(user: User, kind: str, region: Region, month: dt.date) -> tupl
 def _may_work_on(user: User, kind: str, region: Region) -> tuple[bool, bool]:
     """(may submit, may sign) a table of this region, whether or not it exists yet."""
     probe = Report(kind=kind, region=region)
-    return services.can_submit(user, probe), services.can_sign(user, probe)
+    return rules.may(user, "reporting.submit", probe), rules.may(user, "reporting.sign", probe)
 
 
 def _version_context(user: User, report: Report | None, kind: str, region: Region) -> dict[str, Any]:
@@ -206,8 +206,8 @@ def _version_context(user: User, report: Report | None, kind: str, region: Regio
         "report": report,
         "versions": versions,
         "open_version": open_version,
-        "can_submit": services.can_submit(user, report),
-        "can_sign": services.can_sign(user, report),
+        "can_submit": rules.may(user, "reporting.submit", report),
+        "can_sign": rules.may(user, "reporting.sign", report),
     }
 
 
@@ -390,7 +390,7 @@ def act(request: HttpRequest, kind: str, code: str, month: str) -> HttpResponse:
                 )
                 messages.success(request, f"已报送{version.label.split()[0]}。")
             else:
-                if not services.can_sign(user, report):
+                if not rules.may(user, "reporting.sign", report):
                     raise ReportError("只有本县的分管负责人可以签字。")
                 try:  # outside any transaction: the failure counters and audit rows stay
                     reauth.reauthenticate(

@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from inspections.worklist import occurrences, running_deliverables
+from portal import rules
 from portal.choices import RegionLevel, Role
 from portal.models import Region, User
 from portal.scoping import path_within
@@ -28,7 +29,6 @@ from portal.worklist import DUE, FIRST_ITEMS, LATE, WAITING, Item, Section, town
 from reporting.choices import ReportKind, VersionStatus
 from reporting.models import Report, ReportVersion
 from reporting.schedule import kind_of
-from reporting.services import can_sign, can_submit
 
 
 def _table_url(kind: str, region: Region, month: dt.date) -> str:
@@ -80,7 +80,7 @@ def table_sections(user: User, today: dt.date) -> Iterable[Section]:
         when = f"{due:%Y-%m-%d} 截止"
         for region in missing:
             probe = Report(kind=kind, region=region, campaign=campaign, month=month, due_on=due)
-            if region.pk == (own.pk if own else None) and can_submit(user, probe):
+            if region.pk == (own.pk if own else None) and rules.may(user, "reporting.submit", probe):
                 item = Item(label=f"{region.name}{_label(kind, month)}", url=_table_url(kind, region, month),
                             detail=when, mine=True)  # fmt: skip
                 (mine_due if due >= today else mine_late).append(item)
@@ -120,7 +120,7 @@ def table_sections(user: User, today: dt.date) -> Iterable[Section]:
 
 def signing_sections(user: User, today: dt.date) -> Iterable[Section]:
     """The county's submitted tables that wait for the leader's 签字."""
-    if user.role != Role.COUNTY_LEADER and not user.is_superuser:
+    if not rules.has_role(user, {Role.COUNTY_LEADER}):
         return []
     versions = [
         v
@@ -128,7 +128,7 @@ def signing_sections(user: User, today: dt.date) -> Iterable[Section]:
         .filter(status=VersionStatus.SUBMITTED, report__region__level=RegionLevel.COUNTY)
         .select_related("report__region")
         .order_by("report__due_on", "id")
-        if can_sign(user, v.report)
+        if rules.may(user, "reporting.sign", v.report)
     ]
     if not versions:
         return []

@@ -41,6 +41,7 @@ from inspections.models import (
     WarningResolution,
 )
 from inspections.views import parse_month, warning_filters
+from portal import rules
 from portal.api.views import AUTHENTICATION, ScopedFilterBackend, ScopedViewSet, errors, service_errors
 from portal.models import User
 
@@ -163,7 +164,7 @@ class EnforcementRecordViewSet(
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         record = self.get_object()
-        permissions.require_change_unit_record(_user(request), record.issuing_unit)
+        rules.require(_user(request), "inspections.change_unit_record", record.issuing_unit)
         serializer = api.EnforcementInputSerializer(
             record, data=request.data, partial=True, context={"request": request}
         )

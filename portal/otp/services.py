@@ -13,8 +13,9 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal import rules
 from portal.audit import audit_record
-from portal.choices import AuditAction, Role
+from portal.choices import AuditAction
 from portal.models import User
 from portal.tokens.services import api_token_revoke_all
 
@@ -229,7 +230,7 @@ def may_reset_two_factor(*, actor: Any, user: User) -> bool:
     own (their own goes through the code or the server command), and a superuser's only by a superuser."""
     if actor is None or not getattr(actor, "is_authenticated", False) or actor.pk == user.pk:
         return False
-    if not (actor.is_superuser or actor.role == Role.ADMIN):
+    if not rules.is_admin(actor):
         return False
     if user.is_superuser and not actor.is_superuser:
         return False

@@ -33,7 +33,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.choices import Role
+from portal import rules
 from portal.models import User
 from portal.otp import services
 from portal.otp.forms import CodeForm, SecondFactorForm
@@ -259,7 +259,7 @@ def reset(request: HttpRequest, pk: int) -> HttpResponse:
     """重置两步验证 (county admin): a user of the admin's county lost the phone and the backup codes."""
     actor: User = request.user  # type: ignore[assignment]
     target = visible_or_404(request, User, pk=pk)  # out of scope: 404 (logged), whatever the role
-    if not (actor.is_superuser or actor.role == Role.ADMIN):
+    if not rules.is_admin(actor):
         raise PermissionDenied("只有管理员可以重置其他用户的两步验证。")
     if not services.may_reset_two_factor(actor=actor, user=target):
         raise PermissionDenied("不能重置自己或超级用户的两步验证。")

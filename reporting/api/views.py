@@ -14,13 +14,13 @@ from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
-from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal import reauth
+from portal import reauth, rules
 from portal.api.serializers import ErrorSerializer
 from portal.api.views import AUTHENTICATION, ScopedViewSet, errors, log_denied
 from portal.models import Region, User
@@ -182,8 +182,7 @@ class VersionSignView(APIView):
         except Http404:
             log_denied(request, ReportVersion, pk)
             raise
-        if not services.can_sign(user, version.report):
-            raise PermissionDenied("只有本县的分管负责人可以签字。")
+        rules.require(user, "reporting.sign", version.report)
         form = api.SignRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:  # outside any transaction: the failure counters and audit rows stay
