@@ -33,9 +33,9 @@ from hazards.filters import HazardFilterSet
 from hazards.fingerprint import hazard_fingerprint
 from hazards.models import ExtensionRequest, Hazard, HazardEvidence, local_today
 from hazards.paging import HazardPaginator, wide_scope, with_tiebreak
-from hazards.permissions import allowed_actions, check_may_report
+from hazards.permissions import allowed_actions
 from hazards.steps import StepRefused, queued_actions, run_step
-from portal import limits, scoping
+from portal import limits, rules, scoping
 from portal.choices import RegionLevel
 from portal.images import thumbnail_name
 from portal.models import Enterprise, Region, User
@@ -77,11 +77,7 @@ def _page(request: HttpRequest, queryset: Any, size: int | None = None) -> tuple
 
 
 def may_report(user: User) -> bool:
-    try:
-        check_may_report(user, HazardLevel.GENERAL)
-    except PermissionDenied:
-        return False
-    return True
+    return rules.may(user, "hazards.report", HazardLevel.GENERAL)
 
 
 # --- List, export -------------------------------------------------------------------------------

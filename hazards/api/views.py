@@ -34,8 +34,8 @@ from hazards.choices import ExtensionStatus, HazardAction, HazardLevel, MineType
 from hazards.filters import HazardFilterSet
 from hazards.models import ExtensionRequest, Hazard, HazardEvidence, MajorHazardCriterion, Notification
 from hazards.paging import HazardPaginator, wide_scope, with_tiebreak
-from hazards.permissions import check_may_report
 from hazards.steps import StepRefused, queued_actions, run_step
+from portal import rules
 from portal.api.permissions import ADMINS, RoleWritePermission
 from portal.api.views import ERRORS, IdFilter, PortalPagination, ScopedFilterBackend, ScopedViewSet, service_errors
 from portal.filters import ScopedFilterSet
@@ -258,7 +258,7 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HazardsVie
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = _user(request)
         try:
-            check_may_report(user, HazardLevel.GENERAL)
+            rules.require(user, "hazards.report", HazardLevel.GENERAL)
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from exc
         serializer = api.HazardReportInputSerializer(data=request.data, context=self.get_serializer_context())
