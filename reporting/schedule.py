@@ -24,6 +24,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from hazards import audit_events as hazard_events
 from hazards.choices import NotificationKind
 from hazards.models import Notification
 from inspections.choices import DeliverableSchedule
@@ -31,6 +32,7 @@ from inspections.models import Campaign, Deliverable
 from portal import limits
 from portal.choices import RegionLevel, Role
 from portal.models import Region, User
+from reporting import audit_events as report_events
 from reporting import services
 from reporting.choices import JobStatus, ReportKind, ScheduleStep, VersionStatus
 from reporting.models import Report, ScheduledRun
@@ -109,12 +111,14 @@ def _finish(run: ScheduledRun, detail: str) -> None:
     ScheduledRun.objects.filter(pk=run.pk).update(
         status=JobStatus.SUCCESS, detail=detail[: limits.TEXT_SYSTEM], finished_at=timezone.now()
     )
+    report_events.schedule_ran(run=run, result=detail)
 
 
 def _fail(run: ScheduledRun, error: str) -> None:
     ScheduledRun.objects.filter(pk=run.pk).update(
         status=JobStatus.FAILED, error=error[: limits.TEXT_TRACE], finished_at=timezone.now()
     )
+    report_events.schedule_failed(run=run, error=error)
 
 
 def _report(due: Due, region: Region) -> Report:
@@ -137,6 +141,10 @@ def notify(recipients: Iterable[User], message: str, kind: str) -> int:
     rows = Notification.objects.bulk_create(
         [Notification(recipient=user, hazard=None, kind=kind, message=message[:500]) for user in recipients]
     )
+    if rows:
+        hazard_events.notifications_sent(
+            actor=None, recipients=[row.recipient_id for row in rows], kind=kind, message=message
+        )
     return len(rows)
 
 
