@@ -204,11 +204,18 @@ def criteria_imported(*, document: str, created: int, updated: int) -> AuditEven
 
 
 def notifications_sent(
-    *, actor: User | None, recipients: Sequence[int], kind: str, message: str, hazard: Hazard | None = None
+    *,
+    actor: User | None,
+    recipients: Sequence[int],
+    kind: str,
+    message: str,
+    hazard: Hazard | None = None,
+    region_path: str | None = None,
 ) -> AuditEvent:
-    """站内通知 to `recipients` (user ids). Filed under the hazard's town, or the sender's region; not on the
-    hazard itself, whose own rows are its steps."""
-    region_path = hazard.enterprise.town.path if hazard is not None else None
+    """站内通知 to `recipients` (user ids). Filed under the hazard's town, the region given, or the sender's
+    region; not on the hazard itself, whose own rows are its steps."""
+    if hazard is not None:
+        region_path = hazard.enterprise.town.path
     return audit_write(
         kind=AuditKind.NOTIFICATION_SENT, action=AuditAction.NOTIFY, actor=actor, region_path=region_path,
         extra={"recipients": list(recipients), "notification_kind": kind, "hazard_id": hazard.pk if hazard else None},

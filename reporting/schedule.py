@@ -137,13 +137,17 @@ def _staff(region: Region, roles: Iterable[str]) -> QuerySet[User]:
     return User.objects.filter(is_active=True, region=region, role__in=list(roles))
 
 
-def notify(recipients: Iterable[User], message: str, kind: str) -> int:
+def notify(recipients: Iterable[User], message: str, kind: str, region: Region | None = None) -> int:
     rows = Notification.objects.bulk_create(
         [Notification(recipient=user, hazard=None, kind=kind, message=message[:500]) for user in recipients]
     )
     if rows:
         hazard_events.notifications_sent(
-            actor=None, recipients=[row.recipient_id for row in rows], kind=kind, message=message
+            actor=None,
+            recipients=[row.recipient_id for row in rows],
+            kind=kind,
+            message=message,
+            region_path=region.path if region is not None else "",
         )
     return len(rows)
 
@@ -210,6 +214,7 @@ def _remind(due: Due, region: Region) -> str:
         _staff(region, [Role.TOWN_STAFF]),
         f"请于{due.due:%Y-%m-%d}前报送{_label(due)}（{due.campaign.name}），草稿已生成，请核对后报送。",
         NotificationKind.DUE_SOON,
+        region=region,
     )
     return f"已提醒 {sent} 人"
 
@@ -235,6 +240,7 @@ def _notify_missing(due: Due, region: Region) -> str:
         _staff(region, [Role.COUNTY_STAFF, Role.COUNTY_LEADER]),
         f"截至{due.due:%Y-%m-%d}，{'、'.join(missing)}未报送{_label(due)}（{due.campaign.name}）。",
         NotificationKind.OVERDUE,
+        region=region,
     )
     return f"未报送：{'、'.join(missing)}；已通知 {sent} 人"
 
