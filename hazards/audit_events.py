@@ -38,76 +38,75 @@ def _step(
     )  # fmt: skip
 
 
-# The step functions take what `hazards.services._record` has: the hazard after the step, the actor, the
-# status before, the snapshot before and the comment. A report creates the hazard; every other step updates it.
-StepArgs = Any
+# The step functions take what `hazards.services._record` has (see `_step`): the hazard after the step, the
+# actor, the step, the status and snapshot before, the comment. A report creates the hazard; the rest update it.
 
 
-def hazard_reported(**step: StepArgs) -> AuditEvent:
+def hazard_reported(**step: Any) -> AuditEvent:
     return _step(AuditKind.HAZARD_REPORTED, action=AuditAction.CREATE, **step)
 
 
-def hazard_report_signed(**step: StepArgs) -> AuditEvent:
+def hazard_report_signed(**step: Any) -> AuditEvent:
     return _step(AuditKind.HAZARD_REPORT_SIGNED, **step)
 
 
-def hazard_town_confirmed(**step: StepArgs) -> AuditEvent:
+def hazard_town_confirmed(**step: Any) -> AuditEvent:
     return _step(AuditKind.HAZARD_TOWN_CONFIRMED, **step)
 
 
-def hazard_county_confirmed(**step: StepArgs) -> AuditEvent:
+def hazard_county_confirmed(**step: Any) -> AuditEvent:
     return _step(AuditKind.HAZARD_COUNTY_CONFIRMED, **step)
 
 
-def hazard_sent_back(**step: StepArgs) -> AuditEvent:
+def hazard_sent_back(**step: Any) -> AuditEvent:
     return _step(AuditKind.HAZARD_SENT_BACK, **step)
 
 
-def hazard_listed_for_supervision(**step: StepArgs) -> AuditEvent:
+def hazard_listed_for_supervision(**step: Any) -> AuditEvent:
     return _step(AuditKind.HAZARD_LISTED, **step)
 
 
-def hazard_rectification_started(**step: StepArgs) -> AuditEvent:
+def hazard_rectification_started(**step: Any) -> AuditEvent:
     return _step(AuditKind.HAZARD_RECTIFICATION_STARTED, **step)
 
 
-def hazard_closure_requested(**step: StepArgs) -> AuditEvent:
+def hazard_closure_requested(**step: Any) -> AuditEvent:
     return _step(AuditKind.HAZARD_CLOSURE_REQUESTED, **step)
 
 
-def hazard_closed(**step: StepArgs) -> AuditEvent:
+def hazard_closed(**step: Any) -> AuditEvent:
     return _step(AuditKind.HAZARD_CLOSED, **step)
 
 
-def hazard_rectified(**step: StepArgs) -> AuditEvent:
+def hazard_rectified(**step: Any) -> AuditEvent:
     return _step(AuditKind.HAZARD_RECTIFIED, **step)
 
 
-def hazard_verified(**step: StepArgs) -> AuditEvent:
+def hazard_verified(**step: Any) -> AuditEvent:
     return _step(AuditKind.HAZARD_VERIFIED, **step)
 
 
-def hazard_extension_requested(**step: StepArgs) -> AuditEvent:
+def hazard_extension_requested(**step: Any) -> AuditEvent:
     return _step(AuditKind.HAZARD_EXTENSION_REQUESTED, **step)
 
 
-def hazard_extension_decided(**step: StepArgs) -> AuditEvent:
+def hazard_extension_decided(**step: Any) -> AuditEvent:
     return _step(AuditKind.HAZARD_EXTENSION_DECIDED, **step)
 
 
-def hazard_rechecked(**step: StepArgs) -> AuditEvent:
+def hazard_rechecked(**step: Any) -> AuditEvent:
     return _step(AuditKind.HAZARD_RECHECKED, **step)
 
 
-def hazard_updated(**step: StepArgs) -> AuditEvent:
+def hazard_updated(**step: Any) -> AuditEvent:
     return _step(AuditKind.HAZARD_UPDATED, **step)
 
 
-def hazard_evidence_added(**step: StepArgs) -> AuditEvent:
+def hazard_evidence_added(**step: Any) -> AuditEvent:
     return _step(AuditKind.HAZARD_EVIDENCE_ADDED, **step)
 
 
-def hazard_admin_amended(**step: StepArgs) -> AuditEvent:
+def hazard_admin_amended(**step: Any) -> AuditEvent:
     return _step(AuditKind.HAZARD_ADMIN_AMENDED, **step)
 
 
