@@ -284,9 +284,8 @@ def load_catalogue_file(path: Path = DEFAULT_CATALOGUE_FILE, *, update: bool = F
     """
     from django.db import transaction
 
+    from hazards import audit_events as hazard_events
     from hazards.models import MajorHazardCriterion
-    from portal.audit import audit_record
-    from portal.choices import AuditAction
 
     data = json.loads(path.read_text(encoding="utf-8"))
     document = data["document_number"]
@@ -320,11 +319,5 @@ def load_catalogue_file(path: Path = DEFAULT_CATALOGUE_FILE, *, update: bool = F
                 else:
                     unchanged += 1
         if created or updated:
-            audit_record(
-                actor=None,
-                action=AuditAction.IMPORT,
-                detail=f"导入判定依据目录 {document}：新增 {created} 条，更新 {updated} 条",
-                region_path="",
-                actor_name="系统",
-            )
+            hazard_events.criteria_imported(document=document, created=created, updated=updated)
     return created, updated, unchanged

@@ -10,10 +10,9 @@ from typing import Any
 from django.http import FileResponse
 from django.utils import timezone
 
+from hazards import audit_events as hazard_events
 from hazards import selectors
 from hazards.models import Hazard, local_today
-from portal.audit import audit_record
-from portal.choices import AuditAction
 from portal.exports import filter_summary
 from portal.models import User
 from portal.spreadsheets import write_table
@@ -98,11 +97,7 @@ def hazard_export_response(*, user: User, params: Any = None) -> FileResponse:
         sheet_title="隐患台账",
         widths=[width for _, width in HAZARD_EXPORT_COLUMNS],
     )
-    audit_record(
-        actor=user,
-        action=AuditAction.EXPORT,
-        detail=f"导出隐患台账 {counter[0]} 条；筛选条件：{filter_summary(params, _FILTER_KEYS)}"[:500],
-    )
+    hazard_events.hazards_exported(user=user, rows=counter[0], filters=filter_summary(params, _FILTER_KEYS))
     filename = f"隐患台账_{timezone.localtime():%Y%m%d_%H%M}.xlsx"
     return FileResponse(stream, as_attachment=True, filename=filename)
 

@@ -67,6 +67,8 @@ from django.db.models.base import ModelState
 from django.http import Http404
 from django.utils import timezone
 
+from hazards import audit_events as hazard_events
+from hazards.audit_events import STEP_KINDS
 from hazards.choices import (
     CATEGORY_UNSET_LABEL,
     INDUSTRY_MINE_TYPE,
@@ -86,7 +88,7 @@ from hazards.models import Hazard, HazardEvent, LedgerUpload, hazard_identity_ke
 from hazards.permissions import ENTERPRISE, REGION_STAFF, effective_roles
 from hazards.services import enterprise_users, notify, town_staff
 from portal import limits
-from portal.audit import audit_record, current_ip, snapshot
+from portal.audit import current_ip, snapshot
 from portal.choices import AuditAction, Role
 from portal.models import AuditEvent, Enterprise, User
 from portal.spreadsheets import (
@@ -1016,7 +1018,10 @@ def _write(
         audits.append(
             {
                 "created_at": now, "actor_id": audit_actor, "actor_name": audit_name,
-                "action": AuditAction.CREATE if created else AuditAction.UPDATE, "object_type": object_type,
+                "action": AuditAction.CREATE if created else AuditAction.UPDATE,
+                "kind": STEP_KINDS[HazardAction.LEDGER_IMPORT if created else HazardAction.UPDATE],
+                "extra": {"hazard_id": hazard.pk, "ledger_upload": upload.pk, "row": item.row},
+                "object_type": object_type,
                 "object_id": str(hazard.pk), "object_repr": str(hazard)[:200],
                 "before": None if created else item.before, "after": _snapshot(hazard),
                 "detail": f"{detail} 第{item.row}行"[:500], "ip_address": ip_address, "region_path": region_path,
@@ -1038,12 +1043,13 @@ def _write(
     upload.unchanged_count = result.unchanged
     upload.error_count = 0
     upload.save()
-    audit_record(
+    hazard_events.ledger_imported(
         actor=actor,
         actor_name=name if actor is None else "",
-        action=AuditAction.IMPORT,
-        instance=upload,
-        detail=f"{detail}（{enterprise.name}）：{result.summary()}",
+        upload=upload,
+        enterprise=enterprise,
+        detail=detail,
+        summary=result.summary(),
     )
     _notify(creates=creates, enterprise=enterprise, actor=actor, result=result)
     _notify_rectified([*creates, *updates], enterprise=enterprise, actor=actor)
@@ -1066,7 +1072,8 @@ def _history_records(
         yield (
             {**event, "action": action, "from_status": from_status, "to_status": to_status, "comment": rectified,
              "data": {**event["data"], "history": True}},
-            {**audit, "action": AuditAction.UPDATE, "before": None,
+            {**audit, "action": AuditAction.UPDATE, "kind": STEP_KINDS[action], "before": None,
+             "extra": {**audit["extra"], "step": action, "from_status": from_status, "to_status": to_status},
              "detail": f"隐患{label}：{rectified}（{audit['detail']}）"[:500]},
         )  # fmt: skip
 
@@ -1162,13 +1169,7 @@ def ledger_upload_create(
     try:
         with transaction.atomic():
             upload.save()
-            audit_record(
-                actor=actor,
-                action=AuditAction.CREATE,
-                instance=upload,
-                detail=f"上传隐患台账 {upload.original_name}（{enterprise.name}），检查通过，"
-                f"待确认：{result.summary()}",
-            )
+            hazard_events.ledger_uploaded(actor=actor, upload=upload, enterprise=enterprise, summary=result.summary())
     except Exception:
         upload.file.storage.delete(stored)
         raise
@@ -1211,13 +1212,7 @@ def ledger_upload_commit(*, actor: User, upload: LedgerUpload) -> ImportResult:
                 locked.status = LedgerUploadStatus.FAILED
                 locked.error_count = len(result.errors)
                 locked.save(update_fields=["status", "error_count"])
-                audit_record(
-                    actor=actor,
-                    action=AuditAction.IMPORT,
-                    instance=locked,
-                    detail=f"隐患台账 {locked.original_name} 确认时未通过检查"
-                    f"（{len(result.errors)} 个问题），未导入任何数据",
-                )
+                hazard_events.ledger_refused(actor=actor, upload=locked, errors=len(result.errors))
     except IntegrityError:
         LedgerUpload.objects.filter(pk=upload.pk, status=LedgerUploadStatus.PENDING).update(
             status=LedgerUploadStatus.FAILED

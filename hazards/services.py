@@ -30,6 +30,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from hazards import audit_events as hazard_events
 from hazards.choices import (
     EvidenceKind,
     ExtensionStatus,
@@ -61,9 +62,9 @@ from hazards.permissions import (
     Rule,
     check_action,
 )
-from portal import rules
-from portal.audit import audit_record, snapshot
-from portal.choices import AuditAction, RegionLevel, Role
+from portal import audit_events, rules
+from portal.audit import snapshot
+from portal.choices import RegionLevel, Role
 from portal.images import is_raster, make_thumbnail, thumbnail_name
 from portal.models import Enterprise, User
 from portal.validators import validate_plausible_date
@@ -153,7 +154,6 @@ def _record(
     before: dict[str, Any] | None,
     comment: str = "",
     data: dict[str, Any] | None = None,
-    audit_action: str = AuditAction.UPDATE,
 ) -> HazardEvent:
     event = HazardEvent.objects.create(
         hazard=hazard,
@@ -165,14 +165,8 @@ def _record(
         comment=comment,
         data=data or {},
     )
-    label = HazardAction(action).label
-    audit_record(
-        actor=actor,
-        action=audit_action,
-        instance=hazard,
-        before=before,
-        after=snapshot(hazard),
-        detail=f"隐患{label}" + (f"：{comment}" if comment else ""),
+    hazard_events.STEP_EVENTS[action](
+        actor=actor, hazard=hazard, step=action, from_status=from_status, before=before, comment=comment
     )
     return event
 
@@ -220,8 +214,12 @@ def _send_emails_later(messages: dict[int, list[str]], subject: str) -> None:
         return
 
     def send() -> None:
+        sent = []
         for user in User.objects.filter(pk__in=list(messages)).exclude(email=""):
-            send_mail(subject, "\n".join(messages[user.pk]), None, [user.email], fail_silently=True)
+            if send_mail(subject, "\n".join(messages[user.pk]), None, [user.email], fail_silently=True):
+                sent.append(user.pk)
+        if sent:
+            hazard_events.emails_sent(recipients=sent, subject=subject)
 
     transaction.on_commit(send)
 
@@ -240,6 +238,11 @@ def notify(
     rows = Notification.objects.bulk_create(
         [Notification(recipient=user, hazard=hazard, kind=kind, message=message[:500]) for user in users]
     )
+    if users:
+        # `exclude` is the one whose step caused the notice (never told of their own step): the sender.
+        hazard_events.notifications_sent(
+            actor=exclude, recipients=[user.pk for user in users], kind=kind, message=message, hazard=hazard
+        )
     _send_emails_later({user.pk: [message] for user in users}, subject)
     return rows
 
@@ -411,7 +414,6 @@ def hazard_report(
         from_status="",
         before=None,
         comment=comment,
-        audit_action=AuditAction.CREATE,
     )
     _notify_holders(hazard, actor, "已填报" if level == HazardLevel.MAJOR else "已上报")
     return hazard
@@ -969,7 +971,7 @@ def evidence_make_thumbnail(*, evidence: HazardEvidence) -> bool:
         return False
     evidence.thumbnail.save(thumbnail_name(evidence.file.name), ContentFile(content), save=False)
     HazardEvidence.objects.filter(pk=evidence.pk).update(thumbnail=evidence.thumbnail.name)
-    audit_record(actor=None, action=AuditAction.UPDATE, instance=evidence, detail="生成缩略图")
+    audit_events.thumbnail_made(instance=evidence)
     return True
 
 
@@ -1043,6 +1045,9 @@ def hazard_send_deadline_reminders(*, today: datetime.date | None = None) -> dic
                 rows.append(Notification(recipient=user, hazard=hazard, kind=notification_kind, message=message[:500]))
                 emails[user.pk].append(message)
         Notification.objects.bulk_create(rows, batch_size=1000)
+        hazard_events.reminders_sent(
+            claimed=claimed, notifications=len(rows), recipients=sorted(emails), day=today.isoformat()
+        )
         _send_emails_later(emails, f"非煤矿山安全监管门户：隐患整改到期提醒（{today:%Y-%m-%d}）")
     return {"claimed": claimed, "notifications": len(rows)}
 
@@ -1093,8 +1098,8 @@ def criterion_create(*, actor: User, data: dict[str, Any]) -> MajorHazardCriteri
     criterion = MajorHazardCriterion(region=region, **data)
     criterion.full_clean()
     criterion.save()
-    audit_record(
-        actor=actor, action=AuditAction.CREATE, instance=criterion, after=snapshot(criterion),
+    audit_events.record_created(
+        actor=actor, instance=criterion, after=snapshot(criterion),
         detail=f"新增判定依据 {criterion}",
     )  # fmt: skip
     return criterion
@@ -1125,8 +1130,8 @@ def criterion_update(*, actor: User, criterion: MajorHazardCriterion, data: dict
     if snapshot(locked) == before:
         return locked
     locked.save()
-    audit_record(
-        actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=snapshot(locked),
+    audit_events.record_updated(
+        actor=actor, instance=locked, before=before, after=snapshot(locked),
         detail=f"修改判定依据 {locked}",
     )  # fmt: skip
     return locked

@@ -15,9 +15,8 @@ from django.db import transaction
 
 from inspections import workdays
 from inspections.models import Holiday, HolidayYear
-from portal import rules
-from portal.audit import audit_record, snapshot
-from portal.choices import AuditAction
+from portal import audit_events, rules
+from portal.audit import snapshot
 from portal.models import User
 from portal.validators import validate_plausible_date
 
@@ -52,7 +51,7 @@ def holiday_create(*, actor: User, date: dt.date, kind: str, name: str) -> Holid
     holiday = Holiday(date=date, kind=kind, name=name)
     validate_holiday(holiday, exclude_pk=None)
     holiday.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=holiday, after=snapshot(holiday))
+    audit_events.record_created(actor=actor, instance=holiday, after=snapshot(holiday))
     workdays.forget()
     return holiday
 
@@ -69,7 +68,7 @@ def holiday_update(*, actor: User, holiday: Holiday, data: dict[str, Any]) -> Ho
         setattr(stored, key, value)
     validate_holiday(stored, exclude_pk=stored.pk)
     stored.save()
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=stored, before=before, after=snapshot(stored))
+    audit_events.record_updated(actor=actor, instance=stored, before=before, after=snapshot(stored))
     workdays.forget()
     return stored
 
@@ -78,7 +77,7 @@ def holiday_update(*, actor: User, holiday: Holiday, data: dict[str, Any]) -> Ho
 def holiday_delete(*, actor: User, holiday: Holiday) -> None:
     _require_calendar_admin(actor)
     before = snapshot(holiday)
-    audit_record(actor=actor, action=AuditAction.DELETE, instance=holiday, before=before)
+    audit_events.record_deleted(actor=actor, instance=holiday, before=before)
     holiday.delete()
     workdays.forget()
 
@@ -98,7 +97,7 @@ def holiday_year_create(*, actor: User, year: int, notice: str = "") -> HolidayY
     _require_calendar_admin(actor)
     validate_holiday_year(year)
     entry = HolidayYear.objects.create(year=year, notice=(notice or "").strip())
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=entry, after=snapshot(entry))
+    audit_events.record_created(actor=actor, instance=entry, after=snapshot(entry))
     workdays.forget()
     return entry
 
@@ -110,7 +109,7 @@ def holiday_year_update(*, actor: User, entry: HolidayYear, notice: str) -> Holi
     before = snapshot(stored)
     stored.notice = (notice or "").strip()
     stored.save(update_fields=["notice"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=stored, before=before, after=snapshot(stored))
+    audit_events.record_updated(actor=actor, instance=stored, before=before, after=snapshot(stored))
     return stored
 
 
@@ -118,6 +117,6 @@ def holiday_year_update(*, actor: User, entry: HolidayYear, notice: str) -> Holi
 def holiday_year_delete(*, actor: User, entry: HolidayYear) -> None:
     """The year counts as not entered again (its days stay, to be corrected)."""
     _require_calendar_admin(actor)
-    audit_record(actor=actor, action=AuditAction.DELETE, instance=entry, before=snapshot(entry))
+    audit_events.record_deleted(actor=actor, instance=entry, before=snapshot(entry))
     entry.delete()
     workdays.forget()

@@ -21,9 +21,8 @@ from inspections.models import (
     Quota,
     WarningSettings,
 )
-from portal import rules
-from portal.audit import audit_record, snapshot
-from portal.choices import AuditAction
+from portal import audit_events, rules
+from portal.audit import snapshot
 from portal.models import Region, User
 
 _M = TypeVar("_M", bound=models.Model)
@@ -75,7 +74,7 @@ def _checked_fields(data: dict[str, Any], allowed: frozenset[str]) -> None:
 def _save_new(actor: User | None, instance: _M) -> _M:
     instance.full_clean()
     instance.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=instance, after=snapshot(instance))
+    audit_events.record_created(actor=actor, instance=instance, after=snapshot(instance))
     return instance
 
 
@@ -88,12 +87,12 @@ def _save_changes(actor: User | None, instance: _M, data: dict[str, Any]) -> _M:
     after = snapshot(locked)
     if after != before:
         locked.save()
-        audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=after)
+        audit_events.record_updated(actor=actor, instance=locked, before=before, after=after)
     return locked
 
 
 def _delete(actor: User | None, instance: models.Model) -> None:
-    audit_record(actor=actor, action=AuditAction.DELETE, instance=instance, before=snapshot(instance))
+    audit_events.record_deleted(actor=actor, instance=instance, before=snapshot(instance))
     instance.delete()
 
 
@@ -124,10 +123,10 @@ def campaign_delete(*, actor: User | None, campaign: Campaign) -> None:
     _require_campaign_editor(actor, campaign)
     for area in campaign.checklist_areas.all():
         for item in area.items.all():
-            audit_record(actor=actor, action=AuditAction.DELETE, instance=item, before=snapshot(item))
+            audit_events.record_deleted(actor=actor, instance=item, before=snapshot(item))
     for related in (campaign.phases, campaign.checklist_areas, campaign.quotas, campaign.deliverables):
         for part in related.all():
-            audit_record(actor=actor, action=AuditAction.DELETE, instance=part, before=snapshot(part))
+            audit_events.record_deleted(actor=actor, instance=part, before=snapshot(part))
     _delete(actor, campaign)
 
 
@@ -182,7 +181,7 @@ def campaign_part_delete(*, actor: User | None, part: models.Model) -> None:
     _require_campaign_editor(actor, _campaign_of(part))
     if isinstance(part, ChecklistArea):
         for item in part.items.all():
-            audit_record(actor=actor, action=AuditAction.DELETE, instance=item, before=snapshot(item))
+            audit_events.record_deleted(actor=actor, instance=item, before=snapshot(item))
     _delete(actor, part)
 
 

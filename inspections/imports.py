@@ -26,13 +26,13 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 
+from inspections import audit_events as inspection_events
 from inspections import permissions
 from inspections.choices import EnforcementKind
 from inspections.models import Campaign, EnforcementRecord
 from inspections.services import validate_enforcement
-from portal import limits
-from portal.audit import audit_record, snapshot
-from portal.choices import AuditAction
+from portal import audit_events, limits
+from portal.audit import snapshot
 from portal.models import Enterprise, ParentCompany, User
 from portal.scoping import in_subtree
 from portal.spreadsheets import (
@@ -316,22 +316,18 @@ def enforcement_import_commit(*, source: Any, actor: User, file_name: str = "", 
             row_detail = f"{detail} 第{rows[id(item.record)]}行"[:500]
             if item.before is None:
                 item.record.save()
-                audit_record(
-                    actor=actor, action=AuditAction.CREATE, instance=item.record, after=snapshot(item.record),
-                    detail=row_detail,
-                )  # fmt: skip
+                audit_events.record_created(
+                    actor=actor, instance=item.record, after=snapshot(item.record), detail=row_detail
+                )
             elif item.changed:
                 item.record.save()
-                audit_record(
-                    actor=actor, action=AuditAction.UPDATE, instance=item.record, before=item.before,
-                    after=snapshot(item.record), detail=row_detail,
+                audit_events.record_updated(
+                    actor=actor, instance=item.record, before=item.before, after=snapshot(item.record),
+                    detail=row_detail,
                 )  # fmt: skip
         unit = permissions.require_unit(actor)
-        audit_record(
-            actor=actor,
-            action=AuditAction.IMPORT,
-            detail=f"{detail}：{result.summary()}" + (f"；原文件 {stored_path}" if stored_path else ""),
-            region_path=unit.path,
+        inspection_events.enforcement_imported(
+            actor=actor, summary=result.summary(), detail=detail, region_path=unit.path, stored_path=stored_path
         )
         result.committed = True
         return result

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from hazards.choices import HazardSource
 from hazards.models import Hazard
+from inspections import audit_events as inspection_events
 from inspections import notices, permissions, workdays
 from inspections.answered import checklist_snapshot, self_check_fingerprint
 from inspections.choices import (
@@ -53,9 +54,9 @@ from inspections.models import (
     SelfCheckReport,
     TownProgressReport,
 )
-from portal import reauth
-from portal.audit import audit_record, snapshot
-from portal.choices import AuditAction, PersonRole, RegionLevel, Role
+from portal import audit_events, reauth
+from portal.audit import snapshot
+from portal.choices import PersonRole, RegionLevel, Role
 from portal.images import is_raster, make_thumbnail, thumbnail_name
 from portal.models import Enterprise, ParentCompany, Person, Region, User
 from portal.scoping import in_subtree, path_within
@@ -201,7 +202,7 @@ def enforcement_record_create(
     linked = _checked_hazards(actor, record.enterprise, hazards)
     record.save()
     record.hazards.set(linked)
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=record, after=_with_hazards(snapshot(record), linked))
+    audit_events.record_created(actor=actor, instance=record, after=_with_hazards(snapshot(record), linked))
     for upload in attachments:
         _add_enforcement_attachment(actor=actor, record=record, upload=upload)
     if record.inspection is not None and record.kind in TALK_KINDS and not record.inspection.talk_held:
@@ -231,7 +232,7 @@ def enforcement_record_update(*, actor: User, record: EnforcementRecord, data: d
         return locked
     locked.save()
     locked.hazards.set(linked)
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=after)
+    audit_events.record_updated(actor=actor, instance=locked, before=before, after=after)
     return locked
 
 
@@ -239,8 +240,8 @@ def enforcement_record_update(*, actor: User, record: EnforcementRecord, data: d
 def enforcement_record_delete(*, actor: User, record: EnforcementRecord, reason: str = "") -> None:
     permissions.require_change_unit_record(actor, record.issuing_unit)
     for attachment in record.attachments.all():
-        audit_record(actor=actor, action=AuditAction.DELETE, instance=attachment, before=snapshot(attachment))
-    audit_record(actor=actor, action=AuditAction.DELETE, instance=record, before=snapshot(record), detail=reason)
+        audit_events.record_deleted(actor=actor, instance=attachment, before=snapshot(attachment))
+    audit_events.record_deleted(actor=actor, instance=record, before=snapshot(record), detail=reason)
     files = [a.file for a in record.attachments.all()]
     record.delete()
     # Files go only once the rows are gone for good.
@@ -254,7 +255,7 @@ def _add_enforcement_attachment(
     attachment = EnforcementAttachment(record=record, original_name=original, uploaded_by=actor)
     attachment.file.save(original, upload, save=False)
     attachment.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=attachment, after=snapshot(attachment))
+    audit_events.record_created(actor=actor, instance=attachment, after=snapshot(attachment))
     return attachment
 
 
@@ -269,7 +270,7 @@ def enforcement_attachment_add(
 @transaction.atomic
 def enforcement_attachment_delete(*, actor: User, attachment: EnforcementAttachment) -> None:
     permissions.require_change_unit_record(actor, attachment.record.issuing_unit)
-    audit_record(actor=actor, action=AuditAction.DELETE, instance=attachment, before=snapshot(attachment))
+    audit_events.record_deleted(actor=actor, instance=attachment, before=snapshot(attachment))
     stored = attachment.file
     attachment.delete()
     transaction.on_commit(lambda: stored.storage.delete(stored.name) if stored.name else None)
@@ -306,7 +307,7 @@ def inspection_team_create(
     )  # fmt: skip
     team.full_clean()
     team.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=team, after=snapshot(team))
+    audit_events.record_created(actor=actor, instance=team, after=snapshot(team))
     return team
 
 
@@ -322,14 +323,14 @@ def inspection_team_update(*, actor: User, team: InspectionTeam, data: dict[str,
     _not_in_future(team.formed_on, "formed_on", "成立日期")
     team.full_clean()
     team.save()
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=team, before=before, after=snapshot(team))
+    audit_events.record_updated(actor=actor, instance=team, before=before, after=snapshot(team))
     return team
 
 
 @transaction.atomic
 def inspection_team_delete(*, actor: User, team: InspectionTeam) -> None:
     permissions.require_change_unit_record(actor, team.unit)
-    audit_record(actor=actor, action=AuditAction.DELETE, instance=team, before=snapshot(team))
+    audit_events.record_deleted(actor=actor, instance=team, before=snapshot(team))
     team.delete()
 
 
@@ -374,7 +375,7 @@ def inspection_create(
     )  # fmt: skip
     _validate_inspection(actor, inspection)
     inspection.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=inspection, after=snapshot(inspection))
+    audit_events.record_created(actor=actor, instance=inspection, after=snapshot(inspection))
     for upload in photos:
         _add_photo(actor=actor, inspection=inspection, upload=upload)
     return inspection
@@ -395,7 +396,7 @@ def inspection_update(*, actor: User, inspection: Inspection, data: dict[str, An
     after = snapshot(locked)
     if after != before:
         locked.save()
-        audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=after)
+        audit_events.record_updated(actor=actor, instance=locked, before=before, after=after)
     return locked
 
 
@@ -405,8 +406,8 @@ def inspection_delete(*, actor: User, inspection: Inspection) -> None:
     if inspection.hazards.exists():
         raise ValidationError("该检查已登记发现的隐患，不能删除；如确有错误请联系管理员。")
     for photo in inspection.photos.all():
-        audit_record(actor=actor, action=AuditAction.DELETE, instance=photo, before=snapshot(photo))
-    audit_record(actor=actor, action=AuditAction.DELETE, instance=inspection, before=snapshot(inspection))
+        audit_events.record_deleted(actor=actor, instance=photo, before=snapshot(photo))
+    audit_events.record_deleted(actor=actor, instance=inspection, before=snapshot(inspection))
     files = [photo.file for photo in inspection.photos.all()]
     inspection.delete()
     transaction.on_commit(lambda: [f.storage.delete(f.name) for f in files if f.name])
@@ -420,7 +421,7 @@ def _add_photo(*, actor: User, inspection: Inspection, upload: UploadedFile, cap
     if thumbnail:
         photo.thumbnail.save(thumbnail_name(photo.file.name), ContentFile(thumbnail), save=False)
     photo.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=photo, after=snapshot(photo))
+    audit_events.record_created(actor=actor, instance=photo, after=snapshot(photo))
     return photo
 
 
@@ -437,7 +438,7 @@ def photo_make_thumbnail(*, photo: InspectionPhoto) -> bool:
         return False
     photo.thumbnail.save(thumbnail_name(photo.file.name), ContentFile(content), save=False)
     InspectionPhoto.objects.filter(pk=photo.pk).update(thumbnail=photo.thumbnail.name)
-    audit_record(actor=None, action=AuditAction.UPDATE, instance=photo, detail="生成缩略图")
+    audit_events.record_updated(actor=None, instance=photo, detail="生成缩略图")
     return True
 
 
@@ -453,10 +454,9 @@ def _mark_inspection(*, actor: User, inspection: Inspection, field: str) -> None
     before = snapshot(inspection)
     setattr(inspection, field, True)
     inspection.save(update_fields=[field, "updated_at"])
-    audit_record(
-        actor=actor, action=AuditAction.UPDATE, instance=inspection, before=before, after=snapshot(inspection),
-        detail="登记谈心谈话" if field == "talk_held" else "登记逢查必考",
-    )  # fmt: skip
+    inspection_events.inspection_talk_or_exam_marked(
+        actor=actor, inspection=inspection, field=field, before=before, after=snapshot(inspection)
+    )
 
 
 INSPECTION_HAZARD_SOURCE: dict[str, str] = {
@@ -484,9 +484,9 @@ def inspection_report_hazard(*, actor: User, inspection: Inspection, **fields: A
     fields.setdefault("source", inspection_hazard_source(inspection))
     hazard = hazard_services.hazard_report(actor=actor, enterprise=inspection.enterprise, **fields)
     inspection.hazards.add(hazard)
-    audit_record(
-        actor=actor, action=AuditAction.UPDATE, instance=inspection, detail=f"登记检查发现的隐患 #{hazard.pk}",
-        after={"hazards": sorted(inspection.hazards.values_list("pk", flat=True))},
+    inspection_events.inspection_hazard_reported(
+        actor=actor, inspection=inspection, hazard_id=hazard.pk,
+        hazards=sorted(inspection.hazards.values_list("pk", flat=True)),
     )  # fmt: skip
     return hazard
 
@@ -499,10 +499,7 @@ def inspection_link_hazards(*, actor: User, inspection: Inspection, hazards: Ite
     inspection.hazards.add(*linked)
     after = sorted(inspection.hazards.values_list("pk", flat=True))
     if after != before:
-        audit_record(
-            actor=actor, action=AuditAction.UPDATE, instance=inspection, before={"hazards": before},
-            after={"hazards": after}, detail="关联隐患",
-        )  # fmt: skip
+        inspection_events.inspection_hazards_linked(actor=actor, inspection=inspection, before=before, after=after)
 
 
 # --- 逢查必考 ----------------------------------------------------------------------------------
@@ -551,7 +548,7 @@ def exam_record(
     )  # fmt: skip
     exam.full_clean(exclude=["created_by"])
     exam.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=exam, after=snapshot(exam), detail=exam.outcome)
+    inspection_events.exam_recorded(actor=actor, exam=exam, after=snapshot(exam))
     if inspection is not None and not inspection.exam_held:
         _mark_inspection(actor=actor, inspection=inspection, field="exam_held")
     return exam
@@ -624,13 +621,10 @@ def duty_log_save(
     }:
         return log
     log.save()
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE if before is None else AuditAction.UPDATE,
-        instance=log,
-        before=before,
-        after=snapshot(log),
-    )
+    if before is None:
+        audit_events.record_created(actor=actor, instance=log, after=snapshot(log))
+    else:
+        audit_events.record_updated(actor=actor, instance=log, before=before, after=snapshot(log))
     return log
 
 
@@ -690,10 +684,7 @@ def self_check_start(*, actor: User, campaign: Campaign, enterprise: Enterprise)
             for item in items
         ]
     )
-    audit_record(
-        actor=actor, action=AuditAction.CREATE, instance=report, after=snapshot(report),
-        detail="镇应急管理中心代企业填报" if on_behalf else "",
-    )  # fmt: skip
+    inspection_events.self_check_started(actor=actor, report=report, after=snapshot(report), on_behalf=on_behalf)
     return report
 
 
@@ -718,7 +709,7 @@ def self_check_answer(
     row.full_clean(exclude=["report", "item"])
     if snapshot(row) != before:
         row.save()
-        audit_record(actor=actor, action=AuditAction.UPDATE, instance=row, before=before, after=snapshot(row))
+        audit_events.record_updated(actor=actor, instance=row, before=before, after=snapshot(row))
         SelfCheckReport.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
         if before["answer"] == "" and row.answer and not locked.answers.filter(answer="").exists():
             notices.self_check_ready(report=locked, actor=actor)  # the last item answered: the principal signs
@@ -738,7 +729,7 @@ def self_check_update(
     if after != before:
         locked.save()
         locked.hazards.set(linked)
-        audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=after)
+        audit_events.record_updated(actor=actor, instance=locked, before=before, after=after)
     return locked
 
 
@@ -749,14 +740,14 @@ def self_check_add_evidence(*, actor: User, answer: SelfCheckAnswer, upload: Upl
     evidence = SelfCheckEvidence(answer=answer, original_name=original, uploaded_by=actor)
     evidence.file.save(original, upload, save=False)
     evidence.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=evidence, after=snapshot(evidence))
+    audit_events.record_created(actor=actor, instance=evidence, after=snapshot(evidence))
     return evidence
 
 
 @transaction.atomic
 def self_check_delete_evidence(*, actor: User, evidence: SelfCheckEvidence) -> None:
     _locked_draft(actor, evidence.answer.report)
-    audit_record(actor=actor, action=AuditAction.DELETE, instance=evidence, before=snapshot(evidence))
+    audit_events.record_deleted(actor=actor, instance=evidence, before=snapshot(evidence))
     stored = evidence.file
     evidence.delete()
     transaction.on_commit(lambda: stored.storage.delete(stored.name) if stored.name else None)
@@ -798,12 +789,7 @@ def self_check_authenticate_signer(
     if candidate is None or (
         candidate.pk != actor.pk and not permissions.is_principal_of(candidate, report.enterprise)
     ):
-        audit_record(
-            actor=actor,
-            action=AuditAction.LOGIN_FAILED,
-            instance=report,
-            detail=f"自查报告签字被拒绝：账号“{username[:40]}”不是{report.enterprise.name}的主要负责人，未核对密码",
-        )
+        inspection_events.self_check_sign_refused(actor=actor, report=report, username=username)
         return None
     signer = authenticate(request, username=username, password=password)
     # With 两步验证 enrolled the signer's code (or a backup code) is required too (portal/reauth.py).
@@ -855,11 +841,8 @@ def self_check_sign(*, actor: User, report: SelfCheckReport, signer: User, finge
     locked.signed_at = now
     locked.submitted_at = now
     locked.save()
-    detail = "主要负责人签字报送"
-    if actor.pk != signer.pk:
-        detail += f"（在{actor.scope_label} {actor.get_username()} 的设备上当面签字）"
-    audit_record(
-        actor=signer, action=AuditAction.UPDATE, instance=locked, before=before, after=snapshot(locked), detail=detail
+    inspection_events.self_check_signed(
+        actor=actor, signer=signer, report=locked, before=before, after=snapshot(locked)
     )
     notices.self_check_submitted(report=locked, actor=actor)
     return locked
@@ -891,10 +874,12 @@ def progress_save(
         report.submitted_by = actor
         report.submitted_at = timezone.now()
     report.save()
-    audit_record(
-        actor=actor, action=AuditAction.CREATE if before is None else AuditAction.UPDATE, instance=report,
-        before=before, after=snapshot(report), detail="报送" if submit else "",
-    )  # fmt: skip
+    if submit:
+        inspection_events.progress_submitted(actor=actor, report=report, before=before, after=snapshot(report))
+    elif before is None:
+        audit_events.record_created(actor=actor, instance=report, after=snapshot(report))
+    else:
+        audit_events.record_updated(actor=actor, instance=report, before=before, after=snapshot(report))
     return report
 
 
@@ -943,7 +928,7 @@ def submission_create(
         submission.original_name = validate_upload(file)
         submission.file.save(submission.original_name, file, save=False)
     submission.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=submission, after=snapshot(submission))
+    inspection_events.deliverable_submitted(actor=actor, submission=submission, after=snapshot(submission))
     return submission
 
 
@@ -964,10 +949,7 @@ def submission_record_table(
         deliverable=deliverable, town=town, due_date=due_date, title=title, content="在线报送月度报表",
         submitted_by=actor, submitted_at=timezone.now(),
     )  # fmt: skip
-    audit_record(
-        actor=actor, action=AuditAction.CREATE, instance=submission, after=snapshot(submission),
-        detail="报送月度报表，材料报送情况记为已提交",
-    )  # fmt: skip
+    inspection_events.deliverable_table_recorded(actor=actor, submission=submission, after=snapshot(submission))
     return submission
 
 

@@ -12,12 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from inspections import audit_events as inspection_events
 from inspections import permissions, workdays
 from inspections.choices import WarningKind
 from inspections.models import EnforcementRecord, WarningResolution
 from inspections.warnings import Warning, warnings_for
-from portal.audit import audit_record, snapshot
-from portal.choices import AuditAction
+from portal.audit import snapshot
 from portal.models import User
 
 NOT_FOUND = "预警不存在或不在您的辖区内。"
@@ -78,12 +78,7 @@ def warning_resolve(
     resolution.resolved_by = actor
     resolution.resolved_at = timezone.now()
     resolution.save()
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE if before is None else AuditAction.UPDATE,
-        instance=resolution,
-        before=before,
-        after=snapshot(resolution),
-        detail=f"预警已处理：{warning.title}",
+    inspection_events.warning_resolved(
+        actor=actor, resolution=resolution, title=warning.title, before=before, after=snapshot(resolution)
     )
     return resolution

@@ -211,8 +211,8 @@ class UserAdmin(ServiceAdmin, BaseUserAdmin):  # type: ignore[misc]
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("created_at", "actor_name", "action", "object_type", "object_repr", "ip_address")
-    list_filter = ("action",)
+    list_display = ("created_at", "actor_name", "kind", "action", "object_type", "object_repr", "ip_address")
+    list_filter = ("kind", "action")
     search_fields = ("actor_name", "object_repr")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:

@@ -12,9 +12,7 @@ from typing import Any
 from django.http import FileResponse
 from django.utils import timezone
 
-from portal import selectors
-from portal.audit import audit_record
-from portal.choices import AuditAction
+from portal import audit_events, selectors
 from portal.models import Enterprise, User
 from portal.scoping import sees_personal_data
 from portal.spreadsheets import write_table
@@ -92,11 +90,7 @@ def enterprise_export_response(*, user: User, params: Any = None) -> FileRespons
         sheet_title="企业名录",
         widths=widths,
     )
-    audit_record(
-        actor=user,
-        action=AuditAction.EXPORT,
-        detail=f"导出企业名录 {counter[0]} 家；筛选条件：{filter_summary(params, _FILTER_KEYS)}"[:500],
-    )
+    audit_events.enterprises_exported(user=user, rows=counter[0], filters=filter_summary(params, _FILTER_KEYS))
     filename = f"企业名录_{timezone.localtime():%Y%m%d_%H%M}.xlsx"
     return FileResponse(stream, as_attachment=True, filename=filename)
 

@@ -27,17 +27,16 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from portal import limits, rules
-from portal.audit import audit_record, current_ip, snapshot
+from portal import audit_events, limits, rules
+from portal.audit import audit_batch, snapshot
 from portal.choices import (
-    AuditAction,
     Industry,
     ProductionStatus,
     RegionLevel,
     RiskGrade,
     StandardizationGrade,
 )
-from portal.models import AuditEvent, Enterprise, ParentCompany, Region, User
+from portal.models import Enterprise, ParentCompany, Region, User
 from portal.scoping import in_subtree
 from portal.spreadsheets import (
     CellError,
@@ -439,22 +438,6 @@ def enterprise_import_validate(
     return result
 
 
-def _audit_event(
-    *, actor: User | None, actor_name: str, action: str, enterprise: Enterprise, **extra: Any
-) -> AuditEvent:
-    return AuditEvent(
-        actor=actor if actor is not None and actor.pk else None,
-        actor_name=actor_name,
-        action=action,
-        object_type=str(Enterprise._meta.verbose_name),
-        object_id=str(enterprise.pk),
-        object_repr=str(enterprise)[:200],
-        ip_address=current_ip.get(),
-        region_path=enterprise.town.path,
-        **extra,
-    )
-
-
 def enterprise_import_commit(
     *,
     source: Any,
@@ -495,36 +478,21 @@ def enterprise_import_commit(
                 Enterprise.objects.bulk_update([item.instance for item in updates], fields=fields, batch_size=500)
             rows_by_instance = {id(row.payload.instance): row.row for row in result.rows}
             detail = f"Excel 导入企业名录：{file_name}" if file_name else "Excel 导入企业名录"
-            events = [
-                _audit_event(
-                    actor=user,
-                    actor_name=actor_name,
-                    action=AuditAction.CREATE,
-                    enterprise=enterprise,
-                    after=snapshot(enterprise),
-                    detail=f"{detail} 第{rows_by_instance[id(enterprise)]}行"[:500],
-                )
-                for enterprise in creates
-            ] + [
-                _audit_event(
-                    actor=user,
-                    actor_name=actor_name,
-                    action=AuditAction.UPDATE,
-                    enterprise=item.instance,
-                    before=item.before,
-                    after=snapshot(item.instance),
-                    detail=f"{detail} 第{rows_by_instance[id(item.instance)]}行"[:500],
-                )
-                for item in updates
-            ]
-            AuditEvent.objects.bulk_create(events, batch_size=500)
-            audit_record(
-                actor=user,
-                actor_name=actor_name,
-                action=AuditAction.IMPORT,
-                detail=f"{detail}：{result.summary()}" + (f"；原文件 {stored_path}" if stored_path else ""),
-                region_path=scope.region_path,
-            )
+            with audit_batch():
+                for enterprise in creates:
+                    audit_events.record_created(
+                        actor=user, actor_name=actor_name, instance=enterprise, after=snapshot(enterprise),
+                        detail=f"{detail} 第{rows_by_instance[id(enterprise)]}行",
+                    )  # fmt: skip
+                for item in updates:
+                    audit_events.record_updated(
+                        actor=user, actor_name=actor_name, instance=item.instance, before=item.before,
+                        after=snapshot(item.instance), detail=f"{detail} 第{rows_by_instance[id(item.instance)]}行",
+                    )  # fmt: skip
+            audit_events.enterprises_imported(
+                actor=user, actor_name=actor_name, summary=result.summary(), detail=detail,
+                region_path=scope.region_path, stored_path=stored_path or "",
+            )  # fmt: skip
             result.committed = True
             return result
     except IntegrityError:

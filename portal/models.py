@@ -13,6 +13,7 @@ from portal.choices import (
     REGION_LEVEL_TAGS,
     ROLE_REGION_LEVEL,
     AuditAction,
+    AuditKind,
     Industry,
     PersonRole,
     PrincipalKind,
@@ -349,12 +350,23 @@ class AuditEvent(models.Model):
     )
     actor_name = models.CharField("操作人账号", max_length=150, blank=True)
     action = models.CharField("操作", max_length=20, choices=AuditAction.choices)
+    # What happened (one value per domain event); `action` above is the older, coarse reading of it. The
+    # database defaults keep a raw INSERT or COPY that names neither column (bulk importers) valid.
+    kind = models.CharField(
+        "事件",
+        max_length=48,
+        choices=AuditKind.choices,
+        default=AuditKind.LEGACY_UNKNOWN,
+        db_default=AuditKind.LEGACY_UNKNOWN.value,
+    )
     object_type = models.CharField("对象类型", max_length=100, blank=True)
     object_id = models.CharField("对象编号", max_length=64, blank=True)
     object_repr = models.CharField("对象", max_length=200, blank=True)
     before = models.JSONField("修改前", null=True, blank=True)
     after = models.JSONField("修改后", null=True, blank=True)
     detail = models.CharField("说明", max_length=500, blank=True)
+    # The event's own data (ids, before/after of the fields it is about, reason), by kind.
+    extra = models.JSONField("事件数据", default=dict, db_default={}, blank=True)
     ip_address = models.GenericIPAddressField("IP 地址", null=True, blank=True)
     # The region path of the record (or of the actor) so that a county admin reads the county's log.
     region_path = models.CharField("辖区路径", max_length=120, blank=True, db_index=True)
@@ -368,6 +380,8 @@ class AuditEvent(models.Model):
         verbose_name = "操作日志"
         verbose_name_plural = "操作日志"
         ordering = ["-created_at", "-id"]
+        # The audit page and API filter by kind, newest first.
+        indexes = [models.Index(fields=["kind", "-created_at"], name="audit_kind_created_idx")]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()} {self.object_repr}"

@@ -18,8 +18,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from portal.audit import audit_record
-from portal.choices import AuditAction
+from portal import audit_events
 from portal.models import User
 from portal.otp.services import confirmed_device, second_factor_verify
 
@@ -56,9 +55,7 @@ def second_factor_passes(*, user: User, otp_code: str, purpose: str) -> bool:
     with transaction.atomic():
         refused = _second_factor_refusal(user, otp_code, purpose)
         if refused:
-            audit_record(
-                actor=user, action=AuditAction.LOGIN_FAILED, instance=user, detail=f"{purpose}身份确认未通过：{refused}"
-            )
+            audit_events.reauth_failed(user=user, purpose=purpose, refused=refused)
     return not refused
 
 
@@ -77,10 +74,8 @@ def reauthenticate(*, request: Any, user: User, password: str = "", otp_code: st
         else:
             refused = _second_factor_refusal(user, otp_code, purpose)
         if refused:
-            audit_record(
-                actor=user, action=AuditAction.LOGIN_FAILED, instance=user, detail=f"{purpose}身份确认未通过：{refused}"
-            )
+            audit_events.reauth_failed(user=user, purpose=purpose, refused=refused)
         else:
-            audit_record(actor=user, action=AuditAction.UPDATE, instance=user, detail=f"{purpose}身份确认通过")
+            audit_events.reauthenticated(user=user, purpose=purpose)
     if refused:
         raise ValidationError(REAUTH_REFUSED)

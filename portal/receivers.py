@@ -8,8 +8,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from portal.audit import audit_record, current_ip
-from portal.choices import AuditAction
+from portal import audit_events
+from portal.audit import current_ip
 from portal.client_ip import client_ip
 from portal.models import User
 
@@ -22,14 +22,14 @@ def _ip(request: HttpRequest | None) -> None:
 @receiver(user_logged_in)
 def on_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     _ip(request)
-    audit_record(actor=user, action=AuditAction.LOGIN, instance=user)
+    audit_events.logged_in(user=user)
 
 
 @receiver(user_logged_out)
 def on_logout(sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any) -> None:
     if user is not None:
         _ip(request)
-        audit_record(actor=user, action=AuditAction.LOGOUT, instance=user)
+        audit_events.logged_out(user=user)
 
 
 @receiver(user_login_failed)
@@ -39,11 +39,4 @@ def on_login_failed(
     _ip(request)
     username = str(credentials.get("username", ""))[:150]
     user = User.objects.filter(username=username).first()
-    audit_record(
-        actor=None,
-        action=AuditAction.LOGIN_FAILED,
-        instance=user,
-        actor_name=username,
-        detail="用户名或密码错误",
-        region_path=None,
-    )
+    audit_events.login_failed(user=user, username=username)

@@ -140,8 +140,7 @@ def log_denied(
     among them (a visible object missed for another reason — a page that does not apply to it — is no
     attempt on another scope and is not logged). A bad value or no such object logs nothing.
     """
-    from portal.audit import audit_record  # portal.audit imports the models, which import this module
-    from portal.choices import AuditAction
+    from portal import audit_events  # portal.audit imports the models, which import this module
 
     try:
         candidates = model._default_manager.filter(**lookup)
@@ -152,9 +151,7 @@ def log_denied(
         return False
     if target is None or getattr(target, "_in_scope", False):
         return False
-    audit_record(
-        actor=user if getattr(user, "pk", None) else None, action=AuditAction.DENIED, instance=target, detail=detail
-    )
+    audit_events.access_denied(user=user if getattr(user, "pk", None) else None, target=target, detail=detail)
     return True
 
 

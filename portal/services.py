@@ -14,9 +14,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from portal import rules
-from portal.audit import audit_record, snapshot
-from portal.choices import AuditAction, RegionLevel, Role
+from portal import audit_events, rules
+from portal.audit import snapshot
+from portal.choices import RegionLevel, Role
 from portal.models import Enterprise, ParentCompany, Person, Region, User
 from portal.scoping import in_subtree, path_within
 from portal.tokens.services import api_token_revoke_all
@@ -56,7 +56,7 @@ def region_create(*, actor: User | None, code: str, name: str, level: str, paren
     region = Region(code=code, name=name, level=level, parent=parent, path=_region_path(code=code, parent=parent))
     region.full_clean()
     region.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=region, after=snapshot(region))
+    audit_events.record_created(actor=actor, instance=region, after=snapshot(region))
     return region
 
 
@@ -90,7 +90,7 @@ def region_update(*, actor: User | None, region: Region, data: dict[str, Any]) -
         for child in Region.objects.select_for_update().filter(in_subtree(old_path)).exclude(pk=locked.pk):
             child.path = locked.path + child.path[len(old_path) :]
             child.save(update_fields=["path"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=after)
+    audit_events.record_updated(actor=actor, instance=locked, before=before, after=after)
     return locked
 
 
@@ -100,7 +100,7 @@ def region_delete(*, actor: User | None, region: Region) -> None:
     if actor is not None and not _is_superuser(actor) and region.pk == actor.region_id:
         raise PermissionDenied("不能删除您自己所属的辖区。")
     _require_region_admin(actor, region.parent, what="区划")
-    audit_record(actor=actor, action=AuditAction.DELETE, instance=region, before=snapshot(region))
+    audit_events.record_deleted(actor=actor, instance=region, before=snapshot(region))
     region.delete()
 
 
@@ -114,7 +114,7 @@ def enterprise_create(*, actor: User | None, **fields: Any) -> Enterprise:
     enterprise = Enterprise(**fields)
     enterprise.full_clean()
     enterprise.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=enterprise, after=snapshot(enterprise))
+    audit_events.record_created(actor=actor, instance=enterprise, after=snapshot(enterprise))
     return enterprise
 
 
@@ -172,7 +172,7 @@ def enterprise_update(
     if after == before:
         return locked
     locked.save()
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=after)
+    audit_events.record_updated(actor=actor, instance=locked, before=before, after=after)
     return locked
 
 
@@ -198,7 +198,7 @@ def may_edit_own_enterprise(*, user: Any, enterprise: Enterprise) -> bool:
 @transaction.atomic
 def enterprise_delete(*, actor: User | None, enterprise: Enterprise) -> None:
     before = snapshot(enterprise)
-    audit_record(actor=actor, action=AuditAction.DELETE, instance=enterprise, before=before)
+    audit_events.record_deleted(actor=actor, instance=enterprise, before=before)
     enterprise.delete()
 
 
@@ -207,7 +207,7 @@ def parent_company_create(*, actor: User | None, **fields: Any) -> ParentCompany
     company = ParentCompany(**fields)
     company.full_clean()
     company.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=company, after=snapshot(company))
+    audit_events.record_created(actor=actor, instance=company, after=snapshot(company))
     return company
 
 
@@ -221,7 +221,7 @@ def parent_company_update(*, actor: User | None, company: ParentCompany, data: d
     if after == before:
         return locked
     locked.save()
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=after)
+    audit_events.record_updated(actor=actor, instance=locked, before=before, after=after)
     return locked
 
 
@@ -231,8 +231,8 @@ def parent_company_delete(*, actor: User | None, company: ParentCompany) -> None
     if company.enterprises.exists():
         raise ProtectedError("该上级企业下仍有企业，不能删除。", set(company.enterprises.all()))
     for person in company.people.all():
-        audit_record(actor=actor, action=AuditAction.DELETE, instance=person, before=snapshot(person))
-    audit_record(actor=actor, action=AuditAction.DELETE, instance=company, before=snapshot(company))
+        audit_events.record_deleted(actor=actor, instance=person, before=snapshot(person))
+    audit_events.record_deleted(actor=actor, instance=company, before=snapshot(company))
     company.delete()
 
 
@@ -241,7 +241,7 @@ def person_create(*, actor: User | None, **fields: Any) -> Person:
     person = Person(**fields)
     person.full_clean()
     person.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=person, after=snapshot(person))
+    audit_events.record_created(actor=actor, instance=person, after=snapshot(person))
     return person
 
 
@@ -251,13 +251,13 @@ def person_update(*, actor: User | None, person: Person, data: dict[str, Any]) -
     _apply(person, data)
     person.full_clean()
     person.save()
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=person, before=before, after=snapshot(person))
+    audit_events.record_updated(actor=actor, instance=person, before=before, after=snapshot(person))
     return person
 
 
 @transaction.atomic
 def person_delete(*, actor: User | None, person: Person) -> None:
-    audit_record(actor=actor, action=AuditAction.DELETE, instance=person, before=snapshot(person))
+    audit_events.record_deleted(actor=actor, instance=person, before=snapshot(person))
     person.delete()
 
 
@@ -357,7 +357,7 @@ def user_create(
     user.full_clean()
     _require_grantable(actor=actor, before=None, after=user)
     user.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=user, after=snapshot(user))
+    audit_events.user_created(actor=actor, user=user, after=snapshot(user))
     return user
 
 
@@ -378,7 +378,7 @@ def user_update(*, actor: User | None, user: User, data: dict[str, Any]) -> User
     if after == before:
         return locked
     locked.save()
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, before=before, after=after)
+    audit_events.user_updated(actor=actor, user=locked, before=before, after=after)
     if before.get("is_active") and not locked.is_active:
         # A deactivated account keeps no way in (the token authentication refuses it anyway).
         api_token_revoke_all(actor=actor, user=locked, reason="账号停用")
@@ -395,5 +395,5 @@ def user_set_password(*, actor: User | None, user: User, password: str) -> None:
     user.set_password(password)
     user.save(update_fields=["password"])
     own = actor is not None and actor.pk == user.pk
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=user, detail="修改密码")
+    audit_events.password_changed(actor=actor, user=user)
     api_token_revoke_all(actor=actor, user=user, reason="修改密码" if own else "管理员重置密码")

@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal import rules, selectors, services
+from portal.choices import AuditKind, audit_kind_groups
 from portal.filters import EnterpriseFilterSet
 from portal.forms import EnterpriseForm, LoginForm
 from portal.models import User
@@ -172,9 +173,18 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     action = request.GET.get("action")
     if action:
         events = events.filter(action=action)
+    # What happened (事件): one kind, or every kind of a domain ("hazard." …); an unknown value filters nothing.
+    kind = request.GET.get("kind", "")
+    if kind in AuditKind.values:
+        events = events.filter(kind=kind)
+    elif kind.endswith(".") and any(value.startswith(kind) for value in AuditKind.values):
+        events = events.filter(kind__startswith=kind)
+    else:
+        kind = ""
     paginator = Paginator(events, 50)
     page = paginator.get_page(request.GET.get("page"))
-    return render(request, "portal/audit_list.html", {"page": page, "action": action or ""})
+    context = {"page": page, "action": action or "", "kind": kind, "kind_groups": audit_kind_groups()}
+    return render(request, "portal/audit_list.html", context)
 
 
 def _check_database() -> dict[str, Any]:

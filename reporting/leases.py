@@ -31,8 +31,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from portal.audit import audit_record
-from portal.choices import AuditAction
+from reporting import audit_events as report_events
 from reporting.choices import JobStatus
 from reporting.models import ExportJob
 
@@ -91,15 +90,7 @@ def export_requeue_abandoned() -> list[tuple[str, str]]:
         )
         if not updated:
             continue
-        audit_record(
-            actor=None,
-            actor_name="系统",
-            action=AuditAction.UPDATE,
-            instance=job,
-            before={"status": JobStatus.RUNNING, "claimed_by": job.claimed_by, "attempts": job.attempts},
-            after={"status": JobStatus.PENDING},
-            detail=REQUEUED_MESSAGE,
-        )
+        report_events.export_requeued(job=job, reason=REQUEUED_MESSAGE)
         logger.warning("report job %s abandoned by %s (attempt %s): requeued", job.pk, job.claimed_by, job.attempts)
         requeued.append((str(job.pk), str(job.purpose)))
     return requeued
@@ -112,15 +103,7 @@ def _give_up(job: ExportJob) -> None:
         .update(status=JobStatus.FAILED, error=GAVE_UP_MESSAGE, finished_at=timezone.now())
     )
     if failed:
-        audit_record(
-            actor=None,
-            actor_name="系统",
-            action=AuditAction.UPDATE,
-            instance=job,
-            before={"status": JobStatus.RUNNING, "claimed_by": job.claimed_by, "attempts": job.attempts},
-            after={"status": JobStatus.FAILED},
-            detail=GAVE_UP_MESSAGE,
-        )
+        report_events.export_given_up(job=job, reason=GAVE_UP_MESSAGE)
         logger.warning("report job %s abandoned at attempt %s: given up", job.pk, job.attempts)
 
 

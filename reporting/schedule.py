@@ -24,6 +24,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from hazards import audit_events as hazard_events
 from hazards.choices import NotificationKind
 from hazards.models import Notification
 from inspections.choices import DeliverableSchedule
@@ -32,6 +33,7 @@ from portal import limits
 from portal.choices import RegionLevel, Role
 from portal.models import Region, User
 from portal.scoping import in_subtree
+from reporting import audit_events as report_events
 from reporting import services
 from reporting.choices import JobStatus, ReportKind, ScheduleStep, VersionStatus
 from reporting.models import Report, ScheduledRun
@@ -110,12 +112,14 @@ def _finish(run: ScheduledRun, detail: str) -> None:
     ScheduledRun.objects.filter(pk=run.pk).update(
         status=JobStatus.SUCCESS, detail=detail[: limits.TEXT_SYSTEM], finished_at=timezone.now()
     )
+    report_events.schedule_ran(run=run, result=detail)
 
 
 def _fail(run: ScheduledRun, error: str) -> None:
     ScheduledRun.objects.filter(pk=run.pk).update(
         status=JobStatus.FAILED, error=error[: limits.TEXT_TRACE], finished_at=timezone.now()
     )
+    report_events.schedule_failed(run=run, error=error)
 
 
 def _report(due: Due, region: Region) -> Report:
@@ -134,10 +138,18 @@ def _staff(region: Region, roles: Iterable[str]) -> QuerySet[User]:
     return User.objects.filter(is_active=True, region=region, role__in=list(roles))
 
 
-def notify(recipients: Iterable[User], message: str, kind: str) -> int:
+def notify(recipients: Iterable[User], message: str, kind: str, region: Region | None = None) -> int:
     rows = Notification.objects.bulk_create(
         [Notification(recipient=user, hazard=None, kind=kind, message=message[:500]) for user in recipients]
     )
+    if rows:
+        hazard_events.notifications_sent(
+            actor=None,
+            recipients=[row.recipient_id for row in rows],
+            kind=kind,
+            message=message,
+            region_path=region.path if region is not None else "",
+        )
     return len(rows)
 
 
@@ -203,6 +215,7 @@ def _remind(due: Due, region: Region) -> str:
         _staff(region, [Role.TOWN_STAFF]),
         f"请于{due.due:%Y-%m-%d}前报送{_label(due)}（{due.campaign.name}），草稿已生成，请核对后报送。",
         NotificationKind.DUE_SOON,
+        region=region,
     )
     return f"已提醒 {sent} 人"
 
@@ -229,6 +242,7 @@ def _notify_missing(due: Due, region: Region) -> str:
         _staff(region, [Role.COUNTY_STAFF, Role.COUNTY_LEADER]),
         f"截至{due.due:%Y-%m-%d}，{'、'.join(missing)}未报送{_label(due)}（{due.campaign.name}）。",
         NotificationKind.OVERDUE,
+        region=region,
     )
     return f"未报送：{'、'.join(missing)}；已通知 {sent} 人"
 

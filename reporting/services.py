@@ -26,9 +26,9 @@ from django.utils import timezone
 
 from inspections import services as field_services
 from portal import limits, rules
-from portal.audit import audit_record
-from portal.choices import AuditAction, RegionLevel
+from portal.choices import RegionLevel
 from portal.models import Region, User
+from reporting import audit_events as report_events
 from reporting import leases, selectors, signing
 from reporting.builders.pdf import build_pdf
 from reporting.builders.xlsx import build_xlsx
@@ -191,7 +191,7 @@ def report_get_or_create(*, kind: str, region: Region, campaign: Any, month: dt.
     except IntegrityError:  # a concurrent job created it first
         report, created = Report.objects.get(kind=kind, region=region, campaign=campaign, month=month), False
     if created:
-        audit_record(actor=None, action=AuditAction.CREATE, instance=report, after={"report": str(report)})
+        report_events.report_created(report=report)
     return report
 
 
@@ -238,7 +238,7 @@ def report_refresh(*, actor: User | None, report: Report) -> ReportVersion:
                 report.kind, signed.figures, snapshot.figures, signed.record_ids, snapshot.record_ids
             )
         open_version.save()
-        audit_record(actor=actor, action=AuditAction.UPDATE, instance=open_version, detail="草稿数据已按最新记录更新")
+        report_events.report_draft_refreshed(actor=actor, version=open_version)
         return open_version
     signed = _last_signed(report)
     if signed is not None and signed.fingerprint == snapshot.fingerprint:
@@ -260,8 +260,9 @@ def report_refresh(*, actor: User | None, report: Report) -> ReportVersion:
         computed_at=now,
         created_by=actor,
     )
-    detail = "生成草稿" if signed is None else f"已签字的第{signed.number}版之后数据发生变化，生成第{version.number}版"
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=version, detail=detail)
+    report_events.report_version_created(
+        actor=actor, version=version, after_signed=signed.number if signed is not None else None
+    )
     return version
 
 
@@ -305,13 +306,8 @@ def report_submit(*, actor: User, version: ReportVersion, missing_reason: str = 
     locked.submitted_at = timezone.now()
     locked.submitted_by = actor
     locked.save()
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        instance=locked,
-        before=before,
-        after={"status": locked.status, "fingerprint": locked.fingerprint, "missing_towns": missing},
-        detail="报送报表" + (f"（未报送的镇：{'、'.join(missing)}；原因：{locked.missing_reason}）" if missing else ""),
+    report_events.report_submitted(
+        actor=actor, version=locked, before=before, missing=missing, reason=locked.missing_reason
     )
     if report.region.level == RegionLevel.TOWN and (found := selectors.deliverable_due(report)) is not None:
         field_services.submission_record_table(
@@ -420,13 +416,11 @@ def report_sign(*, actor: User, version: ReportVersion, fingerprint: str) -> Rep
     locked.signed_at = signed_at
     locked.signed_by = actor
     locked.save()
-    audit_record(
+    report_events.report_signed(
         actor=actor,
-        action=AuditAction.UPDATE,
-        instance=locked,
+        version=locked,
         before={"status": VersionStatus.SUBMITTED},
         after={"status": VersionStatus.SIGNED, "xlsx_sha256": locked.xlsx_sha256, "pdf_sha256": locked.pdf_sha256},
-        detail="分管负责人签字，报表冻结",
     )
     return locked
 
@@ -439,7 +433,7 @@ def report_flag_missing(*, report: Report) -> Report:
     )
     report.refresh_from_db()
     if updated:
-        audit_record(actor=None, action=AuditAction.UPDATE, instance=report, detail="截止日未报送")
+        report_events.report_overdue(report=report)
     return report
 
 
@@ -506,7 +500,7 @@ def export_request(*, actor: User, kind: str, region: Region, month: dt.date, fi
 def _export_create(*, actor: User, kind: str, region: Region, month: dt.date, file_format: str) -> ExportJob:
     _export_rate_check(actor)
     job = ExportJob.objects.create(kind=kind, region=region, month=month, file_format=file_format, requested_by=actor)
-    audit_record(actor=actor, action=AuditAction.EXPORT, instance=job, detail=f"申请生成{job}")
+    report_events.export_requested(actor=actor, job=job)
     from reporting.tasks import run_export
 
     transaction.on_commit(lambda: run_export.delay(str(job.pk)))
@@ -539,7 +533,7 @@ def sign_request(*, actor: User, version: ReportVersion, fingerprint: str) -> Ex
         file_format=FileFormat.PDF,
         requested_by=actor,
     )
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=locked, detail="申请签字（后台生成文件）")
+    report_events.report_sign_requested(actor=actor, version=locked, job=job)
     from reporting.tasks import run_sign
 
     transaction.on_commit(lambda: run_sign.delay(str(job.pk)))
@@ -547,7 +541,10 @@ def sign_request(*, actor: User, version: ReportVersion, fingerprint: str) -> Ex
 
 
 def job_succeed(*, job_id: Any) -> None:
-    ExportJob.objects.filter(pk=job_id).update(status=JobStatus.SUCCESS, progress=100, finished_at=timezone.now())
+    with transaction.atomic():
+        done = ExportJob.objects.filter(pk=job_id).exclude(status=JobStatus.SUCCESS)
+        if done.update(status=JobStatus.SUCCESS, progress=100, finished_at=timezone.now()):
+            report_events.export_finished(job=ExportJob.objects.select_related("region").get(pk=job_id))
 
 
 def export_claim(*, job_id: Any, claimant: str) -> bool:
@@ -563,6 +560,8 @@ def export_claim(*, job_id: Any, claimant: str) -> bool:
         status=JobStatus.RUNNING, progress=5, attempts=F("attempts") + 1, started_at=now, heartbeat_at=now,
         claimed_by=claimant[:64], error="",
     )  # fmt: skip
+    if claimed:
+        report_events.export_started(job=ExportJob.objects.select_related("region").get(pk=job_id))
     return bool(claimed)
 
 
@@ -580,6 +579,7 @@ def export_finish(*, job_id: Any, content: bytes, file_name: str) -> ExportJob:
     job.progress = 100
     job.finished_at = timezone.now()
     job.save()
+    report_events.export_finished(job=job)
     return job
 
 
@@ -599,16 +599,24 @@ def export_expire_stale(*, now: dt.datetime | None = None) -> int:
             finished_at=timezone.now(),
         )
         for job in ExportJob.objects.filter(pk__in=stale, status=JobStatus.FAILED):
-            audit_record(actor=None, action=AuditAction.UPDATE, instance=job, detail="任务超时，标记为失败")
+            report_events.export_failed(job=job, error=job.error, detail="任务超时，标记为失败")
     return count
 
 
 def export_fail(*, job_id: Any, error: str, retrying: bool) -> None:
-    ExportJob.objects.filter(pk=job_id).update(
-        status=JobStatus.PENDING if retrying else JobStatus.FAILED,
-        error=error[: limits.TEXT_SYSTEM],
-        finished_at=None if retrying else timezone.now(),
-    )
+    with transaction.atomic():
+        ExportJob.objects.filter(pk=job_id).update(
+            status=JobStatus.PENDING if retrying else JobStatus.FAILED,
+            error=error[: limits.TEXT_SYSTEM],
+            finished_at=None if retrying else timezone.now(),
+        )
+        job = ExportJob.objects.select_related("region").filter(pk=job_id).first()
+        if job is None:
+            return
+        if retrying:
+            report_events.export_retrying(job=job, error=job.error)
+        else:
+            report_events.export_failed(job=job, error=job.error)
 
 
 @transaction.atomic
@@ -619,7 +627,7 @@ def scheduled_run_allow_again(*, actor: User, runs: Iterable[ScheduledRun]) -> i
     failed = list(visible.select_for_update())
     for run in failed:
         ScheduledRun.objects.filter(pk=run.pk).update(attempts=0)
-        audit_record(actor=actor, action=AuditAction.UPDATE, instance=run, detail="允许报表定时任务再次执行")
+        report_events.schedule_rearmed(actor=actor, run=run)
     return len(failed)
 
 

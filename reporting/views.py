@@ -25,10 +25,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import reauth, rules
-from portal.audit import audit_record
-from portal.choices import AuditAction, RegionLevel
+from portal.choices import RegionLevel
 from portal.models import Region, User
 from portal.scoping import not_found, visible_or_404
+from reporting import audit_events as report_events
 from reporting import dashboard, selectors, services, signing
 from reporting.choices import FileFormat, ReportKind, VersionStatus
 from reporting.figures import (
@@ -425,7 +425,7 @@ def version_file(request: HttpRequest, pk: int, file_format: str) -> HttpRespons
     stored = version.xlsx_file if file_format == FileFormat.XLSX else version.pdf_file
     if not stored:
         raise Http404
-    audit_record(actor=user, action=AuditAction.EXPORT, instance=version, detail=f"下载已签字文件（{file_format}）")
+    report_events.signed_file_downloaded(user=user, version=version, file_format=file_format)
     report = version.report
     month_text = f"{report.month.year}年{report.month.month}月"
     name = f"{report.region.name}{month_text}{report.get_kind_display()}（第{version.number}版）.{file_format}"
@@ -449,7 +449,7 @@ def export_file(request: HttpRequest, pk: Any) -> HttpResponseBase:
     job = visible_or_404(request, ExportJob.objects.select_related("region"), pk=pk)
     if not job.file:
         raise Http404
-    audit_record(actor=user, action=AuditAction.EXPORT, instance=job, detail="下载报表文件")
+    report_events.export_downloaded(user=user, job=job)
     name = f"{job.region.name}{job.month.year}年{job.month.month}月{job.get_kind_display()}（草稿）.{job.file_format}"
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=name)
 

@@ -445,12 +445,13 @@ class UserUpdateSerializer(_UserScopeInput):
 
 class AuditEventSerializer(DescribedFieldsMixin, serializers.ModelSerializer):
     action_display = serializers.CharField(source="get_action_display", read_only=True, label="操作名称")
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True, label="事件名称")
 
     class Meta:
         model = AuditEvent
         fields = [
-            "id", "created_at", "actor", "actor_name", "action", "action_display", "object_type", "object_id",
-            "object_repr", "before", "after", "detail", "ip_address",
+            "id", "created_at", "actor", "actor_name", "action", "action_display", "kind", "kind_display",
+            "object_type", "object_id", "object_repr", "before", "after", "detail", "extra", "ip_address",
         ]  # fmt: skip
 
 

@@ -54,7 +54,7 @@ from portal.api.permissions import (
     RoleWritePermission,
     has_role,
 )
-from portal.choices import AuditAction, PersonRole, RegionLevel, Role
+from portal.choices import AuditAction, AuditKind, PersonRole, RegionLevel, Role, audit_kind_groups
 from portal.filters import EnterpriseFilterSet, ScopedFilterSet
 from portal.models import AuditEvent, Enterprise, ParentCompany, Person, Region, User
 from portal.otp import services as otp_services
@@ -791,6 +791,14 @@ class UserViewSet(
 
 class AuditEventFilterSet(ScopedFilterSet):
     action = django_filters.ChoiceFilter(label="操作", choices=AuditAction.choices)
+    kind = django_filters.ChoiceFilter(label="事件", choices=AuditKind.choices)
+    kind_group = django_filters.ChoiceFilter(
+        label="事件类别",
+        field_name="kind",
+        lookup_expr="startswith",
+        choices=[(prefix, label) for label, prefix, _ in audit_kind_groups()],
+        help_text="一类事件，如 “hazard.”（事故隐患的各步骤）。",
+    )
     actor = IdFilter(label="操作人编号", field_name="actor__id")
     actor_name = django_filters.CharFilter(label="操作人账号", field_name="actor_name")
     object_type = django_filters.CharFilter(label="对象类型", field_name="object_type")
@@ -800,7 +808,10 @@ class AuditEventFilterSet(ScopedFilterSet):
 
     class Meta:
         model = AuditEvent
-        fields = ["action", "actor", "actor_name", "object_type", "object_id", "created_after", "created_before"]
+        fields = [
+            "action", "kind", "kind_group", "actor", "actor_name", "object_type", "object_id", "created_after",
+            "created_before",
+        ]  # fmt: skip
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
@@ -810,7 +821,8 @@ class AuditEventFilterSet(ScopedFilterSet):
 @extend_schema_view(
     list=extend_schema(
         summary="操作日志（管理员）",
-        description="管理员所在县的修改留痕：新增、修改、删除、登录、登录失败、导出、越权访问等，按时间倒序。",
+        description="管理员所在县的修改留痕：新增、修改、删除、登录、登录失败、导出、越权访问等，按时间倒序。"
+        "每条记录的 kind 是发生了什么（如 hazard.town_confirmed 隐患镇确认），extra 是该事件的数据。",
         responses={200: api.AuditEventSerializer, **errors(400, 401, 403, 404)},
     ),
     retrieve=extend_schema(

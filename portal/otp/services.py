@@ -13,9 +13,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal import rules
-from portal.audit import audit_record
-from portal.choices import AuditAction
+from portal import audit_events, rules
 from portal.models import User
 from portal.tokens.services import api_token_revoke_all
 
@@ -106,17 +104,14 @@ def _check(*, user: User, device: Device, code: str, purpose: str) -> CodeCheck:
         wait = 1
         if locked_until is not None:
             wait = max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
-        audit_record(
-            actor=user, action=AuditAction.OTP_FAILED, instance=user, detail=f"{purpose}：尝试过于频繁，未校验"
-        )
+        audit_events.otp_failed(user=user, purpose=purpose, detail=f"{purpose}：尝试过于频繁，未校验")
         return CodeCheck(ok=False, wait_seconds=wait)
     if device.verify_token(normalize_code(code)):
         return CodeCheck(ok=True, device=device)
     device.refresh_from_db(fields=["throttling_failure_count"])
-    audit_record(
-        actor=user,
-        action=AuditAction.OTP_FAILED,
-        instance=user,
+    audit_events.otp_failed(
+        user=user,
+        purpose=purpose,
         detail=f"{purpose}：{'备用码' if isinstance(device, StaticDevice) else '动态口令'}错误"
         f"（连续第 {device.throttling_failure_count} 次）",
     )
@@ -139,10 +134,9 @@ def device_confirm(*, user: User, device: TOTPDevice, code: str) -> CodeCheck:
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     revoked = api_token_revoke_all(actor=user, user=user, reason="启用两步验证（原令牌仅凭密码签发）")
     codes = _new_backup_codes(user)
-    audit_record(
+    audit_events.otp_added(
         actor=user,
-        action=AuditAction.OTP_ADDED,
-        instance=user,
+        user=user,
         after={"device": device.name, "backup_codes": len(codes)},
         detail="绑定动态口令设备，生成备用码" + ("，已作废原 API 令牌" if revoked else ""),
     )
@@ -160,10 +154,9 @@ def device_remove(*, user: User, code: str) -> CodeCheck:
         name = device.name
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
-        audit_record(
+        audit_events.otp_removed(
             actor=user,
-            action=AuditAction.OTP_REMOVED,
-            instance=user,
+            user=user,
             before={"device": name},
             detail="解绑动态口令设备（备用码一并作废）",
         )
@@ -177,7 +170,7 @@ def device_verify(*, user: User, device: TOTPDevice, code: str, purpose: str = "
         raise ValueError("device does not belong to this user")
     result = _check(user=user, device=device, code=code, purpose=purpose)
     if result.ok:
-        audit_record(actor=user, action=AuditAction.OTP_VERIFIED, instance=user, detail=purpose)
+        audit_events.otp_verified(user=user, purpose=purpose)
     return result
 
 
@@ -192,12 +185,7 @@ def second_factor_verify(*, user: User, code: str, purpose: str = "登录") -> C
         result = _check(user=user, device=backup, code=code, purpose=purpose)
         if result.ok:
             left = backup_codes_left(user)
-            audit_record(
-                actor=user,
-                action=AuditAction.OTP_VERIFIED,
-                instance=user,
-                detail=f"{purpose}（使用备用码，剩余 {left} 个）",
-            )
+            audit_events.otp_verified(user=user, purpose=purpose, backup_codes_left=left)
         return result
     device = confirmed_device(user)
     if device is None:
@@ -215,13 +203,7 @@ def backup_codes_regenerate(*, user: User, code: str) -> CodeCheck:
     if not result.ok:
         return result
     codes = _new_backup_codes(user)
-    audit_record(
-        actor=user,
-        action=AuditAction.OTP_BACKUP_CODES,
-        instance=user,
-        after={"backup_codes": len(codes)},
-        detail="重新生成备用码，原备用码作废",
-    )
+    audit_events.otp_backup_codes_made(user=user, codes=len(codes))
     return CodeCheck(ok=True, device=device, backup_codes=codes)
 
 
@@ -246,13 +228,7 @@ def two_factor_reset_by_admin(*, actor: User, user: User) -> int:
     removed = TOTPDevice.objects.filter(user=user).delete()[1].get("otp_totp.TOTPDevice", 0)
     StaticDevice.objects.filter(user=user).delete()
     tokens = api_token_revoke_all(actor=actor, user=user, reason="管理员重置两步验证")
-    audit_record(
-        actor=actor,
-        action=AuditAction.OTP_RESET,
-        instance=user,
-        before={"devices": removed},
-        detail=f"管理员重置两步验证：解绑动态口令并作废备用码，作废 {tokens} 个 API 令牌",
-    )
+    audit_events.otp_reset(actor=actor, user=user, devices=removed, tokens=tokens)
     return removed
 
 
@@ -265,10 +241,9 @@ def device_enrol_by_operator(*, user: User, replace: bool = False) -> TOTPDevice
     TOTPDevice.objects.filter(user=user).delete()
     device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=True)
     api_token_revoke_all(actor=None, user=user, reason="服务器命令 otp_enrol 绑定动态口令", actor_name="manage.py")
-    audit_record(
+    audit_events.otp_added(
         actor=None,
-        action=AuditAction.OTP_ADDED,
-        instance=user,
+        user=user,
         after={"device": device.name},
         detail="由服务器命令 otp_enrol 绑定" + ("（替换原设备）" if existing is not None else ""),
         actor_name="manage.py",
@@ -282,10 +257,9 @@ def device_remove_by_operator(*, user: User) -> int:
     removed = TOTPDevice.objects.filter(user=user).delete()[0]
     StaticDevice.objects.filter(user=user).delete()
     if removed:
-        audit_record(
+        audit_events.otp_removed(
             actor=None,
-            action=AuditAction.OTP_REMOVED,
-            instance=user,
+            user=user,
             detail="由服务器命令 otp_enrol --remove 解绑",
             actor_name="manage.py",
         )

@@ -16,8 +16,8 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
-from portal.audit import audit_record, current_ip
-from portal.choices import AuditAction
+from portal import audit_events
+from portal.audit import current_ip
 from portal.models import User
 from portal.tokens.models import ApiToken, absolute_lifetime, hash_key, idle_lifetime
 
@@ -45,11 +45,9 @@ def api_token_issue(*, user: User, device: str = "") -> tuple[ApiToken, str]:
         created_ip=current_ip.get(),
         auth_hash=user.get_session_auth_hash(),
     )
-    audit_record(
-        actor=user,
-        action=AuditAction.TOKEN_ISSUED,
-        instance=user,
-        after=_describe(token),
+    audit_events.token_issued(
+        user=user,
+        token=_describe(token),
         detail=f"签发 API 令牌 {token.prefix}…，闲置 {_hours(idle_lifetime())} 小时或满 "
         f"{_hours(absolute_lifetime())} 小时后失效",
     )
@@ -63,13 +61,8 @@ def _hours(delta: dt.timedelta) -> int:
 def _revoke(*, actor: User | None, tokens: list[ApiToken], reason: str, actor_name: str = "") -> int:
     ApiToken.objects.filter(pk__in=[token.pk for token in tokens]).delete()
     for token in tokens:
-        audit_record(
-            actor=actor,
-            action=AuditAction.TOKEN_REVOKED,
-            instance=token.user,
-            before=_describe(token),
-            detail=f"作废 API 令牌 {token.prefix}…：{reason}",
-            actor_name=actor_name,
+        audit_events.token_revoked(
+            actor=actor, user=token.user, token=_describe(token), reason=reason, actor_name=actor_name
         )
     return len(tokens)
 
@@ -119,8 +112,7 @@ def user_session_end(*, actor: User, ref: str) -> bool:
     for session in _user_sessions(actor):
         if session_ref(session.session_key) == ref:
             Session.objects.filter(session_key=session.session_key).delete()
-            detail = f"结束一个网页登录（{ref[:8]}…）"
-            audit_record(actor=actor, action=AuditAction.LOGOUT, instance=actor, detail=detail)
+            audit_events.session_ended(user=actor, ref=ref)
             return True
     return False
 
@@ -133,12 +125,7 @@ def user_sign_out_everywhere(*, actor: User, user: User) -> tuple[int, int]:
     tokens = api_token_revoke_all(actor=actor, user=user, reason="退出所有设备")
     sessions = _user_sessions(user)
     Session.objects.filter(session_key__in=[s.session_key for s in sessions]).delete()
-    audit_record(
-        actor=actor,
-        action=AuditAction.LOGOUT,
-        instance=user,
-        detail=f"退出所有设备：作废 {tokens} 个 API 令牌，结束 {len(sessions)} 个网页会话",
-    )
+    audit_events.signed_out_everywhere(actor=actor, user=user, tokens=tokens, sessions=len(sessions))
     return tokens, len(sessions)
 
 
