@@ -648,7 +648,14 @@ def run(*, reps: int, log: Callable[[str], None] = print) -> dict[str, Any]:
             "figures": figure_json(got["figures"]),
             "xlsx": figure_json(xlsx_fig),
             "pdf": figure_json(pdf),
-            **({"pdf_floor": figure_json(pdf_floor)} if pdf_floor else {}),
+            **(
+                {
+                    "pdf_floor": figure_json(pdf_floor),
+                    "pdf_vs_floor_cpu": pdf.cpu / pdf_floor.cpu if pdf_floor.cpu else None,
+                }
+                if pdf_floor
+                else {}
+            ),
             "raw_sql": figure_json(raw_fig),
             "same_numbers": same,
             "figures_vs_raw_cpu": ratio,
