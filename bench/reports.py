@@ -11,6 +11,8 @@ Figures, for 泽州县 (300 enterprises, 50,000 hazards, 5,000 enforcement recor
 - `figures`: the table computed from the records (`reporting.figures.compute_table`);
 - `xlsx` / `pdf`: the whole file as the worker and the shell command build it (campaign lookup,
   figures, builder);
+- `pdf floor` (winter table only): the 重大隐患明细 cells as a bare WeasyPrint table (bench/pdf_floor.py),
+  rendered interleaved with the real PDF; target: the real PDF within 1.3× its CPU time (issue 14 §4);
 - `raw SQL`: hand-written SQL computing the same cells (one statement per source table, CASE
   expressions, plus the 重大隐患明细 rows), run through the same connection — the floor. The bench
   checks that it gives the same numbers as the portal.
@@ -47,6 +49,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from bench.harness import ensure_scale, format_table, save_json
+from bench.pdf_floor import TARGET_RATIO as PDF_FLOOR_RATIO
+from bench.pdf_floor import render_floor
 
 NAME = "reports"
 COUNTY_CODE = "140525"
@@ -68,6 +72,7 @@ COUNTY_XLSX_SECONDS = 1.0
 COUNTY_QUERIES = 20
 RAW_RATIO = 3.0
 PROVINCE_SECONDS = 10.0
+PDF_REPS = 3  # interleaved renders of the winter PDF and its floor (about 3 s each)
 
 
 # --------------------------------------------------------------------------------------------
@@ -536,7 +541,7 @@ def run(*, reps: int, log: Callable[[str], None] = print) -> dict[str, Any]:
     from inspections.models import EnforcementRecord
     from portal.models import Enterprise, Region
     from reporting import selectors
-    from reporting.builders.pdf import build_pdf
+    from reporting.builders.pdf import build_pdf, lists_of
     from reporting.builders.xlsx import build_xlsx
     from reporting.choices import ReportKind
     from reporting.figures import compute_rollup, compute_table
@@ -583,7 +588,18 @@ def run(*, reps: int, log: Callable[[str], None] = print) -> dict[str, Any]:
         def pdf_file(table: Any = table) -> bytes:
             return build_pdf(table)
 
-        pdf = measure({"pdf": pdf_file}, 1, warmup=False)["pdf"]
+        pdf_floor: Figure | None = None
+        if kind == ReportKind.WINTER:
+            # The 明细 list against WeasyPrint's floor (bench/pdf_floor.py), interleaved in the same run.
+            major = lists_of(table)[0]
+
+            def floor_file(major: Any = major) -> bytes:
+                return render_floor(major.columns, major.widths, major.rows)
+
+            pdfs = measure({"pdf": pdf_file, "floor": floor_file}, PDF_REPS, warmup=False)
+            pdf, pdf_floor = pdfs["pdf"], pdfs["floor"]
+        else:
+            pdf = measure({"pdf": pdf_file}, 1, warmup=False)["pdf"]
         raw_fig = got["raw"]
         ratio = got["figures"].cpu / raw_fig.cpu if raw_fig.cpu else float("inf")
         xlsx_fig = got["xlsx"]
@@ -614,12 +630,32 @@ def run(*, reps: int, log: Callable[[str], None] = print) -> dict[str, Any]:
                 verdict + ("" if same else "; numbers differ from raw SQL"),
             )
         )  # fmt: skip
-        rows.append(line("", "pdf (from the figures)", pdf, "", "not a target"))
+        if pdf_floor is None:
+            rows.append(line("", "pdf (from the figures)", pdf, "", "not a target"))
+        else:
+            floor_ratio = pdf.cpu / pdf_floor.cpu if pdf_floor.cpu else float("inf")
+            pdf_ok = floor_ratio <= PDF_FLOOR_RATIO
+            ok = ok and pdf_ok
+            rows.append(
+                line(
+                    "", "pdf (from the figures)", pdf, f"{floor_ratio:.2f}× floor",
+                    f"{'✓' if pdf_ok else '✗'} ≤ {PDF_FLOOR_RATIO}× floor (CPU)",
+                )
+            )  # fmt: skip
+            rows.append(line("", "pdf floor (bare table, same cells)", pdf_floor, "1.00× floor", "WeasyPrint floor"))
         rows.append(line("", "raw SQL floor", raw_fig, "1.00×", "same numbers" if same else "DIFFERENT"))
         results["county"][kind] = {
             "figures": figure_json(got["figures"]),
             "xlsx": figure_json(xlsx_fig),
             "pdf": figure_json(pdf),
+            **(
+                {
+                    "pdf_floor": figure_json(pdf_floor),
+                    "pdf_vs_floor_cpu": pdf.cpu / pdf_floor.cpu if pdf_floor.cpu else None,
+                }
+                if pdf_floor
+                else {}
+            ),
             "raw_sql": figure_json(raw_fig),
             "same_numbers": same,
             "figures_vs_raw_cpu": ratio,

@@ -107,6 +107,12 @@ def _period_text(heading: Heading, *, cumulative_only: bool = False) -> str:
     return f"统计期间：{period.description}"
 
 
+# The signed version's label (string-set in pdf.css) in the bottom-right margin box, only when there is one.
+VERSION_BOX = """@page { @bottom-right {
+  content: string(version); font-family: "Noto Sans CJK SC", sans-serif; font-size: 8pt; color: #666;
+} }"""
+
+
 def _list_css(lists: list[_List]) -> str:
     rules = []
     for item in lists:
@@ -220,6 +226,11 @@ def _context(table: AnyTable) -> tuple[str, dict[str, Any], list[_List]]:
     return "reporting/pdf/three_lists.html", context, lists
 
 
+def lists_of(table: AnyTable) -> list[_List]:
+    """The table's lists (titles, widths, cell texts) as the PDF prints them; the bench renders its floor from them."""
+    return _context(table)[2]
+
+
 def render_html(table: AnyTable, remark: str = "") -> str:
     template, context, _ = _context(table)
     return render_to_string(template, {**context, "remark": remark})
@@ -234,6 +245,7 @@ def build_pdf(table: AnyTable, remark: str = "", *, seal: str = "") -> bytes:
     context["remark"] = remark
     context["seal"] = seal
     html = render_to_string(template, context)
-    stylesheets = [CSS(filename=str(STYLESHEET)), CSS(string=_list_css(lists))]
+    page_css = _list_css(lists) + ("\n" + VERSION_BOX if table.heading.version_label else "")
+    stylesheets = [CSS(filename=str(STYLESHEET)), CSS(string=page_css)]
     document = HTML(string=html, base_url=str(STYLESHEET.parent))
     return bytes(document.write_pdf(stylesheets=stylesheets))
