@@ -307,6 +307,8 @@ class Chunk:
     names: list[str]
     text: str
     node: ast.stmt
+    blank_before: int  # blank lines above it in the source, kept between neighbours that stay together
+    index: int  # its place among the source's definitions
 
 
 @dataclass
@@ -367,8 +369,10 @@ def read_source(module: str) -> Source:
         assert node.end_lineno is not None
         # Comments between the previous statement and this one belong to this one.
         lead = lines[previous_end : start - 1]
+        blank_before = 0
         while lead and not lead[0].strip():
             lead.pop(0)
+            blank_before += 1
         chunk_text = "".join(lead) + "".join(lines[start - 1 : node.end_lineno])
         previous_end = node.end_lineno
         if isinstance(node, ast.ImportFrom) and node.module == "__future__":
@@ -392,7 +396,9 @@ def read_source(module: str) -> Source:
             continue
         if not names:
             raise SplitError(f"{module}: line {node.lineno}: a top-level statement that defines no name")
-        source.chunks.append(Chunk(names=names, text=chunk_text, node=node))
+        source.chunks.append(
+            Chunk(names=names, text=chunk_text, node=node, blank_before=blank_before, index=len(source.chunks))
+        )
     return source
 
 
@@ -423,9 +429,9 @@ def place(source: Source, mapping: dict[str, list[str]]) -> dict[str, list[Chunk
         if len(targets) > 1:
             problems.append(f"line {chunk.node.lineno} defines {chunk.names} but they are placed apart")
             continue
-        target = targets.pop()
-        if target is not None:
-            result[target].append(chunk)
+        home = targets.pop()
+        if home is not None:
+            result[home].append(chunk)
     if problems:
         raise SplitError(f"{source.module}:\n  " + "\n  ".join(problems))
     return result
@@ -518,6 +524,17 @@ def _module_doc(text: str) -> str:
     return '"""' + text.replace('"""', '\\"\\"\\"') + '"""\n'
 
 
+def _join(chunks: list[Chunk]) -> str:
+    """The chunks in source order: neighbours in the source keep their spacing, others get two blank lines."""
+    text = ""
+    for previous, chunk in zip([None, *chunks], chunks, strict=False):
+        adjacent = previous is not None and chunk.index == previous.index + 1 and chunk.blank_before < 2
+        text += ("\n" * (chunk.blank_before + 1) if adjacent else "\n\n\n" if previous else "") + chunk.text.rstrip(
+            "\n"
+        )
+    return text + "\n"
+
+
 def write_package(source: Source, placement: dict[str, list[Chunk]]) -> list[Path]:
     needs = sibling_imports(source, placement)
     home = {n: target for target, chunks in placement.items() for chunk in chunks for n in chunk.names}
@@ -539,16 +556,7 @@ def write_package(source: Source, placement: dict[str, list[Chunk]]) -> list[Pat
         siblings = "".join(
             f"from {source.module}.{sibling} import {', '.join(names)}\n" for sibling, names in needs[target].items()
         )
-        text = (
-            _module_doc(doc)
-            + "\n"
-            + future
-            + "".join(source.import_text)
-            + siblings
-            + "\n\n"
-            + "\n\n\n".join(chunk.text.rstrip("\n") for chunk in chunks)
-            + "\n"
-        )
+        text = _module_doc(doc) + "\n" + future + "".join(source.import_text) + siblings + "\n\n" + _join(chunks)
         path = package / f"{target}.py"
         path.write_text(text, encoding="utf-8")
         written.append(path)
@@ -594,7 +602,9 @@ def write_package(source: Source, placement: dict[str, list[Chunk]]) -> list[Pat
 def tidy(paths: list[Path]) -> None:
     files = [str(p) for p in paths]
     # Fixed arguments, no shell; the first run may leave findings the last one reports.
-    subprocess.run([str(RUFF), "check", "--fix", "--select", "F401,I,RUF022", "--quiet", *files], check=False)  # nosec B603 # ruff, fixed arguments
+    # Imports left with one name by F401 are joined again (isort ignoring the magic trailing comma).
+    fix = ["check", "--fix", "--select", "F401,I,RUF022", "--config", "lint.isort.split-on-trailing-comma=false"]
+    subprocess.run([str(RUFF), *fix, "--quiet", *files], check=False)  # nosec B603 # ruff, fixed arguments
     subprocess.run([str(RUFF), "format", "--quiet", *files], check=True)  # nosec B603 # ruff, fixed arguments
     subprocess.run([str(RUFF), "check", "--quiet", *files], check=True)  # nosec B603 # ruff, fixed arguments
 
