@@ -18,8 +18,9 @@ For each source module it
   3. gives each submodule the source's whole import block plus imports of the names it uses from its
      siblings, and refuses a mapping whose submodules would import each other in a circle;
   4. writes `<package>/__init__.py` re-exporting every public name, every private name other code reads
-     (`from m import _x`, `m._x`, `mock.patch("m._x")`) and every imported name other code takes from the
-     module (so `from inspections.services import x` keeps working), then deletes the monolithic file;
+     (`from m import _x`, `m._x`, `mock.patch("m._x")`, `("m", "_x")` for getattr) and every imported
+     name other code takes from the module (so `from inspections.services import x` keeps working), then
+     deletes the monolithic file;
   5. runs `ruff check --fix --select F401,I,RUF022` and `ruff format` on the new files (unused imports go).
 It refuses to run when the target is already a package (nothing is ever split twice).
 
@@ -245,11 +246,6 @@ SPLITS: dict[str, dict[str, list[str]]] = {
             "hazard_admin_amend",
         ],
         "evidence": [
-            "_SIGNATURES",
-            "_ZIP_EXTENSIONS",
-            "_OLE_EXTENSIONS",
-            "_NAME_SUFFIXES",
-            "_sniff_extension",
             "hazard_add_evidence",
             "evidence_make_thumbnail",
         ],
@@ -292,7 +288,7 @@ DOCSTRINGS: dict[str, str] = {
     "hazards.services.base": "Helpers of every hazard write: the row lock, the event and audit record.",
     "hazards.services.notifications": "Who is told (站内通知, e-mail after commit when configured); marking as read.",
     "hazards.services.workflow": "The major- and general-hazard workflows: report, confirm, rectify, close, extend.",
-    "hazards.services.evidence": "Evidence files of hazards, recognised by their first bytes, and their thumbnails.",
+    "hazards.services.evidence": "Evidence files of hazards (checked by portal.upload_types) and their thumbnails.",
     "hazards.services.reminders": "The daily job reminding holders of hazards due soon and overdue.",
     "hazards.services.catalogue": "The catalogue of major-hazard criteria (判定依据) and who may edit it.",
 }
@@ -478,9 +474,11 @@ def python_files() -> Iterable[Path]:
             yield path
 
 
-def names_read_elsewhere(module: str, own_path: Path) -> tuple[set[str], set[str]]:
-    """Names other code takes from `module`, and the mock.patch-style string targets naming it."""
+def names_read_elsewhere(module: str, own_path: Path) -> tuple[set[str], set[str], set[str]]:
+    """Names other code takes from `module`, strings that may name one (next to the module's name in a
+    tuple), and the mock.patch-style string targets naming it."""
     wanted: set[str] = set()
+    maybe: set[str] = set()
     patched: set[str] = set()
     parent, _, leaf = module.rpartition(".")
     for path in python_files():
@@ -503,6 +501,11 @@ def names_read_elsewhere(module: str, own_path: Path) -> tuple[set[str], set[str
                         aliases.add(a.asname)
                     elif (a.name + ".").startswith(module + ".") or a.name == parent:
                         dotted_roots.add(a.name.split(".")[0])
+            elif isinstance(node, ast.Tuple | ast.List) and any(
+                isinstance(e, ast.Constant) and e.value == module for e in node.elts
+            ):
+                # ("pkg.mod", "name", …) read with getattr(import_module(…), …): a name when the module has it.
+                maybe.update(e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
             elif (
                 isinstance(node, ast.Constant)
                 and isinstance(node.value, str)
@@ -517,7 +520,7 @@ def names_read_elsewhere(module: str, own_path: Path) -> tuple[set[str], set[str
             through_alias = isinstance(node.value, ast.Name) and node.value.id in aliases
             if through_alias or (dotted_roots and ast.unparse(node.value) == module):
                 wanted.add(node.attr)
-    return wanted, patched
+    return wanted, maybe, patched
 
 
 def _module_doc(text: str) -> str:
@@ -538,8 +541,9 @@ def _join(chunks: list[Chunk]) -> str:
 def write_package(source: Source, placement: dict[str, list[Chunk]]) -> list[Path]:
     needs = sibling_imports(source, placement)
     home = {n: target for target, chunks in placement.items() for chunk in chunks for n in chunk.names}
-    wanted, patched = names_read_elsewhere(source.module, source.path)
+    wanted, maybe, patched = names_read_elsewhere(source.module, source.path)
     wanted.update(source.all_names or [])
+    wanted.update(n for n in maybe if n in home)
     reexport_imported = sorted(n for n in wanted if n not in home and n in source.imported)
     missing = sorted(n for n in wanted if n not in home and n not in source.imported and not n.startswith("__"))
     if missing:
