@@ -16,6 +16,8 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from rest_framework.test import APIClient
 
 from hazards.choices import EvidenceKind, HazardStatus
 from hazards.services import hazard_add_evidence
@@ -165,3 +167,32 @@ def test_the_type_is_read_from_the_content_and_a_nameless_file_gets_its_extensio
     with pytest.raises(ValidationError, match="不支持的文件类型：无法从内容识别“run”的类型"):
         check_upload(io.BytesIO(b"MZ\x90\x00 a program"), name="run", purpose=DOCUMENTS)
     assert ".heic" in PHOTOS.extensions and ".ofd" in DOCUMENTS.extensions and ".ofd" not in PHOTOS.extensions
+
+
+def test_hazard_evidence_page_and_api_take_heic_and_ofd_and_refuse_a_stranger(cast: Cast, world: World) -> None:
+    """The decision reaches hazards' page and API (they used to refuse both); out of scope stays a 404."""
+    hazard = make_hazard(world.enterprise_a, status=HazardStatus.RECTIFYING)
+    client = Client()
+    client.force_login(cast.clerk)
+    page = client.post(
+        f"/hazards/{hazard.pk}/evidence/",
+        {"evidence-kind": EvidenceKind.RECTIFICATION, "evidence-file": SimpleUploadedFile("整改通知.ofd", OFD)},
+    )
+    assert page.status_code == 302
+    api = APIClient()
+    api.force_authenticate(cast.clerk)
+    answer = api.post(
+        f"/api/v1/hazards/{hazard.pk}/evidence/",
+        {"file": SimpleUploadedFile("现场.heic", HEIC), "kind": EvidenceKind.PHOTO},
+        format="multipart",
+    )
+    assert answer.status_code == 201, answer.json()
+    assert sorted(hazard.evidence.values_list("original_name", flat=True)) == ["整改通知.ofd", "现场.heic"]
+    stranger = APIClient()
+    stranger.force_authenticate(cast.other_county_staff)
+    refused = stranger.post(
+        f"/api/v1/hazards/{hazard.pk}/evidence/",
+        {"file": SimpleUploadedFile("现场.heic", HEIC), "kind": EvidenceKind.PHOTO},
+        format="multipart",
+    )
+    assert refused.status_code == 404 and hazard.evidence.count() == 2
