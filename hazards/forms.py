@@ -27,8 +27,9 @@ from hazards.permissions import ADMIN
 from hazards.selectors import criterion_list
 from portal import limits
 from portal.models import Enterprise, Region, User
+from portal.upload_types import DOCUMENTS
 
-EVIDENCE_ACCEPT = ".jpg,.jpeg,.png,.gif,.webp,.pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.zip,image/*"
+EVIDENCE_ACCEPT = DOCUMENTS.accept
 
 
 class DateInput(forms.DateInput):
@@ -274,7 +275,7 @@ class HazardEditForm(HazardBoundForm):
 
 
 class EvidenceForm(StepForm):
-    file = forms.FileField(label="文件", help_text="照片（JPG、PNG、GIF、WebP）、PDF 或 Office 文档，不超过 10 MB。")
+    file = forms.FileField(label="文件", help_text=f"{DOCUMENTS.description}，不超过 10 MB。")
     kind = forms.ChoiceField(label="材料类型", choices=EvidenceKind.choices, initial=EvidenceKind.RECTIFICATION)
     description = forms.CharField(label="说明", max_length=200, required=False)
 

@@ -67,6 +67,7 @@ from portal.audit import snapshot
 from portal.choices import RegionLevel, Role
 from portal.images import is_raster, make_thumbnail, thumbnail_name
 from portal.models import Enterprise, User
+from portal.upload_types import DOCUMENTS, check_upload
 from portal.validators import validate_plausible_date
 
 A = HazardAction
@@ -90,20 +91,6 @@ NEXT_STEP = {
     S.CLOSED: "已销号",
     S.VERIFIED: "已验收",
 }
-
-# Evidence files are recognised by their first bytes, not by their names.
-_SIGNATURES: list[tuple[bytes, int, str]] = [
-    (b"\xff\xd8\xff", 0, ".jpg"),
-    (b"\x89PNG\r\n\x1a\n", 0, ".png"),
-    (b"GIF87a", 0, ".gif"),
-    (b"GIF89a", 0, ".gif"),
-    (b"WEBP", 8, ".webp"),
-    (b"%PDF-", 0, ".pdf"),
-    (b"PK\x03\x04", 0, ".zip"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 0, ".ole"),
-]
-_ZIP_EXTENSIONS = {".docx", ".xlsx", ".pptx", ".zip"}
-_OLE_EXTENSIONS = {".doc", ".xls", ".ppt"}
 
 
 class HazardStateChanged(ValidationError):
@@ -867,28 +854,6 @@ def hazard_admin_amend(*, actor: User, hazard: Hazard, data: dict[str, Any], rea
 # --- evidence -----------------------------------------------------------------------------------
 
 
-# The names each sniffed type may carry (a name without an extension is taken as it comes).
-_NAME_SUFFIXES = {".jpg": {".jpg", ".jpeg", ".jfif"}, ".zip": _ZIP_EXTENSIONS, ".ole": _OLE_EXTENSIONS}
-
-
-def _sniff_extension(head: bytes, original_name: str) -> str | None:
-    """The stored file's extension, from its content; None when the content is of no accepted type or its
-    name claims another type (a PDF named .xlsx or .html is refused, not stored under a lying name)."""
-    suffix = PurePath(original_name).suffix.lower()
-    for signature, offset, extension in _SIGNATURES:
-        if head[offset : offset + len(signature)] == signature:
-            if extension == ".webp" and not head.startswith(b"RIFF"):
-                continue
-            if suffix and suffix not in _NAME_SUFFIXES.get(extension, {extension}):
-                return None
-            if extension == ".zip":
-                return suffix or ".zip"
-            if extension == ".ole":
-                return suffix or ".doc"
-            return extension
-    return None
-
-
 @transaction.atomic
 def hazard_add_evidence(
     *,
@@ -899,32 +864,19 @@ def hazard_add_evidence(
     kind: str,
     description: str = "",
 ) -> HazardEvidence:
-    """Attach a photo or document (JPEG, PNG, GIF, WebP, PDF, Office) to an open hazard."""
+    """Attach a photo or document (portal.upload_types.DOCUMENTS) to an open hazard."""
     if kind not in EvidenceKind.values:
         raise ValidationError({"kind": "请选择材料类型。"})
     locked = _lock(actor=actor, hazard=hazard, expect_status=False)
     rules.require(actor, "hazards.add_evidence", locked)
-    limit = int(getattr(settings, "UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
-    declared = getattr(file, "size", None)
-    if isinstance(declared, int) and declared > limit:  # an upload knows its size: refused before it is read
-        raise ValidationError(f"文件超过 {limit // (1024 * 1024)} MB 的大小限制。")
+    # The one upload check (portal.upload_types): size, type by content, pixel bounds.
+    extension = check_upload(file, name=original_name, purpose=DOCUMENTS).extension
     digest = hashlib.sha256()
     size = 0
     file.seek(0)
-    head = file.read(16)
-    file.seek(0)
     while chunk := file.read(1024 * 1024):
         size += len(chunk)
-        if size > limit:
-            raise ValidationError(f"文件超过 {limit // (1024 * 1024)} MB 的大小限制。")
         digest.update(chunk)
-    if size == 0:
-        raise ValidationError("文件为空。")
-    extension = _sniff_extension(head, original_name)
-    if extension is None:
-        raise ValidationError(
-            "不支持的文件类型，或文件内容与扩展名不符：只能上传照片（JPG、PNG、GIF、WebP）、PDF 或 Office 文档。"
-        )
     file.seek(0)
     thumbnail = b""
     if is_raster(extension):  # pixel bounds from the header, before anything decodes it

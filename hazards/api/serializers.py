@@ -47,6 +47,7 @@ from portal.api.serializers import (
     scoped_related,
 )
 from portal.models import Enterprise
+from portal.upload_types import DOCUMENTS
 
 
 def _text(label: str, *, required: bool = False, max_length: int | None = None, help_text: str = "") -> Any:
@@ -455,9 +456,7 @@ class RecheckInputSerializer(StepInputSerializer):
 
 
 class EvidenceUploadSerializer(DescribedFieldsMixin, serializers.Serializer):  # type: ignore[type-arg]
-    file = serializers.FileField(
-        label="文件", help_text="照片（JPG、PNG、GIF、WebP）、PDF 或 Office 文档；按内容识别类型，不超过 10 MB。"
-    )
+    file = serializers.FileField(label="文件", help_text=f"{DOCUMENTS.description}；按内容识别类型，不超过 10 MB。")
     kind = serializers.ChoiceField(label="材料类型", choices=EvidenceKind.choices, help_text="材料类型")
     description = _text("说明", max_length=200)
 

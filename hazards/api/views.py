@@ -41,6 +41,7 @@ from portal.api.views import ERRORS, IdFilter, PortalPagination, ScopedFilterBac
 from portal.filters import ScopedFilterSet
 from portal.images import thumbnail_name
 from portal.models import User
+from portal.upload_types import DOCUMENTS
 
 A = HazardAction
 
@@ -451,7 +452,7 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HazardsVie
         methods=["POST"],
         summary="上传照片或材料",
         description=(
-            "multipart/form-data 上传一个文件。文件类型按内容识别（照片 JPG、PNG、GIF、WebP，PDF，Office 文档），"
+            f"multipart/form-data 上传一个文件。文件类型按内容识别（{DOCUMENTS.description}），"
             "超过大小限制或类型不符返回 400，不保存任何内容。已销号的隐患不能再上传（409）。"
         ),
         request={"multipart/form-data": api.EvidenceUploadSerializer},
