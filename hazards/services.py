@@ -311,7 +311,8 @@ def _finish(
         actor=actor, hazard=hazard, action=action, from_status=from_status, before=before, comment=comment, data=data
     )
     if notify_next:
-        _notify_step(actor=actor, hazard=hazard, action=action, **(notice or {}))
+        # The declared text may name the step's comment or any value the service adds in `notice`.
+        _notify_step(actor=actor, hazard=hazard, action=action, **{"comment": comment, **(notice or {})})
     return hazard
 
 
@@ -795,7 +796,7 @@ def hazard_recheck(
     locked.rectified_by = None
     return _finish(
         actor=actor, hazard=locked, action=A.RECHECK, from_status=from_status, before=before, comment=comment,
-        data=data, notice={"comment": comment},
+        data=data,
     )  # fmt: skip
 
 
