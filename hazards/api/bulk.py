@@ -24,14 +24,14 @@ from hazards.api.views import errors
 from hazards.choices import HazardAction, HazardStatus
 from portal import limits
 from portal.api.serializers import DescribedFieldsMixin, StrictCharField
-from portal.api.views import AUTHENTICATION
+from portal.api.views import AUTHENTICATION, IdFilter
 from portal.models import User
 
 
 class BulkStepInputSerializer(DescribedFieldsMixin, serializers.Serializer):  # type: ignore[type-arg]
     ids = serializers.ListField(
         label="隐患编号",
-        child=serializers.IntegerField(min_value=1, label="隐患编号"),
+        child=serializers.IntegerField(min_value=1, max_value=IdFilter.ID_RANGE[-1], label="隐患编号"),
         min_length=1,
         max_length=bulk.MAX_ITEMS,
         help_text=f"要办理的隐患编号，一次 1 至 {bulk.MAX_ITEMS} 项；重复的编号只办理一次。",
