@@ -11,21 +11,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from hazards import services
 from hazards.choices import HazardAction
 from hazards.models import Hazard
 from hazards.permissions import RULES, effective_roles
 from hazards.steps import StepRefused, run_step
+from hazards.workflow import WORKFLOW
 from portal.scoping import log_denied
 
 A = HazardAction
 
-# The steps that may be taken in bulk: they need nothing but an optional comment.
-BULK_STEPS: dict[str, Callable[..., Hazard]] = {
-    A.TOWN_CONFIRM: services.hazard_town_confirm,
-    A.COUNTY_CONFIRM: services.hazard_county_confirm,
-    A.CLOSE: services.hazard_close,
-    A.VERIFY: services.hazard_verify,
+# The steps that may be taken in bulk (declared `bulk` in hazards.workflow: they need nothing but an optional
+# comment), each with its service.
+BULK_STEPS: dict[str, Callable[..., Hazard]] = {step.action: step.service_function() for step in WORKFLOW.bulk}
+# The bulk API names a step as its single-step API does (POST /api/v1/hazard-bulk/verify/ …).
+BULK_SLUGS: dict[str, str] = {
+    (step.api.url_path if step.api else step.action.replace("_", "-")): step.action for step in WORKFLOW.bulk
 }
 
 MAX_ITEMS = 200

@@ -1,5 +1,6 @@
-"""Who may do what to a hazard, in which status. One table, read by the services (which enforce it),
-the work queue (what waits for a user) and, later, the pages (which buttons to show).
+"""Who may do what to a hazard, in which status. One table (RULES, read from the step declarations in
+`hazards.workflow`), read by the services (which enforce it), the work queue (what waits for a user) and
+the pages and the API (which steps to offer).
 
 Scope is not decided here: a hazard outside `Hazard.objects.visible_to(user)` is simply not found
 (404). Inside the scope the role decides: a town's staff reach only their town's hazards, the
@@ -9,87 +10,32 @@ town" is role TOWN_STAFF plus visibility.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from hazards.choices import HazardAction, HazardLevel, HazardStatus
+from hazards.workflow import ADMIN as ADMIN
+from hazards.workflow import BOTH as BOTH
+from hazards.workflow import COUNTY as COUNTY
+from hazards.workflow import ENTERPRISE as ENTERPRISE
+from hazards.workflow import GENERAL as GENERAL
+from hazards.workflow import MAJOR as MAJOR
+from hazards.workflow import OPEN as OPEN
+from hazards.workflow import PRINCIPAL as PRINCIPAL
+from hazards.workflow import REGION_STAFF as REGION_STAFF
+from hazards.workflow import TOWN as TOWN
+from hazards.workflow import WORKFLOW
+from hazards.workflow import Rule as Rule
 from portal.choices import Role
 
 if TYPE_CHECKING:
     from hazards.models import Hazard
 
-MAJOR = frozenset({HazardLevel.MAJOR})
-GENERAL = frozenset({HazardLevel.GENERAL})
-BOTH = frozenset({HazardLevel.MAJOR, HazardLevel.GENERAL})
-
-ENTERPRISE = frozenset({Role.ENTERPRISE_CLERK, Role.ENTERPRISE_PRINCIPAL})
-PRINCIPAL = frozenset({Role.ENTERPRISE_PRINCIPAL})
-TOWN = frozenset({Role.TOWN_STAFF})
-COUNTY = frozenset({Role.COUNTY_STAFF})
-REGION_STAFF = TOWN | COUNTY
-ADMIN = frozenset({Role.ADMIN})
-
 S = HazardStatus
-OPEN = HazardStatus.open()
-
-
-@dataclass(frozen=True)
-class Rule:
-    action: str
-    levels: frozenset[str]
-    sources: frozenset[str]
-    roles: frozenset[str]
-    # The status after the step; None = unchanged.
-    target: str | None = None
-    # Whom the hazard waits for in the source status (the work queue); False for optional steps.
-    queued: bool = True
-
-
-def _r(
-    action: str,
-    levels: frozenset[str],
-    sources: set[str] | frozenset[str],
-    roles: frozenset[str],
-    target: str | None = None,
-    *,
-    queued: bool = True,
-) -> Rule:
-    return Rule(action, levels, frozenset(sources), roles, target, queued)
-
-
 A = HazardAction
-RULES: list[Rule] = [
-    # 重大事故隐患: 上报（主要负责人签字）→ 镇确认 → 县确认 → (挂牌督办) → 整改中 → 申请销号 → 销号
-    _r(A.SIGN_REPORT, MAJOR, {S.DRAFT}, PRINCIPAL, S.PENDING_TOWN),
-    _r(A.TOWN_CONFIRM, MAJOR, {S.PENDING_TOWN}, TOWN, S.PENDING_COUNTY),
-    _r(A.COUNTY_CONFIRM, MAJOR, {S.PENDING_COUNTY}, COUNTY, S.CONFIRMED),
-    _r(A.LIST_FOR_SUPERVISION, MAJOR, {S.CONFIRMED, S.RECTIFYING, S.CLOSURE_REQUESTED}, COUNTY, queued=False),
-    _r(A.START_RECTIFICATION, MAJOR, {S.CONFIRMED}, ENTERPRISE, S.RECTIFYING),
-    _r(A.REQUEST_CLOSURE, MAJOR, {S.RECTIFYING}, ENTERPRISE, S.CLOSURE_REQUESTED),
-    _r(A.CLOSE, MAJOR, {S.CLOSURE_REQUESTED}, COUNTY, S.CLOSED),
-    # Send-back at every confirmation, to whoever held the hazard before.
-    _r(A.SEND_BACK, MAJOR, {S.PENDING_TOWN}, TOWN, S.DRAFT),
-    _r(A.SEND_BACK, MAJOR, {S.PENDING_COUNTY}, COUNTY, S.PENDING_TOWN),
-    _r(A.SEND_BACK, MAJOR, {S.CLOSURE_REQUESTED}, COUNTY, S.RECTIFYING),
-    # 一般事故隐患: 上报 → 整改中 → 已整改 → 已验收
-    _r(A.START_RECTIFICATION, GENERAL, {S.REPORTED}, ENTERPRISE, S.RECTIFYING),
-    # A town may record an on-the-spot rectification (立查立改) it witnessed; it then cannot verify it.
-    _r(A.MARK_RECTIFIED, GENERAL, {S.RECTIFYING}, ENTERPRISE, S.RECTIFIED),
-    _r(A.MARK_RECTIFIED, GENERAL, {S.RECTIFYING}, TOWN, S.RECTIFIED, queued=False),
-    _r(A.VERIFY, GENERAL, {S.RECTIFIED}, TOWN, S.VERIFIED),
-    _r(A.SEND_BACK, GENERAL, {S.RECTIFIED}, TOWN, S.RECTIFYING),
-    # Both levels.
-    _r(A.REQUEST_EXTENSION, BOTH, {S.CONFIRMED, S.REPORTED, S.RECTIFYING}, ENTERPRISE, queued=False),
-    _r(A.DECIDE_EXTENSION, MAJOR, OPEN, COUNTY, queued=False),
-    _r(A.DECIDE_EXTENSION, GENERAL, OPEN, REGION_STAFF, queued=False),
-    _r(A.RECHECK, MAJOR, {S.CLOSED}, REGION_STAFF, queued=False),
-    _r(A.RECHECK, GENERAL, {S.VERIFIED}, REGION_STAFF, queued=False),
-    _r(A.UPDATE, BOTH, OPEN, ENTERPRISE | REGION_STAFF, queued=False),
-    _r(A.ADD_EVIDENCE, BOTH, OPEN, ENTERPRISE | REGION_STAFF, queued=False),
-    _r(A.ADMIN_AMEND, BOTH, frozenset(HazardStatus.values), ADMIN, queued=False),
-]
+# The rule table, read from the step declarations (hazards.workflow), in their order.
+RULES: list[Rule] = WORKFLOW.rules
 
 # Who may report (上报) a hazard of each level, for an enterprise in their scope. A town or the county
 # may put a major hazard found on inspection in; it still waits for the principal's signature.
@@ -167,9 +113,9 @@ def can(user: Any, hazard: Hazard, action: str) -> bool:
         check_action(user, hazard, action)
     except (PermissionDenied, ValidationError):
         return False
-    # The rectifier never verifies.
+    # The rectifier never verifies (the steps declared `not_rectifier`).
     rectifier = hazard.rectified_by_id
-    return not (action in {A.VERIFY, A.CLOSE} and rectifier is not None and rectifier == user.pk)
+    return not (action in WORKFLOW.not_rectifier and rectifier is not None and rectifier == user.pk)
 
 
 def allowed_actions(user: Any, hazard: Hazard) -> list[str]:

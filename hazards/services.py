@@ -62,6 +62,7 @@ from hazards.permissions import (
     Rule,
     check_action,
 )
+from hazards.workflow import ENTERPRISE_USERS, EXTENSION_DECIDERS, HOLDERS, WORKFLOW, notice_text
 from portal import audit_events, rules
 from portal.audit import snapshot
 from portal.choices import RegionLevel, Role
@@ -251,10 +252,31 @@ def _notify_holders(hazard: Hazard, actor: User | None, what: str) -> None:
     )
 
 
+def _notify_step(*, actor: User | None, hazard: Hazard, action: str, **values: Any) -> None:
+    """The notification the step declares (hazards.workflow), filled in with the service's values."""
+    step = WORKFLOW.step(action)
+    if step.notice is None:
+        return
+    text = notice_text(step, hazard=_describe(hazard), **values)
+    if step.notice.recipients == HOLDERS:
+        _notify_holders(hazard, actor, text)
+        return
+    recipients = {ENTERPRISE_USERS: enterprise_users, EXTENSION_DECIDERS: _extension_deciders}
+    notify(
+        recipients=recipients[step.notice.recipients](hazard),
+        hazard=hazard,
+        message=text,
+        kind=step.notice.kind,
+        exclude=actor,
+    )
+
+
 def _transition(*, actor: User, hazard: Hazard, action: str) -> tuple[Hazard, Rule, dict[str, Any]]:
     """Lock, check, and move a hazard to the rule's target status (not yet saved or recorded)."""
     locked = _lock(actor=actor, hazard=hazard)
     rule = check_action(actor, locked, action)
+    if action in WORKFLOW.not_rectifier:
+        _check_not_rectifier(actor, locked, HazardAction(action).label)
     before = snapshot(locked)
     if rule.target is not None:
         locked.status = rule.target
@@ -270,7 +292,7 @@ def _finish(
     before: dict[str, Any],
     comment: str = "",
     data: dict[str, Any] | None = None,
-    what: str | None = None,
+    notice: dict[str, Any] | None = None,
     notify_next: bool = True,
 ) -> Hazard:
     hazard.save()
@@ -278,7 +300,8 @@ def _finish(
         actor=actor, hazard=hazard, action=action, from_status=from_status, before=before, comment=comment, data=data
     )
     if notify_next:
-        _notify_holders(hazard, actor, what or f"已{HazardAction(action).label}")
+        # The declared text may name the step's comment or any value the service adds in `notice`.
+        _notify_step(actor=actor, hazard=hazard, action=action, **{"comment": comment, **(notice or {})})
     return hazard
 
 
@@ -422,7 +445,6 @@ def hazard_sign_report(*, actor: User, hazard: Hazard, fingerprint: str, comment
     locked.signed_at = timezone.now()
     return _finish(
         actor=actor, hazard=locked, action=A.SIGN_REPORT, from_status=S.DRAFT, before=before, comment=comment,
-        what="已由主要负责人签字上报",
     )  # fmt: skip
 
 
@@ -432,7 +454,7 @@ def hazard_town_confirm(*, actor: User, hazard: Hazard, comment: str = "") -> Ha
     locked, _rule, before = _transition(actor=actor, hazard=hazard, action=A.TOWN_CONFIRM)
     return _finish(
         actor=actor, hazard=locked, action=A.TOWN_CONFIRM, from_status=S.PENDING_TOWN, before=before,
-        comment=comment, what="已经镇应急管理中心确认",
+        comment=comment,
     )  # fmt: skip
 
 
@@ -442,7 +464,7 @@ def hazard_county_confirm(*, actor: User, hazard: Hazard, comment: str = "") -> 
     locked, _rule, before = _transition(actor=actor, hazard=hazard, action=A.COUNTY_CONFIRM)
     return _finish(
         actor=actor, hazard=locked, action=A.COUNTY_CONFIRM, from_status=S.PENDING_COUNTY, before=before,
-        comment=comment, what="已经县局确认为重大事故隐患",
+        comment=comment,
     )  # fmt: skip
 
 
@@ -453,7 +475,7 @@ def hazard_send_back(*, actor: User, hazard: Hazard, reason: str) -> Hazard:
     locked, _rule, before = _transition(actor=actor, hazard=hazard, action=A.SEND_BACK)
     return _finish(
         actor=actor, hazard=locked, action=A.SEND_BACK, from_status=hazard.status, before=before, comment=reason,
-        what=f"被退回（理由：{reason}）",
+        notice={"reason": reason},
     )  # fmt: skip
 
 
@@ -496,13 +518,10 @@ def hazard_list_for_supervision(
         actor=actor, hazard=locked, action=A.LIST_FOR_SUPERVISION, from_status=locked.status, before=before,
         comment=comment, data=data,
     )  # fmt: skip
-    notify(
-        recipients=enterprise_users(locked),
-        hazard=locked,
-        message=f"{_describe(locked)}已被{SupervisionLevel(level).label}挂牌督办（{doc_number}），"
-        f"督办期限{deadline:%Y-%m-%d}。",
-        exclude=actor,
-    )
+    _notify_step(
+        actor=actor, hazard=locked, action=A.LIST_FOR_SUPERVISION, level_label=SupervisionLevel(level).label,
+        doc_number=doc_number, deadline=deadline,
+    )  # fmt: skip
     return locked
 
 
@@ -559,7 +578,7 @@ def hazard_start_rectification(
     locked.full_clean()
     return _finish(
         actor=actor, hazard=locked, action=A.START_RECTIFICATION, from_status=hazard.status, before=before,
-        comment=comment, what="已开始整改",
+        comment=comment,
     )  # fmt: skip
 
 
@@ -591,7 +610,7 @@ def hazard_request_closure(
     locked.rectified_by = actor
     return _finish(
         actor=actor, hazard=locked, action=A.REQUEST_CLOSURE, from_status=S.RECTIFYING, before=before,
-        comment=comment, what="已整改完成并申请销号",
+        comment=comment,
     )  # fmt: skip
 
 
@@ -605,7 +624,6 @@ def hazard_close(*, actor: User, hazard: Hazard, closed_on: datetime.date | None
     """销号 by the county. The person who rectified never verifies."""
     _check_plausible(closed_on=closed_on)
     locked, _rule, before = _transition(actor=actor, hazard=hazard, action=A.CLOSE)
-    _check_not_rectifier(actor, locked, "销号")
     closed_on = closed_on or local_today()
     if locked.rectified_on is not None and closed_on < locked.rectified_on:
         raise ValidationError({"closed_on": "销号日期不能早于整改完成日期。"})
@@ -613,7 +631,6 @@ def hazard_close(*, actor: User, hazard: Hazard, closed_on: datetime.date | None
     locked.closed_on = closed_on
     return _finish(
         actor=actor, hazard=locked, action=A.CLOSE, from_status=S.CLOSURE_REQUESTED, before=before, comment=comment,
-        what="已经县局验收销号",
     )  # fmt: skip
 
 
@@ -635,7 +652,7 @@ def hazard_mark_rectified(
     locked.rectified_by = actor
     return _finish(
         actor=actor, hazard=locked, action=A.MARK_RECTIFIED, from_status=S.RECTIFYING, before=before,
-        comment=comment, what="已整改完成",
+        comment=comment,
     )  # fmt: skip
 
 
@@ -643,12 +660,10 @@ def hazard_mark_rectified(
 def hazard_verify(*, actor: User, hazard: Hazard, comment: str = "") -> Hazard:
     """已验收 (general hazard) by the town. The person who rectified never verifies."""
     locked, _rule, before = _transition(actor=actor, hazard=hazard, action=A.VERIFY)
-    _check_not_rectifier(actor, locked, "验收")
     locked.verified_by = actor
     locked.closed_on = local_today()
     return _finish(
         actor=actor, hazard=locked, action=A.VERIFY, from_status=S.RECTIFIED, before=before, comment=comment,
-        what="已经镇应急管理中心验收",
     )  # fmt: skip
 
 
@@ -688,13 +703,10 @@ def hazard_request_extension(
         actor=actor, hazard=locked, action=A.REQUEST_EXTENSION, from_status=locked.status, before=before,
         comment=reason, data={"extension": extension.pk, "requested_deadline": str(requested_deadline)},
     )  # fmt: skip
-    notify(
-        recipients=_extension_deciders(locked),
-        hazard=locked,
-        message=f"{_describe(locked)}申请将整改时限由{extension.old_deadline:%Y-%m-%d}延至"
-        f"{requested_deadline:%Y-%m-%d}，请审批。",
-        exclude=actor,
-    )
+    _notify_step(
+        actor=actor, hazard=locked, action=A.REQUEST_EXTENSION, old_deadline=extension.old_deadline,
+        requested_deadline=requested_deadline,
+    )  # fmt: skip
     return extension
 
 
@@ -730,13 +742,7 @@ def hazard_decide_extension(
     outcome = (
         f"已批准，整改时限延至{locked.requested_deadline:%Y-%m-%d}" if approve else f"被驳回（理由：{comment.strip()}）"
     )
-    notify(
-        recipients=enterprise_users(locked_hazard),
-        hazard=locked_hazard,
-        message=f"{_describe(locked_hazard)}的延期申请{outcome}。",
-        kind=NotificationKind.INFO,
-        exclude=actor,
-    )
+    _notify_step(actor=actor, hazard=locked_hazard, action=A.DECIDE_EXTENSION, outcome=outcome)
     return locked
 
 
@@ -778,7 +784,7 @@ def hazard_recheck(
     locked.rectified_by = None
     return _finish(
         actor=actor, hazard=locked, action=A.RECHECK, from_status=from_status, before=before, comment=comment,
-        data=data, what=f"回头看不合格，已重新打开（理由：{comment}）",
+        data=data,
     )  # fmt: skip
 
 

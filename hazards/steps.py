@@ -22,26 +22,13 @@ from hazards.choices import HazardAction, HazardStatus
 from hazards.models import Hazard
 from hazards.permissions import RULES, check_action, effective_roles
 from hazards.services import HazardStateChanged
+from hazards.workflow import WORKFLOW
 
 T = TypeVar("T")
-A = HazardAction
 
-# Steps that move the status (the service refuses them when the status moved on meanwhile).
-TRANSITIONS = frozenset(
-    {
-        A.SIGN_REPORT,
-        A.TOWN_CONFIRM,
-        A.COUNTY_CONFIRM,
-        A.SEND_BACK,
-        A.LIST_FOR_SUPERVISION,
-        A.START_RECTIFICATION,
-        A.REQUEST_CLOSURE,
-        A.CLOSE,
-        A.MARK_RECTIFIED,
-        A.VERIFY,
-        A.RECHECK,
-    }
-)
+# Steps that move the hazard on (the service refuses them when the status moved on meanwhile): the steps
+# declared `moves` in hazards.workflow.
+TRANSITIONS = WORKFLOW.transitions
 
 
 class StepRefused(Exception):

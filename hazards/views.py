@@ -1,13 +1,15 @@
 """Pages of 隐患排查治理 under /hazards/.
 
 Every hazard reaches a page through `hazards.selectors` (scoped: out of scope is a 404). The buttons of
-the detail page are the steps `allowed_actions(user, hazard)` lists; each one POSTs to `hazard_step`,
+the detail page are the forms the step declarations give (`hazards.workflow`, Page) for the steps
+`allowed_actions(user, hazard)` lists; each one POSTs to `hazard_step`,
 which runs the service through `hazards.steps.run_step` and, when refused, shows the page again with
 the service's Chinese message (403 wrong role, 409 wrong or changed status, 400 wrong input).
 """
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +37,7 @@ from hazards.models import ExtensionRequest, Hazard, HazardEvidence, local_today
 from hazards.paging import HazardPaginator, wide_scope, with_tiebreak
 from hazards.permissions import allowed_actions
 from hazards.steps import StepRefused, queued_actions, run_step
+from hazards.workflow import WORKFLOW, Page, StepDef
 from portal import limits, rules, scoping
 from portal.choices import RegionLevel
 from portal.images import thumbnail_name
@@ -469,6 +472,7 @@ class Step:
     success: str
     style: str = "primary"
     multipart: bool = False
+    shown_when: str = ""
 
     def make_form(self, hazard: Hazard, data: Any = None, files: Any = None, *, user: User) -> f.StepForm:
         kwargs: dict[str, Any] = {"prefix": self.slug}
@@ -493,7 +497,7 @@ def _changes_or_refuse(changes: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def _decide_extension(user: User, hazard: Hazard, form: Any) -> Any:
+def _decide_extension(step: StepDef, user: User, hazard: Hazard, form: Any) -> Any:
     extension = (
         selectors.hazard_extensions(user=user, hazard=hazard)
         .filter(pk=form.cleaned_data["extension"], status=ExtensionStatus.PENDING)
@@ -501,7 +505,7 @@ def _decide_extension(user: User, hazard: Hazard, form: Any) -> Any:
     )
     if extension is None:
         raise ValidationError("该延期申请不存在或已审批，请刷新页面后重试。")
-    return services.hazard_decide_extension(
+    return step.service_function()(
         actor=user,
         extension=extension,
         approve=form.cleaned_data["decision"] == "approve",
@@ -509,9 +513,9 @@ def _decide_extension(user: User, hazard: Hazard, form: Any) -> Any:
     )
 
 
-def _add_evidence(user: User, hazard: Hazard, form: Any) -> Any:
+def _add_evidence(step: StepDef, user: User, hazard: Hazard, form: Any) -> Any:
     upload = form.cleaned_data["file"]
-    return services.hazard_add_evidence(
+    return step.service_function()(
         actor=user,
         hazard=hazard,
         file=upload,
@@ -521,111 +525,62 @@ def _add_evidence(user: User, hazard: Hazard, form: Any) -> Any:
     )
 
 
-STEPS: list[Step] = [
-    Step(
-        "sign", A.SIGN_REPORT, "主要负责人确认签字", "确认签字上报", f.SignReportForm,
-        lambda u, h, fm: services.hazard_sign_report(
-            actor=u, hazard=h, **{**fm.service_kwargs(), "fingerprint": fm.cleaned_data.get("fingerprint") or ""}
-        ),
-        "已签字上报，等待镇应急管理中心确认。",
+def _sign_report(step: StepDef, user: User, hazard: Hazard, form: Any) -> Any:
+    """The principal's signature binds what the page showed (the fingerprint the form posts back)."""
+    fingerprint = form.cleaned_data.get("fingerprint") or ""
+    kwargs = {**form.service_kwargs(), "fingerprint": fingerprint}
+    return services.hazard_sign_report(actor=user, hazard=hazard, **kwargs)
+
+
+# How a page's form reaches the step's service (hazards.workflow.Page.perform).
+PERFORMERS: dict[str, Callable[[StepDef, User, Hazard, Any], Any]] = {
+    "fields": lambda step, u, h, fm: step.service_function()(actor=u, hazard=h, **fm.service_kwargs()),
+    "changes": lambda step, u, h, fm: step.service_function()(actor=u, hazard=h, data=_changes_or_refuse(fm.changes())),
+    "amend": lambda step, u, h, fm: step.service_function()(
+        actor=u, hazard=h, data=_changes_or_refuse(fm.changes()), reason=fm.cleaned_data["reason"]
     ),
-    Step(
-        "town-confirm", A.TOWN_CONFIRM, "镇确认", "确认", f.CommentForm,
-        lambda u, h, fm: services.hazard_town_confirm(actor=u, hazard=h, **fm.service_kwargs()),
-        "已确认，报县局确认。",
-    ),
-    Step(
-        "county-confirm", A.COUNTY_CONFIRM, "县确认", "确认为重大事故隐患", f.CommentForm,
-        lambda u, h, fm: services.hazard_county_confirm(actor=u, hazard=h, **fm.service_kwargs()),
-        "已确认为重大事故隐患，企业落实“五落实”后开始整改。",
-    ),
-    Step(
-        "five", A.UPDATE, "填写“五落实”", "保存“五落实”", f.FiveImplementationForm,
-        lambda u, h, fm: services.hazard_update(actor=u, hazard=h, data=_changes_or_refuse(fm.changes())),
-        "“五落实”已保存。", "outline-primary",
-    ),
-    Step(
-        "start", A.START_RECTIFICATION, "开始整改", "开始整改", f.StartRectificationForm,
-        lambda u, h, fm: services.hazard_start_rectification(actor=u, hazard=h, **fm.service_kwargs()),
-        "已开始整改。",
-    ),
-    Step(
-        "evidence", A.ADD_EVIDENCE, "上传材料", "上传", f.EvidenceForm, _add_evidence, "材料已上传。",
-        "outline-primary", multipart=True,
-    ),
-    Step(
-        "request-closure", A.REQUEST_CLOSURE, "申请销号", "申请销号", f.ClosureRequestForm,
-        lambda u, h, fm: services.hazard_request_closure(actor=u, hazard=h, **fm.service_kwargs()),
-        "已申请销号，等待县局审核。",
-    ),
-    Step(
-        "mark-rectified", A.MARK_RECTIFIED, "整改完成", "整改完成", f.MarkRectifiedForm,
-        lambda u, h, fm: services.hazard_mark_rectified(actor=u, hazard=h, **fm.service_kwargs()),
-        "已整改完成，等待镇应急管理中心验收。",
-    ),
-    Step(
-        "verify", A.VERIFY, "验收", "验收通过", f.CommentForm,
-        lambda u, h, fm: services.hazard_verify(actor=u, hazard=h, **fm.service_kwargs()),
-        "已验收。",
-    ),
-    Step(
-        "close", A.CLOSE, "销号", "同意销号", f.CloseForm,
-        lambda u, h, fm: services.hazard_close(actor=u, hazard=h, **fm.service_kwargs()),
-        "已销号。", "success",
-    ),
-    Step(
-        "send-back", A.SEND_BACK, "退回", "退回", f.SendBackForm,
-        lambda u, h, fm: services.hazard_send_back(actor=u, hazard=h, **fm.service_kwargs()),
-        "已退回。", "outline-danger",
-    ),
-    Step(
-        "supervise", A.LIST_FOR_SUPERVISION, "挂牌督办", "挂牌督办", f.SupervisionForm,
-        lambda u, h, fm: services.hazard_list_for_supervision(actor=u, hazard=h, **fm.service_kwargs()),
-        "已挂牌督办。", "outline-danger",
-    ),
-    Step(
-        "extension", A.REQUEST_EXTENSION, "申请延期", "提交延期申请", f.ExtensionRequestForm,
-        lambda u, h, fm: services.hazard_request_extension(actor=u, hazard=h, **fm.service_kwargs()),
-        "延期申请已提交。", "outline-primary",
-    ),
-    Step(
-        "decide-extension", A.DECIDE_EXTENSION, "审批延期", "提交审批", f.ExtensionDecisionForm,
-        _decide_extension, "延期申请已审批。",
-    ),
-    Step(
-        "recheck", A.RECHECK, "回头看", "提交回头看结果", f.RecheckForm,
-        lambda u, h, fm: services.hazard_recheck(actor=u, hazard=h, **fm.service_kwargs()),
-        "回头看结果已记录。", "outline-primary",
-    ),
-    Step(
-        "edit", A.UPDATE, "修改隐患信息", "保存修改", f.HazardEditForm,
-        lambda u, h, fm: services.hazard_update(actor=u, hazard=h, data=_changes_or_refuse(fm.changes())),
-        "隐患信息已保存。", "outline-secondary",
-    ),
-    Step(
-        "amend", A.ADMIN_AMEND, "管理员更正", "保存更正", f.AdminAmendForm,
-        lambda u, h, fm: services.hazard_admin_amend(
-            actor=u, hazard=h, data=_changes_or_refuse(fm.changes()), reason=fm.cleaned_data["reason"]
-        ),
-        "更正已保存。", "outline-danger",
-    ),
-]  # fmt: skip
+    "sign": _sign_report,
+    "evidence": _add_evidence,
+    "decide_extension": _decide_extension,
+}
+
+
+def _page_step(step: StepDef, page: Page) -> Step:
+    return Step(
+        page.slug, step.action, page.title, page.button, getattr(f, page.form),
+        functools.partial(PERFORMERS[page.perform], step), page.success, page.style, page.multipart,
+        page.shown_when,
+    )  # fmt: skip
+
+
+# The forms of the detail page, in page order, from the step declarations (hazards.workflow).
+STEPS: list[Step] = [_page_step(step, page) for step, page in WORKFLOW.pages]
 STEP_BY_SLUG = {step.slug: step for step in STEPS}
 
 
+def _fields_editable(step: Step, user: User, hazard: Hazard, pending: ExtensionRequest | None) -> bool:
+    # An edit form only when the user may change one of its fields now (hazards.fields: after signing,
+    # an enterprise only completes the 五落实 of a major hazard).
+    form_class = step.form_class
+    if not issubclass(form_class, f.HazardBoundForm):
+        return True
+    return bool(editable_now(hazard, form_class.FIELDS, roles=update_roles(user)))
+
+
+# Beyond the rule table: hide what would only be refused (already supervised, nothing to decide, …);
+# a page declares which of these applies (hazards.workflow.Page.shown_when).
+SHOWN_WHEN: dict[str, Callable[[Step, User, Hazard, ExtensionRequest | None], bool]] = {
+    "extension_pending": lambda step, user, hazard, pending: pending is not None,
+    "may_request_extension": lambda step, user, hazard, pending: (
+        pending is None and hazard.current_deadline is not None
+    ),
+    "not_supervised": lambda step, user, hazard, pending: not hazard.supervision_level,
+    "fields_editable": _fields_editable,
+}
+
+
 def _step_applies(step: Step, user: User, hazard: Hazard, pending: ExtensionRequest | None) -> bool:
-    """Beyond the rule table: hide what would only be refused (already supervised, nothing to decide, …)."""
-    if step.action == A.DECIDE_EXTENSION:
-        return pending is not None
-    if step.action == A.REQUEST_EXTENSION:
-        return pending is None and hazard.current_deadline is not None
-    if step.action == A.LIST_FOR_SUPERVISION:
-        return not hazard.supervision_level
-    if step.action == A.UPDATE and issubclass(step.form_class, f.HazardBoundForm):
-        # An edit form only when the user may change one of its fields now (hazards.fields: after signing,
-        # an enterprise only completes the 五落实 of a major hazard).
-        return bool(editable_now(hazard, step.form_class.FIELDS, roles=update_roles(user)))
-    return True
+    return not step.shown_when or SHOWN_WHEN[step.shown_when](step, user, hazard, pending)
 
 
 def visible_steps(user: User, hazard: Hazard, pending: ExtensionRequest | None) -> list[Step]:

@@ -35,6 +35,7 @@ from hazards.filters import HazardFilterSet
 from hazards.models import ExtensionRequest, Hazard, HazardEvidence, MajorHazardCriterion, Notification
 from hazards.paging import HazardPaginator, wide_scope, with_tiebreak
 from hazards.steps import StepRefused, queued_actions, run_step
+from hazards.workflow import WORKFLOW, StepDef, Workflow
 from portal import rules
 from portal.api.permissions import ADMINS, RoleWritePermission
 from portal.api.views import ERRORS, IdFilter, PortalPagination, ScopedFilterBackend, ScopedViewSet, service_errors
@@ -153,6 +154,50 @@ def _step_schema(summary: str, description: str, request: Any) -> Callable[[Any]
     )
 
 
+# The step actions, generated from the step declarations (hazards.workflow): POST /hazards/{id}/<url_path>/
+# with the declared input serializer, through `_run` (403/409 before 400), answering the hazard's detail.
+
+
+def _amend(step: StepDef, user: User, hazard: Hazard, data: dict[str, Any]) -> Any:
+    reason = data.pop("reason")
+    if not data:
+        raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: ["没有提交要更正的字段。"]})
+    return step.service_function()(actor=user, hazard=hazard, data=data, reason=reason)
+
+
+# How the validated input reaches the service (StepDef.api.call).
+API_CALLS: dict[str, Callable[[StepDef, User, Hazard, dict[str, Any]], Any]] = {
+    "fields": lambda step, user, hazard, data: step.service_function()(actor=user, hazard=hazard, **data),
+    "amend": _amend,
+}
+
+
+def step_action(step: StepDef) -> Callable[..., Response]:
+    """The viewset action of one declared step, with its OpenAPI description."""
+    spec = step.api
+    assert spec is not None, step.action
+    input_class = getattr(api, spec.serializer)
+    call = API_CALLS[spec.call]
+
+    def handler(self: Any, request: Request, pk: str | None = None) -> Response:
+        hazard = self._run(request, step.action, input_class, lambda u, h, d: call(step, u, h, d))
+        return self._detail(hazard)  # type: ignore[no-any-return]
+
+    # DRF names the route, drf-spectacular the operation, after the function.
+    handler.__name__ = handler.__qualname__ = spec.name
+    routed = action(detail=True, methods=["post"], url_path=spec.url_path)(handler)
+    return _step_schema(spec.summary, spec.description, input_class)(routed)  # type: ignore[no-any-return]
+
+
+def step_actions_mixin(workflow: Workflow) -> type:
+    """A base class holding one action per step the workflow offers in the API."""
+    actions = {step.api.name: step_action(step) for step in workflow.api_steps if step.api is not None}
+    return type("HazardStepActions", (), actions)
+
+
+HazardStepActions: Any = step_actions_mixin(WORKFLOW)
+
+
 @extend_schema(tags=["隐患"])
 @extend_schema_view(
     list=extend_schema(
@@ -209,7 +254,7 @@ def _step_schema(summary: str, description: str, request: Any) -> Callable[[Any]
         responses={200: api.HazardDetailSerializer, **errors(400, 401, 403, 404, 409)},
     ),
 )
-class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HazardsViewSet):
+class HazardViewSet(HazardStepActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, HazardsViewSet):
     model = Hazard
     pagination_class = HazardPagination
     permission_classes = [IsAuthenticated]
@@ -281,153 +326,6 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HazardsVie
             return services.hazard_update(actor=user, hazard=hazard, data=data, comment=comment)
 
         return self._detail(self._run(request, A.UPDATE, api.HazardUpdateInputSerializer, call))
-
-    # The steps of the workflow -------------------------------------------------------------------------
-
-    @_step_schema(
-        "主要负责人签字上报",
-        "重大事故隐患由企业主要负责人确认签字，报镇应急管理中心确认。"
-        "fingerprint 填签字前读取的隐患详情中的 fingerprint。",
-        api.SignReportInputSerializer,
-    )
-    @action(detail=True, methods=["post"], url_path="sign-report")
-    def sign_report(self, request: Request, pk: str | None = None) -> Response:
-        hazard = self._run(
-            request, A.SIGN_REPORT, api.SignReportInputSerializer,
-            lambda u, h, d: services.hazard_sign_report(actor=u, hazard=h, **d),
-        )  # fmt: skip
-        return self._detail(hazard)
-
-    @_step_schema("镇确认", "两级确认的第一级：镇应急管理中心确认后报县局。", api.StepInputSerializer)
-    @action(detail=True, methods=["post"], url_path="confirm-town")
-    def confirm_town(self, request: Request, pk: str | None = None) -> Response:
-        hazard = self._run(
-            request, A.TOWN_CONFIRM, api.StepInputSerializer,
-            lambda u, h, d: services.hazard_town_confirm(actor=u, hazard=h, **d),
-        )  # fmt: skip
-        return self._detail(hazard)
-
-    @_step_schema(
-        "县确认", "两级确认的第二级：县局股室确认为重大事故隐患，企业落实“五落实”后开始整改。", api.StepInputSerializer
-    )
-    @action(detail=True, methods=["post"], url_path="confirm-county")
-    def confirm_county(self, request: Request, pk: str | None = None) -> Response:
-        hazard = self._run(
-            request, A.COUNTY_CONFIRM, api.StepInputSerializer,
-            lambda u, h, d: services.hazard_county_confirm(actor=u, hazard=h, **d),
-        )  # fmt: skip
-        return self._detail(hazard)
-
-    @_step_schema(
-        "退回",
-        "镇确认、县确认或销号审核时退回上一环节，必须填写理由（待镇确认→待签字，待县确认→待镇确认，申请销号→整改中；"
-        "一般事故隐患验收时退回整改中）。",
-        api.SendBackInputSerializer,
-    )
-    @action(detail=True, methods=["post"], url_path="send-back")
-    def send_back(self, request: Request, pk: str | None = None) -> Response:
-        hazard = self._run(
-            request, A.SEND_BACK, api.SendBackInputSerializer,
-            lambda u, h, d: services.hazard_send_back(actor=u, hazard=h, **d),
-        )  # fmt: skip
-        return self._detail(hazard)
-
-    @_step_schema(
-        "挂牌督办", "县局对已确认的重大事故隐患挂牌督办（级别、单位、文号、日期、期限）。", api.SuperviseInputSerializer
-    )
-    @action(detail=True, methods=["post"], url_path="supervise")
-    def supervise(self, request: Request, pk: str | None = None) -> Response:
-        hazard = self._run(
-            request, A.LIST_FOR_SUPERVISION, api.SuperviseInputSerializer,
-            lambda u, h, d: services.hazard_list_for_supervision(actor=u, hazard=h, **d),
-        )  # fmt: skip
-        return self._detail(hazard)
-
-    @_step_schema(
-        "开始整改",
-        "重大事故隐患须“五落实”（整改措施、责任单位和责任人、整改资金、整改时限、应急预案/临时管控措施）齐全，"
-        "可在本步骤一并补充；一般事故隐患须有整改措施和整改时限。",
-        api.StartRectificationInputSerializer,
-    )
-    @action(detail=True, methods=["post"], url_path="start-rectification")
-    def start_rectification(self, request: Request, pk: str | None = None) -> Response:
-        hazard = self._run(
-            request, A.START_RECTIFICATION, api.StartRectificationInputSerializer,
-            lambda u, h, d: services.hazard_start_rectification(actor=u, hazard=h, **d),
-        )  # fmt: skip
-        return self._detail(hazard)
-
-    @_step_schema(
-        "申请销号",
-        "企业整改完成后申请销号，须填写整改完成日期和整改情况，并已上传至少一份整改材料或销号材料。",
-        api.RequestClosureInputSerializer,
-    )
-    @action(detail=True, methods=["post"], url_path="request-closure")
-    def request_closure(self, request: Request, pk: str | None = None) -> Response:
-        hazard = self._run(
-            request, A.REQUEST_CLOSURE, api.RequestClosureInputSerializer,
-            lambda u, h, d: services.hazard_request_closure(actor=u, hazard=h, **d),
-        )  # fmt: skip
-        return self._detail(hazard)
-
-    @_step_schema("销号", "县局审核整改材料后销号；整改填报人不能为自己的整改销号。", api.CloseInputSerializer)
-    @action(detail=True, methods=["post"], url_path="close")
-    def close(self, request: Request, pk: str | None = None) -> Response:
-        hazard = self._run(
-            request, A.CLOSE, api.CloseInputSerializer,
-            lambda u, h, d: services.hazard_close(actor=u, hazard=h, **d),
-        )  # fmt: skip
-        return self._detail(hazard)
-
-    @_step_schema(
-        "整改完成（一般事故隐患）",
-        "填写整改完成日期和整改情况（或已上传整改材料），等待镇验收。",
-        api.MarkRectifiedInputSerializer,
-    )
-    @action(detail=True, methods=["post"], url_path="mark-rectified")
-    def mark_rectified(self, request: Request, pk: str | None = None) -> Response:
-        hazard = self._run(
-            request, A.MARK_RECTIFIED, api.MarkRectifiedInputSerializer,
-            lambda u, h, d: services.hazard_mark_rectified(actor=u, hazard=h, **d),
-        )  # fmt: skip
-        return self._detail(hazard)
-
-    @_step_schema("验收（一般事故隐患）", "镇应急管理中心验收；整改填报人不能验收自己的整改。", api.StepInputSerializer)
-    @action(detail=True, methods=["post"], url_path="verify")
-    def verify(self, request: Request, pk: str | None = None) -> Response:
-        hazard = self._run(
-            request, A.VERIFY, api.StepInputSerializer,
-            lambda u, h, d: services.hazard_verify(actor=u, hazard=h, **d),
-        )  # fmt: skip
-        return self._detail(hazard)
-
-    @_step_schema(
-        "回头看",
-        "对已销号（已验收）隐患回头看：合格只记录；不合格必须填写意见，隐患重新打开为整改中。",
-        api.RecheckInputSerializer,
-    )
-    @action(detail=True, methods=["post"], url_path="recheck")
-    def recheck(self, request: Request, pk: str | None = None) -> Response:
-        hazard = self._run(
-            request, A.RECHECK, api.RecheckInputSerializer,
-            lambda u, h, d: services.hazard_recheck(actor=u, hazard=h, **d),
-        )  # fmt: skip
-        return self._detail(hazard)
-
-    @_step_schema(
-        "管理员更正",
-        "管理员更正隐患信息（包括已销号的隐患），必须填写理由；只改提交的字段，更正前后的值记入操作日志。",
-        api.AdminAmendInputSerializer,
-    )
-    @action(detail=True, methods=["post"], url_path="admin-amend")
-    def admin_amend(self, request: Request, pk: str | None = None) -> Response:
-        def call(user: User, hazard: Hazard, data: dict[str, Any]) -> Hazard:
-            reason = data.pop("reason")
-            if not data:
-                raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: ["没有提交要更正的字段。"]})
-            return services.hazard_admin_amend(actor=user, hazard=hazard, data=data, reason=reason)
-
-        return self._detail(self._run(request, A.ADMIN_AMEND, api.AdminAmendInputSerializer, call))
 
     # Timeline, evidence, extensions --------------------------------------------------------------------
 

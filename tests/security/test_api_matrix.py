@@ -270,6 +270,13 @@ ROWS: list[Row] = [
         "403   403   200   404   403   403   403   403   404   404   401",
         "404   404   404   404   404   404   404   404   403   403   401",
         w.general_rectified, _const({}), _status),
+    # Bulk verify (hazards.bulk): a role that never verifies is refused as a whole (403); a hazard out of
+    # scope is one refused item of a 200 answer (logged 越权访问), so nothing changes.
+    Row("POST", f"{V}/hazard-bulk/{{step}}/",
+        "403   403   200   200~  403   403   403   403   403   403   401",
+        "403   403   200~  200~  403   403   403   403   403   403   401",
+        lambda ctx, side: {**w.general_rectified(ctx, side), "step": "verify"},
+        lambda ctx, side, obj: {"ids": [obj["id"]], "comment": "批量验收"}, _status),
     Row("POST", f"{H}/recheck/",
         "403   403   200   404   200   403   403   403   404   404   401",
         "404   404   404   404   404   404   404   404   200   403   401",
