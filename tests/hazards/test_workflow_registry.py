@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from rest_framework import serializers
 
+from hazards import audit_events as hazard_events
 from hazards import bulk, permissions, services, steps, views
 from hazards import forms as hazard_forms
 from hazards.api import serializers as api_serializers
@@ -116,6 +117,8 @@ def test_a_new_step_is_one_declaration_and_its_service(
     monkeypatch.setattr(permissions, "WORKFLOW", trial)
     monkeypatch.setattr(steps, "TRANSITIONS", trial.transitions)
     monkeypatch.setattr(services, "WORKFLOW", trial)
+    # Its typed audit event: one function per kind (hazards.audit_events); the trial borrows "updated".
+    monkeypatch.setitem(hazard_events.STEP_EVENTS, TRIAL_ACTION, hazard_events.hazard_updated)
     colleague = second_town_a_staff(world)
     hazard = make_hazard(world.enterprise_a, level=HazardLevel.GENERAL, status=S.RECTIFYING)
 
