@@ -34,6 +34,7 @@ from hazards.fingerprint import hazard_fingerprint
 from hazards.models import ExtensionRequest, Hazard, HazardEvidence, local_today
 from hazards.paging import HazardPaginator, wide_scope, with_tiebreak
 from hazards.permissions import allowed_actions, check_may_report
+from hazards.signing import hazard_sign_authenticate
 from hazards.steps import StepRefused, queued_actions, run_step
 from portal import limits, scoping
 from portal.choices import RegionLevel
@@ -713,6 +714,16 @@ def hazard_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, hazard)
 
 
+def _perform(request: HttpRequest, user: User, hazard: Hazard, step: Step, form: f.StepForm) -> Any:
+    """The step's service; a signature's form first re-authenticates the signer (hazards.signing)."""
+    if isinstance(form, f.SignReportForm):
+        data = form.cleaned_data
+        hazard_sign_authenticate(
+            request=request, actor=user, password=data.get("password") or "", otp_code=data.get("otp_code") or ""
+        )
+    return step.perform(user, hazard, form)
+
+
 @login_required
 @require_POST
 def hazard_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
@@ -736,7 +747,7 @@ def hazard_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             hazard=hazard,
             action=chosen.action,
             seen_status=form.cleaned_data.get("seen_status") or None,
-            call=lambda h: chosen.perform(user, h, form),
+            call=lambda h: _perform(request, user, h, chosen, form),
         )
     except StepRefused as refused:
         if refused.error is not None and refused.status == 400:

@@ -35,6 +35,7 @@ from hazards.filters import HazardFilterSet
 from hazards.models import ExtensionRequest, Hazard, HazardEvidence, MajorHazardCriterion, Notification
 from hazards.paging import HazardPaginator, wide_scope, with_tiebreak
 from hazards.permissions import check_may_report
+from hazards.signing import hazard_sign_authenticate
 from hazards.steps import StepRefused, queued_actions, run_step
 from portal.api.permissions import ADMINS, RoleWritePermission
 from portal.api.views import ERRORS, IdFilter, PortalPagination, ScopedFilterBackend, ScopedViewSet, service_errors
@@ -291,11 +292,14 @@ class HazardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HazardsVie
     )
     @action(detail=True, methods=["post"], url_path="sign-report")
     def sign_report(self, request: Request, pk: str | None = None) -> Response:
-        hazard = self._run(
-            request, A.SIGN_REPORT, api.SignReportInputSerializer,
-            lambda u, h, d: services.hazard_sign_report(actor=u, hazard=h, **d),
-        )  # fmt: skip
-        return self._detail(hazard)
+        def sign(user: User, hazard: Hazard, data: dict[str, Any]) -> Hazard:
+            # The password again (and the 动态口令 once enrolled) before the service: hazards.signing.
+            hazard_sign_authenticate(
+                request=request, actor=user, password=data.pop("password"), otp_code=data.pop("otp_code", "")
+            )
+            return services.hazard_sign_report(actor=user, hazard=hazard, **data)
+
+        return self._detail(self._run(request, A.SIGN_REPORT, api.SignReportInputSerializer, sign))
 
     @_step_schema("镇确认", "两级确认的第一级：镇应急管理中心确认后报县局。", api.StepInputSerializer)
     @action(detail=True, methods=["post"], url_path="confirm-town")
