@@ -3,7 +3,7 @@
 - waiting: the work queue (the same rule as 待办: `selectors.work_queue`), one section per kind of step —
   待签字, 待镇确认, 待县确认, 销号申请, 待验收, 延期申请, 待整改 — and the user's ledger uploads to confirm;
 - due: hazard deadlines within 14 days in scope; late: overdue hazards, those waiting for the user's own
-  step first;
+  step first — built by `overdue_section` from the warnings engine's rows (inspections/worklist.py);
 - notices: the latest notifications.
 
 Queries are fixed whatever the data size: the pending extensions, the queue's counts by kind, its first
@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Value, When, Window
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
@@ -144,59 +144,55 @@ def _mine_condition(user: User) -> Q:
 
 
 def deadline_sections(user: User, today: dt.date) -> Iterable[Section]:
-    """The due and the late hazards in scope: their counts in one aggregate, then the first due rows and the
-    first late rows (those waiting for the user's own step first). Indexed reads, no sort of every late row
-    unless the user has fewer than five of their own.
+    """The hazards in scope due within 14 days: their count, then the first rows (indexed reads).
 
-    Registered as "hazards.deadlines": once the one warnings engine of issue 13 §3 exists, registering its
-    selector under that name replaces this one for the home page, the API and the badges alike."""
+    The late ones are not counted here: the one warnings engine (inspections/warnings.py, 隐患整改逾期)
+    decides what is overdue, and its 工作台 selector builds that section with `overdue_section` below."""
     owed = Hazard.objects.visible_to(user).filter(status__in=S.rectification_owed())
     horizon = today + dt.timedelta(days=DUE_DAYS)
-    mine = _mine_condition(user)
-    totals = owed.aggregate(
-        due=Count("id", filter=Q(current_deadline__gte=today, current_deadline__lte=horizon)),
-        late=Count("id", filter=Q(current_deadline__lt=today)),
-        late_mine=Count("id", filter=Q(current_deadline__lt=today) & mine),
+    due = owed.filter(current_deadline__gte=today, current_deadline__lte=horizon)
+    rows = list(
+        due.select_related("enterprise")
+        .annotate(total=Window(Count("id")))
+        .order_by("current_deadline", "id")[:FIRST_ITEMS]
     )
-    sections: list[Section] = []
-    if totals["due"]:
-        rows = (
-            owed.filter(current_deadline__gte=today, current_deadline__lte=horizon)
-            .select_related("enterprise")
-            .order_by("current_deadline", "id")[:FIRST_ITEMS]
+    if not rows:
+        return []
+    return [
+        Section(
+            kind="hazard_due",
+            group=DUE,
+            label="隐患整改期限将到",
+            count=rows[0].total,  # type: ignore[attr-defined]
+            items=[_hazard_item(h, detail=f"{h.current_deadline:%Y-%m-%d} 到期") for h in rows],
+            url=_list_url(open="true", ordering="current_deadline"),
+            severity="warning",
         )
-        sections.append(
-            Section(
-                kind="hazard_due",
-                group=DUE,
-                label="隐患整改期限将到",
-                count=totals["due"],
-                items=[_hazard_item(h, detail=f"{h.current_deadline:%Y-%m-%d} 到期") for h in rows],
-                url=_list_url(open="true", ordering="current_deadline"),
-                severity="warning",
-            )
-        )
-    if totals["late"]:
-        late = owed.filter(current_deadline__lt=today).select_related("enterprise")
-        if totals["late_mine"] >= FIRST_ITEMS:
-            late_rows = [(h, True) for h in late.filter(mine).order_by("current_deadline", "id")[:FIRST_ITEMS]]
-        else:
-            flag = Case(When(mine, then=Value(True)), default=Value(False), output_field=BooleanField())
-            ordered = late.annotate(mine=flag).order_by("-mine", "current_deadline", "id")[:FIRST_ITEMS]
-            late_rows = [(h, bool(h.mine)) for h in ordered]  # type: ignore[attr-defined]
-        sections.append(
-            Section(
-                kind="hazard_overdue",
-                group=LATE,
-                label="逾期未整改的隐患",
-                count=totals["late"],
-                items=[_hazard_item(h, detail=f"{h.current_deadline:%Y-%m-%d} 已逾期", mine=m) for h, m in late_rows],
-                url=_list_url(overdue="true"),
-                severity="danger",
-                nav="hazards:hazard-list",
-            )
-        )
-    return sections
+    ]
+
+
+def overdue_section(user: User, late: QuerySet[Hazard], *, url: str) -> Section | None:
+    """逾期未整改的隐患 from the rows the warnings engine calls overdue (and not yet handled): one query for the
+    first five, those waiting for the user's own step first, with the number of all of them."""
+    mine = _mine_condition(user)
+    flag = Case(When(mine, then=Value(True)), default=Value(False), output_field=BooleanField())
+    rows: list[Any] = list(
+        late.select_related("enterprise")
+        .annotate(mine=flag, total=Window(Count("id")))
+        .order_by("-mine", "current_deadline", "id")[:FIRST_ITEMS]
+    )
+    if not rows:
+        return None
+    return Section(
+        kind="hazard_overdue",
+        group=LATE,
+        label="逾期未整改的隐患",
+        count=rows[0].total,
+        items=[_hazard_item(h, detail=f"{h.current_deadline:%Y-%m-%d} 已逾期", mine=bool(h.mine)) for h in rows],
+        url=url or _list_url(overdue="true"),
+        severity="danger",
+        nav="hazards:hazard-list",
+    )
 
 
 def upload_sections(user: User, today: dt.date) -> Iterable[Section]:

@@ -13,3 +13,5 @@ class InspectionsConfig(AppConfig):
 
         worklist.register("inspections.self_checks", order=12)(sections.self_check_sections)
         worklist.register("inspections.deliverables", order=30)(sections.deliverable_sections)
+        # 已逾期 from the warnings engine (the hazards' and the tables' selectors leave it to this one).
+        worklist.register("inspections.late", order=21)(sections.late_sections)

@@ -1,8 +1,10 @@
 """The campaigns' sections of the 工作台 (registered in `InspectionsConfig.ready`; see portal/worklist.py).
 
 - deliverables (材料报送) a town or an enterprise files by upload or form: due within 14 days and not filed
-  (the filer's own; for the county, the towns that have not filed), and late (past due, not filed);
-  the monthly tables are the reporting app's sections (COVERED_ELSEWHERE);
+  (the filer's own; for the county, the towns that have not filed); the monthly tables are the reporting
+  app's sections (COVERED_ELSEWHERE);
+- late (已逾期): overdue hazards and late deliverables and tables, read from the one warnings engine
+  (inspections/warnings.py: its open 隐患整改逾期 and 材料、报表逾期未报送), the user's own first;
 - the enterprise's own 自查自改报告 in draft: 待签字 for the principal once every item is answered,
   待完成 otherwise.
 
@@ -16,12 +18,23 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Count, Q
 from django.urls import reverse
 
-from inspections.choices import DeliverableKind, DeliverableSubmitter, ReportStatus
+from hazards.worklist import overdue_section
+from inspections.choices import DeliverableKind, DeliverableSubmitter, ReportStatus, WarningKind
 from inspections.models import Deliverable, DeliverableSubmission, SelfCheckReport
+from inspections.warnings import (
+    DELIVERABLE_LOOKBACK_DAYS,
+    Warning,
+    late_deliverable_candidates,
+    late_deliverables,
+    open_rows,
+    resolutions_of,
+    with_resolutions,
+)
 from portal.choices import RegionLevel, Role
 from portal.models import User
 from portal.worklist import DUE, DUE_DAYS, FIRST_ITEMS, LATE, OWN, WAITING, Item, Section, memo, towns_in_scope
@@ -33,14 +46,15 @@ LATE_WINDOW_DAYS = 92  # late filings older than this are history (the 材料报
 
 
 def running_deliverables(user: User, today: dt.date) -> list[Deliverable]:
-    """The deliverables of the campaigns the user sees that run around today (read once per assembly)."""
+    """The deliverables of the campaigns the user sees that run around today (read once per assembly): from
+    those that ended within the warnings engine's lookback (its late filings) to those starting in 14 days."""
 
     def compute() -> list[Deliverable]:
         return list(
             Deliverable.objects.visible_to(user)
             .filter(
                 campaign__start_date__lte=today + dt.timedelta(days=DUE_DAYS),
-                campaign__end_date__gte=today - dt.timedelta(days=LATE_WINDOW_DAYS),
+                campaign__end_date__gte=today - dt.timedelta(days=DELIVERABLE_LOOKBACK_DAYS),
             )
             .select_related("campaign__issuing_region")
             .order_by("campaign__start_date", "order", "id")
@@ -61,12 +75,11 @@ def _matrix_url(deliverable: Deliverable) -> str:
 
 
 def _split(missing: list[tuple[Deliverable, dt.date, list[str]]], today: dt.date, *, mine: bool) -> list[Section]:
+    """The filings due within 14 days (the late ones are the warnings engine's: `late_sections`)."""
     due = [m for m in missing if m[1] >= today]
-    late = [m for m in missing if m[1] < today]
     sections = []
     for group, rows, kind, label, severity in (
         (DUE, sorted(due, key=lambda m: m[1]), "deliverable_due", "材料报送将截止", "warning"),
-        (LATE, sorted(late, key=lambda m: m[1], reverse=True), "deliverable_late", "逾期未报送的材料", "danger"),
     ):
         if not rows:
             continue
@@ -89,7 +102,7 @@ def _split(missing: list[tuple[Deliverable, dt.date, list[str]]], today: dt.date
                 items=items,
                 url=items[0].url,
                 severity=severity,
-                nav="inspections:campaign-list" if group == LATE else "",
+                nav="",
             )
         )
     return sections
@@ -107,6 +120,7 @@ def deliverable_sections(user: User, today: dt.date) -> Iterable[Section]:
         for d in running_deliverables(user, today)
         if d.submitter == submitter and d.kind in FILED_BY_HAND and not any(rule(d) for rule in COVERED_ELSEWHERE)
         for due in occurrences(d, today)
+        if due >= today  # the late ones are `late_sections`' (the warnings engine)
     ]
     if not wanted:
         return []
@@ -186,6 +200,69 @@ def self_check_sections(user: User, today: dt.date) -> Iterable[Section]:
                 url=item(open_[0]).url,
                 severity="info",
                 nav="inspections:campaign-list",
+            )
+        )
+    return sections
+
+
+# --- Late: read from the one warnings engine ----------------------------------------------------------
+
+# The warnings that are the 工作台's "late" group: what the 预警 page, its API and the dashboard's 预警 box
+# count as open (not yet 已处理) for the same user, so the four never disagree.
+LATE_KINDS = (WarningKind.OVERDUE_HAZARD, WarningKind.LATE_DELIVERABLE)
+
+
+def _warning_page(kind: str) -> str:
+    return f"{reverse('inspections:warning-list')}?{urlencode({'kind': kind, 'open': 1})}"
+
+
+def _own_warning(user: User, warning: Warning) -> bool:
+    """A late filing is the user's own when it is their enterprise's, or their own town's."""
+    if user.enterprise_id is not None:
+        return True
+    return warning.region is not None and warning.region.pk == user.region_id
+
+
+def late_sections(user: User, today: dt.date) -> Iterable[Section]:
+    """已逾期: overdue hazards and late deliverables and tables, as the warnings engine finds them (its open
+    warnings), the user's own first. Overdue hazards are counted in SQL (possibly thousands); the late
+    filings are the engine's warnings themselves (a few per town and deliverable)."""
+    regional = user.enterprise_id is None
+    sections: list[Section] = []
+    resolutions = resolutions_of(user, LATE_KINDS)  # what was done about them, read once for both kinds
+    overdue = overdue_section(
+        user,
+        open_rows(user=user, today=today, kind=WarningKind.OVERDUE_HAZARD, resolutions=resolutions),
+        url=_warning_page(WarningKind.OVERDUE_HAZARD) if regional else "",
+    )
+    if overdue is not None:
+        sections.append(overdue)
+    # The engine's rule on the deliverables and towns this assembly has read already (no second read).
+    candidates = late_deliverable_candidates(running_deliverables(user, today), today)
+    towns = towns_in_scope(user) if regional else None
+    found = late_deliverables(user=user, today=today, deliverables=candidates, towns=towns)
+    late = [w for w in with_resolutions(user, found, resolutions) if w.is_open]
+    if late:
+        ranked = sorted(late, key=lambda w: (not _own_warning(user, w), -w.on.toordinal(), w.title))
+        items = [
+            Item(
+                label=w.title,
+                url=w.url,
+                detail=f"{w.on - dt.timedelta(days=1):%Y-%m-%d} 截止",
+                mine=_own_warning(user, w),
+            )
+            for w in ranked[:FIRST_ITEMS]
+        ]
+        sections.append(
+            Section(
+                kind="deliverable_late",
+                group=LATE,
+                label="逾期未报送的材料、报表",
+                count=len(late),
+                items=items,
+                url=_warning_page(WarningKind.LATE_DELIVERABLE) if regional else items[0].url,
+                severity="danger",
+                nav="inspections:warning-list" if regional else "inspections:campaign-list",
             )
         )
     return sections
