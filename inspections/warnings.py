@@ -43,12 +43,12 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import timezone
 
 from hazards.choices import HazardLevel, HazardSource, HazardStatus
-from hazards.models import Hazard, HazardQuerySet
+from hazards.models import Hazard, HazardQuerySet, overdue_condition
 from inspections import quotas, workdays
 from inspections.choices import (
     DeliverableKind,
@@ -687,12 +687,14 @@ def late_deliverables(
     today: dt.date,
     deliverables: list[Deliverable] | None = None,
     towns: list[Region] | None = None,
+    filings_for: Callable[[Campaign, list[Region]], Any] | None = None,
 ) -> list[Warning]:
     """What a town or an enterprise has not filed by a due date of the last year (the monthly tables
     count as filed once submitted: `reporting.services.report_submit` records the filing).
 
     A caller that has read them already may pass `deliverables` (`late_deliverable_candidates` of those the
-    user sees, with `campaign__issuing_region`) and, for a region user, `towns` (the towns the user sees)."""
+    user sees, with `campaign__issuing_region`), for a region user `towns` (the towns the user sees), and
+    `filings` (campaign, towns) → the campaign's `Filings` it shares with other readers."""
     from inspections.deliverables import Filings, status_of
 
     since = today - dt.timedelta(days=DELIVERABLE_LOOKBACK_DAYS)
@@ -721,7 +723,7 @@ def late_deliverables(
         towns = [t for t in towns_all if t.path.startswith(campaign.issuing_region.path)]
         if not mine or not towns:
             continue
-        filings = Filings(campaign, towns)
+        filings = Filings(campaign, towns) if filings_for is None else filings_for(campaign, towns)
         url = reverse("inspections:deliverable-matrix", args=[campaign.pk])
         for deliverable in mine:
             for due in deliverable.due_dates():
@@ -946,14 +948,20 @@ def _handled_pks(rule: _Countable, rows: QuerySet[Any], resolved: set[tuple[int,
     ]
 
 
-def open_rows(
-    *, user: User, today: dt.date, kind: str, resolutions: list[WarningResolution] | None = None
-) -> QuerySet[Any]:
-    """The rows of a per-row kind (`COUNTABLE`) whose warning is still open: exactly what `warning_counts(...)
-    .open[kind]` counts, for a caller that lists them (the 工作台's late section; it may pass the
-    `resolutions_of` it read for several kinds at once)."""
-    rule = COUNTABLE[kind]
-    rows = rule.rows(user, today)
-    keys = None if resolutions is None else [r.key for r in resolutions]
-    handled = _handled_pks(rule, rows, _resolved_rows(user, [kind], keys)[kind])
-    return rows.exclude(pk__in=handled) if handled else rows
+def open_overdue_condition(user: User, today: dt.date, resolutions: Iterable[WarningResolution]) -> Q:
+    """隐患整改逾期 still open, as a condition on the user's hazards: the rule of `overdue_rows` (the hazard
+    list's 逾期, drafts left out) without the warnings handled among `resolutions` (the caller's
+    `resolutions_of`, keys `kind:pk:date`). The 工作台 counts and lists with it, in the queries it spends on
+    hazards anyway; the number it gives is `warning_counts(...).open[OVERDUE_HAZARD]`."""
+    kind = WarningKind.OVERDUE_HAZARD
+    condition = overdue_condition(today) & ~Q(status=HazardStatus.DRAFT)
+    handled: dict[str, list[int]] = defaultdict(list)
+    for pk, day in _resolved_rows(user, [kind], [r.key for r in resolutions])[kind]:
+        handled[day].append(pk)
+    for day, pks in sorted(handled.items()):
+        try:
+            deadline = dt.date.fromisoformat(day)
+        except ValueError:  # not a key this engine wrote: it handles nothing here
+            continue
+        condition &= ~Q(current_deadline=deadline, pk__in=sorted(pks))
+    return condition

@@ -15,7 +15,6 @@ the towns in scope (shared), the enterprise's drafts.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlencode
@@ -23,20 +22,21 @@ from urllib.parse import urlencode
 from django.db.models import Count, Q
 from django.urls import reverse
 
-from hazards.worklist import overdue_section
+from hazards.worklist import deadline_sections as hazard_deadline_sections
 from inspections.choices import DeliverableKind, DeliverableSubmitter, ReportStatus, WarningKind
-from inspections.models import Deliverable, DeliverableSubmission, SelfCheckReport
+from inspections.deliverables import Filings
+from inspections.models import Campaign, Deliverable, SelfCheckReport, WarningResolution
 from inspections.warnings import (
     DELIVERABLE_LOOKBACK_DAYS,
     Warning,
     late_deliverable_candidates,
     late_deliverables,
-    open_rows,
+    open_overdue_condition,
     resolutions_of,
     with_resolutions,
 )
 from portal.choices import RegionLevel, Role
-from portal.models import User
+from portal.models import Region, User
 from portal.worklist import DUE, DUE_DAYS, FIRST_ITEMS, LATE, OWN, WAITING, Item, Section, memo, towns_in_scope
 
 FILED_BY_HAND = (DeliverableKind.UPLOAD, DeliverableKind.FORM)
@@ -68,6 +68,14 @@ def occurrences(deliverable: Deliverable, today: dt.date) -> list[dt.date]:
     """The due dates of a deliverable from the late window up to 14 days ahead."""
     first, last = today - dt.timedelta(days=LATE_WINDOW_DAYS), today + dt.timedelta(days=DUE_DAYS)
     return [due for due in deliverable.due_dates() if first <= due <= last]
+
+
+def filings_of(user: User, campaign: Campaign, towns: list[Region]) -> Filings:
+    """A campaign's filings (`inspections.deliverables.Filings`), read once per assembly: the due and the late
+    filings (the warnings engine's rule, `late_sections`) share them."""
+    key = f"filings:{campaign.pk}:{','.join(str(t.pk) for t in towns)}"  # the towns decide its enterprises
+    result: Filings = memo(user, key, lambda: Filings(campaign, towns))
+    return result
 
 
 def _matrix_url(deliverable: Deliverable) -> str:
@@ -124,19 +132,24 @@ def deliverable_sections(user: User, today: dt.date) -> Iterable[Section]:
     ]
     if not wanted:
         return []
-    filings = DeliverableSubmission.objects.visible_to(user).filter(deliverable__in={d.pk for d, _ in wanted})
     if submitter == DeliverableSubmitter.ENTERPRISE:
-        filed = {(d_id, due) for d_id, due in filings.values_list("deliverable_id", "due_date")}
+        enterprise = user.enterprise_id or 0
         missing: list[tuple[Deliverable, dt.date, list[str]]] = [
-            (d, due, []) for d, due in wanted if (d.pk, due) not in filed
+            (d, due, [])
+            for d, due in wanted
+            if not filings_of(user, d.campaign, []).by_enterprise.get((d.pk, enterprise, due))
         ]
         return _split(missing, today, mine=True)
     towns = towns_in_scope(user)
     if not towns:
         return []
-    counted: dict[tuple[int, dt.date, int], int] = defaultdict(int)
-    for d_id, due, town_id in filings.filter(town__isnull=False).values_list("deliverable_id", "due_date", "town_id"):
-        counted[(d_id, due, town_id)] += 1
+    counted: dict[tuple[int, dt.date, int], int] = {}
+    for d, due in wanted:
+        # the same towns as the warnings engine's rule (those under the campaign's issuer): one shared read
+        issued = [t for t in towns if t.path.startswith(d.campaign.issuing_region.path)]
+        filings = filings_of(user, d.campaign, issued)
+        for town in issued:
+            counted[(d.pk, due, town.pk)] = len(filings.by_town.get((d.pk, town.pk, due), []))
     own_town = user.role == Role.TOWN_STAFF and user.region is not None and user.region.level == RegionLevel.TOWN
     rows: list[tuple[Deliverable, dt.date, list[str]]] = []
     for d, due in wanted:
@@ -223,25 +236,33 @@ def _own_warning(user: User, warning: Warning) -> bool:
     return warning.region is not None and warning.region.pk == user.region_id
 
 
+def _late_resolutions(user: User) -> list[WarningResolution]:
+    """What was done about the late warnings (both kinds), read once per assembly."""
+    result: list[WarningResolution] = memo(user, "late-resolutions", lambda: resolutions_of(user, LATE_KINDS))
+    return result
+
+
+def deadline_sections(user: User, today: dt.date) -> Iterable[Section]:
+    """The hazards due within 14 days and 逾期未整改的隐患: the hazards' own selector (registered under its name,
+    "hazards.deadlines", replacing the due-only one) given the warnings engine's open 隐患整改逾期 rows, counted
+    and listed in SQL (possibly thousands of rows)."""
+    late = open_overdue_condition(user, today, _late_resolutions(user))
+    url = _warning_page(WarningKind.OVERDUE_HAZARD) if user.enterprise_id is None else ""
+    return hazard_deadline_sections(user, today, late=late, late_url=url)
+
+
 def late_sections(user: User, today: dt.date) -> Iterable[Section]:
-    """已逾期: overdue hazards and late deliverables and tables, as the warnings engine finds them (its open
-    warnings), the user's own first. Overdue hazards are counted in SQL (possibly thousands); the late
-    filings are the engine's warnings themselves (a few per town and deliverable)."""
+    """已逾期 filings: late deliverables and tables as the warnings engine finds them (its open 材料、报表逾期未报送
+    warnings, a few per town and deliverable), the user's own first (the overdue hazards: `deadline_sections`)."""
     regional = user.enterprise_id is None
     sections: list[Section] = []
-    resolutions = resolutions_of(user, LATE_KINDS)  # what was done about them, read once for both kinds
-    overdue = overdue_section(
-        user,
-        open_rows(user=user, today=today, kind=WarningKind.OVERDUE_HAZARD, resolutions=resolutions),
-        url=_warning_page(WarningKind.OVERDUE_HAZARD) if regional else "",
-    )
-    if overdue is not None:
-        sections.append(overdue)
     # The engine's rule on the deliverables and towns this assembly has read already (no second read).
     candidates = late_deliverable_candidates(running_deliverables(user, today), today)
     towns = towns_in_scope(user) if regional else None
-    found = late_deliverables(user=user, today=today, deliverables=candidates, towns=towns)
-    late = [w for w in with_resolutions(user, found, resolutions) if w.is_open]
+    found = late_deliverables(
+        user=user, today=today, deliverables=candidates, towns=towns, filings_for=lambda c, ts: filings_of(user, c, ts)
+    )
+    late = [w for w in with_resolutions(user, found, _late_resolutions(user)) if w.is_open]
     if late:
         ranked = sorted(late, key=lambda w: (not _own_warning(user, w), -w.on.toordinal(), w.title))
         items = [

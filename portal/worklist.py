@@ -96,6 +96,7 @@ def sections_for(user: User, today: dt.date | None = None) -> list[Section]:
     if user is None or not user.is_authenticated or not user.is_active:
         return []
     today = today or timezone.localdate()
+    user.__dict__.pop(_MEMO, None)  # `memo` is per assembly: nothing read for an earlier one is reused
     found: list[Section] = []
     for entry in sorted(_REGISTRY.values(), key=lambda e: (e.order, e.name)):
         found.extend(section for section in entry.selector(user, today) if section.count > 0)
@@ -152,9 +153,12 @@ def as_json(sections: Iterable[Section]) -> list[dict[str, Any]]:
     ]
 
 
+_MEMO = "_worklist_memo"
+
+
 def memo(user: Any, key: str, compute: Callable[[], Any]) -> Any:
     """A read shared by several apps' selectors within one assembly (kept on the user object of the request)."""
-    store: dict[str, Any] = user.__dict__.setdefault("_worklist_memo", {})
+    store: dict[str, Any] = user.__dict__.setdefault(_MEMO, {})
     if key not in store:
         store[key] = compute()
     return store[key]

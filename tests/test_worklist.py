@@ -361,16 +361,16 @@ def test_the_api_shows_nothing_outside_the_scope(cast: Cast, hazards: dict[str, 
 
 def test_a_selector_registered_again_under_its_name_replaces_the_old_one(cast: Cast, hazards: dict[str, Any]) -> None:
     """The registry's seam: a section is read by its selector's name, whoever provides it."""
-    original = worklist._REGISTRY["inspections.late"]
+    original = worklist._REGISTRY["hazards.deadlines"]
     try:
 
         def engine(user: Any, today: dt.date) -> list[worklist.Section]:
             return [worklist.Section(kind="warning_overdue", group=worklist.LATE, label="预警：逾期", count=7)]
 
-        worklist.register("inspections.late", order=original.order)(engine)
+        worklist.register("hazards.deadlines", order=original.order)(engine)
         found = kinds(cast.county_staff)
         assert found["warning_overdue"].count == 7 and "hazard_overdue" not in found
-        assert worklist.registered().count("inspections.late") == 1
+        assert worklist.registered().count("hazards.deadlines") == 1
     finally:
-        worklist._REGISTRY["inspections.late"] = original
+        worklist._REGISTRY["hazards.deadlines"] = original
     assert "hazard_overdue" in kinds(cast.county_staff)
