@@ -311,9 +311,34 @@ class CommentForm(StepForm):
 
 
 class SignReportForm(CommentForm):
-    """主要负责人签字上报: carries what the page showed (`hazards.fingerprint`); refused if it changed."""
+    """主要负责人签字上报: carries what the page showed (`hazards.fingerprint`); refused if it changed.
+
+    Signing asks for confirmation and the password again (and the 动态口令 once enrolled): `hazards.signing`
+    checks them before the service runs; they are never passed on to the service."""
+
+    REAUTH_FIELDS = ("password", "otp_code", "confirm")
 
     fingerprint = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    password = forms.CharField(
+        label="登录密码", required=False, max_length=128, strip=False,
+        help_text="签字前再次确认身份：主要负责人本人的登录密码。",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )  # fmt: skip
+    otp_code = forms.CharField(
+        label="动态口令或备用码", required=False, max_length=16,
+        help_text="已启用两步验证的必填：验证器当前显示的 6 位数字，或一个未用过的备用码。",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+    )  # fmt: skip
+    confirm = forms.BooleanField(
+        label="以上隐患情况经本人核对属实，确认签字。",
+        error_messages={"required": "请勾选确认后再签字。"},
+    )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = super().service_kwargs()
+        for name in self.REAUTH_FIELDS:
+            data.pop(name, None)
+        return data
 
 
 class CloseForm(StepForm):

@@ -160,14 +160,18 @@ def hazard_identity_key(*, ledger_number: str, found_on: datetime.date | None, d
     return f"dd:{found_on.isoformat() if found_on else ''}:{digest}"
 
 
+def overdue_condition(today: datetime.date) -> Q:
+    """逾期 as a condition (the hazard list's filter, the warnings engine's 隐患整改逾期, the 工作台)."""
+    return Q(current_deadline__lt=today, status__in=HazardStatus.rectification_owed())
+
+
 class HazardQuerySet(ScopedQuerySet["Hazard"]):
     def visible_to(self, user: Any) -> HazardQuerySet:
         return cast(HazardQuerySet, super().visible_to(user))
 
     def overdue(self, today: datetime.date | None = None) -> HazardQuerySet:
-        """逾期: the current deadline has passed and the rectification is not done."""
-        today = today or local_today()
-        return self.filter(current_deadline__lt=today, status__in=HazardStatus.rectification_owed())
+        """逾期: the current deadline has passed and the rectification is not done (`overdue_condition`)."""
+        return self.filter(overdue_condition(today or local_today()))
 
     def not_overdue(self, today: datetime.date | None = None) -> HazardQuerySet:
         today = today or local_today()

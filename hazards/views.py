@@ -36,6 +36,7 @@ from hazards.fingerprint import hazard_fingerprint
 from hazards.models import ExtensionRequest, Hazard, HazardEvidence, local_today
 from hazards.paging import HazardPaginator, wide_scope, with_tiebreak
 from hazards.permissions import allowed_actions
+from hazards.signing import hazard_sign_authenticate
 from hazards.steps import StepRefused, queued_actions, run_step
 from hazards.workflow import WORKFLOW, Page, StepDef
 from portal import limits, rules, scoping
@@ -664,6 +665,16 @@ def hazard_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, hazard)
 
 
+def _perform(request: HttpRequest, user: User, hazard: Hazard, step: Step, form: f.StepForm) -> Any:
+    """The step's service; a signature's form first re-authenticates the signer (hazards.signing)."""
+    if isinstance(form, f.SignReportForm):
+        data = form.cleaned_data
+        hazard_sign_authenticate(
+            request=request, actor=user, password=data.get("password") or "", otp_code=data.get("otp_code") or ""
+        )
+    return step.perform(user, hazard, form)
+
+
 @login_required
 @require_POST
 def hazard_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
@@ -687,7 +698,7 @@ def hazard_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             hazard=hazard,
             action=chosen.action,
             seen_status=form.cleaned_data.get("seen_status") or None,
-            call=lambda h: chosen.perform(user, h, form),
+            call=lambda h: _perform(request, user, h, chosen, form),
         )
     except StepRefused as refused:
         if refused.error is not None and refused.status == 400:

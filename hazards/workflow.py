@@ -238,7 +238,7 @@ WORKFLOW = Workflow(
                 "sign-report", "sign_report", "主要负责人签字上报",
                 "重大事故隐患由企业主要负责人确认签字，报镇应急管理中心确认。"
                 "fingerprint 填签字前读取的隐患详情中的 fingerprint。",
-                "SignReportInputSerializer",
+                "SignReportInputSerializer", call="sign",
             ),
         ),
         StepDef(

@@ -2,7 +2,8 @@
 
 - waiting: the work queue (the same rule as 待办: `selectors.work_queue`), one section per kind of step —
   待签字, 待镇确认, 待县确认, 销号申请, 待验收, 延期申请, 待整改 — and the user's ledger uploads to confirm;
-- due: hazard deadlines within 14 days in scope; late: overdue hazards, those waiting for the user's own
+- due: hazard deadlines within 14 days in scope; late: overdue hazards as the warnings engine finds them
+  (inspections/worklist.py registers `deadline_sections` with its rows), those waiting for the user's own
   step first;
 - notices: the latest notifications.
 
@@ -143,55 +144,61 @@ def _mine_condition(user: User) -> Q:
     return condition
 
 
-def deadline_sections(user: User, today: dt.date) -> Iterable[Section]:
-    """The due and the late hazards in scope: their counts in one aggregate, then the first due rows and the
-    first late rows (those waiting for the user's own step first). Indexed reads, no sort of every late row
-    unless the user has fewer than five of their own.
-
-    Registered as "hazards.deadlines": once the one warnings engine of issue 13 §3 exists, registering its
-    selector under that name replaces this one for the home page, the API and the badges alike."""
+def deadline_sections(user: User, today: dt.date, *, late: Q | None = None, late_url: str = "") -> Iterable[Section]:
+    """The hazards in scope due within 14 days and, given `late` (the warnings engine's condition for an open
+    隐患整改逾期: inspections/worklist.py registers this selector with it), 逾期未整改的隐患, those waiting for
+    the user's own step first. Two queries whatever the data size: the counts in one aggregate; the first due
+    and the first late rows in one read of two indexed top-five lists (every late row is sorted only when the
+    user has fewer than five of their own)."""
     owed = Hazard.objects.visible_to(user).filter(status__in=S.rectification_owed())
     horizon = today + dt.timedelta(days=DUE_DAYS)
+    due = Q(current_deadline__gte=today, current_deadline__lte=horizon)
     mine = _mine_condition(user)
-    totals = owed.aggregate(
-        due=Count("id", filter=Q(current_deadline__gte=today, current_deadline__lte=horizon)),
-        late=Count("id", filter=Q(current_deadline__lt=today)),
-        late_mine=Count("id", filter=Q(current_deadline__lt=today) & mine),
-    )
+    counts: dict[str, Any] = {"due": Count("id", filter=due)}
+    if late is not None:
+        counts.update(late=Count("id", filter=late), late_mine=Count("id", filter=late & mine))
+    totals = owed.aggregate(**counts)
+    wanted = Q(pk__in=owed.filter(due).order_by("current_deadline", "id").values("pk")[:FIRST_ITEMS])
+    if late is not None and totals["late"]:
+        flag = Case(When(mine, then=Value(True)), default=Value(False), output_field=BooleanField())
+        if totals["late_mine"] >= FIRST_ITEMS:
+            first_late = owed.filter(late & mine).order_by("current_deadline", "id")
+        else:
+            first_late = owed.filter(late).annotate(mine=flag).order_by("-mine", "current_deadline", "id")
+        wanted |= Q(pk__in=first_late.values("pk")[:FIRST_ITEMS])
+    if not totals["due"] and not (late is not None and totals["late"]):
+        return []
+    flag = Case(When(mine, then=Value(True)), default=Value(False), output_field=BooleanField())
+    rows: list[Any] = list(owed.filter(wanted).select_related("enterprise").annotate(mine=flag))
     sections: list[Section] = []
+    due_rows = sorted((h for h in rows if h.current_deadline >= today), key=lambda h: (h.current_deadline, h.pk))
     if totals["due"]:
-        rows = (
-            owed.filter(current_deadline__gte=today, current_deadline__lte=horizon)
-            .select_related("enterprise")
-            .order_by("current_deadline", "id")[:FIRST_ITEMS]
-        )
         sections.append(
             Section(
                 kind="hazard_due",
                 group=DUE,
                 label="隐患整改期限将到",
                 count=totals["due"],
-                items=[_hazard_item(h, detail=f"{h.current_deadline:%Y-%m-%d} 到期") for h in rows],
+                items=[_hazard_item(h, detail=f"{h.current_deadline:%Y-%m-%d} 到期") for h in due_rows[:FIRST_ITEMS]],
                 url=_list_url(open="true", ordering="current_deadline"),
                 severity="warning",
             )
         )
-    if totals["late"]:
-        late = owed.filter(current_deadline__lt=today).select_related("enterprise")
-        if totals["late_mine"] >= FIRST_ITEMS:
-            late_rows = [(h, True) for h in late.filter(mine).order_by("current_deadline", "id")[:FIRST_ITEMS]]
-        else:
-            flag = Case(When(mine, then=Value(True)), default=Value(False), output_field=BooleanField())
-            ordered = late.annotate(mine=flag).order_by("-mine", "current_deadline", "id")[:FIRST_ITEMS]
-            late_rows = [(h, bool(h.mine)) for h in ordered]  # type: ignore[attr-defined]
+    if late is not None and totals["late"]:
+        late_rows = sorted(
+            (h for h in rows if h.current_deadline < today), key=lambda h: (not h.mine, h.current_deadline, h.pk)
+        )
         sections.append(
             Section(
                 kind="hazard_overdue",
                 group=LATE,
                 label="逾期未整改的隐患",
                 count=totals["late"],
-                items=[_hazard_item(h, detail=f"{h.current_deadline:%Y-%m-%d} 已逾期", mine=m) for h, m in late_rows],
-                url=_list_url(overdue="true"),
+                items=[
+                    _hazard_item(h, detail=f"{h.current_deadline:%Y-%m-%d} 已逾期", mine=bool(h.mine))
+                    for h in late_rows[:FIRST_ITEMS]
+                ],
+                url=late_url or _list_url(overdue="true"),
                 severity="danger",
                 nav="hazards:hazard-list",
             )

@@ -18,3 +18,7 @@ class InspectionsConfig(AppConfig):
 
         worklist.register("inspections.self_checks", order=12)(sections.self_check_sections)
         worklist.register("inspections.deliverables", order=30)(sections.deliverable_sections)
+        # 已逾期 from the warnings engine: the hazards' deadlines selector given its overdue rows (replacing the
+        # due-only one by name), and the late filings (the tables' selector leaves them to this one).
+        worklist.register("hazards.deadlines", order=20)(sections.deadline_sections)
+        worklist.register("inspections.late", order=21)(sections.late_sections)

@@ -15,6 +15,7 @@ enterprises reported (signed, not a draft) during the campaign (`Hazard.created_
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,10 +71,14 @@ class Matrix:
 
 
 class Filings:
-    """Every filing of a campaign, loaded once: (deliverable, town or enterprise, due) → filing dates."""
+    """Every filing of a campaign, loaded once: (deliverable, town or enterprise, due) → filing dates.
+
+    The self-check reports, the enterprises and the major hazards are read only when first asked for (a
+    campaign without enterprise deliverables or 重大隐患 filings never reads them)."""
 
     def __init__(self, campaign: Campaign, towns: list[Region]) -> None:
         self.campaign = campaign
+        self.town_ids = [town.pk for town in towns]
         self.by_town: dict[tuple[int, int, dt.date], list[dt.date]] = defaultdict(list)
         self.by_enterprise: dict[tuple[int, int, dt.date], list[dt.date]] = defaultdict(list)
         for deliverable_id, town_id, enterprise_id, due, at in DeliverableSubmission.objects.filter(
@@ -84,22 +89,32 @@ class Filings:
                 self.by_town[(deliverable_id, town_id, due)].append(day)
             else:
                 self.by_enterprise[(deliverable_id, enterprise_id, due)].append(day)
-        self.reports: dict[int, dt.date] = {
+
+    @functools.cached_property
+    def reports(self) -> dict[int, dt.date]:
+        return {
             enterprise_id: timezone.localdate(at)
             for enterprise_id, at in SelfCheckReport.objects.filter(
-                campaign=campaign, submitted_at__isnull=False
+                campaign=self.campaign, submitted_at__isnull=False
             ).values_list("enterprise_id", "submitted_at")
         }
-        self.enterprises: dict[int, list[Enterprise]] = defaultdict(list)
-        town_ids = [town.pk for town in towns]
+
+    @functools.cached_property
+    def enterprises(self) -> dict[int, list[Enterprise]]:
+        by_town: dict[int, list[Enterprise]] = defaultdict(list)
         for enterprise in Enterprise.objects.filter(
-            town_id__in=town_ids, production_status__in=ProductionStatus.active()
+            town_id__in=self.town_ids, production_status__in=ProductionStatus.active()
         ).order_by("name"):
-            self.enterprises[enterprise.town_id].append(enterprise)
-        self.major_hazards: dict[int, list[dt.date]] = defaultdict(list)
+            by_town[enterprise.town_id].append(enterprise)
+        return by_town
+
+    @functools.cached_property
+    def major_hazards(self) -> dict[int, list[dt.date]]:
+        by_town: dict[int, list[dt.date]] = defaultdict(list)
+        campaign = self.campaign
         for town_id, created in (
             Hazard.objects.filter(
-                enterprise__town_id__in=town_ids,
+                enterprise__town_id__in=self.town_ids,
                 level=HazardLevel.MAJOR,
                 found_on__gte=campaign.start_date,
                 found_on__lte=campaign.end_date,
@@ -107,7 +122,8 @@ class Filings:
             .exclude(status=HazardStatus.DRAFT)
             .values_list("enterprise__town_id", "created_at")
         ):
-            self.major_hazards[town_id].append(timezone.localdate(created))
+            by_town[town_id].append(timezone.localdate(created))
+        return by_town
 
     def town_dates(self, deliverable: Deliverable, town: Region, due: dt.date) -> list[dt.date]:
         if deliverable.kind == DeliverableKind.MAJOR_HAZARD:

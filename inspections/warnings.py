@@ -43,12 +43,12 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import timezone
 
 from hazards.choices import HazardLevel, HazardSource, HazardStatus
-from hazards.models import Hazard, HazardQuerySet
+from hazards.models import Hazard, HazardQuerySet, overdue_condition
 from inspections import quotas, workdays
 from inspections.choices import (
     DeliverableKind,
@@ -69,13 +69,14 @@ from inspections.models import (
     WarningResolution,
     WarningSettings,
 )
+from portal import expiry as expiry_rule
 from portal.choices import ProductionStatus, RegionLevel
 from portal.models import Enterprise, Person, Region, User
 from portal.scoping import ancestor_paths, in_subtree, path_within
 
 DEFAULT_LONG_OPEN_DAYS = 60
 DEFAULT_REPEAT_MONTHS = 12
-EXPIRY_WINDOWS = (30, 60, 90)  # days ahead: 较重 within the first, 一般 within the others
+EXPIRY_WINDOWS = expiry_rule.WINDOWS  # portal.expiry: 较重 within the first, 一般 within the others
 DELIVERABLE_LOOKBACK_DAYS = 365  # missing filings older than this are history, not warnings
 REGULATOR_SOURCES = frozenset(
     {
@@ -578,31 +579,25 @@ def overdue_hazards(*, user: User, today: dt.date) -> list[Warning]:
     return warnings
 
 
+# The expiry rule itself (which mines, which windows, the wording) is portal.expiry's, shared with the 工作台.
+_EXPIRY_SEVERITY = {
+    expiry_rule.Band.EXPIRED: WarningSeverity.HIGH,
+    expiry_rule.Band.SOON: WarningSeverity.MEDIUM,
+    expiry_rule.Band.LATER: WarningSeverity.LOW,
+}
+
+
 def _expiry_severity(expiry: dt.date, today: dt.date) -> str:
-    if expiry < today:
-        return WarningSeverity.HIGH
-    if expiry <= today + dt.timedelta(days=EXPIRY_WINDOWS[0]):
-        return WarningSeverity.MEDIUM
-    return WarningSeverity.LOW
+    return _EXPIRY_SEVERITY[expiry_rule.band(expiry, today)]
 
 
-def _expiry_text(expiry: dt.date, today: dt.date) -> str:
-    if expiry < today:
-        return f"已于 {expiry:%Y-%m-%d} 过期（{(today - expiry).days} 天）"
-    return f"将于 {expiry:%Y-%m-%d} 到期（还有 {(expiry - today).days} 天）"
-
-
-def _expiry_since(expiry: dt.date, today: dt.date) -> dt.date:
-    return expiry if expiry < today else expiry - dt.timedelta(days=EXPIRY_WINDOWS[-1])
+_expiry_text = expiry_rule.describe
+_expiry_since = expiry_rule.flagged_since
 
 
 def licence_rows(user: User, today: dt.date) -> QuerySet[Enterprise]:
-    """The rows of 安全生产许可证到期: expired or expiring within 90 days, mines 正常生产/正常建设."""
-    return Enterprise.objects.visible_to(user).filter(
-        production_status__in=ProductionStatus.active(),
-        license_expiry__isnull=False,
-        license_expiry__lte=today + dt.timedelta(days=EXPIRY_WINDOWS[-1]),
-    )
+    """The rows of 安全生产许可证到期 (portal.expiry's rule) in the user's scope."""
+    return expiry_rule.expiring_licences(Enterprise.objects.visible_to(user), today)
 
 
 def expiring_licences(*, user: User, today: dt.date) -> list[Warning]:
@@ -636,14 +631,8 @@ def expiring_licences(*, user: User, today: dt.date) -> list[Warning]:
 
 
 def certificate_rows(user: User, today: dt.date) -> QuerySet[Person]:
-    """The rows of 人员证书到期: people of mines 正常生产/正常建设 whose certificate expired or expires
-    within 90 days."""
-    return Person.objects.visible_to(user).filter(
-        enterprise__isnull=False,
-        enterprise__production_status__in=ProductionStatus.active(),
-        certificate_expiry__isnull=False,
-        certificate_expiry__lte=today + dt.timedelta(days=EXPIRY_WINDOWS[-1]),
-    )
+    """The rows of 人员证书到期 (portal.expiry's rule) in the user's scope."""
+    return expiry_rule.expiring_certificates(Person.objects.visible_to(user), today)
 
 
 def expiring_certificates(*, user: User, today: dt.date) -> list[Warning]:
@@ -681,29 +670,51 @@ def expiring_certificates(*, user: User, today: dt.date) -> list[Warning]:
     return warnings
 
 
-def late_deliverables(*, user: User, today: dt.date) -> list[Warning]:
+def late_deliverable_candidates(deliverables: Iterable[Deliverable], today: dt.date) -> list[Deliverable]:
+    """Of the deliverables of the campaigns a user sees, those the rule below reads: campaigns started before
+    today and ended within the last year, 重大隐患 filings left out (for a caller that read them already)."""
+    since = today - dt.timedelta(days=DELIVERABLE_LOOKBACK_DAYS)
+    return [
+        d
+        for d in deliverables
+        if d.campaign.start_date < today and d.campaign.end_date >= since and d.kind != DeliverableKind.MAJOR_HAZARD
+    ]
+
+
+def late_deliverables(
+    *,
+    user: User,
+    today: dt.date,
+    deliverables: list[Deliverable] | None = None,
+    towns: list[Region] | None = None,
+    filings_for: Callable[[Campaign, list[Region]], Any] | None = None,
+) -> list[Warning]:
     """What a town or an enterprise has not filed by a due date of the last year (the monthly tables
-    count as filed once submitted: `reporting.services.report_submit` records the filing)."""
+    count as filed once submitted: `reporting.services.report_submit` records the filing).
+
+    A caller that has read them already may pass `deliverables` (`late_deliverable_candidates` of those the
+    user sees, with `campaign__issuing_region`), for a region user `towns` (the towns the user sees), and
+    `filings` (campaign, towns) → the campaign's `Filings` it shares with other readers."""
     from inspections.deliverables import Filings, status_of
 
     since = today - dt.timedelta(days=DELIVERABLE_LOOKBACK_DAYS)
-    campaigns = list(
-        Campaign.objects.visible_to(user)
-        .filter(end_date__gte=since, start_date__lt=today)
-        .select_related("issuing_region")
-        .order_by("start_date", "id")
-    )
+    if deliverables is None:
+        deliverables = list(
+            Deliverable.objects.filter(
+                campaign__in=Campaign.objects.visible_to(user).filter(end_date__gte=since, start_date__lt=today)
+            )
+            .exclude(kind=DeliverableKind.MAJOR_HAZARD)
+            .select_related("campaign__issuing_region")
+            .order_by("order", "id")
+        )
+    campaigns = sorted({d.campaign_id: d.campaign for d in deliverables}.values(), key=lambda c: (c.start_date, c.pk))
     if not campaigns:
         return []
-    deliverables = list(
-        Deliverable.objects.filter(campaign__in=campaigns)
-        .exclude(kind=DeliverableKind.MAJOR_HAZARD)
-        .select_related("campaign")
-        .order_by("order", "id")
-    )
     own_enterprise = user.enterprise_id
     if own_enterprise is not None:
         towns_all = list(Region.objects.filter(enterprises__pk=own_enterprise))
+    elif towns is not None:
+        towns_all = list(towns)
     else:
         towns_all = list(Region.objects.visible_to(user).filter(level=RegionLevel.TOWN).order_by("code"))
     warnings: list[Warning] = []
@@ -712,7 +723,7 @@ def late_deliverables(*, user: User, today: dt.date) -> list[Warning]:
         towns = [t for t in towns_all if path_within(t.path, campaign.issuing_region.path)]
         if not mine or not towns:
             continue
-        filings = Filings(campaign, towns)
+        filings = Filings(campaign, towns) if filings_for is None else filings_for(campaign, towns)
         url = reverse("inspections:deliverable-matrix", args=[campaign.pk])
         for deliverable in mine:
             for due in deliverable.due_dates():
@@ -814,16 +825,31 @@ def warnings_for(
         found = [w for w in found if w.enterprise is not None and w.enterprise.pk == enterprise.pk]
     if region is not None:
         found = [w for w in found if (unit := w.unit) is not None and path_within(unit.path, region.path)]
-    if found:
-        resolutions = {
-            r.key: r
-            for r in WarningResolution.objects.visible_to(user)
-            .filter(kind__in=sorted({w.kind for w in found}))
-            .select_related("record", "resolved_by")
-        }
-        for warning in found:
-            warning.resolution = resolutions.get(warning.key)
+    with_resolutions(user, found)
     return WarningList(sorted(found, key=lambda w: (w.on, w.title), reverse=True))
+
+
+def resolutions_of(user: User, kinds: Iterable[str]) -> list[WarningResolution]:
+    """What was done about the warnings of `kinds` in the user's scope (one query)."""
+    return list(
+        WarningResolution.objects.visible_to(user)
+        .filter(kind__in=sorted(kinds))
+        .select_related("record", "resolved_by")
+    )
+
+
+def with_resolutions(
+    user: User, found: list[Warning], resolutions: list[WarningResolution] | None = None
+) -> list[Warning]:
+    """Sets what was done about each warning (`resolution`, None while open): one query (none if no warning,
+    or if the caller read `resolutions_of` the warnings' kinds already)."""
+    if found:
+        if resolutions is None:
+            resolutions = resolutions_of(user, {w.kind for w in found})
+        by_key = {r.key: r for r in resolutions}
+        for warning in found:
+            warning.resolution = by_key.get(warning.key)
+    return found
 
 
 # --- Counts only (the dashboard box, the 工作台's badges) ---------------------------------------------
@@ -876,15 +902,7 @@ def warning_counts(
         found = warnings_for(user=user, today=today, month=month, kinds=rest, region=region, enterprise=enterprise)
         total.update({k: n for k, n in found.counts.items() if k in rest})
         open_.update({k: n for k, n in found.open_counts.items() if k in rest})
-    resolved: dict[str, set[tuple[int, str]]] = {kind: set() for kind in counted}
-    if counted:
-        for key in (
-            WarningResolution.objects.visible_to(user).filter(kind__in=sorted(counted)).values_list("key", flat=True)
-        ):
-            kind, _, rest_of_key = key.partition(":")
-            pk, _, day = rest_of_key.partition(":")
-            if kind in resolved and pk.isdigit():
-                resolved[kind].add((int(pk), day))
+    resolved = _resolved_rows(user, counted)
     for kind in sorted(counted):
         rule = COUNTABLE[kind]
         rows = rule.rows(user, today)
@@ -893,10 +911,57 @@ def warning_counts(
         if enterprise is not None:
             rows = rows.filter(**{rule.enterprise_field: enterprise.pk})
         total[kind] = rows.count()
-        handled = 0
-        if resolved[kind]:
-            pks = sorted({pk for pk, _ in resolved[kind]})
-            for pk, day in rows.filter(pk__in=pks).values_list("pk", rule.date_field):
-                handled += (pk, f"{day:%Y-%m-%d}") in resolved[kind]
-        open_[kind] = total[kind] - handled
+        open_[kind] = total[kind] - len(_handled_pks(rule, rows, resolved[kind]))
     return WarningCounts(total=total, open=open_)
+
+
+def _resolved_rows(
+    user: User, kinds: Iterable[str], keys: Iterable[str] | None = None
+) -> dict[str, set[tuple[int, str]]]:
+    """The handled warnings of per-row kinds as (row pk, date) from their keys `kind:pk:date` (one query,
+    none when the caller gives the `keys` it read)."""
+    resolved: dict[str, set[tuple[int, str]]] = {kind: set() for kind in kinds}
+    if resolved:
+        if keys is None:
+            keys = (
+                WarningResolution.objects.visible_to(user)
+                .filter(kind__in=sorted(resolved))
+                .values_list("key", flat=True)
+            )
+        for key in keys:
+            kind, _, rest_of_key = key.partition(":")
+            pk, _, day = rest_of_key.partition(":")
+            if kind in resolved and pk.isdigit():
+                resolved[kind].add((int(pk), day))
+    return resolved
+
+
+def _handled_pks(rule: _Countable, rows: QuerySet[Any], resolved: set[tuple[int, str]]) -> list[int]:
+    """The rows among `rows` whose warning (for the row's current date) has been handled."""
+    if not resolved:
+        return []
+    pks = sorted({pk for pk, _ in resolved})
+    return [
+        pk
+        for pk, day in rows.filter(pk__in=pks).values_list("pk", rule.date_field)
+        if (pk, f"{day:%Y-%m-%d}") in resolved
+    ]
+
+
+def open_overdue_condition(user: User, today: dt.date, resolutions: Iterable[WarningResolution]) -> Q:
+    """隐患整改逾期 still open, as a condition on the user's hazards: the rule of `overdue_rows` (the hazard
+    list's 逾期, drafts left out) without the warnings handled among `resolutions` (the caller's
+    `resolutions_of`, keys `kind:pk:date`). The 工作台 counts and lists with it, in the queries it spends on
+    hazards anyway; the number it gives is `warning_counts(...).open[OVERDUE_HAZARD]`."""
+    kind = WarningKind.OVERDUE_HAZARD
+    condition = overdue_condition(today) & ~Q(status=HazardStatus.DRAFT)
+    handled: dict[str, list[int]] = defaultdict(list)
+    for pk, day in _resolved_rows(user, [kind], [r.key for r in resolutions])[kind]:
+        handled[day].append(pk)
+    for day, pks in sorted(handled.items()):
+        try:
+            deadline = dt.date.fromisoformat(day)
+        except ValueError:  # not a key this engine wrote: it handles nothing here
+            continue
+        condition &= ~Q(current_deadline=deadline, pk__in=sorted(pks))
+    return condition

@@ -219,6 +219,7 @@ class PortalUser(HttpUser):
                     journal(**entry, ok=False, status=shown.status_code)
                     return
                 body["fingerprint"] = shown.json()["fingerprint"]
+                body["password"] = FIXTURE["password"]  # and the password again (hazards.signing)
         with self.client.post(
             f"/api/v1/hazards/{hazard}/{path}/",
             json=body,

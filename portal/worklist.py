@@ -96,6 +96,7 @@ def sections_for(user: User, today: dt.date | None = None) -> list[Section]:
     if user is None or not user.is_authenticated or not user.is_active:
         return []
     today = today or timezone.localdate()
+    user.__dict__.pop(_MEMO, None)  # `memo` is per assembly: nothing read for an earlier one is reused
     found: list[Section] = []
     for entry in sorted(_REGISTRY.values(), key=lambda e: (e.order, e.name)):
         found.extend(section for section in entry.selector(user, today) if section.count > 0)
@@ -152,9 +153,12 @@ def as_json(sections: Iterable[Section]) -> list[dict[str, Any]]:
     ]
 
 
+_MEMO = "_worklist_memo"
+
+
 def memo(user: Any, key: str, compute: Callable[[], Any]) -> Any:
     """A read shared by several apps' selectors within one assembly (kept on the user object of the request)."""
-    store: dict[str, Any] = user.__dict__.setdefault("_worklist_memo", {})
+    store: dict[str, Any] = user.__dict__.setdefault(_MEMO, {})
     if key not in store:
         store[key] = compute()
     return store[key]
@@ -192,53 +196,36 @@ def enterprise_counts(user: User) -> tuple[int, int]:
 
 # --- The enterprise's own papers (portal's own section) ------------------------------------------------
 
-EXPIRY_DAYS = 90
-
-
-def _expiry_detail(expiry: dt.date, today: dt.date) -> tuple[str, str]:
-    days = (expiry - today).days
-    if days < 0:
-        return f"已于 {expiry:%Y-%m-%d} 过期", "danger"
-    return f"{expiry:%Y-%m-%d} 到期（还有 {days} 天）", "warning" if days <= 30 else "info"
+# portal.expiry's bands as the home page's colours.
+_EXPIRY_SEVERITY = {"EXPIRED": "danger", "SOON": "warning", "LATER": "info"}
 
 
 def papers_sections(user: User, today: dt.date) -> Iterable[Section]:
-    """An enterprise's 安全生产许可证 and its people's certificates expired or expiring within 90 days
-    (for a mine 正常生产/建设; one query for the people, the enterprise is the user's own)."""
+    """An enterprise's 安全生产许可证 and its people's certificates the one expiry rule flags (portal.expiry,
+    which the warnings engine reads too): one query for the enterprise's own papers, one for its people."""
     from django.urls import reverse
 
-    from portal.choices import ProductionStatus
-    from portal.models import Person
+    from portal import expiry
+    from portal.models import Enterprise, Person
 
-    enterprise = user.enterprise if user.enterprise_id is not None else None
-    if enterprise is None or enterprise.production_status not in ProductionStatus.active():
+    if user.enterprise_id is None:
         return []
-    horizon = today + dt.timedelta(days=EXPIRY_DAYS)
-    url = reverse("enterprise-detail", args=[enterprise.pk])
-    items: list[Item] = []
-    severities: list[str] = []
-    if enterprise.license_expiry is not None and enterprise.license_expiry <= horizon:
-        detail, severity = _expiry_detail(enterprise.license_expiry, today)
-        items.append(
-            Item(label=f"安全生产许可证 {enterprise.license_number}".strip(), url=url, detail=detail, mine=True)
-        )
-        severities.append(severity)
-    people = (
-        Person.objects.visible_to(user)
-        .filter(enterprise=enterprise, certificate_expiry__isnull=False, certificate_expiry__lte=horizon)
-        .order_by("certificate_expiry", "id")
-    )
+    enterprise = expiry.expiring_licences(Enterprise.objects.visible_to(user), today).first()
+    people = expiry.expiring_certificates(
+        Person.objects.visible_to(user).filter(enterprise_id=user.enterprise_id), today
+    ).order_by("certificate_expiry", "id")
+    url = reverse("enterprise-detail", args=[user.enterprise_id])
+    found: list[tuple[str, dt.date]] = []
+    if enterprise is not None and enterprise.license_expiry is not None:
+        found.append((f"安全生产许可证 {enterprise.license_number}".strip(), enterprise.license_expiry))
     for person in people:
         assert person.certificate_expiry is not None
-        detail, severity = _expiry_detail(person.certificate_expiry, today)
         what = person.certificate_type or "证书"
-        items.append(
-            Item(label=f"{person.name}（{person.get_role_display()}）{what}", url=url, detail=detail, mine=True)
-        )
-        severities.append(severity)
-    if not items:
+        found.append((f"{person.name}（{person.get_role_display()}）{what}", person.certificate_expiry))
+    if not found:
         return []
-    worst = "danger" if "danger" in severities else "warning" if "warning" in severities else "info"
+    items = [Item(label=label, url=url, detail=expiry.describe(day, today), mine=True) for label, day in found]
+    worst = min(expiry.band(day, today) for _, day in found)
     return [
         Section(
             kind="papers_expiring",
@@ -247,7 +234,7 @@ def papers_sections(user: User, today: dt.date) -> Iterable[Section]:
             count=len(items),
             items=items[:FIRST_ITEMS],
             url=url,
-            severity=worst,
+            severity=_EXPIRY_SEVERITY[worst.name],
             nav="enterprise-list",
         )
     ]

@@ -3,10 +3,10 @@
 The tables a region owes come from the campaigns' monthly deliverables (`schedule.kind_of`), one per
 filing region and month, due on the deliverable's day (the 23rd for towns, the 25th for the county):
 
-- waiting: my own region's table to submit (town staff, county staff and admins), due within 14 days;
-  the county's submitted tables to sign (the county leader);
+- waiting: my own region's table to submit (town staff, county staff and admins), due within 14 days or
+  already late (marked so, first); the county's submitted tables to sign (the county leader);
 - due: for the county, the tables due within 14 days with the towns that have not submitted yet;
-- late: tables past due and not submitted, my own first.
+- late: the towns' tables past due are the warnings engine's (inspections/worklist.py `late_sections`).
 
 Fixed queries: the deliverables (shared with the campaigns' sections), the towns in scope (shared), the
 tables' submission state, and for the leader the versions awaiting signature.
@@ -25,7 +25,7 @@ from portal import rules
 from portal.choices import RegionLevel, Role
 from portal.models import Region, User
 from portal.scoping import path_within
-from portal.worklist import DUE, FIRST_ITEMS, LATE, WAITING, Item, Section, towns_in_scope
+from portal.worklist import DUE, FIRST_ITEMS, WAITING, Item, Section, towns_in_scope
 from reporting.choices import ReportKind, VersionStatus
 from reporting.models import Report, ReportVersion
 from reporting.schedule import kind_of
@@ -70,7 +70,6 @@ def table_sections(user: User, today: dt.date) -> Iterable[Section]:
     mine_due: list[Item] = []
     mine_late: list[Item] = []
     towns_due: list[tuple[dt.date, Item, int]] = []
-    towns_late: list[tuple[dt.date, Item, int]] = []
     for kind, month, due, campaign in dues:
         missing = [
             r
@@ -81,9 +80,12 @@ def table_sections(user: User, today: dt.date) -> Iterable[Section]:
         for region in missing:
             probe = Report(kind=kind, region=region, campaign=campaign, month=month, due_on=due)
             if region.pk == (own.pk if own else None) and rules.may(user, "reporting.submit", probe):
+                late = due < today
+                if late and region.level == RegionLevel.TOWN:
+                    continue  # a town's late table is the warnings engine's (its own, listed first there)
                 item = Item(label=f"{region.name}{_label(kind, month)}", url=_table_url(kind, region, month),
-                            detail=when, mine=True)  # fmt: skip
-                (mine_due if due >= today else mine_late).append(item)
+                            detail=f"{when}，已逾期" if late else when, mine=True)  # fmt: skip
+                (mine_late if late else mine_due).append(item)
         others = [r for r in missing if r.level == RegionLevel.TOWN and r.pk != (own.pk if own else None)]
         if others and (own is None or own.level != RegionLevel.TOWN):
             names = "、".join(r.name for r in others[:6]) + ("等" if len(others) > 6 else "")
@@ -93,12 +95,17 @@ def table_sections(user: User, today: dt.date) -> Iterable[Section]:
                 url=_table_url(kind, county, month),
                 detail=f"{when}，{len(others)} 个镇未报送：{names}",
             )
-            (towns_due if due >= today else towns_late).append((due, item, len(others)))
+            if due >= today:  # the late ones are the warnings engine's (材料、报表逾期未报送)
+                towns_due.append((due, item, len(others)))
     sections: list[Section] = []
-    if mine_due:
+    # My own tables to submit, the late ones first (a county's own table is no town's filing, so the warnings
+    # engine does not list it: it stays here, waiting, marked 已逾期).
+    mine = mine_late + mine_due
+    if mine:
         sections.append(
-            Section(kind="table_submit", group=WAITING, label="月度报表待报送", count=len(mine_due),
-                    items=mine_due[:FIRST_ITEMS], url=mine_due[0].url, severity="warning", nav="reporting:index")
+            Section(kind="table_submit", group=WAITING, label="月度报表待报送", count=len(mine),
+                    items=mine[:FIRST_ITEMS], url=mine[0].url, severity="danger" if mine_late else "warning",
+                    nav="reporting:index")
         )  # fmt: skip
     if towns_due:
         towns_due.sort(key=lambda t: t[0])
@@ -106,14 +113,6 @@ def table_sections(user: User, today: dt.date) -> Iterable[Section]:
             Section(kind="table_towns_due", group=DUE, label="月度报表将截止（未报送的镇）",
                     count=sum(n for *_, n in towns_due), items=[i for _, i, _ in towns_due[:FIRST_ITEMS]],
                     url=towns_due[0][1].url, severity="warning")
-        )  # fmt: skip
-    if mine_late or towns_late:
-        towns_late.sort(key=lambda t: t[0], reverse=True)
-        items = mine_late + [i for _, i, _ in towns_late]
-        sections.append(
-            Section(kind="table_late", group=LATE, label="逾期未报送的月度报表",
-                    count=len(mine_late) + sum(n for *_, n in towns_late), items=items[:FIRST_ITEMS],
-                    url=items[0].url, severity="danger", nav="reporting:index")
         )  # fmt: skip
     return sections
 

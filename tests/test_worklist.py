@@ -200,16 +200,25 @@ def test_monthly_tables_to_submit_due_and_late(cast: Cast, world: World, campaig
     town_a, town_b = kinds(cast.town_a_staff), kinds(cast.town_b_staff)
     assert "table_submit" not in town_a
     assert urls(town_b["table_submit"]) == [f"/reports/accountability/{world.town_b.code}/2026-05/"]
-    assert town_a["table_late"].count == 1 and town_a["table_late"].items[0].mine
+    # A town's late table is the warnings engine's (材料、报表逾期未报送), its own first; with 工作方案 (due 05-10)
+    late_a = town_a["deliverable_late"]
+    assert late_a.count == 2 and all(item.mine for item in late_a.items)
+    assert any("追责问责情况统计表（2026-04-23 截止）" in item.label for item in late_a.items)
     assert "table_towns_due" not in town_a  # a town is told of its own table only
     county = kinds(cast.county_staff)
-    assert county["table_submit"].count == 1  # the county's own May table
-    assert urls(county["table_submit"]) == [f"/reports/accountability/{world.county.code}/2026-05/"]
+    # the county's own tables to submit: April's (late, first) and May's; no town files the county's table, so
+    # the warnings engine does not list it
+    assert county["table_submit"].count == 2
+    assert urls(county["table_submit"]) == [
+        f"/reports/accountability/{world.county.code}/2026-04/", f"/reports/accountability/{world.county.code}/2026-05/"
+    ]  # fmt: skip
+    assert "已逾期" in county["table_submit"].items[0].detail and county["table_submit"].severity == "danger"
     assert county["table_towns_due"].count == 1
     assert "高都镇" in county["table_towns_due"].items[0].detail
     assert "巴公镇" not in county["table_towns_due"].items[0].detail
-    assert county["table_late"].count == 3  # April: the county's own, and both towns'
-    assert county["table_late"].items[0].mine
+    assert county["deliverable_late"].count == 4  # April's table and 工作方案, both towns
+    assert not any(item.mine for item in county["deliverable_late"].items)
+    assert "table_late" not in county
     leader = kinds(cast.county_leader)
     assert "table_submit" not in leader and leader["table_towns_due"].count == 1
     for user in (cast.clerk, cast.other_county_staff, cast.other_clerk):
@@ -237,11 +246,14 @@ def test_deliverables_due_and_late(cast: Cast, world: World, campaign: Campaign)
     DeliverableSubmission.objects.create(
         deliverable=plan, town=world.town_a, due_date=plan.due_date, content="方案", submitted_at=NOW
     )
-    assert "deliverable_late" not in kinds(cast.town_a_staff)
+    # Late (the warnings engine): 巴公镇 filed 工作方案, 高都镇 did not; nobody filed April's table (due 04-23).
+    town_a = kinds(cast.town_a_staff)["deliverable_late"]
+    assert town_a.count == 1 and not any("工作方案" in item.label for item in town_a.items)
     town_b = kinds(cast.town_b_staff)["deliverable_late"]
-    assert town_b.count == 1 and town_b.items[0].mine
+    assert town_b.count == 2 and all(item.mine for item in town_b.items)
     county = kinds(cast.county_staff)["deliverable_late"]
-    assert county.count == 1 and "高都镇" in county.items[0].detail and "巴公镇" not in county.items[0].detail
+    plans = [item.label for item in county.items if "工作方案" in item.label]
+    assert county.count == 3 and plans == ["高都镇：工作方案（2026-05-10 截止）逾期 5 天未报送"]
     clerk = kinds(cast.clerk)["deliverable_due"]
     assert clerk.count == 1 and "企业承诺书" in clerk.items[0].label
     assert "deliverable_due" not in kinds(cast.town_a_staff)  # the enterprise's deliverable is not the town's
@@ -348,7 +360,7 @@ def test_the_api_shows_nothing_outside_the_scope(cast: Cast, hazards: dict[str, 
 
 
 def test_a_selector_registered_again_under_its_name_replaces_the_old_one(cast: Cast, hazards: dict[str, Any]) -> None:
-    """The seam for the warnings engine: the late section is read by name, whoever provides it."""
+    """The registry's seam: a section is read by its selector's name, whoever provides it."""
     original = worklist._REGISTRY["hazards.deadlines"]
     try:
 

@@ -47,6 +47,7 @@ from portal.api.serializers import (
     scoped_related,
 )
 from portal.models import Enterprise
+from portal.reauth import REAUTH_REFUSED
 from portal.upload_types import DOCUMENTS
 
 
@@ -405,6 +406,22 @@ class SignReportInputSerializer(StepInputSerializer):
         label="隐患内容指纹",
         max_length=64,
         help_text="签字前读取的隐患详情中的 fingerprint；隐患内容、材料或判定依据此后有修改则返回 409，不签字。",
+    )
+    # A signature asks for the password again (portal.reauth): missing, blank or wrong, the one refusal.
+    password = serializers.CharField(
+        label="登录密码",
+        max_length=128,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="主要负责人本人的登录密码（签字前再次确认身份）。",
+        error_messages={"required": REAUTH_REFUSED, "blank": REAUTH_REFUSED, "null": REAUTH_REFUSED},
+    )
+    otp_code = serializers.CharField(
+        label="动态口令",
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        help_text="已启用两步验证的账号必填：验证器当前显示的 6 位数字，或一个未用过的备用码。",
     )
 
 

@@ -34,6 +34,7 @@ from hazards.choices import ExtensionStatus, HazardAction, HazardLevel, MineType
 from hazards.filters import HazardFilterSet
 from hazards.models import ExtensionRequest, Hazard, HazardEvidence, MajorHazardCriterion, Notification
 from hazards.paging import HazardPaginator, wide_scope, with_tiebreak
+from hazards.signing import hazard_sign_authenticate
 from hazards.steps import StepRefused, queued_actions, run_step
 from hazards.workflow import WORKFLOW, StepDef, Workflow
 from portal import rules
@@ -158,7 +159,19 @@ def _step_schema(summary: str, description: str, request: Any) -> Callable[[Any]
 # with the declared input serializer, through `_run` (403/409 before 400), answering the hazard's detail.
 
 
-def _amend(step: StepDef, user: User, hazard: Hazard, data: dict[str, Any]) -> Any:
+def _fields(step: StepDef, request: Request, user: User, hazard: Hazard, data: dict[str, Any]) -> Any:
+    return step.service_function()(actor=user, hazard=hazard, **data)
+
+
+def _sign(step: StepDef, request: Request, user: User, hazard: Hazard, data: dict[str, Any]) -> Any:
+    # The password again (and the 动态口令 once enrolled) before the service: hazards.signing.
+    hazard_sign_authenticate(
+        request=request, actor=user, password=data.pop("password"), otp_code=data.pop("otp_code", "")
+    )
+    return step.service_function()(actor=user, hazard=hazard, **data)
+
+
+def _amend(step: StepDef, request: Request, user: User, hazard: Hazard, data: dict[str, Any]) -> Any:
     reason = data.pop("reason")
     if not data:
         raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: ["没有提交要更正的字段。"]})
@@ -166,8 +179,9 @@ def _amend(step: StepDef, user: User, hazard: Hazard, data: dict[str, Any]) -> A
 
 
 # How the validated input reaches the service (StepDef.api.call).
-API_CALLS: dict[str, Callable[[StepDef, User, Hazard, dict[str, Any]], Any]] = {
-    "fields": lambda step, user, hazard, data: step.service_function()(actor=user, hazard=hazard, **data),
+API_CALLS: dict[str, Callable[[StepDef, Request, User, Hazard, dict[str, Any]], Any]] = {
+    "fields": _fields,
+    "sign": _sign,
     "amend": _amend,
 }
 
@@ -180,7 +194,7 @@ def step_action(step: StepDef) -> Callable[..., Response]:
     call = API_CALLS[spec.call]
 
     def handler(self: Any, request: Request, pk: str | None = None) -> Response:
-        hazard = self._run(request, step.action, input_class, lambda u, h, d: call(step, u, h, d))
+        hazard = self._run(request, step.action, input_class, lambda u, h, d: call(step, request, u, h, d))
         return self._detail(hazard)  # type: ignore[no-any-return]
 
     # DRF names the route, drf-spectacular the operation, after the function.

@@ -131,6 +131,9 @@ def test_major_hazard_from_report_to_closure(
     hazard = Hazard.objects.get(level="major")
     assert hazard.criterion is not None and hazard.criterion.mine_type == "open_pit"
     _step(principal, "sign")
+    # Signing is signing: the password again and the confirmation (hazards.signing).
+    principal.get_by_label("登录密码").fill(TEST_PASSWORD)
+    principal.get_by_label("以上隐患情况经本人核对属实，确认签字。").check()
     principal.get_by_test_id("submit-sign").click()
     expect(principal.get_by_test_id("hazard-status")).to_contain_text("待镇确认")
     screenshot(principal, "hazard-04-signed")

@@ -19,6 +19,7 @@ from hazards.models import ExtensionRequest, Hazard, HazardEvent, HazardEvidence
 from portal.choices import AuditAction
 from portal.models import AuditEvent, User
 from tests.conftest import Cast, World
+from tests.factories import TEST_PASSWORD
 from tests.hazards.conftest import PNG_BYTES, add_evidence, add_extension, make_hazard, open_pit_item
 
 S = HazardStatus
@@ -230,9 +231,13 @@ def test_major_workflow_through_the_api(world: World, cast: Cast, catalogue: Non
         "/api/v1/hazards/", _report(level="major", criterion=item.pk, found_on=TODAY.isoformat()), format="json"
     )
     pk = response.json()["id"]
-    shown = {"fingerprint": api(cast.principal).get(f"/api/v1/hazards/{pk}/").json()["fingerprint"]}
+    shown = {
+        "fingerprint": api(cast.principal).get(f"/api/v1/hazards/{pk}/").json()["fingerprint"],
+        "password": TEST_PASSWORD,  # a signature asks for the password again
+    }
     assert api(cast.clerk).post(url(pk, "sign-report"), shown, format="json").status_code == 403
-    assert api(cast.principal).post(url(pk, "sign-report"), {}, format="json").status_code == 400  # none shown
+    none_shown = {"password": TEST_PASSWORD}
+    assert api(cast.principal).post(url(pk, "sign-report"), none_shown, format="json").status_code == 400
     assert api(cast.principal).post(url(pk, "sign-report"), shown, format="json").status_code == 200
     assert api(cast.town_a_staff).post(url(pk, "confirm-town"), {}, format="json").status_code == 200
     assert api(cast.county_staff).post(url(pk, "confirm-county"), {}, format="json").status_code == 200

@@ -25,7 +25,7 @@ from hazards.choices import HazardAction, HazardStatus
 from hazards.fingerprint import hazard_fingerprint
 from hazards.models import Hazard, HazardEvent
 from tests.conftest import Cast, World
-from tests.factories import UserFactory
+from tests.factories import TEST_PASSWORD, UserFactory
 from tests.hazards.conftest import add_evidence, make_hazard
 
 S = HazardStatus
@@ -61,7 +61,7 @@ def page_fingerprint(client: Client, hazard: Hazard) -> str:
 
 
 def sign_page(client: Client, hazard: Hazard, fingerprint: str | None) -> Any:
-    data = {"sign-seen_status": S.DRAFT, "sign-comment": "属实"}
+    data = {"sign-seen_status": S.DRAFT, "sign-comment": "属实", "sign-password": TEST_PASSWORD, "sign-confirm": "on"}
     if fingerprint is not None:
         data["sign-fingerprint"] = fingerprint
     return client.post(reverse("hazards:hazard-step", args=[hazard.pk, "sign"]), data)
@@ -103,19 +103,20 @@ def test_the_api_posts_what_it_read(world: World, cast: Cast) -> None:
     url = f"/api/v1/hazards/{hazard.pk}/"
     shown = api.get(url).json()["fingerprint"]
     assert shown == hazard_fingerprint(hazard)
-    without = api.post(f"{url}sign-report/", {}, format="json")
+    without = api.post(f"{url}sign-report/", {"password": TEST_PASSWORD}, format="json")
     assert without.status_code == 400 and "fingerprint" in str(without.json())
     CHANGES["evidence"](cast, hazard)
-    refused = api.post(f"{url}sign-report/", {"fingerprint": shown}, format="json")
+    refused = api.post(f"{url}sign-report/", {"fingerprint": shown, "password": TEST_PASSWORD}, format="json")
     assert refused.status_code == 409 and MESSAGE in str(refused.json())
     assert_not_signed(hazard)
     # who may not sign is refused whatever they post
     clerk = APIClient()
     clerk.force_authenticate(cast.clerk)
     fresh = api.get(url).json()["fingerprint"]
-    assert clerk.post(f"{url}sign-report/", {"fingerprint": fresh}, format="json").status_code == 403
+    signing = {"fingerprint": fresh, "password": TEST_PASSWORD}
+    assert clerk.post(f"{url}sign-report/", signing, format="json").status_code == 403
     assert_not_signed(hazard)
-    signed = api.post(f"{url}sign-report/", {"fingerprint": fresh}, format="json")
+    signed = api.post(f"{url}sign-report/", signing, format="json")
     assert signed.status_code == 200 and signed.json()["status"] == S.PENDING_TOWN
 
 

@@ -20,6 +20,7 @@ from hazards.steps import TRANSITIONS
 from hazards.views import STEP_BY_SLUG
 from portal.models import User
 from tests.conftest import Cast, World
+from tests.factories import TEST_PASSWORD
 from tests.hazards.conftest import PNG_BYTES, add_evidence, add_extension, make_hazard, second_town_a_staff
 
 S = HazardStatus
@@ -150,7 +151,8 @@ def test_major_workflow_through_the_pages(client: Client, world: World, cast: Ca
     page = client.get(detail_url(hazard)).content.decode()
     shown = re.search(r'name="sign-fingerprint" value="([0-9a-f]{64})"', page)  # the page posts what it showed
     assert shown
-    response = post(client, cast.principal, hazard, "sign", {"seen_status": S.DRAFT, "fingerprint": shown.group(1)})
+    signing = {"seen_status": S.DRAFT, "fingerprint": shown.group(1), "password": TEST_PASSWORD, "confirm": "on"}
+    response = post(client, cast.principal, hazard, "sign", signing)
     assert response.status_code == 302 and response["Location"] == detail_url(hazard)
     hazard.refresh_from_db()
     assert hazard.status == S.PENDING_TOWN and hazard.signed_by == cast.principal

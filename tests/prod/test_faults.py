@@ -365,7 +365,8 @@ def test_two_county_users_confirm_the_same_hazard_at_once(
     assert clerk.post(f"/api/v1/ledger-uploads/{upload.json()['upload']['id']}/commit/").status == 200
     hazard_id = stack.scalar("SELECT id FROM hazards_hazard WHERE ledger_number = 'RACE-900'")
     shown = principal.get(f"/api/v1/hazards/{hazard_id}/").json()["fingerprint"]  # the signer reads it first
-    for client, name, body in ((principal, "sign-report", {"fingerprint": shown}), (town, "confirm-town", {})):
+    signing = {"fingerprint": shown, "password": DEMO_PASSWORD}  # a signature asks for the password again
+    for client, name, body in ((principal, "sign-report", signing), (town, "confirm-town", {})):
         answer = client.post(f"/api/v1/hazards/{hazard_id}/{name}/", json_body=body)
         assert answer.status == 200, answer.text[:2000]
 

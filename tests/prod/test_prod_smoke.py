@@ -18,7 +18,7 @@ import pytest
 
 from tests.hazards import ledger_xlsx
 from tests.images import TINY_PNG
-from tests.prod.conftest import wait_for_job
+from tests.prod.conftest import DEMO_PASSWORD, wait_for_job
 from tests.prodstack import PortalClient, ProdStack
 
 pytestmark = [pytest.mark.processes, pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
@@ -84,7 +84,7 @@ def test_ledger_to_closure_and_the_monthly_table_from_the_worker(
     # 2. The major hazard through its workflow, each step by the account the rules name.
     assert client_refused(town, hazard_id, "confirm-town")  # not before the principal signed
     shown = principal.get(f"/api/v1/hazards/{hazard_id}/").json()["fingerprint"]  # the signer reads it first
-    step(principal, hazard_id, "sign-report", {"comment": "属实", "fingerprint": shown})
+    step(principal, hazard_id, "sign-report", {"comment": "属实", "fingerprint": shown, "password": DEMO_PASSWORD})
     step(town, hazard_id, "confirm-town", {"comment": "镇核实属实"})
     step(county, hazard_id, "confirm-county", {"comment": "确认为重大事故隐患"})
     step(clerk, hazard_id, "start-rectification")

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from drf_spectacular.generators import SchemaGenerator
@@ -56,7 +57,7 @@ from inspections.models import (
 )
 from portal.choices import AuditAction
 from portal.models import ApiToken, AuditEvent, Enterprise, ParentCompany, User
-from reporting.models import ExportJob
+from reporting.models import ExportJob, ReportVersion
 from tests.conftest import Cast, World
 from tests.factories import TEST_PASSWORD
 from tests.security import matrix_world as w
@@ -230,7 +231,8 @@ ROWS: list[Row] = [
     Row("POST", f"{H}/sign-report/",
         "403   200   403   404   403   403   403   403   404   404   401",
         "404   404   404   404   404   404   404   404   403   403   401",
-        w.major("draft"), lambda ctx, side, obj: {"fingerprint": obj["fingerprint"]}, _status),
+        w.major("draft"),
+        lambda ctx, side, obj: {"fingerprint": obj["fingerprint"], "password": TEST_PASSWORD}, _status),
     Row("POST", f"{H}/confirm-town/",
         "403   403   200   404   403   403   403   403   404   404   401",
         "404   404   404   404   404   404   404   404   403   403   401",
@@ -478,6 +480,13 @@ ROWS: list[Row] = [
         "404   404   404   404   404   404   404   404   403   404   401",
         w.submitted_version, lambda ctx, side, obj: {"fingerprint": obj["fingerprint"], "password": TEST_PASSWORD},
         _count(ExportJob)),
+    # 报送: the filing unit's own staff only (a town its table); 核验已签字文件: anyone signed in, in their scope.
+    Row("POST", f"{V}/report-tables/{{kind}}/{{code}}/{{month}}/submit/",
+        "404   404   200   404   403   403   403   403   404   404   401",
+        "404   404   404   404   404   404   404   404   403   404   401",
+        w.table, _const({}), _count(ReportVersion)),
+    Row("POST", f"{V}/report-versions/verify/", EVERYONE, None, None,
+        lambda ctx, side, obj: {"file": SimpleUploadedFile("核验.xlsx", b"not a signed file")}),
 ]  # fmt: skip
 
 
