@@ -49,9 +49,6 @@ SKIP_DIRS = {".venv", "node_modules", ".git", "static", "var", "__pycache__"}
 SPLITS: dict[str, dict[str, list[str]]] = {
     "inspections.models": {
         "campaigns": [
-            "ancestor_paths",
-            "CampaignScopedQuerySet",
-            "CampaignScopedManager",
             "Campaign",
             "validate_campaign_period",
             "CampaignPhase",
@@ -215,6 +212,7 @@ SPLITS: dict[str, dict[str, list[str]]] = {
             "AMENDABLE_FIELDS",
             "_transition",
             "_finish",
+            "_notify_step",
             "_check_plausible",
             "_check_dates",
             "_check_criterion",
