@@ -239,6 +239,19 @@ def open_workbook(source: Any) -> Workbook:
     closes the workbook (``workbook.close()``), or uses ``open_table``.
     """
     data = read_bytes(source)
+    check_workbook_bytes(data)
+    _assert_defused()
+    try:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+    except Exception as exc:
+        # defusedxml's DTDForbidden / EntitiesForbidden, openpyxl's InvalidFileException, KeyError
+        # for a missing part, zlib errors: all of them mean the same thing to the user.
+        raise _parse_error(exc) from exc
+
+
+def check_workbook_bytes(data: bytes) -> None:
+    """The hostile-file checks of an .xlsx, before any XML is parsed (``open_workbook``'s, and those of any
+    other reader of an upload, e.g. `portal.spreadsheet_calamine`): `SpreadsheetError` when refused."""
     if not data:
         raise SpreadsheetError("文件为空：请上传填写好的 Excel 工作簿（.xlsx）。")
     _refuse_by_magic(data[:1024])
@@ -254,14 +267,6 @@ def open_workbook(source: Any) -> Workbook:
         zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError, zlib.error,
     ) as exc:  # fmt: skip
         raise SpreadsheetError("文件已损坏或不是有效的 Excel 工作簿（.xlsx），请重新保存后上传。") from exc
-    _assert_defused()
-    buffer.seek(0)
-    try:
-        return load_workbook(buffer, read_only=True, data_only=False, keep_links=False)
-    except Exception as exc:
-        # defusedxml's DTDForbidden / EntitiesForbidden, openpyxl's InvalidFileException, KeyError
-        # for a missing part, zlib errors: all of them mean the same thing to the user.
-        raise _parse_error(exc) from exc
 
 
 # --------------------------------------------------------------------------------------------
@@ -913,6 +918,7 @@ __all__ = [
     "RowError",
     "SpreadsheetError",
     "Table",
+    "check_workbook_bytes",
     "choice_lookup",
     "clean_text",
     "find_table",
