@@ -52,17 +52,15 @@ import datetime
 import decimal
 import functools
 import hashlib
-import itertools
-import operator
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models.base import ModelState
 from django.http import Http404
 from django.utils import timezone
@@ -82,13 +80,16 @@ from hazards.criteria import CriterionCatalogue
 from hazards.fields import DEADLINE_FIELDS, DETAIL_FIELDS, LEDGER_ROLES, refused_fields
 from hazards.ledger_history import rectification_steps, says_rectified
 from hazards.ledger_reader import fast_workbook
-from hazards.models import Hazard, HazardEvent, LedgerUpload, hazard_identity_key, local_today
+from hazards.models import Hazard, LedgerUpload, hazard_identity_key, local_today
 from hazards.permissions import ENTERPRISE, REGION_STAFF, effective_roles
-from hazards.services import enterprise_users, notify, town_staff
+from hazards.services import enterprise_users, notify, record_events_many, town_staff
+from hazards.validation import criterion_errors, hazard_date_errors, rectified_on_errors
 from portal import limits
-from portal.audit import audit_record, current_ip, snapshot
+from portal.audit import audit_record, audit_record_many, snapshot
+from portal.bulk import bulk_insert
 from portal.choices import AuditAction, Role
-from portal.models import AuditEvent, Enterprise, User
+from portal.models import Enterprise, User
+from portal.spreadsheet_calamine import open_calamine
 from portal.spreadsheets import (
     CellError,
     ImportResult,
@@ -273,10 +274,21 @@ def uploadable_enterprises(user: User) -> Any:
 
 @contextmanager
 def open_ledger(source: Any) -> Iterator[Table]:
-    """The ledger table of an .xlsx (refused as a whole with a `SpreadsheetError`); the workbook is closed on exit."""
-    workbook = open_workbook(source)
+    """The ledger table of an .xlsx (refused as a whole with a `SpreadsheetError`); the workbook is closed on exit.
+
+    Read by python-calamine after the hostile-file checks; a file calamine would read otherwise than openpyxl
+    (formulas, error cells, cells without references, a sheet too large for calamine's dense rectangle:
+    `portal.spreadsheet_calamine`) by openpyxl and `hazards.ledger_reader`.
+    """
+    data = read_bytes(source)
+    workbook: Any = open_calamine(data)
+    if workbook is None:
+        workbook = open_workbook(data)
+        sheets: Any = fast_workbook(workbook)
+    else:
+        sheets = workbook
     try:
-        yield find_table(cast(Any, fast_workbook(workbook)), synonyms=LEDGER_COLUMNS, required=REQUIRED)
+        yield find_table(sheets, synonyms=LEDGER_COLUMNS, required=REQUIRED)
     finally:
         workbook.close()
 
@@ -352,6 +364,7 @@ class _RowReader:
         self.catalogue = catalogue
         self.result = result
         self.mine_type_hint = INDUSTRY_MINE_TYPE.get(enterprise.industry)
+        self.at_path = enterprise.town.path
         self.number_field = "ledger_number"  # 序号 is a row counter, restarted every month: never an identity
         self.present = [name for name in LEDGER_COLUMNS if table.has(name)]
         self.today = local_today()
@@ -418,11 +431,10 @@ class _RowReader:
 
         level = values.get("level")
         found_on = values.get("found_on")
-        if found_on is not None and found_on > self.today:
-            self.fail(number, "found_on", f"发现日期不能晚于今天（{self.today:%Y-%m-%d}）。")
-        deadline = values.get("deadline")
-        if found_on is not None and deadline is not None and deadline < found_on:
-            self.fail(number, "deadline", f"整改时限（{deadline:%Y-%m-%d}）不能早于发现日期（{found_on:%Y-%m-%d}）。")
+        # The services' own rules (hazards.validation), worded for a row: the dates the message compares.
+        dates = hazard_date_errors(found_on=found_on, deadline=values.get("deadline"), today=self.today, dated=True)
+        for name, message in dates.items():
+            self.fail(number, name, message)
         if level == HazardLevel.MAJOR:
             self.match_criterion(number, values)
         if len(self.result.errors) > errors_before or level is None:
@@ -450,6 +462,10 @@ class _RowReader:
             match = self.criteria_cache[text] = self.catalogue.match(text, self.mine_type_hint)
         if match.criterion is None:
             self.fail(number, "criterion", match.reason)
+            return
+        problems = criterion_errors(level=HazardLevel.MAJOR, criterion=match.criterion, at_path=self.at_path)
+        if problems:
+            self.fail(number, "criterion", problems["criterion"])
         else:
             values["criterion"] = match.criterion
 
@@ -650,15 +666,9 @@ def _take_history(
             "尚未整改完成的，请清空整改完成时间。",
         )
         return None
-    if rectified_on > reader.today:
-        reader.fail(row.number, "rectified_on", f"整改完成时间不能晚于今天（{reader.today:%Y-%m-%d}）。")
-        return None
-    if rectified_on < hazard.found_on:
-        reader.fail(
-            row.number,
-            "rectified_on",
-            f"整改完成时间（{rectified_on:%Y-%m-%d}）不能早于发现日期（{hazard.found_on:%Y-%m-%d}）。",
-        )
+    problems = rectified_on_errors(rectified_on=rectified_on, found_on=hazard.found_on, today=reader.today, dated=True)
+    if problems:
+        reader.fail(row.number, "rectified_on", problems["rectified_on"])
         return None
     for name in HISTORY_CHANGES:
         reader.labels.setdefault(name, str(getattr(Hazard._meta.get_field(name), "verbose_name", name)))
@@ -864,77 +874,6 @@ def _actor_name(actor: User | None) -> str:
     return actor.full_name or actor.get_username()
 
 
-# Field types whose Python value is already what the database driver takes.
-_PLAIN_TYPES = frozenset(
-    {
-        "CharField", "TextField", "ForeignKey", "IntegerField", "BigIntegerField", "SmallIntegerField",
-        "PositiveIntegerField", "PositiveSmallIntegerField", "PositiveBigIntegerField", "BooleanField",
-    }
-)  # fmt: skip
-_INSERT_PLANS: dict[tuple[type[models.Model], str], tuple[list[str], list[Any], str, str]] = {}
-
-
-def _insert_plan(model: type[models.Model], db: Any) -> tuple[list[str], list[Any], str, str]:
-    """The columns of a model (without its id), the fields whose values need adapting, the INSERT's SQL."""
-    key = (model, db.vendor)
-    plan = _INSERT_PLANS.get(key)
-    if plan is None:
-        fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-        adapted = [None if field.get_internal_type() in _PLAIN_TYPES else field for field in fields]
-        quote = db.ops.quote_name
-        columns = ", ".join(quote(field.column) for field in fields)
-        # Identifiers from the model's own metadata, quoted by the backend; every value is a parameter.
-        head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608  # nosec B608 # quoted model identifiers
-        row_sql = f"({', '.join(['%s'] * len(fields))})"
-        plan = _INSERT_PLANS[key] = ([field.attname for field in fields], adapted, head, row_sql)
-    return plan
-
-
-def _bulk_insert(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
-    """INSERT rows (attname → value; every concrete field but the id) in batches of BATCH_SIZE.
-
-    What bulk_create does, without its per-value preparation of every field of every object, which was
-    the largest cost of a 10,000-row import (measured: 30,000 objects, ~60 % of the write time). Values
-    that need the backend's adaptation (dates, times, decimals, JSON, IP addresses) go through the field's
-    own `get_db_prep_save`; the others are passed as they are.
-    """
-    if not rows:
-        return
-    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the thread-local proxy (30,000 lookups)
-    attnames, adapted, head, row_sql = _insert_plan(model, db)
-    getter = operator.itemgetter(*attnames)
-    # Only dates, timestamps, amounts and JSON need the backend's adaptation; each distinct (hashable) value
-    # is adapted once (the import's timestamp and the dates repeat).
-    to_adapt: list[tuple[int, Any, dict[Any, Any]]] = [
-        (index, model_field, {}) for index, model_field in enumerate(adapted) if model_field is not None
-    ]
-
-    def prepare(row: dict[str, Any]) -> Any:
-        values = getter(row)
-        if not to_adapt:
-            return values
-        prepared = list(values)
-        for index, model_field, memo in to_adapt:
-            value = prepared[index]
-            if value is None:
-                continue
-            try:
-                prepared[index] = memo[value]
-            except KeyError:
-                prepared[index] = memo[value] = model_field.get_db_prep_save(value, db)
-            except TypeError:  # unhashable (JSON)
-                prepared[index] = model_field.get_db_prep_save(value, db)
-        return prepared
-
-    with db.cursor() as cursor:
-        for start in range(0, len(rows), BATCH_SIZE):
-            batch = [prepare(row) for row in rows[start : start + BATCH_SIZE]]
-            if db.vendor == "sqlite":
-                cursor.executemany(head + row_sql, batch)
-            else:
-                cursor.execute(head + ", ".join([row_sql] * len(batch)), list(itertools.chain.from_iterable(batch)))
-
-
 _TEMPORAL = (models.DateField, models.TimeField)  # DateTimeField is a DateField
 _SNAPSHOT_PLAIN = [
     (f.name, f.attname) for f in Hazard._meta.concrete_fields if not isinstance(f, (*_TEMPORAL, models.DecimalField))
@@ -968,19 +907,21 @@ def _write(
     """Bulk writes of a validated ledger; the caller holds the transaction."""
     now = timezone.now()
     name = _actor_name(actor)
-    actor_id = actor.pk if actor is not None else None
     creates = [item for item in planned if item.existing is None]
     updates = [item for item in planned if item.existing is not None and item.fields]
     new_hazards = [item.hazard for item in creates]
     if new_hazards:
         for hazard in new_hazards:
             hazard.created_at = hazard.updated_at = now
-        _bulk_insert(Hazard, [hazard.__dict__ for hazard in new_hazards])
-        ids = dict(
-            Hazard.objects.filter(
-                enterprise=enterprise, identity_key__in=[hazard.identity_key for hazard in new_hazards]
-            ).values_list("identity_key", "pk")
-        )
+        reserved = bulk_insert(Hazard, [hazard.__dict__ for hazard in new_hazards], ids=True)
+        if reserved:  # PostgreSQL's COPY took ids reserved from the sequence
+            ids = {hazard.identity_key: pk for hazard, pk in zip(new_hazards, reserved, strict=True)}
+        else:  # read back by the key the enterprise's hazards are unique on
+            ids = dict(
+                Hazard.objects.filter(
+                    enterprise=enterprise, identity_key__in=[hazard.identity_key for hazard in new_hazards]
+                ).values_list("identity_key", "pk")
+            )
         for hazard in new_hazards:
             hazard.pk = ids[hazard.identity_key]
             hazard._state.adding = False
@@ -992,11 +933,8 @@ def _write(
         Hazard.objects.bulk_update([item.hazard for item in updates], fields=fields, batch_size=BATCH_SIZE)
 
     detail = f"隐患台账导入：{upload.original_name}"
-    ip_address = current_ip.get()
     region_path = enterprise.town.path
-    object_type = str(Hazard._meta.verbose_name)
-    audit_actor = actor_id if actor is not None and actor.pk else None
-    audit_name = actor.get_username() if actor is not None else CLI_ACTOR_NAME
+    audit_name = "" if actor is not None else CLI_ACTOR_NAME
     events: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     for item in [*creates, *updates]:
@@ -1005,9 +943,10 @@ def _write(
         data: dict[str, Any] = {"ledger_upload": upload.pk, "row": item.row}
         if not created:
             data["fields"] = item.fields
+        # What `hazards.services._record` and `portal.audit.audit_record` take for one event, many at once.
         events.append(
             {
-                "hazard_id": hazard.pk, "actor_id": actor_id, "actor_name": name, "created_at": now,
+                "hazard": hazard, "actor": actor, "actor_name": name,
                 "action": HazardAction.LEDGER_IMPORT if created else HazardAction.UPDATE,
                 "from_status": "" if created else _status_before(item), "to_status": _status_before(item),
                 "comment": detail if created else f"{detail}（重新上传，更新）", "data": data,
@@ -1015,18 +954,17 @@ def _write(
         )  # fmt: skip
         audits.append(
             {
-                "created_at": now, "actor_id": audit_actor, "actor_name": audit_name,
-                "action": AuditAction.CREATE if created else AuditAction.UPDATE, "object_type": object_type,
-                "object_id": str(hazard.pk), "object_repr": str(hazard)[:200],
+                "actor": actor, "actor_name": audit_name,
+                "action": AuditAction.CREATE if created else AuditAction.UPDATE, "instance": hazard,
                 "before": None if created else item.before, "after": _snapshot(hazard),
-                "detail": f"{detail} 第{item.row}行"[:500], "ip_address": ip_address, "region_path": region_path,
+                "detail": f"{detail} 第{item.row}行", "region_path": region_path,
             }
         )  # fmt: skip
         for step_event, step_audit in _history_records(item, events[-1], audits[-1]):
             events.append(step_event)
             audits.append(step_audit)
-    _bulk_insert(HazardEvent, events)
-    _bulk_insert(AuditEvent, audits)
+    record_events_many(events, at=now)
+    audit_record_many(audits, at=now)
 
     upload.status = LedgerUploadStatus.COMMITTED
     upload.committed_at = now
@@ -1067,7 +1005,7 @@ def _history_records(
             {**event, "action": action, "from_status": from_status, "to_status": to_status, "comment": rectified,
              "data": {**event["data"], "history": True}},
             {**audit, "action": AuditAction.UPDATE, "before": None,
-             "detail": f"隐患{label}：{rectified}（{audit['detail']}）"[:500]},
+             "detail": f"隐患{label}：{rectified}（{audit['detail']}）"},
         )  # fmt: skip
 
 

@@ -11,11 +11,14 @@ import contextvars
 import datetime
 import decimal
 import uuid
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import models
 from django.db.models.fields.files import FieldFile
+from django.utils import timezone
 
+from portal.bulk import bulk_insert
 from portal.choices import AuditAction
 from portal.models import AuditEvent, User
 
@@ -76,6 +79,38 @@ def region_path_of(instance: models.Model | None) -> str:
     return ""
 
 
+def audit_values(
+    *,
+    actor: User | None,
+    action: str,
+    instance: models.Model | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    detail: str = "",
+    region_path: str | None = None,
+    actor_name: str = "",
+) -> dict[str, Any]:
+    """The fields of one audit row (by attname), as `audit_record` and `audit_record_many` write it."""
+    channel = current_channel.get()
+    if channel and not detail.startswith(channel):
+        detail = f"{channel}：{detail}" if detail else channel
+    if region_path is None:
+        region_path = region_path_of(instance) or (region_path_of(actor) if actor is not None else "")
+    return {
+        "actor_id": actor.pk if actor is not None and actor.pk else None,
+        "actor_name": actor_name or (actor.get_username() if actor is not None else ""),
+        "action": action,
+        "object_type": str(instance._meta.verbose_name) if instance is not None else "",
+        "object_id": str(instance.pk) if instance is not None and instance.pk is not None else "",
+        "object_repr": str(instance)[:200] if instance is not None else "",
+        "before": before,
+        "after": after,
+        "detail": detail[:500],
+        "ip_address": current_ip.get(),
+        "region_path": region_path,
+    }
+
+
 def audit_record(
     *,
     actor: User | None,
@@ -87,24 +122,39 @@ def audit_record(
     region_path: str | None = None,
     actor_name: str = "",
 ) -> AuditEvent:
-    channel = current_channel.get()
-    if channel and not detail.startswith(channel):
-        detail = f"{channel}：{detail}" if detail else channel
-    if region_path is None:
-        region_path = region_path_of(instance) or (region_path_of(actor) if actor is not None else "")
     return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.pk else None,
-        actor_name=actor_name or (actor.get_username() if actor is not None else ""),
-        action=action,
-        object_type=str(instance._meta.verbose_name) if instance is not None else "",
-        object_id=str(instance.pk) if instance is not None and instance.pk is not None else "",
-        object_repr=str(instance)[:200] if instance is not None else "",
-        before=before,
-        after=after,
-        detail=detail[:500],
-        ip_address=current_ip.get(),
-        region_path=region_path,
+        **audit_values(
+            actor=actor,
+            action=action,
+            instance=instance,
+            before=before,
+            after=after,
+            detail=detail,
+            region_path=region_path,
+            actor_name=actor_name,
+        )
     )
 
 
-__all__ = ["AuditAction", "audit_record", "current_channel", "current_ip", "diff", "region_path_of", "snapshot"]
+def audit_record_many(entries: Iterable[Mapping[str, Any]], *, at: datetime.datetime | None = None) -> int:
+    """Many audit rows at once (an import's), inside the caller's transaction: each entry holds the keyword
+    arguments of `audit_record` (actor, action, instance, before, after, detail, region_path, actor_name) and
+    gives the row `audit_record` would write, all with one timestamp (``at``, the caller's own when its rows
+    share one), written by `portal.bulk.bulk_insert` (COPY on PostgreSQL). Answers how many rows were written."""
+    now = at or timezone.now()
+    rows = [{**audit_values(**entry), "created_at": now} for entry in entries]
+    bulk_insert(AuditEvent, rows)
+    return len(rows)
+
+
+__all__ = [
+    "AuditAction",
+    "audit_record",
+    "audit_record_many",
+    "audit_values",
+    "current_channel",
+    "current_ip",
+    "diff",
+    "region_path_of",
+    "snapshot",
+]
