@@ -4,7 +4,8 @@ Who: an enterprise's clerk or principal for their own enterprise; a town's staff
 enterprise of their town; county staff for the county's enterprises (scope through `visible_to`: an
 enterprise outside it is a 404). Other roles are refused. ``manage.py import_ledger`` runs as the system.
 
-Reading (`portal.spreadsheets` does the hostile-file checks; `hazards.ledger_reader` reads the rows fast):
+Reading (`portal.spreadsheets` does the hostile-file checks; python-calamine reads the rows,
+`portal.spreadsheet_calamine`, or openpyxl with `hazards.ledger_reader` where calamine would read otherwise):
 title rows and merged cells above a header anywhere in the first 10 rows, column synonyms, Excel or
 written dates, full-width digits and spaces, levels written several ways, trailing blank and
 signature rows ignored. A major hazard must cite an item of 矿安〔2022〕88号, matched with the
@@ -38,11 +39,15 @@ their status, but for one thing a ledger records: a general hazard whose row say
 New hazards get a 台账导入 event, updated ones a 修改 event; each also an audit row. Without a 隐患类别
 column the category stays empty (未分类), never guessed.
 
+Checks: the dates and the cited criterion by the services' own rules (`hazards.validation`), worded for a
+row; who may change which column by `hazards.fields`.
+
 Writing: the preview stores the file and a 待确认 `LedgerUpload`; the commit re-reads the stored file
-and re-validates it inside one transaction (the enterprise and its hazards locked), then writes in
-batches of 500: new hazards, their events and audit rows as multi-row INSERTs (`_bulk_insert`, which
-is bulk_create without its per-value preparation — measured as the largest cost of a 10,000-row
-import), changed hazards with bulk_update. Any error writes nothing. `python -m bench ledger` measures it.
+and re-validates it inside one transaction (the enterprise and its hazards locked), then writes: new
+hazards through `portal.bulk.bulk_insert` (COPY on PostgreSQL with ids reserved from the sequence,
+multi-row INSERTs elsewhere), their events through `hazards.services.record_events_many` and their audit
+rows through `portal.audit.audit_record_many` (the bulk twins of the single-event writers, same
+arguments), changed hazards with bulk_update. Any error writes nothing. `python -m bench ledger` measures it.
 """
 
 from __future__ import annotations

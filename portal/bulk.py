@@ -22,6 +22,7 @@ import io
 import itertools
 import json
 import operator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, models
 
 BATCH_SIZE = 500
 COPY_MIN_ROWS = 200  # below this one INSERT is as quick and the COPY setup is not worth it
+_COPY_READ = 256 * 1024  # characters psycopg2 asks the COPY source for at a time
 
 # Field types whose Python value is already what the database driver takes.
 _PLAIN_TYPES = frozenset(
@@ -92,20 +94,45 @@ def _copy_converter(field: Any) -> Any:
     return _text  # numbers, foreign keys, IP addresses
 
 
-def _copy_text(rows: list[dict[str, Any]], plan: _Plan, ids: list[int] | None) -> str:
-    """The rows in COPY's text format: tab-separated, one line per row, the id first when given."""
+def _copy_lines(rows: list[dict[str, Any]], plan: _Plan, ids: list[int] | None) -> Iterator[str]:
+    """The rows in COPY's text format (tab-separated, one line per row, the id first when given), a batch of
+    `BATCH_SIZE` rows per string: the whole text of 10,000 rows is never held at once."""
     getter = operator.itemgetter(*plan.attnames)
     converters = [_copy_converter(field) for field in plan.fields]
     columns = range(len(converters))
-    lines: list[str] = []
-    for position, row in enumerate(rows):
-        values = getter(row)
-        cells = ["\\N" if values[i] is None else converters[i](values[i]) for i in columns]
-        if ids is not None:
-            cells.insert(0, str(ids[position]))
-        lines.append("\t".join(cells))
-    lines.append("")
-    return "\n".join(lines)
+    for start in range(0, len(rows), BATCH_SIZE):
+        lines: list[str] = []
+        for position in range(start, min(start + BATCH_SIZE, len(rows))):
+            values = getter(rows[position])
+            cells = ["\\N" if values[i] is None else converters[i](values[i]) for i in columns]
+            if ids is not None:
+                cells.insert(0, str(ids[position]))
+            lines.append("\t".join(cells))
+        lines.append("")
+        yield "\n".join(lines)
+
+
+class _CopySource(io.TextIOBase):
+    """A file for psycopg2's ``copy_expert`` that reads the batches of `_copy_lines` as they are made."""
+
+    def __init__(self, chunks: Iterator[str]) -> None:
+        self._chunks = chunks
+        self._buffer = ""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        if size is None or size < 0:
+            text, self._buffer = self._buffer + "".join(self._chunks), ""
+            return text
+        while len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        text, self._buffer = self._buffer[:size], self._buffer[size:]
+        return text
 
 
 def _copy(db: Any, model: type[models.Model], rows: list[dict[str, Any]], *, ids: bool) -> list[int] | None:
@@ -125,7 +152,7 @@ def _copy(db: Any, model: type[models.Model], rows: list[dict[str, Any]], *, ids
             reserved = [row[0] for row in cursor.fetchall()]
         head = f"{quote(pk.column)}, {plan.columns}" if ids else plan.columns
         sql = f"COPY {quote(table)} ({head}) FROM STDIN"
-        cursor.cursor.copy_expert(sql, io.StringIO(_copy_text(rows, plan, reserved)))
+        cursor.cursor.copy_expert(sql, _CopySource(_copy_lines(rows, plan, reserved)), size=_COPY_READ)
     return reserved
 
 
