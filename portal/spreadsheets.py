@@ -278,6 +278,9 @@ _ALNUM_FOLD = {code: code - 0xFEE0 for code in (*range(0xFF10, 0xFF1A), *range(0
 _SPACE_FOLD = {0x3000: " ", 0x00A0: " ", 0x2002: " ", 0x2003: " ", 0x2009: " ", 0x202F: " "}
 _INVISIBLE: dict[int, str | None] = dict.fromkeys((0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF))
 _TEXT_FOLD: dict[int, Any] = {**_ALNUM_FOLD, **_SPACE_FOLD, **_INVISIBLE}
+# Whether a text has anything to fold at all: a regex search runs in C, str.translate with a dict table looks
+# every character up in Python (most cells of a ledger have nothing to fold: translate only those that do).
+_TEXT_FOLDABLE_RE = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_TEXT_FOLD)) + "]")
 _BRACKETS_RE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕|<[^<>]*>")
 _HEADER_DROP_RE = re.compile(r"[\s*※:：]")
 
@@ -346,7 +349,9 @@ def clean_text(value: Any) -> str:
     else:
         text = getattr(value, "text", None)  # ArrayFormula and the like
         value = str(text if text is not None else value)
-    text = ILLEGAL_CHARACTERS_RE.sub("", value).translate(_TEXT_FOLD)
+    text = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if _TEXT_FOLDABLE_RE.search(text) is not None:
+        text = text.translate(_TEXT_FOLD)
     if "\r" in text or "\n" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         lines = [_TEXT_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
