@@ -226,6 +226,8 @@ UPLOADER_ROLES = ENTERPRISE | REGION_STAFF
 REFUSED_MESSAGE = "您无权上传隐患台账：隐患台账由企业填报员或主要负责人上传，或由镇应急管理中心、县局股室代为上传。"
 CLI_ACTOR_NAME = "manage.py import_ledger"
 BATCH_SIZE = 500
+# Events and audit rows written per call of their bulk writers (one COPY each on PostgreSQL).
+RECORD_CHUNK = 2_000
 
 
 class LedgerError(Exception):
@@ -968,6 +970,10 @@ def _write(
         for step_event, step_audit in _history_records(item, events[-1], audits[-1]):
             events.append(step_event)
             audits.append(step_audit)
+        if len(audits) >= RECORD_CHUNK:  # a chunk at a time: the snapshots of 10,000 hazards are never all held
+            record_events_many(events, at=now)
+            audit_record_many(audits, at=now)
+            events, audits = [], []
     record_events_many(events, at=now)
     audit_record_many(audits, at=now)
 

@@ -16,6 +16,7 @@ import pytest
 import time_machine
 from openpyxl import Workbook
 
+from hazards import ledger as hazard_ledger
 from hazards.choices import HazardAction
 from hazards.ledger import ledger_import, ledger_validate
 from hazards.models import Hazard, HazardEvent
@@ -56,7 +57,11 @@ def ledger(count: int, *, bad_row: int | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def test_a_large_ledger_gives_each_hazard_its_event_and_audit_row(world: World, cast: Cast) -> None:
+@pytest.mark.parametrize("chunk", [hazard_ledger.RECORD_CHUNK, bulk.COPY_MIN_ROWS + 20], ids=["one-chunk", "chunked"])
+def test_a_large_ledger_gives_each_hazard_its_event_and_audit_row(
+    world: World, cast: Cast, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hazard_ledger, "RECORD_CHUNK", chunk)  # chunked: a COPY, then INSERTs for the rest
     result = ledger_import(source=ledger(ROWS), enterprise=world.enterprise_a, actor=cast.clerk, file_name="台账.xlsx")
     assert result.committed, result.error_lines()
     hazards = {h.pk: h for h in Hazard.objects.filter(enterprise=world.enterprise_a)}
