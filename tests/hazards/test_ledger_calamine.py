@@ -151,3 +151,35 @@ def test_a_broken_sheet_is_a_spreadsheet_error() -> None:
         workbook = open_calamine(data)
         assert workbook is not None
         list(workbook.worksheets[0].iter_rows())
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("catalogue")
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(messy_ledger, id="messy"),
+        pytest.param(lambda: build([row(), major_row(), row("YH-002", found_on="2099-01-01")]), id="with-errors"),
+    ],
+)
+def test_the_ledger_previews_alike_through_calamine_and_openpyxl(
+    world: Any, cast: Any, monkeypatch: pytest.MonkeyPatch, data: Any
+) -> None:
+    from hazards import ledger
+
+    content = data()
+
+    def preview() -> Any:
+        result = ledger.ledger_validate(source=content, enterprise=world.enterprise_a, actor=cast.clerk)
+        return (
+            result.sheet_title,
+            result.header_row,
+            result.columns,
+            [(r.row, r.action, r.key, r.values) for r in result.rows],
+            result.error_lines(),
+        )
+
+    through_calamine = preview()
+    monkeypatch.setattr(ledger, "open_calamine", lambda _data: None)  # as for a file calamine does not serve
+    assert preview() == through_calamine
+    assert through_calamine[3], "rows were read"
