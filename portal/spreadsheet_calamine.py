@@ -149,11 +149,19 @@ class CalamineSheet:
         if not values_only:
             raise NotImplementedError("calamine sheets give values only")
         rows = self._all_rows()
+        release = max_row is None
+        if release:
+            # A pass to the end (the data rows, after the header was found) is the last: each row is let go
+            # once given, so the sheet's values are not held beside what the caller builds from them (a
+            # later call reads the sheet again).
+            self._rows = None
         start = min_col - 1
         stop = len(rows) if max_row is None else min(max_row, len(rows))  # nothing past the sheet's last row
         width = None if max_col is None else max_col - start
         for index in range(min_row - 1, stop):
             raw = rows[index]
+            if release:
+                rows[index] = []
             cells = [_value(cell) for cell in (raw[start : start + width] if width is not None else raw[start:])]
             if width is not None:
                 cells.extend([None] * (width - len(cells)))

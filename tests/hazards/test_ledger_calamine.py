@@ -183,3 +183,20 @@ def test_the_ledger_previews_alike_through_calamine_and_openpyxl(
     monkeypatch.setattr(ledger, "open_calamine", lambda _data: None)  # as for a file calamine does not serve
     assert preview() == through_calamine
     assert through_calamine[3], "rows were read"
+
+
+def test_a_sheet_read_to_the_end_twice_gives_the_same_rows() -> None:
+    """A pass to the end lets the rows go as it gives them; a later pass reads the sheet again."""
+    workbook = open_calamine(messy_ledger())
+    assert workbook is not None
+    try:
+        sheet = workbook.worksheets[0]
+        head = list(sheet.iter_rows(max_row=5))
+        first = list(sheet.iter_rows(min_row=5))
+        partial = sheet.iter_rows(min_row=1)
+        next(partial)
+        partial.close()  # a pass abandoned half-way
+        assert list(sheet.iter_rows(min_row=5)) == first and list(sheet.iter_rows(max_row=5)) == head
+        assert first[0][:2] == (1, "边坡 浮石　未清理") and head[3][1] == "存在问题"
+    finally:
+        workbook.close()
