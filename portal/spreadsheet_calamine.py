@@ -41,14 +41,15 @@ _CHUNK = 1024 * 1024
 _INTEGRAL_LIMIT = 1e15
 _MIDNIGHT = datetime.time()
 
-_FORMULA_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?f[\s/>]")
+# Patterns that begin with a literal (the regex engine then skips to it at C speed: a 9 MB sheet in ~10 ms
+# each). Prefixed elements ("<x:c") are refused first, so the patterns need only the plain names.
+_PREFIXED_RE = re.compile(rb":(?:row|c[\s>/])")  # "<x:row", "<x:c": legal, not what Excel writes
+_FORMULA_RE = re.compile(rb"<f[\s/>]")  # not <formula> (conditional formats, validations: no cell values)
 _ERROR_CELL = b't="e"'
-_ROW_RE = re.compile(rb"<row[\s/>]")
+_ROW_WITHOUT_REFERENCE_RE = re.compile(rb'<row(?:>|/|\s(?!r="))')
+_CELL_WITHOUT_REFERENCE_RE = re.compile(rb'<c(?:>|/|\s(?!r="))')
 _ROW_NUMBER_RE = re.compile(rb'<row r="(\d+)"')
-_CELL_WITH_REFERENCE = b'<c r="'
-_CELL_STARTS = (b"<c ", b"<c>")
 _WIDE_REFERENCE_RE = re.compile(rb'<c r="([A-Z]{2,3})\d')
-_PREFIXED = (b":row", b":c ", b":c>")
 
 
 class _Scan:
@@ -61,11 +62,11 @@ class _Scan:
 
     def feed(self, data: bytes) -> None:
         if (
-            _FORMULA_RE.search(data) is not None
+            _PREFIXED_RE.search(data) is not None
+            or _FORMULA_RE.search(data) is not None
             or _ERROR_CELL in data
-            or any(marker in data for marker in _PREFIXED)
-            or len(_ROW_RE.findall(data)) != data.count(b'<row r="')
-            or sum(data.count(start) for start in _CELL_STARTS) != data.count(_CELL_WITH_REFERENCE)
+            or _ROW_WITHOUT_REFERENCE_RE.search(data) is not None
+            or _CELL_WITHOUT_REFERENCE_RE.search(data) is not None
         ):
             self.unsupported = True
             return

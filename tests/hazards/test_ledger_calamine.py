@@ -200,3 +200,23 @@ def test_a_sheet_read_to_the_end_twice_gives_the_same_rows() -> None:
         assert first[0][:2] == (1, "边坡 浮石　未清理") and head[3][1] == "存在问题"
     finally:
         workbook.close()
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b'<c r="B2"', b"<c"),  # a cell without its reference
+        (b'<row r="2"', b"<row"),  # a row without its number
+    ],
+    ids=["cell", "row"],
+)
+def test_cells_and_rows_without_references_stay_with_openpyxl(old: bytes, new: bytes) -> None:
+    import zipfile
+
+    from tests.hazards.ledger_xlsx import rewrite_member
+
+    data = build([row()])
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    assert old in sheet
+    assert open_calamine(data) is not None
+    assert open_calamine(rewrite_member(data, "xl/worksheets/sheet1.xml", sheet.replace(old, new, 1))) is None
