@@ -21,7 +21,12 @@ the RSS of the same process after Django has started (before the operation).
   identity key computed as ours; `import_data(dry_run=False, use_transactions=True)`), for another fresh
   enterprise. It writes the hazards only (no events, no audit rows).
 
-Targets (issue 3): the import under 5 s and 200 MB, and at least 3× faster than django-import-export.
+Reading is python-calamine's after the hostile-file checks (`portal.spreadsheet_calamine`); writing is
+COPY on PostgreSQL (`portal.bulk`), multi-row INSERTs on SQLite.
+
+Targets (issue 14 §5): the import of 10,000 rows under 1 s of CPU (on PostgreSQL: `python -m bench ledger
+--postgres`), at least 10× faster than django-import-export (which must import the same 10,000 rows),
+peak RSS under 150 MB.
 """
 
 from __future__ import annotations
@@ -39,9 +44,9 @@ from typing import Any
 
 NAME = "ledger"
 ROWS = 10_000
-TIME_TARGET_S = 5.0
-MEMORY_TARGET_MB = 200.0
-SPEEDUP_TARGET = 3.0
+CPU_TARGET_S = 1.0
+MEMORY_TARGET_MB = 150.0
+SPEEDUP_TARGET = 10.0
 CODES = {
     "ours": "91149999MA0LEDG001",
     "iex": "91149999MA0LEDG002",
@@ -430,10 +435,11 @@ def run(*, reps: int = 1, log: Callable[[str], None] = print) -> dict[str, Any]:
     theirs = results[2]
     speedup = theirs["seconds"] / ours["seconds"] if ours["seconds"] else 0.0
     checks = {
-        f"import under {TIME_TARGET_S:.0f} s": ours["seconds"] < TIME_TARGET_S,
+        f"import under {CPU_TARGET_S:.0f} s of CPU": ours["cpu_seconds"] < CPU_TARGET_S,
         f"import peak RSS under {MEMORY_TARGET_MB:.0f} MB": ours["rss_peak_mb"] < MEMORY_TARGET_MB,
         f"at least {SPEEDUP_TARGET:.0f}× faster than django-import-export": speedup >= SPEEDUP_TARGET,
         "every run imported every row": all(r["ok"] for r in results) and ours["hazards"] == ROWS,
+        "django-import-export imported the same rows": theirs["hazards"] == ROWS,
         "re-import is all 未变": results[3]["summary"] == f"新增 0 条，更新 0 条，未变 {ROWS} 条",
     }
     load = os.getloadavg()

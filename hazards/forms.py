@@ -21,10 +21,11 @@ from hazards.choices import (
     HazardStatus,
     SupervisionLevel,
 )
-from hazards.fields import refused_fields, update_roles
+from hazards.fields import FIVE_IMPLEMENTATION_FIELDS, refused_fields, update_roles
 from hazards.models import Hazard, MajorHazardCriterion, local_today
 from hazards.permissions import ADMIN
 from hazards.selectors import criterion_list
+from hazards.validation import MAJOR_NEEDS_CRITERION
 from portal import limits
 from portal.models import Enterprise, Region, User
 from portal.upload_types import DOCUMENTS
@@ -199,7 +200,7 @@ class HazardReportForm(StyledForm):
         level = data.get("level")
         criterion = data.get("criterion")
         if level == HazardLevel.MAJOR and criterion is None and "criterion" not in self.errors:
-            self.add_error("criterion", "重大事故隐患必须选择判定依据（矿安〔2022〕88号的条目）。")
+            self.add_error("criterion", MAJOR_NEEDS_CRITERION)
         if level == HazardLevel.GENERAL:
             data["criterion"] = None
         return data
@@ -214,7 +215,7 @@ class HazardReportForm(StyledForm):
 # --- The 五落实 and rectification -----------------------------------------------------------------
 
 
-FIVE_FIELDS = ("measures", "responsible_unit", "responsible_person", "funds_wan", "deadline", "interim_measures")
+FIVE_FIELDS = FIVE_IMPLEMENTATION_FIELDS  # declared once, in hazards.fields
 
 
 class FiveImplementationForm(HazardBoundForm):

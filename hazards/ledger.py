@@ -4,7 +4,8 @@ Who: an enterprise's clerk or principal for their own enterprise; a town's staff
 enterprise of their town; county staff for the county's enterprises (scope through `visible_to`: an
 enterprise outside it is a 404). Other roles are refused. ``manage.py import_ledger`` runs as the system.
 
-Reading (`portal.spreadsheets` does the hostile-file checks; `hazards.ledger_reader` reads the rows fast):
+Reading (`portal.spreadsheets` does the hostile-file checks; python-calamine reads the rows,
+`portal.spreadsheet_calamine`, or openpyxl with `hazards.ledger_reader` where calamine would read otherwise):
 title rows and merged cells above a header anywhere in the first 10 rows, column synonyms, Excel or
 written dates, full-width digits and spaces, levels written several ways, trailing blank and
 signature rows ignored. A major hazard must cite an item of 矿安〔2022〕88号, matched with the
@@ -38,11 +39,15 @@ their status, but for one thing a ledger records: a general hazard whose row say
 New hazards get a 台账导入 event, updated ones a 修改 event; each also an audit row. Without a 隐患类别
 column the category stays empty (未分类), never guessed.
 
+Checks: the dates and the cited criterion by the services' own rules (`hazards.validation`), worded for a
+row; who may change which column by `hazards.fields`.
+
 Writing: the preview stores the file and a 待确认 `LedgerUpload`; the commit re-reads the stored file
-and re-validates it inside one transaction (the enterprise and its hazards locked), then writes in
-batches of 500: new hazards, their events and audit rows as multi-row INSERTs (`_bulk_insert`, which
-is bulk_create without its per-value preparation — measured as the largest cost of a 10,000-row
-import), changed hazards with bulk_update. Any error writes nothing. `python -m bench ledger` measures it.
+and re-validates it inside one transaction (the enterprise and its hazards locked), then writes: new
+hazards through `portal.bulk.bulk_insert` (COPY on PostgreSQL with ids reserved from the sequence,
+multi-row INSERTs elsewhere), their events through `hazards.services.record_events_many` and their audit
+rows through `portal.audit.audit_record_many` (the bulk twins of the single-event writers, same
+arguments), changed hazards with bulk_update. Any error writes nothing. `python -m bench ledger` measures it.
 """
 
 from __future__ import annotations
@@ -52,17 +57,15 @@ import datetime
 import decimal
 import functools
 import hashlib
-import itertools
-import operator
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models.base import ModelState
 from django.http import Http404
 from django.utils import timezone
@@ -84,13 +87,16 @@ from hazards.criteria import CriterionCatalogue
 from hazards.fields import DEADLINE_FIELDS, DETAIL_FIELDS, LEDGER_ROLES, refused_fields
 from hazards.ledger_history import rectification_steps, says_rectified
 from hazards.ledger_reader import fast_workbook
-from hazards.models import Hazard, HazardEvent, LedgerUpload, hazard_identity_key, local_today
+from hazards.models import Hazard, LedgerUpload, hazard_identity_key, local_today
 from hazards.permissions import ENTERPRISE, REGION_STAFF, effective_roles
-from hazards.services import enterprise_users, notify, town_staff
+from hazards.services import enterprise_users, notify, record_events_many, town_staff
+from hazards.validation import criterion_errors, hazard_date_errors, rectified_on_errors
 from portal import limits
-from portal.audit import current_ip, snapshot
+from portal.audit import audit_record_many, snapshot
+from portal.bulk import bulk_insert
 from portal.choices import AuditAction, Role
-from portal.models import AuditEvent, Enterprise, User
+from portal.models import Enterprise, User
+from portal.spreadsheet_calamine import open_calamine
 from portal.spreadsheets import (
     CellError,
     ImportResult,
@@ -222,6 +228,8 @@ UPLOADER_ROLES = ENTERPRISE | REGION_STAFF
 REFUSED_MESSAGE = "您无权上传隐患台账：隐患台账由企业填报员或主要负责人上传，或由镇应急管理中心、县局股室代为上传。"
 CLI_ACTOR_NAME = "manage.py import_ledger"
 BATCH_SIZE = 500
+# Events and audit rows written per call of their bulk writers (one COPY each on PostgreSQL).
+RECORD_CHUNK = 2_000
 
 
 class LedgerError(Exception):
@@ -275,10 +283,21 @@ def uploadable_enterprises(user: User) -> Any:
 
 @contextmanager
 def open_ledger(source: Any) -> Iterator[Table]:
-    """The ledger table of an .xlsx (refused as a whole with a `SpreadsheetError`); the workbook is closed on exit."""
-    workbook = open_workbook(source)
+    """The ledger table of an .xlsx (refused as a whole with a `SpreadsheetError`); the workbook is closed on exit.
+
+    Read by python-calamine after the hostile-file checks; a file calamine would read otherwise than openpyxl
+    (formulas, error cells, cells without references, a sheet too large for calamine's dense rectangle:
+    `portal.spreadsheet_calamine`) by openpyxl and `hazards.ledger_reader`.
+    """
+    data = read_bytes(source)
+    workbook: Any = open_calamine(data)
+    if workbook is None:
+        workbook = open_workbook(data)
+        sheets: Any = fast_workbook(workbook)
+    else:
+        sheets = workbook
     try:
-        yield find_table(cast(Any, fast_workbook(workbook)), synonyms=LEDGER_COLUMNS, required=REQUIRED)
+        yield find_table(sheets, synonyms=LEDGER_COLUMNS, required=REQUIRED)
     finally:
         workbook.close()
 
@@ -354,6 +373,7 @@ class _RowReader:
         self.catalogue = catalogue
         self.result = result
         self.mine_type_hint = INDUSTRY_MINE_TYPE.get(enterprise.industry)
+        self.at_path = enterprise.town.path
         self.number_field = "ledger_number"  # 序号 is a row counter, restarted every month: never an identity
         self.present = [name for name in LEDGER_COLUMNS if table.has(name)]
         self.today = local_today()
@@ -420,11 +440,10 @@ class _RowReader:
 
         level = values.get("level")
         found_on = values.get("found_on")
-        if found_on is not None and found_on > self.today:
-            self.fail(number, "found_on", f"发现日期不能晚于今天（{self.today:%Y-%m-%d}）。")
-        deadline = values.get("deadline")
-        if found_on is not None and deadline is not None and deadline < found_on:
-            self.fail(number, "deadline", f"整改时限（{deadline:%Y-%m-%d}）不能早于发现日期（{found_on:%Y-%m-%d}）。")
+        # The services' own rules (hazards.validation), worded for a row: the dates the message compares.
+        dates = hazard_date_errors(found_on=found_on, deadline=values.get("deadline"), today=self.today, dated=True)
+        for name, message in dates.items():
+            self.fail(number, name, message)
         if level == HazardLevel.MAJOR:
             self.match_criterion(number, values)
         if len(self.result.errors) > errors_before or level is None:
@@ -452,6 +471,10 @@ class _RowReader:
             match = self.criteria_cache[text] = self.catalogue.match(text, self.mine_type_hint)
         if match.criterion is None:
             self.fail(number, "criterion", match.reason)
+            return
+        problems = criterion_errors(level=HazardLevel.MAJOR, criterion=match.criterion, at_path=self.at_path)
+        if problems:
+            self.fail(number, "criterion", problems["criterion"])
         else:
             values["criterion"] = match.criterion
 
@@ -652,15 +675,9 @@ def _take_history(
             "尚未整改完成的，请清空整改完成时间。",
         )
         return None
-    if rectified_on > reader.today:
-        reader.fail(row.number, "rectified_on", f"整改完成时间不能晚于今天（{reader.today:%Y-%m-%d}）。")
-        return None
-    if rectified_on < hazard.found_on:
-        reader.fail(
-            row.number,
-            "rectified_on",
-            f"整改完成时间（{rectified_on:%Y-%m-%d}）不能早于发现日期（{hazard.found_on:%Y-%m-%d}）。",
-        )
+    problems = rectified_on_errors(rectified_on=rectified_on, found_on=hazard.found_on, today=reader.today, dated=True)
+    if problems:
+        reader.fail(row.number, "rectified_on", problems["rectified_on"])
         return None
     for name in HISTORY_CHANGES:
         reader.labels.setdefault(name, str(getattr(Hazard._meta.get_field(name), "verbose_name", name)))
@@ -866,77 +883,6 @@ def _actor_name(actor: User | None) -> str:
     return actor.full_name or actor.get_username()
 
 
-# Field types whose Python value is already what the database driver takes.
-_PLAIN_TYPES = frozenset(
-    {
-        "CharField", "TextField", "ForeignKey", "IntegerField", "BigIntegerField", "SmallIntegerField",
-        "PositiveIntegerField", "PositiveSmallIntegerField", "PositiveBigIntegerField", "BooleanField",
-    }
-)  # fmt: skip
-_INSERT_PLANS: dict[tuple[type[models.Model], str], tuple[list[str], list[Any], str, str]] = {}
-
-
-def _insert_plan(model: type[models.Model], db: Any) -> tuple[list[str], list[Any], str, str]:
-    """The columns of a model (without its id), the fields whose values need adapting, the INSERT's SQL."""
-    key = (model, db.vendor)
-    plan = _INSERT_PLANS.get(key)
-    if plan is None:
-        fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-        adapted = [None if field.get_internal_type() in _PLAIN_TYPES else field for field in fields]
-        quote = db.ops.quote_name
-        columns = ", ".join(quote(field.column) for field in fields)
-        # Identifiers from the model's own metadata, quoted by the backend; every value is a parameter.
-        head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608  # nosec B608 # quoted model identifiers
-        row_sql = f"({', '.join(['%s'] * len(fields))})"
-        plan = _INSERT_PLANS[key] = ([field.attname for field in fields], adapted, head, row_sql)
-    return plan
-
-
-def _bulk_insert(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
-    """INSERT rows (attname → value; every concrete field but the id) in batches of BATCH_SIZE.
-
-    What bulk_create does, without its per-value preparation of every field of every object, which was
-    the largest cost of a 10,000-row import (measured: 30,000 objects, ~60 % of the write time). Values
-    that need the backend's adaptation (dates, times, decimals, JSON, IP addresses) go through the field's
-    own `get_db_prep_save`; the others are passed as they are.
-    """
-    if not rows:
-        return
-    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the thread-local proxy (30,000 lookups)
-    attnames, adapted, head, row_sql = _insert_plan(model, db)
-    getter = operator.itemgetter(*attnames)
-    # Only dates, timestamps, amounts and JSON need the backend's adaptation; each distinct (hashable) value
-    # is adapted once (the import's timestamp and the dates repeat).
-    to_adapt: list[tuple[int, Any, dict[Any, Any]]] = [
-        (index, model_field, {}) for index, model_field in enumerate(adapted) if model_field is not None
-    ]
-
-    def prepare(row: dict[str, Any]) -> Any:
-        values = getter(row)
-        if not to_adapt:
-            return values
-        prepared = list(values)
-        for index, model_field, memo in to_adapt:
-            value = prepared[index]
-            if value is None:
-                continue
-            try:
-                prepared[index] = memo[value]
-            except KeyError:
-                prepared[index] = memo[value] = model_field.get_db_prep_save(value, db)
-            except TypeError:  # unhashable (JSON)
-                prepared[index] = model_field.get_db_prep_save(value, db)
-        return prepared
-
-    with db.cursor() as cursor:
-        for start in range(0, len(rows), BATCH_SIZE):
-            batch = [prepare(row) for row in rows[start : start + BATCH_SIZE]]
-            if db.vendor == "sqlite":
-                cursor.executemany(head + row_sql, batch)
-            else:
-                cursor.execute(head + ", ".join([row_sql] * len(batch)), list(itertools.chain.from_iterable(batch)))
-
-
 _TEMPORAL = (models.DateField, models.TimeField)  # DateTimeField is a DateField
 _SNAPSHOT_PLAIN = [
     (f.name, f.attname) for f in Hazard._meta.concrete_fields if not isinstance(f, (*_TEMPORAL, models.DecimalField))
@@ -970,19 +916,21 @@ def _write(
     """Bulk writes of a validated ledger; the caller holds the transaction."""
     now = timezone.now()
     name = _actor_name(actor)
-    actor_id = actor.pk if actor is not None else None
     creates = [item for item in planned if item.existing is None]
     updates = [item for item in planned if item.existing is not None and item.fields]
     new_hazards = [item.hazard for item in creates]
     if new_hazards:
         for hazard in new_hazards:
             hazard.created_at = hazard.updated_at = now
-        _bulk_insert(Hazard, [hazard.__dict__ for hazard in new_hazards])
-        ids = dict(
-            Hazard.objects.filter(
-                enterprise=enterprise, identity_key__in=[hazard.identity_key for hazard in new_hazards]
-            ).values_list("identity_key", "pk")
-        )
+        reserved = bulk_insert(Hazard, [hazard.__dict__ for hazard in new_hazards], ids=True)
+        if reserved:  # PostgreSQL's COPY took ids reserved from the sequence
+            ids = {hazard.identity_key: pk for hazard, pk in zip(new_hazards, reserved, strict=True)}
+        else:  # read back by the key the enterprise's hazards are unique on
+            ids = dict(
+                Hazard.objects.filter(
+                    enterprise=enterprise, identity_key__in=[hazard.identity_key for hazard in new_hazards]
+                ).values_list("identity_key", "pk")
+            )
         for hazard in new_hazards:
             hazard.pk = ids[hazard.identity_key]
             hazard._state.adding = False
@@ -994,11 +942,8 @@ def _write(
         Hazard.objects.bulk_update([item.hazard for item in updates], fields=fields, batch_size=BATCH_SIZE)
 
     detail = f"隐患台账导入：{upload.original_name}"
-    ip_address = current_ip.get()
     region_path = enterprise.town.path
-    object_type = str(Hazard._meta.verbose_name)
-    audit_actor = actor_id if actor is not None and actor.pk else None
-    audit_name = actor.get_username() if actor is not None else CLI_ACTOR_NAME
+    audit_name = "" if actor is not None else CLI_ACTOR_NAME
     events: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     for item in [*creates, *updates]:
@@ -1007,9 +952,10 @@ def _write(
         data: dict[str, Any] = {"ledger_upload": upload.pk, "row": item.row}
         if not created:
             data["fields"] = item.fields
+        # What `hazards.services._record` and `portal.audit.audit_record` take for one event, many at once.
         events.append(
             {
-                "hazard_id": hazard.pk, "actor_id": actor_id, "actor_name": name, "created_at": now,
+                "hazard": hazard, "actor": actor, "actor_name": name,
                 "action": HazardAction.LEDGER_IMPORT if created else HazardAction.UPDATE,
                 "from_status": "" if created else _status_before(item), "to_status": _status_before(item),
                 "comment": detail if created else f"{detail}（重新上传，更新）", "data": data,
@@ -1017,21 +963,23 @@ def _write(
         )  # fmt: skip
         audits.append(
             {
-                "created_at": now, "actor_id": audit_actor, "actor_name": audit_name,
-                "action": AuditAction.CREATE if created else AuditAction.UPDATE,
+                "actor": actor, "actor_name": audit_name,
+                "action": AuditAction.CREATE if created else AuditAction.UPDATE, "instance": hazard,
                 "kind": STEP_KINDS[HazardAction.LEDGER_IMPORT if created else HazardAction.UPDATE],
                 "extra": {"hazard_id": hazard.pk, "ledger_upload": upload.pk, "row": item.row},
-                "object_type": object_type,
-                "object_id": str(hazard.pk), "object_repr": str(hazard)[:200],
                 "before": None if created else item.before, "after": _snapshot(hazard),
-                "detail": f"{detail} 第{item.row}行"[:500], "ip_address": ip_address, "region_path": region_path,
+                "detail": f"{detail} 第{item.row}行", "region_path": region_path,
             }
         )  # fmt: skip
         for step_event, step_audit in _history_records(item, events[-1], audits[-1]):
             events.append(step_event)
             audits.append(step_audit)
-    _bulk_insert(HazardEvent, events)
-    _bulk_insert(AuditEvent, audits)
+        if len(audits) >= RECORD_CHUNK:  # a chunk at a time: the snapshots of 10,000 hazards are never all held
+            record_events_many(events, at=now)
+            audit_record_many(audits, at=now)
+            events, audits = [], []
+    record_events_many(events, at=now)
+    audit_record_many(audits, at=now)
 
     upload.status = LedgerUploadStatus.COMMITTED
     upload.committed_at = now
@@ -1074,7 +1022,7 @@ def _history_records(
              "data": {**event["data"], "history": True}},
             {**audit, "action": AuditAction.UPDATE, "kind": STEP_KINDS[action], "before": None,
              "extra": {**audit["extra"], "step": action, "from_status": from_status, "to_status": to_status},
-             "detail": f"隐患{label}：{rectified}（{audit['detail']}）"[:500]},
+             "detail": f"隐患{label}：{rectified}（{audit['detail']}）"},
         )  # fmt: skip
 
 

@@ -16,7 +16,7 @@ import datetime
 import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import PurePath
 from typing import IO, Any
@@ -62,14 +62,15 @@ from hazards.permissions import (
     Rule,
     check_action,
 )
+from hazards.validation import criterion_errors, hazard_date_errors, plausible_date_errors, rectified_on_errors
 from hazards.workflow import ENTERPRISE_USERS, EXTENSION_DECIDERS, HOLDERS, WORKFLOW, notice_text
 from portal import audit_events, rules
 from portal.audit import snapshot
+from portal.bulk import bulk_insert
 from portal.choices import RegionLevel, Role
 from portal.images import is_raster, make_thumbnail, thumbnail_name
 from portal.models import Enterprise, User
 from portal.upload_types import DOCUMENTS, check_upload
-from portal.validators import validate_plausible_date
 
 A = HazardAction
 S = HazardStatus
@@ -157,6 +158,34 @@ def _record(
         actor=actor, hazard=hazard, step=action, from_status=from_status, before=before, comment=comment
     )
     return event
+
+
+def record_events_many(events: Iterable[Mapping[str, Any]], *, at: datetime.datetime | None = None) -> int:
+    """Many timeline events at once (a ledger import's), inside the caller's transaction, with one timestamp.
+
+    Each entry holds what `_record` gives one event: hazard, actor, action, from_status, comment, data, and
+    to_status when it is not the hazard's status now (a step of an imported history); actor_name when the
+    writer is not a user's own name (``manage.py import_ledger``). Their audit rows go to
+    `portal.audit.audit_record_many`. One timestamp, ``at`` when the caller gives its own. Written by
+    `portal.bulk.bulk_insert` (COPY on PostgreSQL).
+    """
+    now = at or timezone.now()
+    rows = [
+        {
+            "hazard_id": event["hazard"].pk,
+            "actor_id": event["actor"].pk if event["actor"] is not None else None,
+            "actor_name": event.get("actor_name") or _name(event["actor"]),
+            "created_at": now,
+            "action": event["action"],
+            "from_status": event["from_status"],
+            "to_status": event.get("to_status", event["hazard"].status),
+            "comment": event.get("comment", ""),
+            "data": event.get("data") or {},
+        }
+        for event in events
+    ]
+    bulk_insert(HazardEvent, rows)
+    return len(rows)
 
 
 def _active_users() -> QuerySet[User]:
@@ -306,42 +335,22 @@ def _finish(
 
 
 def _check_plausible(**dates: datetime.date | None) -> None:
-    """Every date a step takes lies in the plausible range (portal.validators.validate_plausible_date)."""
-    errors: dict[str, list[str]] = {}
-    for name, value in dates.items():
-        try:
-            validate_plausible_date(value)
-        except ValidationError as exc:
-            errors[name] = exc.messages
+    """Every date a step takes lies in the plausible range (the rule of `hazards.validation`)."""
+    errors = plausible_date_errors(**dates)
     if errors:
         raise ValidationError(errors)
 
 
 def _check_dates(*, found_on: datetime.date | None, deadline: datetime.date | None) -> None:
-    errors: dict[str, Any] = {}
-    if found_on is not None and found_on > local_today():
-        errors["found_on"] = "发现日期不能晚于今天。"
-    try:
-        _check_plausible(found_on=found_on, deadline=deadline)
-    except ValidationError as exc:
-        errors = exc.message_dict | errors  # "not after today" wins over the range for a future 发现日期
-    if found_on is not None and deadline is not None and deadline < found_on and "deadline" not in errors:
-        errors["deadline"] = "整改时限不能早于发现日期。"
+    errors = hazard_date_errors(found_on=found_on, deadline=deadline, today=local_today())
     if errors:
         raise ValidationError(errors)
 
 
 def _check_criterion(*, level: str, criterion: MajorHazardCriterion | None, enterprise: Enterprise) -> None:
-    if level == HazardLevel.MAJOR:
-        if criterion is None:
-            raise ValidationError({"criterion": "重大事故隐患必须选择判定依据（矿安〔2022〕88号的条目）。"})
-        if not criterion.applies_at(enterprise.town.path):
-            # A county's own item is cited only in that county (and is not confirmed to exist elsewhere).
-            raise ValidationError({"criterion": "判定依据不存在或已停用。"})
-        if not criterion.is_active:
-            raise ValidationError({"criterion": f"判定依据“{criterion}”已停用，请选择有效条目。"})
-    elif criterion is not None:
-        raise ValidationError({"criterion": "一般事故隐患不填写重大事故隐患判定依据。"})
+    errors = criterion_errors(level=level, criterion=criterion, at_path=enterprise.town.path)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _validate_and_key(hazard: Hazard) -> None:
@@ -589,11 +598,9 @@ def _has_closure_evidence(hazard: Hazard) -> bool:
 def _check_rectified_on(hazard: Hazard, rectified_on: datetime.date | None) -> datetime.date:
     if rectified_on is None:
         raise ValidationError({"rectified_on": "请填写整改完成日期。"})
-    _check_plausible(rectified_on=rectified_on)
-    if rectified_on > local_today():
-        raise ValidationError({"rectified_on": "整改完成日期不能晚于今天。"})
-    if rectified_on < hazard.found_on:
-        raise ValidationError({"rectified_on": "整改完成日期不能早于发现日期。"})
+    errors = rectified_on_errors(rectified_on=rectified_on, found_on=hazard.found_on, today=local_today())
+    if errors:
+        raise ValidationError(errors)
     return rectified_on
 
 
@@ -1124,4 +1131,5 @@ __all__ = [
     "hazard_verify",
     "may_edit_criterion",
     "notification_mark_read",
+    "record_events_many",
 ]

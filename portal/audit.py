@@ -13,12 +13,14 @@ import contextvars
 import datetime
 import decimal
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.db import models
 from django.db.models.fields.files import FieldFile
+from django.utils import timezone
 
+from portal.bulk import bulk_insert
 from portal.choices import AuditAction, AuditKind
 from portal.models import AuditEvent, User
 
@@ -81,7 +83,7 @@ def region_path_of(instance: models.Model | None) -> str:
     return ""
 
 
-def audit_row(
+def audit_values(
     *,
     kind: str,
     action: str,
@@ -93,32 +95,41 @@ def audit_row(
     detail: str = "",
     region_path: str | None = None,
     actor_name: str = "",
-) -> AuditEvent:
-    """One audit row, not yet saved: `audit_write` saves it, a bulk writer collects many for bulk_create.
-
-    Only the functions of the apps' `audit_events.py` call this (one per kind), so every row says what
-    happened; the request's address and the current way in (管理后台) are filled in here.
+) -> dict[str, Any]:
+    """The fields of one audit row (by attname): `audit_row` makes the row of them, `audit_record_many` writes
+    many at once. Only the functions of the apps' `audit_events.py` (one per kind) and the importers' bulk
+    writers call this, so every row says what happened; the request's address is filled in here.
     """
     channel = current_channel.get()
     if channel and not detail.startswith(channel):
         detail = f"{channel}：{detail}" if detail else channel
     if region_path is None:
         region_path = region_path_of(instance) or (region_path_of(actor) if actor is not None else "")
-    return AuditEvent(
-        actor=actor if actor is not None and actor.pk else None,
-        actor_name=actor_name or (actor.get_username() if actor is not None else ""),
-        action=action,
-        kind=kind,
-        object_type=str(instance._meta.verbose_name) if instance is not None else "",
-        object_id=str(instance.pk) if instance is not None and instance.pk is not None else "",
-        object_repr=str(instance)[:200] if instance is not None else "",
-        before=before,
-        after=after,
-        detail=detail[:500],
-        extra={key: _jsonable(value) for key, value in (extra or {}).items()},
-        ip_address=current_ip.get(),
-        region_path=region_path,
-    )
+    return {
+        "actor_id": actor.pk if actor is not None and actor.pk else None,
+        "actor_name": actor_name or (actor.get_username() if actor is not None else ""),
+        "action": action,
+        "kind": kind,
+        "object_type": str(instance._meta.verbose_name) if instance is not None else "",
+        "object_id": str(instance.pk) if instance is not None and instance.pk is not None else "",
+        "object_repr": str(instance)[:200] if instance is not None else "",
+        "before": before,
+        "after": after,
+        "detail": detail[:500],
+        "extra": {key: _jsonable(value) for key, value in (extra or {}).items()},
+        "ip_address": current_ip.get(),
+        "region_path": region_path,
+    }
+
+
+def audit_row(**values: Any) -> AuditEvent:
+    """One audit row, not yet saved (the arguments of `audit_values`): `audit_write` saves it, `audit_batch`
+    collects many for one bulk_create."""
+    actor = values.get("actor")
+    event = AuditEvent(**audit_values(**values))
+    if actor is not None and actor.pk:
+        event.actor = actor
+    return event
 
 
 def audit_write(
@@ -183,11 +194,24 @@ def audit_batch(batch_size: int = 500) -> Iterator[list[AuditEvent]]:
     AuditEvent.objects.bulk_create(rows, batch_size=batch_size)
 
 
+def audit_record_many(entries: Iterable[Mapping[str, Any]], *, at: datetime.datetime | None = None) -> int:
+    """Many audit rows at once (an import's), inside the caller's transaction: each entry holds the keyword
+    arguments of `audit_values` (kind and extra included) and gives the row `audit_write` would write, all with
+    one timestamp (``at``, the caller's own when its rows share one), written by `portal.bulk.bulk_insert`
+    (COPY on PostgreSQL). Answers how many rows were written."""
+    now = at or timezone.now()
+    rows = [{**audit_values(**entry), "created_at": now} for entry in entries]
+    bulk_insert(AuditEvent, rows)
+    return len(rows)
+
+
 __all__ = [
     "AuditAction",
     "audit_batch",
     "audit_record",
+    "audit_record_many",
     "audit_row",
+    "audit_values",
     "audit_write",
     "current_channel",
     "current_ip",

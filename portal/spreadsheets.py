@@ -239,6 +239,19 @@ def open_workbook(source: Any) -> Workbook:
     closes the workbook (``workbook.close()``), or uses ``open_table``.
     """
     data = read_bytes(source)
+    check_workbook_bytes(data)
+    _assert_defused()
+    try:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+    except Exception as exc:
+        # defusedxml's DTDForbidden / EntitiesForbidden, openpyxl's InvalidFileException, KeyError
+        # for a missing part, zlib errors: all of them mean the same thing to the user.
+        raise _parse_error(exc) from exc
+
+
+def check_workbook_bytes(data: bytes) -> None:
+    """The hostile-file checks of an .xlsx, before any XML is parsed (``open_workbook``'s, and those of any
+    other reader of an upload, e.g. `portal.spreadsheet_calamine`): `SpreadsheetError` when refused."""
     if not data:
         raise SpreadsheetError("文件为空：请上传填写好的 Excel 工作簿（.xlsx）。")
     _refuse_by_magic(data[:1024])
@@ -254,14 +267,6 @@ def open_workbook(source: Any) -> Workbook:
         zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError, zlib.error,
     ) as exc:  # fmt: skip
         raise SpreadsheetError("文件已损坏或不是有效的 Excel 工作簿（.xlsx），请重新保存后上传。") from exc
-    _assert_defused()
-    buffer.seek(0)
-    try:
-        return load_workbook(buffer, read_only=True, data_only=False, keep_links=False)
-    except Exception as exc:
-        # defusedxml's DTDForbidden / EntitiesForbidden, openpyxl's InvalidFileException, KeyError
-        # for a missing part, zlib errors: all of them mean the same thing to the user.
-        raise _parse_error(exc) from exc
 
 
 # --------------------------------------------------------------------------------------------
@@ -273,6 +278,9 @@ _ALNUM_FOLD = {code: code - 0xFEE0 for code in (*range(0xFF10, 0xFF1A), *range(0
 _SPACE_FOLD = {0x3000: " ", 0x00A0: " ", 0x2002: " ", 0x2003: " ", 0x2009: " ", 0x202F: " "}
 _INVISIBLE: dict[int, str | None] = dict.fromkeys((0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF))
 _TEXT_FOLD: dict[int, Any] = {**_ALNUM_FOLD, **_SPACE_FOLD, **_INVISIBLE}
+# Whether a text has anything to fold at all: a regex search runs in C, str.translate with a dict table looks
+# every character up in Python (most cells of a ledger have nothing to fold: translate only those that do).
+_TEXT_FOLDABLE_RE = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_TEXT_FOLD)) + "]")
 _BRACKETS_RE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕|<[^<>]*>")
 _HEADER_DROP_RE = re.compile(r"[\s*※:：]")
 
@@ -341,7 +349,9 @@ def clean_text(value: Any) -> str:
     else:
         text = getattr(value, "text", None)  # ArrayFormula and the like
         value = str(text if text is not None else value)
-    text = ILLEGAL_CHARACTERS_RE.sub("", value).translate(_TEXT_FOLD)
+    text = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if _TEXT_FOLDABLE_RE.search(text) is not None:
+        text = text.translate(_TEXT_FOLD)
     if "\r" in text or "\n" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         lines = [_TEXT_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
@@ -913,6 +923,7 @@ __all__ = [
     "RowError",
     "SpreadsheetError",
     "Table",
+    "check_workbook_bytes",
     "choice_lookup",
     "clean_text",
     "find_table",
