@@ -126,6 +126,45 @@ def logged_in(user: Any) -> Client:
     return client
 
 
+def logged_in_verified(user: Any) -> Client:
+    """A client whose session passed two-step verification, as the Django admin requires: without it the
+    admin answers 302 to the code page and a baseline would time a redirect. The bench user gets a
+    confirmed TOTP device (bench database only), as `tests.otp_helpers.force_login_verified` does."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="基准测试设备", confirmed=True)
+    client = logged_in(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+class BaselineError(AssertionError):
+    """A baseline that did not answer 200 with the rows of the figure it is compared with."""
+
+
+def check_baseline(
+    baseline: Measurement, *, expected_rows: int | None, log: Callable[[str], None] = print, what: str = ""
+) -> str:
+    """Assert that a baseline measured something: HTTP 200 and, when given, the expected number of rows
+    (counted in its response). Prints the verdict and raises BaselineError otherwise, so that no figure is
+    ever compared with a redirect or an error page."""
+    label = f"{what or baseline.label} {baseline.url}"
+    if baseline.status != 200:
+        log(f"  ✗ baseline {label}: HTTP {baseline.status}, not 200")
+        raise BaselineError(f"baseline {label} answered HTTP {baseline.status}")
+    if expected_rows is not None and baseline.rows != expected_rows:
+        log(f"  ✗ baseline {label}: {baseline.rows} rows, expected {expected_rows}")
+        raise BaselineError(f"baseline {label} showed {baseline.rows} rows, expected {expected_rows}")
+    verdict = f"  ✓ baseline {label}: HTTP 200, {baseline.rows if baseline.rows is not None else '—'} rows"
+    log(verdict)
+    return verdict
+
+
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain text table; CJK characters count as two columns."""
 
