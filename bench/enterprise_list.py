@@ -20,6 +20,7 @@ from typing import Any
 from bench.harness import (
     Case,
     Measurement,
+    admin_rows,
     check_baseline,
     ensure_scale,
     format_table,
@@ -49,7 +50,7 @@ def _api_rows(response: Any) -> int:
 
 
 def _admin_rows(response: Any) -> int:
-    return int(response.content.count(b'name="_selected_action"'))
+    return admin_rows(response)
 
 
 def run(*, reps: int, log: Callable[[str], None] = print) -> dict[str, Any]:

@@ -143,6 +143,18 @@ def logged_in_verified(user: Any) -> Client:
     return client
 
 
+def admin_rows(response: Any) -> int:
+    """Rows of a Django admin changelist: the body rows of its result table (a read-only admin has no
+    action checkboxes to count)."""
+    content = response.content.decode()
+    start = content.find('id="result_list"')
+    if start < 0:
+        return 0
+    table = content[start : content.find("</table>", start)]
+    body = table[table.find("<tbody>") :] if "<tbody>" in table else ""
+    return body.count("<tr")
+
+
 class BaselineError(AssertionError):
     """A baseline that did not answer 200 with the rows of the figure it is compared with."""
 

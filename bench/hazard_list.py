@@ -36,6 +36,7 @@ from django.db import connection, transaction
 from bench.harness import (
     Case,
     Measurement,
+    admin_rows,
     check_baseline,
     ensure_scale,
     format_table,
@@ -76,7 +77,7 @@ def _api_rows(response: Any) -> int:
 
 
 def _admin_rows(response: Any) -> int:
-    return int(response.content.count(b'name="_selected_action"'))
+    return admin_rows(response)
 
 
 # --- Data ---------------------------------------------------------------------------------------------
