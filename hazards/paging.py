@@ -97,7 +97,7 @@ class HazardPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         if not self.count_is_estimate:
             top = min(bottom + self.per_page, self.count)
-            return self._get_page(seek(self.object_list, bottom, top, total=self.count), number, self)
+            return Page(seek(self.object_list, bottom, top, total=self.count), number, self)
         rows = seek(self.object_list, bottom, bottom + self.per_page + 1)
         return EstimatedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
 

@@ -9,6 +9,8 @@ import re
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from hazards.choices import HazardLevel, HazardStatus
@@ -48,7 +50,8 @@ def hazards(world: World, catalogue: None) -> list[Hazard]:
 
 def _walk_api(client: APIClient, sort: str, size: int) -> list[int]:
     """Every page by number, as far as the count says (the last pages are read from the other end)."""
-    first = client.get("/api/v1/hazards/", {"page_size": size, "ordering": sort} if sort else {"page_size": size})
+    start: dict[str, Any] = {"page_size": size, "ordering": sort} if sort else {"page_size": size}
+    first = client.get("/api/v1/hazards/", start)
     assert first.status_code == 200, first.content[:300]
     count = first.json()["count"]
     seen = [row["id"] for row in first.json()["results"]]
@@ -91,18 +94,15 @@ def test_a_deep_page_costs_the_queries_of_the_first(
 ) -> None:
     client = api(cast.county_staff)
     client.get("/api/v1/hazards/", {"page_size": 2})  # session and caches warm
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     counts = []
     for page in (1, 4, 7):
         with CaptureQueriesContext(connection) as captured:
-            response = client.get("/api/v1/hazards/", {"page_size": 2, "page": page})
+            response = client.get("/api/v1/hazards/", {"page_size": "2", "page": str(page)})
         assert response.status_code == 200 and len(response.json()["results"]) in (1, 2)
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1] == counts[2] <= 10
     with django_assert_num_queries(counts[0]):
-        client.get("/api/v1/hazards/", {"page_size": 2, "page": 6, "ordering": "enterprise"})
+        client.get("/api/v1/hazards/", {"page_size": "2", "page": "6", "ordering": "enterprise"})
 
 
 _ROW = re.compile(r'href="/hazards/(\d+)/" class="text-reset"')
