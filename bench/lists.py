@@ -86,7 +86,8 @@ APIS = (
     "/api/v1/reports/",
 )
 PAGE_SIZE = 20
-# A list slower than this on its first request is measured by that request alone (a list of 30 s would
+# A list slower than this on its first request (and on a second one, unless the first took ten times as
+# long: caches are cold at first) is measured by that request alone (a list of 30 s would
 # otherwise hold the bench for minutes): its figure is one request, marked so, and it misses the target.
 PROBE_LIMIT_MS = 2000.0
 _HAZARD_ROW = re.compile(rb'href="/hazards/\d+/" class="text-reset"')
@@ -131,13 +132,19 @@ def _cases(label: str, user: Any) -> list[tuple[Case, int | None]]:
     return cases
 
 
+def _timed(case: Case) -> tuple[float, Any]:
+    started = time.perf_counter()
+    response = case.client.get(case.url)
+    return (time.perf_counter() - started) * 1000, response
+
+
 def _measure(pairs: list[tuple[Case, int | None]], *, reps: int) -> list[Measurement]:
     """`measure` for the lists that answer within PROBE_LIMIT_MS; the slower ones by their probe alone."""
     probes: list[Measurement | None] = []
     for case, _rows in pairs:
-        started = time.perf_counter()
-        response = case.client.get(case.url)
-        took = (time.perf_counter() - started) * 1000
+        took, response = _timed(case)
+        if PROBE_LIMIT_MS <= took < 10 * PROBE_LIMIT_MS:
+            took, response = min((took, response), _timed(case), key=lambda pair: pair[0])  # a cold first request
         if took < PROBE_LIMIT_MS:
             probes.append(None)
             continue
