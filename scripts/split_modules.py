@@ -192,7 +192,7 @@ SPLITS: dict[str, dict[str, list[str]]] = {
         "warnings": ["ID_RANGE", "warning_filters", "warning_list", "warning_resolve"],
     },
     "hazards.services": {
-        "base": ["A", "S", "HazardStateChanged", "_name", "_lock", "_require_text", "_record"],
+        "base": ["A", "S", "HazardStateChanged", "_name", "_lock", "_require_text", "_record", "record_events_many"],
         "notifications": [
             "NEXT_STEP",
             "_active_users",
