@@ -116,7 +116,7 @@ def test_a_new_step_is_one_declaration_and_its_service(
     monkeypatch.setattr(permissions, "RULES", trial.rules)
     monkeypatch.setattr(permissions, "WORKFLOW", trial)
     monkeypatch.setattr(steps, "TRANSITIONS", trial.transitions)
-    monkeypatch.setattr(services, "WORKFLOW", trial)
+    monkeypatch.setattr(services.workflow, "WORKFLOW", trial)  # where the services read the steps
     # Its typed audit event: one function per kind (hazards.audit_events); the trial borrows "updated".
     monkeypatch.setitem(hazard_events.STEP_EVENTS, TRIAL_ACTION, hazard_events.hazard_updated)
     colleague = second_town_a_staff(world)
