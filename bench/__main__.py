@@ -31,7 +31,10 @@ ON_REQUEST = {"national"}
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "names", nargs="*", metavar="NAME", help=f"benches to run (default: all of {', '.join(BENCHES)})"
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help=f"benches to run (default: all but {', '.join(ON_REQUEST)}, of {', '.join(BENCHES)})",
     )
     parser.add_argument("--reps", type=int, default=20, help="timed requests per figure (default 20)")
     parser.add_argument("--reuse", action="store_true", help="keep the SQLite bench database of the last run")

@@ -64,7 +64,7 @@ def _enforcement(scopes: list[Any], columns: Any, table: str, monthly: bool) -> 
     values, params, length, period = _groups(scopes)
     parts, keys = _enforcement_parts(columns, table, monthly)
     sql = (
-        f"SELECT g.path, {', '.join(parts)} FROM inspections_enforcementrecord e "  # noqa: S608 - kinds from the code  # nosec B608
+        f"SELECT g.path, {', '.join(parts)} FROM inspections_enforcementrecord e "  # noqa: S608 - kinds from the code  # nosec B608 # constant SQL from model and code names
         f"JOIN portal_region u ON u.id = e.issuing_unit_id JOIN {values} ON g.path = left(u.path, {length}) "
         "WHERE e.date BETWEEN %s AND %s AND (e.campaign_id = g.campaign OR e.campaign_id IS NULL) GROUP BY g.path"
     )
@@ -93,14 +93,14 @@ def winter(scopes: list[Any]) -> dict[int, dict[str, Any]]:
     values, params, length, period = _groups(scopes)
     start, month_start, end = period.cumulative_start, period.start, period.end
     teams = _fetch(
-        "SELECT g.path, COUNT(*), SUM(CASE WHEN t.formed_on >= %s THEN 1 ELSE 0 END) "  # noqa: S608  # nosec B608
+        "SELECT g.path, COUNT(*), SUM(CASE WHEN t.formed_on >= %s THEN 1 ELSE 0 END) "  # noqa: S608  # nosec B608 # constant SQL from model and code names
         f"FROM inspections_inspectionteam t JOIN portal_region u ON u.id = t.unit_id "
         f"JOIN {values} ON g.path = left(u.path, {length}) "
         "WHERE t.campaign_id = g.campaign AND t.formed_on BETWEEN %s AND %s GROUP BY g.path",
         [month_start, *params, start, end],
     )
     inspected = _fetch(
-        "SELECT g.path, COUNT(DISTINCT i.enterprise_id), "  # noqa: S608  # nosec B608
+        "SELECT g.path, COUNT(DISTINCT i.enterprise_id), "  # noqa: S608  # nosec B608 # constant SQL from model and code names
         "COUNT(DISTINCT CASE WHEN i.date >= %s THEN i.enterprise_id END) FROM inspections_inspection i "
         f"JOIN portal_region u ON u.id = i.unit_id JOIN {values} ON g.path = left(u.path, {length}) "
         "WHERE i.date BETWEEN %s AND %s AND (i.campaign_id = g.campaign OR i.campaign_id IS NULL) GROUP BY g.path",
@@ -109,7 +109,7 @@ def winter(scopes: list[Any]) -> dict[int, dict[str, Any]]:
     general_done = "h.level = 'general' AND h.status IN ('rectified', 'verified') AND h.rectified_on <= %s"
     major_done = "h.level = 'major' AND h.status = 'closed' AND h.closed_on <= %s"
     hazards = _fetch(
-        "SELECT g.path, "  # noqa: S608 - constant SQL; values are parameters  # nosec B608
+        "SELECT g.path, "  # noqa: S608 - constant SQL; values are parameters  # nosec B608 # constant SQL from model and code names
         "SUM(CASE WHEN h.level = 'general' THEN 1 ELSE 0 END), "
         f"SUM(CASE WHEN {general_done} THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN h.level = 'major' THEN 1 ELSE 0 END), "

@@ -129,13 +129,13 @@ class Table:
 
 def _next_id(table: str) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")  # noqa: S608 - model table names  # nosec B608
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")  # noqa: S608 - model table names  # nosec B608 # constant SQL from model and code names
         return int(cursor.fetchone()[0])
 
 
 def _reset_sequence(table: str) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")  # noqa: S608  # nosec B608
+        cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")  # noqa: S608  # nosec B608 # constant SQL from model and code names
 
 
 def _strip(table: str) -> list[str]:
@@ -380,7 +380,7 @@ def seed(*, scale: float, log: Callable[[str], None]) -> Seeded:
     from inspections.models import EnforcementRecord
     from portal.models import Region
 
-    rng = random.Random(20240501)  # noqa: S311 - deterministic bench data  # nosec B311
+    rng = random.Random(20240501)  # noqa: S311 - deterministic bench data  # nosec B311 # bench data
     result = Seeded()
     started = time.perf_counter()
     with connection.cursor() as cursor:
