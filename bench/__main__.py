@@ -23,17 +23,24 @@ BENCHES: dict[str, str] = {
     "home": "bench.home",
     "ledger": "bench.ledger",
     "reports": "bench.reports",
+    "national": "bench.national",
 }
+# Run only when named (minutes of seeding on a PostgreSQL server of its own): not part of `make bench`.
+ON_REQUEST = {"national"}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "names", nargs="*", metavar="NAME", help=f"benches to run (default: all of {', '.join(BENCHES)})"
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help=f"benches to run (default: all but {', '.join(ON_REQUEST)}, of {', '.join(BENCHES)})",
     )
     parser.add_argument("--reps", type=int, default=20, help="timed requests per figure (default 20)")
     parser.add_argument("--reuse", action="store_true", help="keep the SQLite bench database of the last run")
     parser.add_argument("--postgres", action="store_true", help="run on a throwaway PostgreSQL server")
+    parser.add_argument("--scale", type=float, default=1.0, help="national: share of the rows to seed (default 1)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in BENCHES]
@@ -41,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown bench: {', '.join(unknown)} (choose from {', '.join(BENCHES)})")
 
     server: Any = None
-    if args.postgres:
+    os.environ["BENCH_NATIONAL_SCALE"] = str(args.scale)
+    if args.postgres or ("national" in args.names and not os.environ.get("BENCH_DATABASE_URL")):
         from tests.services import PostgresServer
 
         server = PostgresServer().start()
@@ -58,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Bench database: {harness.database_label()}")
         harness.prepare_database(fresh=not args.reuse)
         outcomes: dict[str, bool] = {}
-        for name in args.names or list(BENCHES):
+        for name in args.names or [n for n in BENCHES if n not in ON_REQUEST]:
             print(f"\n=== {name} ===")
             module = importlib.import_module(BENCHES[name])
             try:
