@@ -594,10 +594,11 @@ def _upload_views() -> set[str]:
 # Views that take a file only to compare it and store nothing: each is walked here with hostile files
 # (test_hash_only_uploads_store_nothing_and_answer_in_chinese) instead of the storing sweep above.
 HASH_ONLY = {"reporting:verify": "/reports/verify/"}
+HASH_ONLY_API = {"reporting-api:report-version-verify": "/api/v1/report-versions/verify/"}
 
 
 def test_every_upload_view_is_in_the_sweep() -> None:
-    views = _upload_views() - set(HASH_ONLY)
+    views = _upload_views() - set(HASH_ONLY) - set(HASH_ONLY_API)
     assert views, "the walk found no upload view at all"
     missing = views - set(BY_NAME)
     assert not missing, f"upload views not covered by this sweep, add them to ENDPOINTS: {sorted(missing)}"
@@ -619,6 +620,25 @@ def test_hash_only_uploads_store_nothing_and_answer_in_chinese(url_name: str, ca
         body = response.content.decode()
         assert "未找到一致的已签字文件" in body or "不是本门户生成的已签字文件" in body, (case, response.status_code)
         assert "<script>alert" not in body, case  # the file name is shown escaped
+    after = sorted(media.rglob("*")) if media.exists() else []
+    assert after == before  # nothing stored
+
+
+@pytest.mark.parametrize("url_name", sorted(HASH_ONLY_API))
+def test_hash_only_api_uploads_store_nothing_and_answer_in_chinese(url_name: str, cast: Cast, settings: Any) -> None:
+    assert url_name in _upload_views()  # still a view that takes files
+    media = Path(settings.MEDIA_ROOT)
+    before = sorted(media.rglob("*")) if media.exists() else []
+    hostile = [(case, name, data) for case, name, data in _wrong_types("document")]
+    hostile.append(("oversize", "大文件.pdf", b"%PDF-1.4\n" + b"0" * (settings.UPLOAD_MAX_BYTES + 1)))
+    hostile.append(("far-column-rows", "报表.xlsx", hostile_xlsx.far_column_rows(100_000)))
+    for case, name, data in hostile:
+        response = _api_post(cast.county_staff, HASH_ONLY_API[url_name], {}, "file", name, data)
+        assert response.status_code in (200, 400), (case, response.status_code)
+        if response.status_code == 200:
+            assert response.json()["match"] is False, case  # a stranger's bytes never match a signed version
+        else:
+            assert "不是本门户生成的已签字文件" in response.content.decode(), case
     after = sorted(media.rglob("*")) if media.exists() else []
     assert after == before  # nothing stored
 
