@@ -29,7 +29,7 @@ from inspections.models import Campaign, EnforcementRecord
 from inspections.services import validate_enforcement
 from portal import audit_events, limits
 from portal.audit import snapshot
-from portal.import_flow import ImportFileForm, ImportFlow, ImportPage, StagedUploads
+from portal.import_flow import ImportFileForm, ImportFlow, ImportPage, StagedUploads, import_page
 from portal.models import Enterprise, ParentCompany, User
 from portal.scoping import in_subtree
 from portal.spreadsheets import (
@@ -382,7 +382,7 @@ FLOW = ImportFlow(
 def enforcement_import_view(request: HttpRequest, *, user: User) -> HttpResponseBase:
     """GET: the form (``?template=1``: the template). POST: preview, or commit with the preview's token."""
     permissions.require_unit(user)
-    return FLOW.view(request, user=user)
+    return import_page(request, user=user, flow=FLOW)
 
 
 __all__ = [

@@ -9,7 +9,7 @@ links of its pages (``ImportPage``) — and shares the rest:
   nothing, so a stale preview can still be fixed and re-uploaded).
 * ``sign_ref`` / ``unsign_ref``: the same signed, user-bound, expiring token for an importer that keeps
   its staged file in a row of its own (the ledger's ``LedgerUpload``, whose status makes it single-use).
-* ``import_view``: the page of an importer whose staging is ``StagedUploads`` — GET the form or the
+* ``import_page``: the page of an importer whose staging is ``StagedUploads`` — GET the form or the
   template workbook, POST a preview or a commit.
 * ``templates/portal/import_preview.html``: the one preview page — counts, the per-row error table, the
   rows as they will be saved, the confirm form.
@@ -167,7 +167,7 @@ def max_mb() -> int:
 
 def render_preview(
     request: HttpRequest,
-    page: ImportPage,
+    flow: ImportPage,
     *,
     result: ImportResult,
     token: str,
@@ -178,7 +178,7 @@ def render_preview(
 ) -> HttpResponse:
     """The preview page: counts, per-row errors, the rows as they will be saved, the confirm form if it passes."""
     context = {
-        "flow": page,
+        "flow": flow,
         "result": result,
         "rows": result.rows if rows is None else rows,
         "token": token,
@@ -191,7 +191,7 @@ def render_preview(
 
 @dataclass(frozen=True)
 class ImportFlow:
-    """An importer's page: GET the form (``?template=1``: the workbook), POST a preview or a commit."""
+    """One importer's page on the shared mechanism (``import_page`` serves it)."""
 
     importer: Importer
     staging: StagedUploads
@@ -202,63 +202,69 @@ class ImportFlow:
     success_url: str
     form_class: type[forms.Form] = ImportFileForm
 
-    def view(self, request: HttpRequest, *, user: User) -> HttpResponseBase:
-        if request.method == "GET":
-            if request.GET.get("template"):
-                stream = self.template_workbook(user)
-                return FileResponse(stream, as_attachment=True, filename=self.template_file_name)
-            return self._render_form(request, self.form_class())
-        if request.method != "POST":
-            return HttpResponse(status=405)
-        if request.POST.get("action") == "commit":
-            return self._commit(request, user=user)
-        return self._preview(request, user=user)
 
-    def _render_form(
-        self, request: HttpRequest, form: forms.Form, *, status: int = 200, error: str = ""
-    ) -> HttpResponse:
-        context = {"form": form, "error": error, "max_mb": max_mb()}
-        return render(request, self.form_template, context, status=status)
+# Module functions rather than methods, so that the upload sweep of tests/security finds the
+# ``request.FILES`` of every import page by walking the functions a view names.
 
-    def _preview(self, request: HttpRequest, *, user: User) -> HttpResponse:
-        form = self.form_class(request.POST, request.FILES)
-        if not form.is_valid():
-            return self._render_form(request, form, status=400)
-        upload = form.cleaned_data["file"]
-        file_name = str(upload.name)[:200]
-        try:
-            data = read_bytes(upload)  # bounded; the importer's open_table checks the workbook itself
-        except SpreadsheetError as exc:
-            form.add_error("file", exc.message)
-            return self._render_form(request, form, status=400)
-        result = self.importer.validate(source=data, user=user, file_name=file_name)
-        token = self.staging.stage(user=user, data=data, file_name=file_name) if result.ok else ""
-        return render_preview(
-            request, self.page, result=result, token=token, status=200 if result.ok else 400, form=self.form_class()
-        )
 
-    def _commit(self, request: HttpRequest, *, user: User) -> HttpResponse:
-        try:
-            staged = self.staging.load(request.POST.get("token", ""), user=user)
-        except StagedUploadGone as exc:
-            return self._render_form(request, self.form_class(), status=400, error=str(exc))
-        except StagedFileMissing as exc:
-            return self._render_form(request, self.form_class(), status=400, error=str(exc))
-        try:
-            with self.staging.claim(staged) as done:
-                result = self.importer.commit(
-                    source=staged.data, user=user, file_name=staged.file_name, stored_path=staged.path
-                )
-                done(result.committed)
-        except StagedUploadGone as exc:  # the other of two racing confirmations
-            return self._render_form(request, self.form_class(), status=400, error=str(exc))
-        if not result.committed:
-            # Something changed since the preview: nothing was written.
-            return render_preview(
-                request, self.page, result=result, token="", status=409, stale=True, form=self.form_class()
+def import_page(request: HttpRequest, *, user: User, flow: ImportFlow) -> HttpResponseBase:
+    """GET: the upload form (``?template=1``: the template workbook). POST: the preview, or the commit."""
+    if request.method == "GET":
+        if request.GET.get("template"):
+            stream = flow.template_workbook(user)
+            return FileResponse(stream, as_attachment=True, filename=flow.template_file_name)
+        return _render_form(request, flow, flow.form_class())
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    if request.POST.get("action") == "commit":
+        return _commit(request, user=user, flow=flow)
+    return _preview(request, user=user, flow=flow)
+
+
+def _render_form(
+    request: HttpRequest, flow: ImportFlow, form: forms.Form, *, status: int = 200, error: str = ""
+) -> HttpResponse:
+    context = {"form": form, "error": error, "max_mb": max_mb()}
+    return render(request, flow.form_template, context, status=status)
+
+
+def _preview(request: HttpRequest, *, user: User, flow: ImportFlow) -> HttpResponse:
+    form = flow.form_class(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_form(request, flow, form, status=400)
+    upload = form.cleaned_data["file"]
+    file_name = str(upload.name)[:200]
+    try:
+        data = read_bytes(upload)  # bounded; the importer's open_table checks the workbook itself
+    except SpreadsheetError as exc:
+        form.add_error("file", exc.message)
+        return _render_form(request, flow, form, status=400)
+    result = flow.importer.validate(source=data, user=user, file_name=file_name)
+    token = flow.staging.stage(user=user, data=data, file_name=file_name) if result.ok else ""
+    status = 200 if result.ok else 400
+    return render_preview(request, flow.page, result=result, token=token, status=status, form=flow.form_class())
+
+
+def _commit(request: HttpRequest, *, user: User, flow: ImportFlow) -> HttpResponse:
+    try:
+        staged = flow.staging.load(request.POST.get("token", ""), user=user)
+    except (StagedUploadGone, StagedFileMissing) as exc:
+        return _render_form(request, flow, flow.form_class(), status=400, error=str(exc))
+    try:
+        with flow.staging.claim(staged) as done:
+            result = flow.importer.commit(
+                source=staged.data, user=user, file_name=staged.file_name, stored_path=staged.path
             )
-        messages.success(request, f"导入完成：{result.summary()}。")
-        return redirect(self.success_url)
+            done(result.committed)
+    except StagedUploadGone as exc:  # the other of two racing confirmations
+        return _render_form(request, flow, flow.form_class(), status=400, error=str(exc))
+    if not result.committed:
+        # Something changed since the preview: nothing was written.
+        return render_preview(
+            request, flow.page, result=result, token="", status=409, stale=True, form=flow.form_class()
+        )
+    messages.success(request, f"导入完成：{result.summary()}。")
+    return redirect(flow.success_url)
 
 
 __all__ = [
@@ -272,6 +278,7 @@ __all__ = [
     "StagedFileMissing",
     "StagedUploadGone",
     "StagedUploads",
+    "import_page",
     "render_preview",
     "sign_ref",
     "unsign_ref",

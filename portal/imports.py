@@ -32,7 +32,7 @@ from portal.choices import (
     RiskGrade,
     StandardizationGrade,
 )
-from portal.import_flow import ImportFileForm, ImportFlow, ImportPage, StagedUploads
+from portal.import_flow import ImportFileForm, ImportFlow, ImportPage, StagedUploads, import_page
 from portal.models import Enterprise, ParentCompany, Region, User
 from portal.scoping import in_subtree
 from portal.spreadsheets import (
@@ -570,7 +570,7 @@ def enterprise_import_view(request: HttpRequest, *, user: User) -> HttpResponseB
     """GET: the upload form (``?template=1``: the template). POST: preview, or commit with a token."""
     if not _may_import(user):
         raise PermissionDenied("只有县局管理员或股室可以导入企业名录。")
-    return FLOW.view(request, user=user)
+    return import_page(request, user=user, flow=FLOW)
 
 
 __all__ = [
