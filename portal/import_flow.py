@@ -262,7 +262,7 @@ def _commit(request: HttpRequest, *, user: User, flow: ImportFlow) -> HttpRespon
         # Something changed since the preview: nothing was written.
         return render_preview(
             request, flow.page, result=result, token="", status=409, stale=True, form=flow.form_class()
-        )
+        )  # nosec B106 # an empty preview token, not a password
     messages.success(request, f"导入完成：{result.summary()}。")
     return redirect(flow.success_url)
 
