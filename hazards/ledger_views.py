@@ -37,6 +37,7 @@ from hazards.ledger import (
     uploadable_enterprises,
 )
 from hazards.models import LedgerUpload
+from portal.import_flow import ImportPage, render_preview, sign_ref, unsign_ref
 from portal.models import Enterprise, User
 from portal.scoping import not_found, visible_or_404
 from portal.spreadsheets import ImportResult, SpreadsheetError, read_bytes
@@ -67,15 +68,15 @@ def _require_uploader(user: User) -> None:
 
 
 def _sign(user: User, upload: LedgerUpload) -> str:
-    return signing.dumps({"u": user.pk, "id": upload.pk}, salt=TOKEN_SALT)
+    return sign_ref(salt=TOKEN_SALT, user=user, ref={"id": upload.pk})
 
 
 def _check_token(token: str, user: User, upload: LedgerUpload) -> bool:
     try:
-        payload = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+        ref = unsign_ref(token, salt=TOKEN_SALT, user=user, max_age=TOKEN_MAX_AGE)
     except signing.BadSignature:  # SignatureExpired is a BadSignature
         return False
-    return bool(payload.get("u") == user.pk and payload.get("id") == upload.pk)
+    return bool(ref.get("id") == upload.pk)
 
 
 def _history(request: HttpRequest, user: User) -> Any:
@@ -100,18 +101,50 @@ def _form_context(request: HttpRequest, user: User, form: LedgerUploadForm, **ex
     }
 
 
-def _preview_context(
-    request: HttpRequest, result: ImportResult, *, upload: LedgerUpload | None, token: str, enterprise: Enterprise
-) -> dict[str, Any]:
+def _render_preview(
+    request: HttpRequest,
+    user: User,
+    result: ImportResult,
+    *,
+    upload: LedgerUpload | None,
+    token: str,
+    enterprise: Enterprise,
+    status: int,
+    stale: bool = False,
+) -> HttpResponse:
+    """The shared preview page (portal.import_flow), paged, with the ledger's upload form under the errors."""
     page = Paginator(result.rows, PREVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
-    return {
-        "result": result,
-        "upload": upload,
-        "token": token,
-        "enterprise": enterprise,
-        "page": page,
-        "errors_by_row": result.errors_by_row(),
-    }
+    detail_url = reverse("hazards:ledger-upload-detail", args=[upload.pk]) if upload is not None else ""
+    flow = ImportPage(
+        heading="隐患台账预览",
+        crumbs=(
+            ("我的隐患" if user.enterprise_id else "隐患台账", reverse("hazards:hazard-list")),
+            ("上传隐患台账", reverse("hazards:ledger-upload")),
+        ),
+        form_template="hazards/ledger_form.html",
+        confirm_url=reverse("hazards:ledger-upload-confirm", args=[upload.pk]) if upload is not None else "",
+        restart_url=reverse("hazards:ledger-upload"),
+        testid="ledger",
+        commit_testid="ledger-commit-form",
+        confirm_fields={},
+    )
+    form_context = _form_context(request, user, LedgerUploadForm(initial={"enterprise": enterprise.pk}))
+    return render_preview(
+        request,
+        flow,
+        result=result,
+        token=token,
+        status=status,
+        stale=stale,
+        rows=page.object_list,
+        page=page,
+        page_url=detail_url,
+        note=f"企业：{enterprise.name}",
+        upload=upload,
+        enterprise=enterprise,
+        errors_by_row=result.errors_by_row(),
+        **form_context,
+    )
 
 
 @login_required
@@ -144,9 +177,8 @@ def ledger_upload(request: HttpRequest) -> HttpResponse:
         return render(request, "hazards/ledger_upload.html", context, status=400)
     result, upload = ledger_upload_create(actor=user, enterprise=enterprise, source=data, file_name=file_name)
     token = _sign(user, upload) if upload is not None else ""
-    context = _preview_context(request, result, upload=upload, token=token, enterprise=enterprise)
-    context.update(_form_context(request, user, LedgerUploadForm(initial={"enterprise": enterprise.pk})))
-    return render(request, "hazards/ledger_preview.html", context, status=200 if result.ok else 400)
+    status = 200 if result.ok else 400
+    return _render_preview(request, user, result, upload=upload, token=token, enterprise=enterprise, status=status)
 
 
 def _enterprise_for_upload(request: HttpRequest, chosen: Any) -> Enterprise:
@@ -174,9 +206,10 @@ def ledger_upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if upload.status == LedgerUploadStatus.PENDING and upload.uploaded_by_id == user.pk and may_upload(user):
         result = ledger_upload_preview(actor=user, upload=upload)
         token = _sign(user, upload) if result.ok else ""
-        context = _preview_context(request, result, upload=upload, token=token, enterprise=upload.enterprise)
-        context.update(_form_context(request, user, LedgerUploadForm(initial={"enterprise": upload.enterprise_id})))
-        return render(request, "hazards/ledger_preview.html", context, status=200 if result.ok else 409)
+        status = 200 if result.ok else 409
+        return _render_preview(
+            request, user, result, upload=upload, token=token, enterprise=upload.enterprise, status=status
+        )
     return render(request, "hazards/ledger_detail.html", {"upload": upload})
 
 
@@ -198,10 +231,9 @@ def ledger_upload_confirm(request: HttpRequest, pk: int) -> HttpResponseBase:
         return redirect("hazards:ledger-upload-detail", pk=upload.pk)
     if not result.committed:
         # Something changed since the preview: nothing was written.
-        context = _preview_context(request, result, upload=upload, token="", enterprise=upload.enterprise)  # nosec B106 # an empty preview token, not a password
-        context.update(_form_context(request, user, LedgerUploadForm(initial={"enterprise": upload.enterprise_id})))
-        context["stale"] = True
-        return render(request, "hazards/ledger_preview.html", context, status=409)
+        return _render_preview(
+            request, user, result, upload=upload, token="", enterprise=upload.enterprise, status=409, stale=True
+        )  # nosec B106 # an empty preview token, not a password
     messages.success(request, f"隐患台账已导入：{result.summary()}。")
     return redirect("hazards:ledger-upload-detail", pk=upload.pk)
 

@@ -16,15 +16,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django import forms
-from django.conf import settings
-from django.contrib import messages
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 
 from inspections import audit_events as inspection_events
 from inspections import permissions
@@ -33,6 +29,7 @@ from inspections.models import Campaign, EnforcementRecord
 from inspections.services import validate_enforcement
 from portal import audit_events, limits
 from portal.audit import snapshot
+from portal.import_flow import ImportFileForm, ImportFlow, ImportPage, StagedUploads, import_page
 from portal.models import Enterprise, ParentCompany, User
 from portal.scoping import in_subtree
 from portal.spreadsheets import (
@@ -48,7 +45,6 @@ from portal.spreadsheets import (
     parse_choice,
     parse_date,
     parse_decimal,
-    read_bytes,
     write_table,
 )
 from portal.uploads import PreviewStore
@@ -348,62 +344,45 @@ def template_workbook() -> Any:
 # --- The page ---------------------------------------------------------------------------------
 
 
-class EnforcementImportForm(forms.Form):
-    file = forms.FileField(
-        label="Excel 文件（.xlsx）",
-        error_messages={"required": "请选择要上传的 Excel 文件。", "empty": "上传的文件为空。"},
-    )
+class EnforcementImportForm(ImportFileForm):
+    """The upload form (kept by name for the callers that import it)."""
+
+
+class _EnforcementImporter:
+    """The records import on the shared preview/confirm mechanism (portal.import_flow)."""
+
+    def validate(self, *, source: bytes, user: User, file_name: str) -> ImportResult:
+        return enforcement_import_validate(source=source, actor=user, file_name=file_name)
+
+    def commit(self, *, source: bytes, user: User, file_name: str, stored_path: str) -> ImportResult:
+        return enforcement_import_commit(source=source, actor=user, file_name=file_name, stored_path=stored_path)
+
+
+FLOW = ImportFlow(
+    importer=_EnforcementImporter(),
+    staging=StagedUploads(PREVIEWS),
+    page=ImportPage(
+        heading="导入预览",
+        crumbs=(
+            ("执法与追责问责", reverse_lazy("inspections:enforcement-list")),
+            ("从 Excel 导入", reverse_lazy("inspections:enforcement-import")),
+        ),
+        form_template="inspections/_enforcement_import_form.html",
+        confirm_url=reverse_lazy("inspections:enforcement-import"),
+        restart_url=reverse_lazy("inspections:enforcement-import"),
+    ),
+    form_template="inspections/enforcement_import.html",
+    template_workbook=lambda _user: template_workbook(),
+    template_file_name="执法与追责问责记录导入模板.xlsx",
+    success_url="inspections:enforcement-list",
+    form_class=EnforcementImportForm,
+)
 
 
 def enforcement_import_view(request: HttpRequest, *, user: User) -> HttpResponseBase:
     """GET: the form (``?template=1``: the template). POST: preview, or commit with the preview's token."""
     permissions.require_unit(user)
-    if request.method == "GET":
-        if request.GET.get("template"):
-            return FileResponse(template_workbook(), as_attachment=True, filename="执法与追责问责记录导入模板.xlsx")
-        return _render_form(request, EnforcementImportForm())
-    if request.method != "POST":
-        return HttpResponse(status=405)
-    if request.POST.get("action") == "commit":
-        return _commit(request, user=user)
-    form = EnforcementImportForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _render_form(request, form, status=400)
-    upload = form.cleaned_data["file"]
-    file_name = str(upload.name)[:200]
-    try:
-        data = read_bytes(upload)
-    except SpreadsheetError as exc:
-        form.add_error("file", exc.message)
-        return _render_form(request, form, status=400)
-    result = enforcement_import_validate(source=data, actor=user, file_name=file_name)
-    token = PREVIEWS.sign(user=user, path=PREVIEWS.save(data), file_name=file_name) if result.ok else ""
-    context = {"form": EnforcementImportForm(), "result": result, "token": token}
-    return render(request, "inspections/enforcement_import_preview.html", context, status=200 if result.ok else 400)
-
-
-def _render_form(
-    request: HttpRequest, form: EnforcementImportForm, *, status: int = 200, error: str = ""
-) -> HttpResponse:
-    context = {"form": form, "error": error, "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)}
-    return render(request, "inspections/enforcement_import.html", context, status=status)
-
-
-def _commit(request: HttpRequest, *, user: User) -> HttpResponse:
-    try:
-        path, file_name = PREVIEWS.unsign(request.POST.get("token", ""), user=user)
-    except signing.BadSignature:
-        return _render_form(request, EnforcementImportForm(), status=400, error="预览已过期或无效，请重新上传文件。")
-    try:
-        data = PREVIEWS.read(path)
-    except OSError:
-        return _render_form(request, EnforcementImportForm(), status=400, error="找不到预览时上传的文件，请重新上传。")
-    result = enforcement_import_commit(source=data, actor=user, file_name=file_name, stored_path=path)
-    if not result.committed:
-        context = {"form": EnforcementImportForm(), "result": result, "token": "", "stale": True}  # nosec B105 # an empty preview token, not a password
-        return render(request, "inspections/enforcement_import_preview.html", context, status=409)
-    messages.success(request, f"导入完成：{result.summary()}。")
-    return redirect("inspections:enforcement-list")
+    return import_page(request, user=user, flow=FLOW)
 
 
 __all__ = [

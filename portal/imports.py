@@ -15,16 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django import forms
-from django.conf import settings
-from django.contrib import messages
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils import timezone
 
 from portal import audit_events, limits, rules
@@ -36,6 +32,7 @@ from portal.choices import (
     RiskGrade,
     StandardizationGrade,
 )
+from portal.import_flow import ImportFileForm, ImportFlow, ImportPage, StagedUploads, import_page
 from portal.models import Enterprise, ParentCompany, Region, User
 from portal.scoping import in_subtree
 from portal.spreadsheets import (
@@ -50,7 +47,6 @@ from portal.spreadsheets import (
     open_table,
     parse_choice,
     parse_date,
-    read_bytes,
     write_table,
 )
 from portal.uploads import PreviewStore
@@ -538,76 +534,43 @@ def template_workbook(*, user: User | None = None, county: Region | None = None)
 # --------------------------------------------------------------------------------------------
 
 
-class EnterpriseImportForm(forms.Form):
-    file = forms.FileField(
-        label="Excel 文件（.xlsx）",
-        error_messages={"required": "请选择要上传的 Excel 文件。", "empty": "上传的文件为空。"},
-    )
+class EnterpriseImportForm(ImportFileForm):
+    """The upload form (kept by name for the callers that import it)."""
+
+
+class _EnterpriseImporter:
+    """The directory import on the shared preview/confirm mechanism (portal.import_flow)."""
+
+    def validate(self, *, source: bytes, user: User, file_name: str) -> ImportResult:
+        return enterprise_import_validate(source=source, user=user, file_name=file_name)
+
+    def commit(self, *, source: bytes, user: User, file_name: str, stored_path: str) -> ImportResult:
+        return enterprise_import_commit(source=source, user=user, file_name=file_name, stored_path=stored_path)
+
+
+FLOW = ImportFlow(
+    importer=_EnterpriseImporter(),
+    staging=StagedUploads(PREVIEWS),
+    page=ImportPage(
+        heading="导入预览",
+        crumbs=(("企业名录", reverse_lazy("enterprise-list")), ("从 Excel 导入", reverse_lazy("enterprise-import"))),
+        form_template="portal/enterprise_import_form.html",
+        confirm_url=reverse_lazy("enterprise-import"),
+        restart_url=reverse_lazy("enterprise-import"),
+    ),
+    form_template="portal/enterprise_import.html",
+    template_workbook=lambda user: template_workbook(user=user),
+    template_file_name="企业名录导入模板.xlsx",
+    success_url="enterprise-list",
+    form_class=EnterpriseImportForm,
+)
 
 
 def enterprise_import_view(request: HttpRequest, *, user: User) -> HttpResponseBase:
     """GET: the upload form (``?template=1``: the template). POST: preview, or commit with a token."""
     if not _may_import(user):
         raise PermissionDenied("只有县局管理员或股室可以导入企业名录。")
-    if request.method == "GET":
-        if request.GET.get("template"):
-            stream = template_workbook(user=user)
-            return FileResponse(stream, as_attachment=True, filename="企业名录导入模板.xlsx")
-        return _render_form(request, EnterpriseImportForm())
-    if request.method != "POST":
-        return HttpResponse(status=405)
-    if request.POST.get("action") == "commit":
-        return _commit(request, user=user)
-    return _preview(request, user=user)
-
-
-def _render_form(
-    request: HttpRequest, form: EnterpriseImportForm, *, status: int = 200, error: str = ""
-) -> HttpResponse:
-    context = {"form": form, "error": error, "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)}
-    return render(request, "portal/enterprise_import.html", context, status=status)
-
-
-def _preview(request: HttpRequest, *, user: User) -> HttpResponse:
-    form = EnterpriseImportForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _render_form(request, form, status=400)
-    upload = form.cleaned_data["file"]
-    file_name = str(upload.name)[:200]
-    try:
-        data = read_bytes(upload)
-    except SpreadsheetError as exc:
-        form.add_error("file", exc.message)
-        return _render_form(request, form, status=400)
-    result = enterprise_import_validate(source=data, user=user, file_name=file_name)
-    token = ""  # nosec B105 # an empty preview token, not a password
-    if result.ok:
-        token = PREVIEWS.sign(user=user, path=PREVIEWS.save(data), file_name=file_name)
-    context = {
-        "form": EnterpriseImportForm(),
-        "result": result,
-        "token": token,
-        "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
-    }
-    return render(request, "portal/enterprise_import_preview.html", context, status=200 if result.ok else 400)
-
-
-def _commit(request: HttpRequest, *, user: User) -> HttpResponse:
-    try:
-        path, file_name = PREVIEWS.unsign(request.POST.get("token", ""), user=user)
-    except signing.BadSignature:  # SignatureExpired is a BadSignature
-        return _render_form(request, EnterpriseImportForm(), status=400, error="预览已过期或无效，请重新上传文件。")
-    try:
-        data = PREVIEWS.read(path)
-    except OSError:
-        return _render_form(request, EnterpriseImportForm(), status=400, error="找不到预览时上传的文件，请重新上传。")
-    result = enterprise_import_commit(source=data, user=user, file_name=file_name, stored_path=path)
-    if not result.committed:
-        # Something changed since the preview (a code registered meanwhile, a town renamed…).
-        context = {"form": EnterpriseImportForm(), "result": result, "token": "", "stale": True}  # nosec B105 # an empty preview token, not a password
-        return render(request, "portal/enterprise_import_preview.html", context, status=409)
-    messages.success(request, f"导入完成：{result.summary()}。")
-    return redirect("enterprise-list")
+    return import_page(request, user=user, flow=FLOW)
 
 
 __all__ = [
