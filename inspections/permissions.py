@@ -6,7 +6,11 @@ by pages and the API only to show or hide buttons):
 - field work (inspections, talks, exams, enforcement records, teams) is recorded by 镇应急管理中心 staff
   for the enterprises of their town, and by 县局股室 staff for the enterprises of their county; the
   record's unit (检查单位 / 实施单位) is the recorder's own town or county, never chosen;
-- a record is changed or deleted only by staff of the unit that made it.
+- a record is changed or deleted only by staff of the unit that made it;
+- a self-check report is filed by the enterprise or its town (on its behalf) and signed by the
+  enterprise's 主要负责人 alone; a 履职台账 is kept by the enterprise, its town or its county.
+
+Callers ask these through `portal.rules` ("inspections.<action>", registered in inspections/rules.py).
 """
 
 from __future__ import annotations
@@ -98,3 +102,19 @@ def is_principal_of(user: Any, enterprise: Enterprise) -> bool:
         and user.enterprise_id == enterprise.pk
         and user.person_id is not None
     )
+
+
+def can_file_self_check(user: Any, enterprise: Enterprise) -> bool:
+    """The enterprise's own accounts, or the staff of its town filing on its behalf."""
+    if is_enterprise_user_of(user, enterprise):
+        return True
+    unit = acting_unit(user)
+    return unit is not None and unit.level == RegionLevel.TOWN and enterprise_within(enterprise, unit)
+
+
+def can_keep_duty_log(user: Any, enterprise: Enterprise) -> bool:
+    """The enterprise's own accounts, its town's staff, the county's staff."""
+    if is_enterprise_user_of(user, enterprise):
+        return True
+    unit = acting_unit(user)
+    return unit is not None and enterprise_within(enterprise, unit)

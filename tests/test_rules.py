@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 
 from inspections.models import Campaign
+from inspections.rules import recording_unit
 from portal import rules
 from portal.choices import RegionLevel, Role
 from portal.models import Enterprise, Region
@@ -16,7 +17,7 @@ from portal.scoping import ancestor_paths, in_line, in_subtree, path_within
 from reporting.choices import ReportKind
 from reporting.models import Report
 from tests.conftest import Cast, World
-from tests.factories import RegionFactory, UserFactory
+from tests.factories import ParentCompanyFactory, RegionFactory, UserFactory
 
 # --- the subtree rule ---------------------------------------------------------------------------
 
@@ -240,3 +241,64 @@ def test_only_the_recording_unit_changes_its_record(world: World, cast: Cast) ->
     assert changers == {"town_a_staff"}
     with pytest.raises(PermissionDenied, match="只有巴公镇可以修改或删除"):
         rules.require(cast.county_staff, "inspections.change_unit_record", world.town_a)
+
+
+def test_inspections_registered_every_action_callers_ask() -> None:
+    assert set(rules.actions("inspections.")) == {
+        "inspections.act_for_town", "inspections.change_unit_record", "inspections.edit_campaign",
+        "inspections.file_self_check", "inspections.keep_calendar", "inspections.keep_duty_log",
+        "inspections.record_field_work", "inspections.record_for_enterprise",
+        "inspections.record_for_parent_company", "inspections.sign_self_check",
+    }  # fmt: skip
+
+
+def test_town_and_county_staff_record_field_work_as_their_own_unit(world: World, cast: Cast) -> None:
+    recorders = {n for n, u in cast.all().items() if rules.may(u, "inspections.record_field_work")}
+    assert recorders == {"town_a_staff", "town_b_staff", "county_staff", "other_county_staff"}
+    assert recording_unit(cast.town_a_staff) == world.town_a
+    assert recording_unit(cast.county_staff) == world.county
+    for name in ("clerk", "county_leader", "admin"):
+        with pytest.raises(PermissionDenied, match="只有镇应急管理中心或县局股室的账号可以登记"):
+            recording_unit(getattr(cast, name))
+    cast.town_a_staff.is_active = False
+    assert not rules.may(cast.town_a_staff, "inspections.record_field_work")
+
+
+def test_a_parent_company_is_recorded_for_where_it_is_registered_or_owns_a_mine(world: World, cast: Cast) -> None:
+    elsewhere = ParentCompanyFactory(name="外县集团有限公司", region=world.other_county)
+    recorders = {n for n, u in cast.all().items() if rules.may(u, "inspections.record_for_parent_company", elsewhere)}
+    assert recorders == {"other_county_staff"}
+    with pytest.raises(PermissionDenied, match="上级企业“外县集团有限公司”在巴公镇没有所属矿山"):
+        rules.require(cast.town_a_staff, "inspections.record_for_parent_company", elsewhere)
+    Enterprise.objects.filter(pk=world.enterprise_a.pk).update(parent_company=elsewhere)
+    recorders = {n for n, u in cast.all().items() if rules.may(u, "inspections.record_for_parent_company", elsewhere)}
+    assert recorders == {"town_a_staff", "county_staff", "other_county_staff"}
+
+
+def test_only_town_staff_act_for_a_town(cast: Cast) -> None:
+    towns = {n for n, u in cast.all().items() if rules.may(u, "inspections.act_for_town")}
+    assert towns == {"town_a_staff", "town_b_staff"}
+
+
+def test_a_self_check_report_is_filed_by_the_enterprise_or_its_town(world: World, cast: Cast) -> None:
+    filers = {n for n, u in cast.all().items() if rules.may(u, "inspections.file_self_check", world.enterprise_a)}
+    assert filers == {"clerk", "principal", "town_a_staff"}
+    with pytest.raises(PermissionDenied, match="只有本企业或所在镇应急管理中心（代企业填报）可以填写自查自改报告"):
+        rules.require(cast.county_staff, "inspections.file_self_check", world.enterprise_a)
+
+
+def test_only_the_enterprise_s_principal_signs_its_self_check_report(world: World, cast: Cast) -> None:
+    signers = {n for n, u in cast.all().items() if rules.may(u, "inspections.sign_self_check", world.enterprise_a)}
+    assert signers == {"principal"}
+    assert not rules.may(cast.principal, "inspections.sign_self_check", world.enterprise_b)
+    with pytest.raises(PermissionDenied, match="只有泽州县示范矿业有限公司的主要负责人本人可以签字"):
+        rules.require(cast.clerk, "inspections.sign_self_check", world.enterprise_a)
+    cast.principal.is_active = False
+    assert not rules.may(cast.principal, "inspections.sign_self_check", world.enterprise_a)
+
+
+def test_a_duty_log_is_kept_by_the_enterprise_its_town_or_its_county(world: World, cast: Cast) -> None:
+    keepers = {n for n, u in cast.all().items() if rules.may(u, "inspections.keep_duty_log", world.enterprise_a)}
+    assert keepers == {"clerk", "principal", "town_a_staff", "county_staff"}
+    with pytest.raises(PermissionDenied, match="只有本企业、所在镇应急管理中心或县局可以填报该企业的履职台账"):
+        rules.require(cast.town_b_staff, "inspections.keep_duty_log", world.enterprise_a)
