@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hazards.models import Hazard, MajorHazardCriterion
-from inspections import deliverables, permissions, quotas, selectors, services, warning_services, warnings
+from inspections import deliverables, quotas, selectors, services, warning_services, warnings
 from inspections.api import serializers as api
 from inspections.choices import WarningKind
 from inspections.filters import DutyLogFilterSet, EnforcementRecordFilterSet, ExamFilterSet, InspectionFilterSet
@@ -467,7 +467,7 @@ class SelfCheckReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
         report = self.get_object()
         serializer = api.SignInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        own = permissions.is_principal_of(user, report.enterprise)
+        own = rules.may(user, "inspections.sign_self_check", report.enterprise)
         username = user.get_username() if own else serializer.validated_data.get("username", "")
         signer = services.self_check_authenticate_signer(
             request=request._request,
@@ -686,7 +686,7 @@ class WarningResolveView(APIView):
 
     def post(self, request: Request) -> Response:
         user = _user(request)
-        permissions.require_unit(user)
+        rules.require(user, "inspections.record_field_work")
         data = api.WarningResolveSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data

@@ -16,6 +16,7 @@ from inspections import forms as f
 from inspections import permissions, quotas, selectors, services
 from inspections.views.common import _form_errors, _user
 from inspections.views.field_work import parse_month
+from portal import rules
 from portal.models import Region
 from portal.scoping import not_found, visible_or_404
 
@@ -99,8 +100,8 @@ def progress_list(request: HttpRequest, campaign_pk: int) -> HttpResponse:
     if user.enterprise_id is not None:
         raise PermissionDenied("阶段性进展由镇应急管理中心填报。")
     phases = list(campaign.phases.all())
+    is_town = rules.may(user, "inspections.act_for_town")
     unit = permissions.acting_unit(user)
-    is_town = unit is not None and unit.level == "town"
     phase = next((p for p in phases if str(p.pk) == (request.POST.get("phase") or request.GET.get("phase"))), None)
     if phase is None:
         today = timezone.localdate()
@@ -153,11 +154,10 @@ def deliverable_matrix(request: HttpRequest, campaign_pk: int) -> HttpResponse:
         return _enterprise_deliverables(request, campaign)
     towns = selectors.towns_for(user=user, county=campaign.issuing_region)
     result = deliverables.matrix(campaign=campaign, towns=towns)
-    unit = permissions.acting_unit(user)
     context = {
         "campaign": campaign,
         "matrix": result,
-        "my_town": unit if unit is not None and unit.level == "town" else None,
+        "my_town": permissions.acting_unit(user) if rules.may(user, "inspections.act_for_town") else None,
     }
     return render(request, "inspections/deliverable_matrix.html", context)
 

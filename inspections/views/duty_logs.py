@@ -13,6 +13,7 @@ from inspections import forms as f
 from inspections import quotas, selectors, services
 from inspections.filters import DutyLogFilterSet
 from inspections.views.common import _form_errors, _page, _user
+from portal import rules
 from portal.scoping import visible_or_404
 
 # --- 履职台账 ----------------------------------------------------------------------------------
@@ -39,7 +40,7 @@ def duty_log_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if not enterprises.exists():
         raise PermissionDenied("只有本企业、所在镇应急管理中心或县局可以填报履职台账。")
     log = visible_or_404(request, selectors.duty_log_list(user=user), pk=pk) if pk is not None else None
-    if log is not None and not services.can_keep_duty_log(user, log.enterprise):
+    if log is not None and not rules.may(user, "inspections.keep_duty_log", log.enterprise):
         raise PermissionDenied("您不能修改该企业的履职台账。")
     if request.method == "POST":
         form = f.DutyLogForm(request.POST, instance=log, user=user, enterprises=enterprises)

@@ -13,10 +13,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from inspections import forms as f
-from inspections import permissions, selectors, services
+from inspections import selectors, services
 from inspections.choices import TALK_KINDS, EnforcementKind
 from inspections.filters import EnforcementRecordFilterSet
 from inspections.views.common import _form_errors, _page, _user
+from portal import rules
 from portal.scoping import visible_or_404
 
 # --- Enforcement and accountability records ---------------------------------------------------
@@ -33,7 +34,7 @@ def enforcement_list(request: HttpRequest) -> HttpResponse:
         "filter": filterset,
         "page": page,
         "query": query,
-        "can_record": permissions.can_record_field_work(user),
+        "can_record": rules.may(user, "inspections.record_field_work"),
         "talks_only": False,
     }
     return render(request, "inspections/enforcement_list.html", context)
@@ -49,7 +50,7 @@ def enforcement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "record": record,
         "attachments": record.attachments.all(),
         "linked_hazards": Hazard.objects.visible_to(user).filter(enforcement_records=record),
-        "can_change": permissions.can_change_unit_record(user, record.issuing_unit),
+        "can_change": rules.may(user, "inspections.change_unit_record", record.issuing_unit),
     }
     return render(request, "inspections/enforcement_detail.html", context)
 
@@ -104,7 +105,7 @@ def enforcement_create(request: HttpRequest) -> HttpResponse:
 def enforcement_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     record = visible_or_404(request, selectors.enforcement_list(user=user), pk=pk)
-    permissions.require_change_unit_record(user, record.issuing_unit)
+    rules.require(user, "inspections.change_unit_record", record.issuing_unit)
     if request.method == "POST":
         form = f.EnforcementRecordForm(
             request.POST, instance=visible_or_404(request, selectors.enforcement_list(user=user), pk=pk), user=user
@@ -170,7 +171,7 @@ def talk_list(request: HttpRequest) -> HttpResponse:
         "filter": filterset,
         "page": page,
         "query": query,
-        "can_record": permissions.can_record_field_work(user),
+        "can_record": rules.may(user, "inspections.record_field_work"),
         "talks_only": True,
     }
     return render(request, "inspections/enforcement_list.html", context)

@@ -13,10 +13,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from inspections import forms as f
-from inspections import permissions, selectors, services
+from inspections import selectors, services
 from inspections.choices import TALK_KINDS
 from inspections.filters import ExamFilterSet, InspectionFilterSet
 from inspections.views.common import _form_errors, _page, _user
+from portal import rules
 from portal.scoping import visible_or_404
 
 
@@ -40,7 +41,12 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     filterset = InspectionFilterSet(request.GET or None, queryset=base, user=user)
     queryset = filterset.qs if filterset.is_bound else base
     page, query = _page(request, queryset)
-    context = {"filter": filterset, "page": page, "query": query, "can_record": permissions.can_record_field_work(user)}
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query": query,
+        "can_record": rules.may(user, "inspections.record_field_work"),
+    }
     return render(request, "inspections/inspection_list.html", context)
 
 
@@ -73,7 +79,7 @@ def inspection_create(request: HttpRequest) -> HttpResponse:
 def inspection_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     inspection = visible_or_404(request, selectors.inspection_list(user=user), pk=pk)
-    permissions.require_change_unit_record(user, inspection.unit)
+    rules.require(user, "inspections.change_unit_record", inspection.unit)
     if request.method == "POST":
         form = f.InspectionForm(
             request.POST, instance=visible_or_404(request, selectors.inspection_list(user=user), pk=pk), user=user
@@ -95,7 +101,7 @@ def inspection_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     inspection = visible_or_404(request, selectors.inspection_list(user=user), pk=pk)
-    can_change = permissions.can_change_unit_record(user, inspection.unit)
+    can_change = rules.may(user, "inspections.change_unit_record", inspection.unit)
     hazard_form = f.InspectionHazardForm(enterprise=inspection.enterprise) if can_change else None
     return render(request, "inspections/inspection_detail.html", _inspection_context(request, inspection, hazard_form))
 
@@ -111,7 +117,7 @@ def _inspection_context(request: HttpRequest, inspection: Any, hazard_form: Any)
         "talks": inspection.enforcement_records.filter(kind__in=sorted(TALK_KINDS)),
         "records": inspection.enforcement_records.exclude(kind__in=sorted(TALK_KINDS)),
         "exams": inspection.exams.select_related("person"),
-        "can_change": permissions.can_change_unit_record(user, inspection.unit),
+        "can_change": rules.may(user, "inspections.change_unit_record", inspection.unit),
         "hazard_form": hazard_form,
     }
 
@@ -121,7 +127,7 @@ def _inspection_context(request: HttpRequest, inspection: Any, hazard_form: Any)
 def inspection_hazard_add(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     inspection = visible_or_404(request, selectors.inspection_list(user=user), pk=pk)
-    permissions.require_change_unit_record(user, inspection.unit)
+    rules.require(user, "inspections.change_unit_record", inspection.unit)
     form = f.InspectionHazardForm(request.POST, enterprise=inspection.enterprise)
     if form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
@@ -175,7 +181,7 @@ def inspection_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def team_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    can_record = permissions.can_record_field_work(user)
+    can_record = rules.may(user, "inspections.record_field_work")
     form = f.InspectionTeamForm(user=user) if can_record else None
     if request.method == "POST":
         services.ensure_can_record(user)
@@ -202,7 +208,12 @@ def exam_list(request: HttpRequest) -> HttpResponse:
     filterset = ExamFilterSet(request.GET or None, queryset=base, user=user)
     queryset = filterset.qs if filterset.is_bound else base
     page, query = _page(request, queryset)
-    context = {"filter": filterset, "page": page, "query": query, "can_record": permissions.can_record_field_work(user)}
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query": query,
+        "can_record": rules.may(user, "inspections.record_field_work"),
+    }
     return render(request, "inspections/exam_list.html", context)
 
 

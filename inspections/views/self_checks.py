@@ -14,10 +14,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from inspections import forms as f
-from inspections import permissions, selectors, services
+from inspections import selectors, services
 from inspections.answered import campaign_as_answered, self_check_fingerprint
 from inspections.models import SelfCheckReport
 from inspections.views.common import _user
+from portal import rules
 from portal.scoping import visible_or_404
 
 
@@ -55,7 +56,7 @@ def self_check_list(request: HttpRequest, campaign_pk: int) -> HttpResponseBase:
     if user.enterprise_id is not None and user.enterprise_id in reports:
         return redirect(reports[user.enterprise_id])
     enterprises = selectors.target_enterprises(user=user, campaign=campaign)
-    rows = [(e, reports.get(e.pk), services.can_file_report(user, e)) for e in enterprises]
+    rows = [(e, reports.get(e.pk), rules.may(user, "inspections.file_self_check", e)) for e in enterprises]
     context = {"campaign": campaign, "rows": rows, "has_checklist": campaign.checklist_areas.exists()}
     return render(request, "inspections/self_check_list.html", context)
 
@@ -64,8 +65,8 @@ def _self_check_context(request: HttpRequest, report: Any, **extra: Any) -> dict
     user = _user(request)
     from hazards.models import Hazard
 
-    editable = not report.is_submitted and services.can_file_report(user, report.enterprise)
-    own_principal = permissions.is_principal_of(user, report.enterprise)
+    editable = not report.is_submitted and rules.may(user, "inspections.file_self_check", report.enterprise)
+    own_principal = rules.may(user, "inspections.sign_self_check", report.enterprise)
     unexplained = services.self_check_unexplained(report) if editable else []
     context = {
         "report": report,
@@ -176,7 +177,7 @@ def self_check_sign(request: HttpRequest, pk: int) -> HttpResponse:
     """The principal signs: with their own account (password again), or in person on the filer's device."""
     user = _user(request)
     report = _self_check(request, pk)
-    own = permissions.is_principal_of(user, report.enterprise)
+    own = rules.may(user, "inspections.sign_self_check", report.enterprise)
     form = f.SignForm(request.POST, own_account=own, unexplained=bool(services.self_check_unexplained(report)))
     if form.is_valid():
         username = user.get_username() if own else form.cleaned_data.get("username", "")

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from inspections import permissions
 from inspections.models import EnforcementRecord
 from inspections.views.common import _page, _user
 from inspections.views.field_work import parse_month
+from portal import rules
 from portal.models import Enterprise, Region
 from portal.scoping import visible_or_404
 
@@ -72,7 +72,7 @@ def warning_list(request: HttpRequest) -> HttpResponse:
         "region": region,
         "enterprise": enterprise,
         "only_open": bool(request.GET.get("open")),
-        "can_record": permissions.can_record_field_work(user),
+        "can_record": rules.may(user, "inspections.record_field_work"),
         "next": request.get_full_path(),
     }
     return render(request, "inspections/warning_list.html", context)
