@@ -13,10 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from inspections import audit_events as inspection_events
-from inspections import permissions, workdays
+from inspections import workdays
 from inspections.choices import WarningKind
 from inspections.models import EnforcementRecord, WarningResolution
 from inspections.warnings import Warning, warnings_for
+from portal import rules
 from portal.audit import snapshot
 from portal.models import User
 
@@ -55,7 +56,7 @@ def warning_resolve(
     Town and county staff only (whoever records field work), within their scope. Doing it again
     replaces the earlier handling (both are in the audit log).
     """
-    permissions.require_unit(actor)
+    rules.require(actor, "inspections.record_field_work")
     warning = warning_find(user=actor, key=key.strip(), today=today)
     note = note.strip()
     if record is not None:

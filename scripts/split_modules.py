@@ -112,10 +112,9 @@ SPLITS: dict[str, dict[str, list[str]]] = {
             "inspection_link_hazards",
             "exam_record",
         ],
-        "duty_logs": ["can_keep_duty_log", "duty_log_save"],
+        "duty_logs": ["duty_log_save"],
         "self_checks": [
             "SUBMITTED_READ_ONLY",
-            "can_file_report",
             "_require_filer",
             "_require_draft",
             "self_check_start",

@@ -1,7 +1,8 @@
 """Writes of campaigns' field work. Each function is one transaction that also writes its audit row.
 
 Pages, the API and the importers validate input and call these; nothing else saves these records.
-Role and scope rules live in `inspections.permissions` and are checked here, on the server.
+Role and scope rules are asked of `portal.rules` ("inspections.<action>", inspections/rules.py) and
+checked here, on the server.
 
 Split into submodules by scripts/split_modules.py (common, enforcement, field_work, duty_logs, self_checks,
 deliverables); this package re-exports their public names, so `from inspections.services import x` keeps
@@ -19,7 +20,7 @@ from inspections.services.deliverables import (
     submission_create,
     submission_record_table,
 )
-from inspections.services.duty_logs import can_keep_duty_log, duty_log_save
+from inspections.services.duty_logs import duty_log_save
 from inspections.services.enforcement import (
     ENFORCEMENT_FIELDS,
     enforcement_attachment_add,
@@ -52,7 +53,6 @@ from inspections.services.self_checks import (
     SELF_CHECK_CHANGED_MESSAGE,
     SIGNER_REFUSED,
     SUBMITTED_READ_ONLY,
-    can_file_report,
     self_check_add_evidence,
     self_check_answer,
     self_check_authenticate_signer,
@@ -75,8 +75,6 @@ __all__ = [
     "SUBMITTED_READ_ONLY",
     "TEAM_FIELDS",
     "PermissionDenied",
-    "can_file_report",
-    "can_keep_duty_log",
     "deliverable_send_reminders",
     "duty_log_save",
     "enforcement_attachment_add",

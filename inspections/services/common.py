@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from hazards.models import Hazard
-from inspections import permissions
 from inspections.models import Campaign
+from portal import rules
 from portal.choices import PersonRole
 from portal.models import Enterprise, Person, User
 
@@ -50,5 +50,5 @@ def _checked_hazards(actor: User, enterprise: Enterprise | None, hazards: Iterab
 
 def ensure_can_record(actor: Any) -> None:
     """Raises PermissionDenied unless the user records field work (for pages that only show a form)."""
-    if not permissions.can_record_field_work(actor):
+    if not rules.may(actor, "inspections.record_field_work"):
         raise PermissionDenied("只有镇应急管理中心或县局股室的账号可以登记。")

@@ -21,7 +21,8 @@ from inspections.models import (
     DeliverableSubmission,
     TownProgressReport,
 )
-from portal import audit_events
+from inspections.rules import recording_unit
+from portal import audit_events, rules
 from portal.audit import snapshot
 from portal.choices import RegionLevel, Role
 from portal.models import Enterprise, Region, User
@@ -34,8 +35,8 @@ from portal.scoping import in_subtree
 def progress_save(
     *, actor: User, phase: CampaignPhase, progress: str, problems: str, measures: str, submit: bool = False
 ) -> TownProgressReport:
-    unit = permissions.require_unit(actor)
-    if unit.level != RegionLevel.TOWN:
+    unit = recording_unit(actor)
+    if not rules.may(actor, "inspections.act_for_town"):
         raise PermissionDenied("阶段性进展由镇应急管理中心填报。")
     if not Campaign.objects.visible_to(actor).filter(pk=phase.campaign_id).exists():
         raise ValidationError({"phase": "专项行动不存在或不在您的辖区内。"})
@@ -85,10 +86,9 @@ def submission_create(
     town: Region | None = None
     enterprise: Enterprise | None = None
     if deliverable.submitter == DeliverableSubmitter.TOWN:
-        unit = permissions.acting_unit(actor)
-        if unit is None or unit.level != RegionLevel.TOWN:
+        if not rules.may(actor, "inspections.act_for_town"):
             raise PermissionDenied("该材料由镇应急管理中心报送。")
-        town = unit
+        town = permissions.acting_unit(actor)
     else:
         if actor.enterprise_id is None or actor.enterprise is None:
             raise PermissionDenied("该材料由企业报送。")

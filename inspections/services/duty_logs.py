@@ -4,29 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from inspections import permissions, workdays
+from inspections import workdays
 from inspections.models import PrincipalDutyLog
 from inspections.services.common import principal_of
-from portal import audit_events
+from portal import audit_events, rules
 from portal.audit import snapshot
 from portal.choices import PersonRole
 from portal.models import Enterprise, Person, User
 
 # --- 履职台账 ----------------------------------------------------------------------------------
-
-
-def can_keep_duty_log(user: Any, enterprise: Enterprise) -> bool:
-    """The enterprise's own accounts, its town's staff, the county's staff."""
-    if permissions.is_enterprise_user_of(user, enterprise):
-        return True
-    unit = permissions.acting_unit(user)
-    return unit is not None and permissions.enterprise_within(enterprise, unit)
 
 
 @transaction.atomic
@@ -44,8 +35,7 @@ def duty_log_save(
     note: str = "",
 ) -> PrincipalDutyLog:
     """Creates or replaces the month's 履职台账 of an enterprise."""
-    if not can_keep_duty_log(actor, enterprise):
-        raise PermissionDenied("只有本企业、所在镇应急管理中心或县局可以填报该企业的履职台账。")
+    rules.require(actor, "inspections.keep_duty_log", enterprise)
     month = workdays.month_start(month)
     last = workdays.month_end(month)
     today = timezone.localdate()

@@ -12,13 +12,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from hazards.models import Hazard
-from inspections import permissions
 from inspections.choices import ENFORCEMENT_TARGET, TALK_KINDS, EnforcementTarget
 from inspections.files import validate_upload
 from inspections.models import Campaign, EnforcementAttachment, EnforcementRecord, Exam, Inspection
+from inspections.rules import recording_unit
 from inspections.services.common import _checked_hazards, _not_in_future, _require_visible_campaign, principal_of
 from inspections.services.field_work import _mark_inspection
-from portal import audit_events
+from portal import audit_events, rules
 from portal.audit import snapshot
 from portal.models import Enterprise, ParentCompany, Person, User
 
@@ -60,11 +60,12 @@ def _complete_enforcement_target(record: EnforcementRecord) -> None:
 
 
 def _check_enforcement_scope(actor: User, record: EnforcementRecord) -> None:
-    unit = record.issuing_unit
+    # The record's issuing unit is the actor's own (set on create, required by update and the importer),
+    # so "for whom may the actor record" is the scope of the record.
     if record.enterprise is not None:
-        permissions.require_enterprise_within(record.enterprise, unit)
+        rules.require(actor, "inspections.record_for_enterprise", record.enterprise)
     if record.parent_company is not None:
-        permissions.require_parent_company_within(record.parent_company, unit)
+        rules.require(actor, "inspections.record_for_parent_company", record.parent_company)
     _require_visible_campaign(actor, record.campaign)
     if record.inspection is not None:
         if not Inspection.objects.visible_to(actor).filter(pk=record.inspection.pk).exists():
@@ -108,7 +109,7 @@ def enforcement_record_create(
     hazards: Iterable[Hazard] = (),
     attachments: Iterable[UploadedFile] = (),
 ) -> EnforcementRecord:
-    unit = permissions.require_unit(actor)
+    unit = recording_unit(actor)
     record = EnforcementRecord(
         kind=kind,
         date=date,
@@ -140,7 +141,7 @@ def enforcement_record_create(
 
 @transaction.atomic
 def enforcement_record_update(*, actor: User, record: EnforcementRecord, data: dict[str, Any]) -> EnforcementRecord:
-    permissions.require_change_unit_record(actor, record.issuing_unit)
+    rules.require(actor, "inspections.change_unit_record", record.issuing_unit)
     unknown = set(data) - set(ENFORCEMENT_FIELDS)
     if unknown:
         raise ValidationError(f"不能修改的字段：{'、'.join(sorted(unknown))}")
@@ -166,7 +167,7 @@ def enforcement_record_update(*, actor: User, record: EnforcementRecord, data: d
 
 @transaction.atomic
 def enforcement_record_delete(*, actor: User, record: EnforcementRecord, reason: str = "") -> None:
-    permissions.require_change_unit_record(actor, record.issuing_unit)
+    rules.require(actor, "inspections.change_unit_record", record.issuing_unit)
     for attachment in record.attachments.all():
         audit_events.record_deleted(actor=actor, instance=attachment, before=snapshot(attachment))
     audit_events.record_deleted(actor=actor, instance=record, before=snapshot(record), detail=reason)
@@ -191,13 +192,13 @@ def _add_enforcement_attachment(
 def enforcement_attachment_add(
     *, actor: User, record: EnforcementRecord, upload: UploadedFile
 ) -> EnforcementAttachment:
-    permissions.require_change_unit_record(actor, record.issuing_unit)
+    rules.require(actor, "inspections.change_unit_record", record.issuing_unit)
     return _add_enforcement_attachment(actor=actor, record=record, upload=upload)
 
 
 @transaction.atomic
 def enforcement_attachment_delete(*, actor: User, attachment: EnforcementAttachment) -> None:
-    permissions.require_change_unit_record(actor, attachment.record.issuing_unit)
+    rules.require(actor, "inspections.change_unit_record", attachment.record.issuing_unit)
     audit_events.record_deleted(actor=actor, instance=attachment, before=snapshot(attachment))
     stored = attachment.file
     attachment.delete()

@@ -15,12 +15,12 @@ from django.db import transaction
 from hazards.choices import HazardSource
 from hazards.models import Hazard
 from inspections import audit_events as inspection_events
-from inspections import permissions
 from inspections.choices import InspectionMethod
 from inspections.files import validate_upload
 from inspections.models import Campaign, Exam, Inspection, InspectionPhoto, InspectionTeam
+from inspections.rules import recording_unit
 from inspections.services.common import _checked_hazards, _not_in_future, _require_visible_campaign
-from portal import audit_events
+from portal import audit_events, rules
 from portal.audit import snapshot
 from portal.choices import PersonRole, RegionLevel
 from portal.images import is_raster, make_thumbnail, thumbnail_name
@@ -42,7 +42,7 @@ def inspection_team_create(
     members: str = "",
     note: str = "",
 ) -> InspectionTeam:
-    unit = permissions.require_unit(actor)
+    unit = recording_unit(actor)
     _require_visible_campaign(actor, campaign)
     _not_in_future(formed_on, "formed_on", "成立日期")
     team = InspectionTeam(
@@ -57,7 +57,7 @@ def inspection_team_create(
 
 @transaction.atomic
 def inspection_team_update(*, actor: User, team: InspectionTeam, data: dict[str, Any]) -> InspectionTeam:
-    permissions.require_change_unit_record(actor, team.unit)
+    rules.require(actor, "inspections.change_unit_record", team.unit)
     before = snapshot(team)
     for key, value in data.items():
         if key not in TEAM_FIELDS:
@@ -73,7 +73,7 @@ def inspection_team_update(*, actor: User, team: InspectionTeam, data: dict[str,
 
 @transaction.atomic
 def inspection_team_delete(*, actor: User, team: InspectionTeam) -> None:
-    permissions.require_change_unit_record(actor, team.unit)
+    rules.require(actor, "inspections.change_unit_record", team.unit)
     audit_events.record_deleted(actor=actor, instance=team, before=snapshot(team))
     team.delete()
 
@@ -86,7 +86,8 @@ INSPECTION_FIELDS = (
 
 
 def _validate_inspection(actor: User, inspection: Inspection) -> None:
-    permissions.require_enterprise_within(inspection.enterprise, inspection.unit)
+    # inspection.unit is the actor's own unit (set on create, required by update).
+    rules.require(actor, "inspections.record_for_enterprise", inspection.enterprise)
     _not_in_future(inspection.date, "date", "检查日期")
     _require_visible_campaign(actor, inspection.campaign)
     if inspection.team is not None and inspection.team.unit_id != inspection.unit.pk:
@@ -111,7 +112,7 @@ def inspection_create(
     exam_held: bool = False,
     photos: Iterable[UploadedFile] = (),
 ) -> Inspection:
-    unit = permissions.require_unit(actor)
+    unit = recording_unit(actor)
     inspection = Inspection(
         enterprise=enterprise, unit=unit, date=date, method=method, campaign=campaign, team=team, leader=leader,
         members=members.strip(), findings=findings.strip(), talk_held=talk_held, exam_held=exam_held,
@@ -127,7 +128,7 @@ def inspection_create(
 
 @transaction.atomic
 def inspection_update(*, actor: User, inspection: Inspection, data: dict[str, Any]) -> Inspection:
-    permissions.require_change_unit_record(actor, inspection.unit)
+    rules.require(actor, "inspections.change_unit_record", inspection.unit)
     locked = Inspection.objects.select_for_update().get(pk=inspection.pk)
     before = snapshot(locked)
     for key, value in data.items():
@@ -146,7 +147,7 @@ def inspection_update(*, actor: User, inspection: Inspection, data: dict[str, An
 
 @transaction.atomic
 def inspection_delete(*, actor: User, inspection: Inspection) -> None:
-    permissions.require_change_unit_record(actor, inspection.unit)
+    rules.require(actor, "inspections.change_unit_record", inspection.unit)
     if inspection.hazards.exists():
         raise ValidationError("该检查已登记发现的隐患，不能删除；如确有错误请联系管理员。")
     for photo in inspection.photos.all():
@@ -190,7 +191,7 @@ def photo_make_thumbnail(*, photo: InspectionPhoto) -> bool:
 def inspection_photo_add(
     *, actor: User, inspection: Inspection, upload: UploadedFile, caption: str = ""
 ) -> InspectionPhoto:
-    permissions.require_change_unit_record(actor, inspection.unit)
+    rules.require(actor, "inspections.change_unit_record", inspection.unit)
     return _add_photo(actor=actor, inspection=inspection, upload=upload, caption=caption)
 
 
@@ -222,7 +223,7 @@ def inspection_report_hazard(*, actor: User, inspection: Inspection, **fields: A
     """A hazard found during the inspection: reported through the hazards service and linked here."""
     from hazards import services as hazard_services
 
-    permissions.require_change_unit_record(actor, inspection.unit)
+    rules.require(actor, "inspections.change_unit_record", inspection.unit)
     fields.setdefault("found_on", inspection.date)
     fields.setdefault("found_by", inspection.leader)
     fields.setdefault("source", inspection_hazard_source(inspection))
@@ -237,7 +238,7 @@ def inspection_report_hazard(*, actor: User, inspection: Inspection, **fields: A
 
 @transaction.atomic
 def inspection_link_hazards(*, actor: User, inspection: Inspection, hazards: Iterable[Hazard]) -> None:
-    permissions.require_change_unit_record(actor, inspection.unit)
+    rules.require(actor, "inspections.change_unit_record", inspection.unit)
     linked = _checked_hazards(actor, inspection.enterprise, hazards)
     before = sorted(inspection.hazards.values_list("pk", flat=True))
     inspection.hazards.add(*linked)
@@ -265,8 +266,8 @@ def exam_record(
 ) -> Exam:
     """One sitting. A retake names the failed sitting it repeats; a failed retake is then listed for
     通报曝光 with a proposal to replace the principal (see `inspections.warnings`)."""
-    unit = permissions.require_unit(actor)
-    permissions.require_enterprise_within(enterprise, unit)
+    unit = recording_unit(actor)
+    rules.require(actor, "inspections.record_for_enterprise", enterprise)
     if person.enterprise_id != enterprise.pk or person.role != PersonRole.PRINCIPAL:
         raise ValidationError({"person": f"{person.name}不是{enterprise.name}登记的主要负责人。"})
     _not_in_future(date, "date", "考试日期")

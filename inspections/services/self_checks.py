@@ -19,9 +19,9 @@ from inspections.files import validate_upload
 from inspections.models import Campaign, ChecklistItem, SelfCheckAnswer, SelfCheckEvidence, SelfCheckReport
 from inspections.services.common import _checked_hazards
 from inspections.services.enforcement import _with_hazards
-from portal import audit_events, reauth
+from portal import audit_events, reauth, rules
 from portal.audit import snapshot
-from portal.choices import PersonRole, RegionLevel
+from portal.choices import PersonRole
 from portal.models import Enterprise, User
 from portal.scoping import path_within
 
@@ -30,17 +30,8 @@ from portal.scoping import path_within
 SUBMITTED_READ_ONLY = "报告已由主要负责人签字报送，不能再修改。"
 
 
-def can_file_report(user: Any, enterprise: Enterprise) -> bool:
-    """The enterprise's own accounts, or the staff of its town filing on its behalf."""
-    if permissions.is_enterprise_user_of(user, enterprise):
-        return True
-    unit = permissions.acting_unit(user)
-    return unit is not None and unit.level == RegionLevel.TOWN and permissions.enterprise_within(enterprise, unit)
-
-
 def _require_filer(actor: User, enterprise: Enterprise) -> None:
-    if not can_file_report(actor, enterprise):
-        raise PermissionDenied("只有本企业或所在镇应急管理中心（代企业填报）可以填写自查自改报告。")
+    rules.require(actor, "inspections.file_self_check", enterprise)
 
 
 def _require_draft(report: SelfCheckReport) -> None:
@@ -184,7 +175,7 @@ def self_check_authenticate_signer(
     candidate = User.objects.filter(username=username).first() if username else None
     # One's own account may be checked (the service then says why it cannot sign): no one else's password.
     if candidate is None or (
-        candidate.pk != actor.pk and not permissions.is_principal_of(candidate, report.enterprise)
+        candidate.pk != actor.pk and not rules.may(candidate, "inspections.sign_self_check", report.enterprise)
     ):
         inspection_events.self_check_sign_refused(actor=actor, report=report, username=username)
         return None
@@ -213,12 +204,11 @@ def self_check_sign(*, actor: User, report: SelfCheckReport, signer: User, finge
     enterprise = locked.enterprise
     if not signer.is_active:
         raise PermissionDenied("签字账号已停用，未签字。")
-    if not permissions.is_principal_of(signer, enterprise):
-        raise PermissionDenied(f"只有{enterprise.name}的主要负责人本人可以签字。")
+    rules.require(signer, "inspections.sign_self_check", enterprise)
     person = signer.person
     if person is None or person.enterprise_id != enterprise.pk or person.role != PersonRole.PRINCIPAL:
         raise PermissionDenied("签字账号未关联本企业登记的主要负责人，请联系管理员。")
-    if actor.pk != signer.pk and not can_file_report(actor, enterprise):
+    if actor.pk != signer.pk and not rules.may(actor, "inspections.file_self_check", enterprise):
         raise PermissionDenied("只能在本企业或所在镇应急管理中心的设备上当面签字。")
     missing = unanswered_items(locked)
     if missing:
