@@ -23,11 +23,11 @@ from django.http.response import HttpResponseBase
 from django.urls import reverse_lazy
 
 from inspections import audit_events as inspection_events
-from inspections import permissions
 from inspections.choices import EnforcementKind
 from inspections.models import Campaign, EnforcementRecord
+from inspections.rules import recording_unit
 from inspections.services import validate_enforcement
-from portal import audit_events, limits
+from portal import audit_events, limits, rules
 from portal.audit import snapshot
 from portal.import_flow import ImportFileForm, ImportFlow, ImportPage, StagedUploads, import_page
 from portal.models import Enterprise, ParentCompany, User
@@ -108,7 +108,7 @@ class _Index:
     """Names and codes of what the unit may name in a file."""
 
     def __init__(self, actor: User) -> None:
-        unit = permissions.require_unit(actor)
+        unit = recording_unit(actor)
         self.enterprises = list(
             Enterprise.objects.visible_to(actor).filter(in_subtree(unit.path, "town__path")).select_related("town")
         )
@@ -233,7 +233,7 @@ def _record_errors(result: ImportResult, table: Table, number: int, exc: Validat
 def _validate(source: Any, *, actor: User, file_name: str, lock: bool) -> tuple[ImportResult, list[_Planned]]:
     result = ImportResult(file_name=file_name)
     planned: list[_Planned] = []
-    unit = permissions.require_unit(actor)
+    unit = recording_unit(actor)
     try:
         with open_table(source, synonyms=ENFORCEMENT_COLUMNS, required=REQUIRED) as table:
             result.sheet_title = table.sheet_title
@@ -321,7 +321,7 @@ def enforcement_import_commit(*, source: Any, actor: User, file_name: str = "", 
                     actor=actor, instance=item.record, before=item.before, after=snapshot(item.record),
                     detail=row_detail,
                 )  # fmt: skip
-        unit = permissions.require_unit(actor)
+        unit = recording_unit(actor)
         inspection_events.enforcement_imported(
             actor=actor, summary=result.summary(), detail=detail, region_path=unit.path, stored_path=stored_path
         )
@@ -381,7 +381,7 @@ FLOW = ImportFlow(
 
 def enforcement_import_view(request: HttpRequest, *, user: User) -> HttpResponseBase:
     """GET: the form (``?template=1``: the template). POST: preview, or commit with the preview's token."""
-    permissions.require_unit(user)
+    rules.require(user, "inspections.record_field_work")
     return import_page(request, user=user, flow=FLOW)
 
 
