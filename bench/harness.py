@@ -96,14 +96,18 @@ def measure(cases: Sequence[Case], *, reps: int, warmup: int = 2) -> list[Measur
         for case in cases:
             case.client.get(case.url)
     times: list[list[float]] = [[] for _ in cases]
+    cpu: list[list[float]] = [[] for _ in cases]
     for rep in range(reps):
         for offset in range(len(cases)):
             index = (rep + offset) % len(cases)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             cases[index].client.get(cases[index].url)
             times[index].append((time.perf_counter() - started) * 1000)
+            # This process's CPU: on SQLite the database's work too, so the figure a busy machine does not
+            # stretch (the wall time waits for a CPU when other processes hold both).
+            cpu[index].append((time.process_time() - cpu_started) * 1000)
     results = []
-    for case, (status, queries, rows), samples in zip(cases, counted, times, strict=True):
+    for case, (status, queries, rows), samples, cpu_samples in zip(cases, counted, times, cpu, strict=True):
         samples.sort()
         results.append(
             Measurement(
@@ -115,6 +119,7 @@ def measure(cases: Sequence[Case], *, reps: int, warmup: int = 2) -> list[Measur
                 p90_ms=samples[min(len(samples) - 1, int(len(samples) * 0.9))],
                 reps=reps,
                 rows=rows,
+                extra={"cpu_median_ms": statistics.median(cpu_samples)},
             )
         )
     return results
@@ -124,6 +129,57 @@ def logged_in(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def logged_in_verified(user: Any) -> Client:
+    """A client whose session passed two-step verification, as the Django admin requires: without it the
+    admin answers 302 to the code page and a baseline would time a redirect. The bench user gets a
+    confirmed TOTP device (bench database only), as `tests.otp_helpers.force_login_verified` does."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="基准测试设备", confirmed=True)
+    client = logged_in(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def admin_rows(response: Any) -> int:
+    """Rows of a Django admin changelist: the body rows of its result table (a read-only admin has no
+    action checkboxes to count)."""
+    content = response.content.decode()
+    start = content.find('id="result_list"')
+    if start < 0:
+        return 0
+    table = content[start : content.find("</table>", start)]
+    body = table[table.find("<tbody>") :] if "<tbody>" in table else ""
+    return body.count("<tr")
+
+
+class BaselineError(AssertionError):
+    """A baseline that did not answer 200 with the rows of the figure it is compared with."""
+
+
+def check_baseline(
+    baseline: Measurement, *, expected_rows: int | None, log: Callable[[str], None] = print, what: str = ""
+) -> str:
+    """Assert that a baseline measured something: HTTP 200 and, when given, the expected number of rows
+    (counted in its response). Prints the verdict and raises BaselineError otherwise, so that no figure is
+    ever compared with a redirect or an error page."""
+    label = f"{what or baseline.label} {baseline.url}"
+    if baseline.status != 200:
+        log(f"  ✗ baseline {label}: HTTP {baseline.status}, not 200")
+        raise BaselineError(f"baseline {label} answered HTTP {baseline.status}")
+    if expected_rows is not None and baseline.rows != expected_rows:
+        log(f"  ✗ baseline {label}: {baseline.rows} rows, expected {expected_rows}")
+        raise BaselineError(f"baseline {label} showed {baseline.rows} rows, expected {expected_rows}")
+    verdict = f"  ✓ baseline {label}: HTTP 200, {baseline.rows if baseline.rows is not None else '—'} rows"
+    log(verdict)
+    return verdict
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

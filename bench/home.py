@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db import connection
 
-from bench.harness import Case, Measurement, ensure_scale, format_table, logged_in, measure, save_json
+from bench.harness import Case, Measurement, check_baseline, ensure_scale, format_table, logged_in, measure, save_json
 from bench.hazard_list import ensure_hazards
 
 NAME = "home"
@@ -68,6 +68,8 @@ def run(*, reps: int, log: Callable[[str], None] = print) -> dict[str, Any]:
             ],
             reps=reps,
         )
+        expected = min(20, Hazard.objects.visible_to(users[label]).count())
+        check_baseline(baseline, expected_rows=expected, log=log, what=f"hazard list of {label}")
         results.append({"viewer": label, "baseline": baseline, "page": page, "api": api})
 
     table_rows = []

@@ -389,6 +389,16 @@ def _setup() -> None:
     connections.close_all()
 
 
+def _check_baseline(theirs: dict[str, Any], *, log: Callable[[str], None]) -> None:
+    """The speed-up means something only if django-import-export imported the same rows: count them."""
+    from bench.harness import BaselineError
+
+    if not theirs["ok"] or theirs["hazards"] != ROWS:
+        log(f"  ✗ baseline django-import-export: {theirs['hazards']:,} hazards imported, expected {ROWS:,}")
+        raise BaselineError(f"django-import-export imported {theirs['hazards']} hazards, expected {ROWS}")
+    log(f"  ✓ baseline django-import-export: {theirs['hazards']:,} hazards imported, as many as the portal's import")
+
+
 def run(*, reps: int = 1, log: Callable[[str], None] = print) -> dict[str, Any]:
     from bench.harness import bench_dir, format_table, save_json
 
@@ -433,6 +443,7 @@ def run(*, reps: int = 1, log: Callable[[str], None] = print) -> dict[str, Any]:
     log(format_table(headers, rows))
     ours = results[1]
     theirs = results[2]
+    _check_baseline(theirs, log=log)
     speedup = theirs["seconds"] / ours["seconds"] if ours["seconds"] else 0.0
     checks = {
         f"import under {CPU_TARGET_S:.0f} s of CPU": ours["cpu_seconds"] < CPU_TARGET_S,

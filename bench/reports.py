@@ -371,6 +371,16 @@ def _in(kinds: list[str]) -> str:
     return "(" + ", ".join(f"'{kind}'" for kind in kinds) + ")"
 
 
+def check_same_as_floor(same: bool, *, kind: str, rows: int, log: Callable[[str], None]) -> None:
+    """The raw SQL floor is a baseline only if it computed the same cells (and 明细 rows): fail otherwise."""
+    from bench.harness import BaselineError
+
+    if not same:
+        log(f"  ✗ baseline raw SQL for {kind}: different cells or 明细 rows than the portal's table")
+        raise BaselineError(f"raw SQL floor of {kind} computed other numbers than the table")
+    log(f"  ✓ baseline raw SQL for {kind}: the same cells, {rows} 明细 rows")
+
+
 def raw_accountability(scope: Any) -> dict[str, Any]:
     from inspections.choices import ACCOUNTABILITY_COLUMNS, ACCOUNTABILITY_TABLE, Measure, kinds_for_column
 
@@ -584,6 +594,7 @@ def run(*, reps: int, log: Callable[[str], None] = print) -> dict[str, Any]:
         same = table.cells() == raw_cells
         if kind == ReportKind.WINTER:
             same = same and got["raw"].result[1] == len(table.major_hazards)
+        check_same_as_floor(same, kind=kind, rows=len(table.major_hazards), log=log)
 
         def pdf_file(table: Any = table) -> bytes:
             return build_pdf(table)

@@ -346,6 +346,14 @@ class Hazard(models.Model):
             models.Index(fields=["-found_on", "-id"], name="hazard_found_on_idx"),
             models.Index(fields=["current_deadline", "id"], name="hazard_deadline_idx"),
             models.Index(fields=["category", "status"], name="hazard_category_status_idx"),
+            # A level's list in the default order (重大 + 逾期 at province scale): the page's ids are read from
+            # this index alone (status and deadline checked in it), the first page and the deep ones alike.
+            models.Index(
+                fields=["level", "-found_on", "-id", "status", "current_deadline"], name="hazard_level_found_idx"
+            ),
+            # A region's or an enterprise's list in the default order: the ids of a page are read from this
+            # index for the region's enterprises (no visit of the table's rows, which cost 0.5 s for a county).
+            models.Index(fields=["enterprise", "-found_on", "-id"], name="hazard_enterprise_found_idx"),
             models.Index(
                 fields=["supervision_level", "status"],
                 name="hazard_supervised_idx",

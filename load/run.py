@@ -18,7 +18,7 @@
 
 Environment: LOAD_USERS (50), LOAD_SPAWN_RATE (10), LOAD_SECONDS (60), LOAD_WAIT ("1,4": seconds
 between a user's requests), LOAD_P95_MS (300: the target for pages), LOAD_OUT (var/load),
-LOAD_KEEP=1 (keep the stack's data folder), WEB_CONCURRENCY (gunicorn workers; prod_run.sh's 2).
+LOAD_KEEP=1 (keep the stack's data folder), WEB_CONCURRENCY (gunicorn workers; prod_run.sh's 5).
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def format_report(
     lines = [
         f"Load test of the production-like stack (county scale), {time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
         f"users {settings.users}, spawn rate {settings.spawn_rate}/s, {settings.seconds} s, pause {settings.wait} s "
-        f"between a user's requests; gunicorn workers: {os.environ.get('WEB_CONCURRENCY', '2')}",
+        f"between a user's requests; gunicorn workers: {os.environ.get('WEB_CONCURRENCY', '5')}",
         f"load average (1/5/15 min): before {loads.get('before', '?')}, at the end {loads.get('after', '?')} "
         f"on {os.cpu_count()} CPUs",
         f"Statistics of the {settings.seconds} s after every user had logged in.",
