@@ -48,7 +48,8 @@ class _ScopedChoices(ScopedFilterSet):
         field = self.form.fields["enterprise"]
         enterprises = Enterprise.objects.visible_to(user).order_by("name", "id")
         rows = list(enterprises.values_list("pk", "name")[: ENTERPRISE_OPTIONS_LIMIT + 1])
-        if len(rows) <= ENTERPRISE_OPTIONS_LIMIT:
+        if len(rows) <= ENTERPRISE_OPTIONS_LIMIT:  # all of them, from this query (not a second one)
+            field.widget.choices = [("", field.empty_label or ""), *rows]
             return
         data = self.data or {}
         town, selected = str(data.get("town") or ""), str(data.get("enterprise") or "")
