@@ -340,6 +340,8 @@ class Hazard(models.Model):
         indexes = [
             models.Index(fields=["enterprise", "status"], name="hazard_enterprise_status_idx"),
             models.Index(fields=["status", "current_deadline"], name="hazard_status_deadline_idx"),
+            # 隐患整改逾期 of a region (the 预警 counts): from the region's enterprises into this index alone.
+            models.Index(fields=["enterprise", "status", "current_deadline"], name="hazard_ent_status_dl_idx"),
             # The list's filters and sorts at province scale (a million rows): counts of 重大/逾期 read the
             # index only; sorting by the deadline walks an index instead of sorting the table.
             models.Index(fields=["level", "status", "current_deadline"], name="hazard_level_status_dl_idx"),

@@ -26,6 +26,7 @@ class _ScopedChoices(ScopedFilterSet):
             self.filters["enterprise"].queryset = Enterprise.objects.visible_to(user).only("id", "name")
         if "campaign" in self.filters:
             self.filters["campaign"].queryset = Campaign.objects.visible_to(user)
+        self._cap_enterprise_options(user)
         # Bootstrap classes on the widgets (the CSP forbids inline styles).
         for field in self.form.fields.values():
             widget = field.widget
@@ -35,6 +36,31 @@ class _ScopedChoices(ScopedFilterSet):
                 widget.attrs.setdefault("class", "form-control form-control-sm")
             if isinstance(field, forms.DateField):
                 widget.input_type = "date"
+
+    def _cap_enterprise_options(self, user: Any) -> None:
+        """Beyond the hazard list's ENTERPRISE_OPTIONS_LIMIT (a province holds ~6,000 mines) the enterprise
+        filter offers the chosen town's enterprises, else asks for a town first; any enterprise in scope is
+        still accepted (the field keeps the whole queryset, only the options shown are fewer)."""
+        from hazards.views import ENTERPRISE_OPTIONS_LIMIT
+
+        if "enterprise" not in self.filters or "enterprise" not in self.form.fields:
+            return
+        field = self.form.fields["enterprise"]
+        enterprises = Enterprise.objects.visible_to(user).order_by("name", "id")
+        rows = list(enterprises.values_list("pk", "name")[: ENTERPRISE_OPTIONS_LIMIT + 1])
+        if len(rows) <= ENTERPRISE_OPTIONS_LIMIT:  # all of them, from this query (not a second one)
+            field.widget.choices = [("", field.empty_label or ""), *rows]
+            return
+        data = self.data or {}
+        town, selected = str(data.get("town") or ""), str(data.get("enterprise") or "")
+        town, selected = (v if v.isdigit() and int(v) < 2**63 else "" for v in (town, selected))
+        if "town" in self.form.fields and town:
+            rows = list(enterprises.filter(town_id=int(town)).values_list("pk", "name")[:ENTERPRISE_OPTIONS_LIMIT])
+            first = "全部"
+        else:
+            rows = list(enterprises.filter(pk=int(selected)).values_list("pk", "name")) if selected else []
+            first = "全部（企业较多，请先选择镇）" if "town" in self.form.fields else "全部（企业较多）"
+        field.widget.choices = [("", first), *rows]
 
 
 class EnforcementRecordFilterSet(_ScopedChoices):

@@ -557,26 +557,26 @@ def overdue_hazards(*, user: User, today: dt.date) -> list[Warning]:
         .select_related("enterprise", "enterprise__town", "criterion")
         .order_by("current_deadline", "id")
     )
-    warnings = []
-    for hazard in rows:
-        deadline = hazard.current_deadline
-        assert deadline is not None
-        days = (today - deadline).days
-        enterprise = hazard.enterprise
-        why = f"隐患整改逾期：{hazard.description[:60]}，整改期限 {deadline:%Y-%m-%d}，已逾期 {days} 天"
-        warnings.append(
-            Warning(
-                kind=WarningKind.OVERDUE_HAZARD,
-                key=f"{WarningKind.OVERDUE_HAZARD}:{hazard.pk}:{deadline:%Y-%m-%d}",
-                severity=WarningSeverity.HIGH if hazard.level == HazardLevel.MAJOR else WarningSeverity.MEDIUM,
-                title=f"{enterprise.name}：{hazard.get_level_display()}整改逾期 {days} 天（期限 {deadline:%Y-%m-%d}）",
-                on=deadline + dt.timedelta(days=1),
-                enterprise=enterprise,
-                evidence=[_hazard_evidence(hazard, today)],
-                actions=_enterprise_actions(enterprise, why),
-            )
-        )
-    return warnings
+    return [overdue_warning(hazard, today) for hazard in rows]
+
+
+def overdue_warning(hazard: Hazard, today: dt.date) -> Warning:
+    """The 隐患整改逾期 warning of one overdue hazard (with `enterprise`, `enterprise__town`, `criterion`)."""
+    deadline = hazard.current_deadline
+    assert deadline is not None
+    days = (today - deadline).days
+    enterprise = hazard.enterprise
+    why = f"隐患整改逾期：{hazard.description[:60]}，整改期限 {deadline:%Y-%m-%d}，已逾期 {days} 天"
+    return Warning(
+        kind=WarningKind.OVERDUE_HAZARD,
+        key=f"{WarningKind.OVERDUE_HAZARD}:{hazard.pk}:{deadline:%Y-%m-%d}",
+        severity=WarningSeverity.HIGH if hazard.level == HazardLevel.MAJOR else WarningSeverity.MEDIUM,
+        title=f"{enterprise.name}：{hazard.get_level_display()}整改逾期 {days} 天（期限 {deadline:%Y-%m-%d}）",
+        on=deadline + dt.timedelta(days=1),
+        enterprise=enterprise,
+        evidence=[_hazard_evidence(hazard, today)],
+        actions=_enterprise_actions(enterprise, why),
+    )
 
 
 # The expiry rule itself (which mines, which windows, the wording) is portal.expiry's, shared with the 工作台.

@@ -47,17 +47,19 @@ def warning_filters(request: Any) -> tuple[Region | None, Enterprise | None]:
 def warning_list(request: HttpRequest) -> HttpResponse:
     from inspections import warnings
     from inspections.choices import WarningKind
+    from inspections.warning_listing import WarningListing
 
     user = _user(request)
     today = timezone.localdate()
     month = parse_month(request.GET.get("month"), warnings.last_complete_month(today))
     kind = request.GET.get("kind", "")
     region, enterprise = warning_filters(request)
-    # Every kind is evaluated for the counts; the list shows the chosen one.
-    found = warnings.warnings_for(user=user, today=today, month=month, region=region, enterprise=enterprise)
-    shown = [w for w in found if w.kind == kind] if kind in WarningKind.values else list(found)
-    if request.GET.get("open"):
-        shown = [w for w in shown if w.is_open]
+    # Every kind is counted (隐患整改逾期 in SQL); only the page shown is built (WarningListing).
+    shown = WarningListing(
+        user=user, today=today, month=month, kinds=[kind] if kind in WarningKind.values else None, region=region,
+        enterprise=enterprise, only_open=bool(request.GET.get("open")), counted=True,
+    )  # fmt: skip
+    found = shown  # its `.counts` / `.open_counts` feed the per-kind counts below
     page, query = _page(request, shown)
     context = {
         "warnings": page.object_list,
