@@ -286,8 +286,8 @@ def test_postgres_stopped_during_a_ledger_import(
     def inserting() -> bool:
         found = stack.query(
             "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
-            "AND query ILIKE 'INSERT INTO \"hazards_hazard\"%%'"
-        )
+            "AND (query ILIKE 'INSERT INTO \"hazards_hazard%%' OR query ILIKE 'COPY \"hazards_hazard%%')"
+        )  # the import writes hazards and their events by INSERT, or by COPY on PostgreSQL (portal.bulk)
         return bool(found[0][0])
 
     wait_until(inserting, 60, "the import never started writing hazards", interval=0.01)
