@@ -93,7 +93,12 @@ class StagedUploads:
     store: PreviewStore
 
     def stage(self, *, user: User, data: bytes, file_name: str) -> str:
-        """Keep the file; the token the confirm form posts back."""
+        """Keep the file; the token the confirm form posts back.
+
+        Why no service: the staged file and the claim below are transient preview state, not records —
+        nothing in the portal reads them but this flow; the commit that follows goes through the importer's
+        service (atomic, scoped, audited). Staged files are kept under ``imports/<kind>/YYYY/MM/`` (no sweep
+        deletes them yet)."""
         return self.store.sign(user=user, path=self.store.save(data), file_name=file_name)
 
     def load(self, token: str, *, user: User) -> Staged:

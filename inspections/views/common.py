@@ -8,10 +8,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Model
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.shortcuts import render
 
 from inspections.models import DeliverableSubmission, EnforcementAttachment, InspectionPhoto, SelfCheckEvidence
+from portal import rules
 from portal.images import is_image_name, thumbnail_name
 from portal.models import User
 from portal.scoping import visible_or_404
@@ -41,6 +43,23 @@ def _page(request: HttpRequest, queryset: Any) -> tuple[Any, str]:
     query = request.GET.copy()
     query.pop("page", None)
     return page, query.urlencode()
+
+
+def _record_list(
+    request: HttpRequest, *, user: User, base: Any, filterset: Any, template: str, **extra: Any
+) -> HttpResponse:
+    """The field-work lists' one shape (inspections, exams, enforcement, talks): the bound filter's rows (all of
+    ``base`` unfiltered), one page of them, and whether the user may record new ones."""
+    queryset = filterset.qs if filterset.is_bound else base
+    page, query = _page(request, queryset)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query": query,
+        "can_record": rules.may(user, "inspections.record_field_work"),
+        **extra,
+    }
+    return render(request, template, context)
 
 
 # --- Files ------------------------------------------------------------------------------------

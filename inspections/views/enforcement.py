@@ -16,7 +16,7 @@ from inspections import forms as f
 from inspections import selectors, services
 from inspections.choices import TALK_KINDS, EnforcementKind
 from inspections.filters import EnforcementRecordFilterSet
-from inspections.views.common import _form_errors, _page, _user
+from inspections.views.common import _form_errors, _record_list, _user
 from portal import rules
 from portal.scoping import visible_or_404
 
@@ -28,16 +28,14 @@ def enforcement_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     base = selectors.enforcement_list(user=user)
     filterset = EnforcementRecordFilterSet(request.GET or None, queryset=base, user=user)
-    queryset = filterset.qs if filterset.is_bound else base
-    page, query = _page(request, queryset)
-    context = {
-        "filter": filterset,
-        "page": page,
-        "query": query,
-        "can_record": rules.may(user, "inspections.record_field_work"),
-        "talks_only": False,
-    }
-    return render(request, "inspections/enforcement_list.html", context)
+    return _record_list(
+        request,
+        user=user,
+        base=base,
+        filterset=filterset,
+        template="inspections/enforcement_list.html",
+        talks_only=False,
+    )
 
 
 @login_required
@@ -165,13 +163,11 @@ def talk_list(request: HttpRequest) -> HttpResponse:
     base = selectors.enforcement_list(user=user).filter(kind__in=sorted(TALK_KINDS))
     filterset = EnforcementRecordFilterSet(request.GET or None, queryset=base, user=user)
     del filterset.form.fields["kind"]
-    queryset = filterset.qs if filterset.is_bound else base
-    page, query = _page(request, queryset)
-    context = {
-        "filter": filterset,
-        "page": page,
-        "query": query,
-        "can_record": rules.may(user, "inspections.record_field_work"),
-        "talks_only": True,
-    }
-    return render(request, "inspections/enforcement_list.html", context)
+    return _record_list(
+        request,
+        user=user,
+        base=base,
+        filterset=filterset,
+        template="inspections/enforcement_list.html",
+        talks_only=True,
+    )

@@ -16,7 +16,7 @@ from inspections import forms as f
 from inspections import selectors, services
 from inspections.choices import TALK_KINDS
 from inspections.filters import ExamFilterSet, InspectionFilterSet
-from inspections.views.common import _form_errors, _page, _user
+from inspections.views.common import _form_errors, _page, _record_list, _user
 from portal import rules
 from portal.scoping import visible_or_404
 
@@ -39,15 +39,7 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     base = selectors.inspection_list(user=user)
     filterset = InspectionFilterSet(request.GET or None, queryset=base, user=user)
-    queryset = filterset.qs if filterset.is_bound else base
-    page, query = _page(request, queryset)
-    context = {
-        "filter": filterset,
-        "page": page,
-        "query": query,
-        "can_record": rules.may(user, "inspections.record_field_work"),
-    }
-    return render(request, "inspections/inspection_list.html", context)
+    return _record_list(request, user=user, base=base, filterset=filterset, template="inspections/inspection_list.html")
 
 
 @login_required
@@ -206,15 +198,7 @@ def exam_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     base = selectors.exam_list(user=user)
     filterset = ExamFilterSet(request.GET or None, queryset=base, user=user)
-    queryset = filterset.qs if filterset.is_bound else base
-    page, query = _page(request, queryset)
-    context = {
-        "filter": filterset,
-        "page": page,
-        "query": query,
-        "can_record": rules.may(user, "inspections.record_field_work"),
-    }
-    return render(request, "inspections/exam_list.html", context)
+    return _record_list(request, user=user, base=base, filterset=filterset, template="inspections/exam_list.html")
 
 
 @login_required
