@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -22,7 +23,7 @@ from tests.conftest import Cast, World
 from tests.factories import TEST_PASSWORD
 from tests.hazards.ledger_xlsx import build, row
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()  # the portal's today (Asia/Shanghai), not the machine's UTC date
 
 
 def _menu(page: Any, group: str, entry: str) -> None:

@@ -12,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from hazards.choices import EvidenceKind, ExtensionStatus, HazardLevel, HazardStatus
 from hazards.models import ExtensionRequest, Hazard, HazardEvent, HazardEvidence
@@ -26,7 +27,7 @@ from tests.hazards.conftest import PNG_BYTES, add_evidence, add_extension, make_
 S = HazardStatus
 MAJOR = HazardLevel.MAJOR
 GENERAL = HazardLevel.GENERAL
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()  # the portal's today (Asia/Shanghai), not the machine's UTC date
 STEP_RE = re.compile(r'data-testid="step-([a-z-]+)"')
 
 
