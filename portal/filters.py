@@ -15,10 +15,14 @@ from django_filters import fields as filter_fields
 from portal import scoping
 from portal.choices import Industry, ProductionStatus, RegionLevel, RiskGrade
 from portal.models import Enterprise, Region
+from portal.widgets import QuickSelect, QuickSelectMultiple
 
 
 class SafeModelChoiceField(filter_fields.ModelChoiceField):
-    """An id too big for the database (SQLite raises OverflowError) is an invalid choice like any unknown id."""
+    """An id too big for the database (SQLite raises OverflowError) is an invalid choice like any unknown id.
+    Its options are written in Python (portal.widgets): a province offers a thousand towns."""
+
+    widget = QuickSelect
 
     def to_python(self, value: Any) -> Any:
         try:
@@ -28,6 +32,8 @@ class SafeModelChoiceField(filter_fields.ModelChoiceField):
 
 
 class SafeModelMultipleChoiceField(filter_fields.ModelMultipleChoiceField):
+    widget = QuickSelectMultiple
+
     def clean(self, value: Any) -> Any:
         try:
             return super().clean(value)
