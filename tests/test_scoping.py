@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.test import Client
 
@@ -47,3 +49,49 @@ def test_anonymous_and_unscoped_users_see_nothing(world: World, django_user_mode
     assert not Enterprise.objects.visible_to(AnonymousUser()).exists()
     nobody = django_user_model.objects.create(username="nobody", role="town_staff")
     assert not Enterprise.objects.visible_to(nobody).exists()
+
+
+def test_several_ways_into_a_region_are_semi_joins_with_the_rows_of_the_joined_condition(cast, world) -> None:
+    """A model reached through several relations (a person's enterprise or parent company, an enforcement
+    record's enterprise, parent company or issuing unit) is scoped by `fk IN (SELECT …)` branches: no join
+    of the whole table, and exactly the rows the OR-ed joined condition gives, for every member of the cast."""
+    from django.db.models import Q
+
+    from inspections.choices import EnforcementKind
+    from inspections.models import EnforcementRecord
+    from portal.models import Person
+    from portal.scoping import in_subtree
+    from tests.factories import ParentCompanyFactory, PersonFactory
+
+    group_here = ParentCompanyFactory(region=world.county)
+    group_there = ParentCompanyFactory(region=world.other_county)
+    PersonFactory(enterprise=world.enterprise_a)
+    PersonFactory(enterprise=world.enterprise_b)
+    PersonFactory(enterprise=world.enterprise_other)
+    PersonFactory(parent_company=group_here)
+    PersonFactory(parent_company=group_there)
+    day = datetime.date(2024, 3, 1)
+    for unit, enterprise, company in (
+        (world.town_a, world.enterprise_a, None),
+        (world.county, None, group_here),
+        (world.other_county, world.enterprise_other, None),
+        (world.county, world.enterprise_other, None),  # issued here about an enterprise elsewhere
+        (world.other_town, None, group_there),
+    ):
+        EnforcementRecord.objects.create(
+            kind=EnforcementKind.INTERVIEW_ENTERPRISE, issuing_unit=unit, date=day, enterprise=enterprise,
+            parent_company=company,
+        )  # fmt: skip
+    users = [getattr(cast, name) for name in vars(cast)]
+    for model in (Person, EnforcementRecord):
+        assert model.objects.count() >= 5
+        for user in users:
+            scoped = model.objects.visible_to(user)
+            if user.region_id is not None:
+                joined = Q()
+                for lookup in model.scope_region_path:
+                    joined |= in_subtree(user.region_path, lookup)
+                assert set(scoped) == set(model.objects.filter(joined)), (model, user.username)
+                assert " JOIN " not in str(scoped.query), str(scoped.query)
+        county = set(model.objects.visible_to(cast.county_staff))
+        assert county and county != set(model.objects.all())
