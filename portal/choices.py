@@ -94,6 +94,12 @@ class PrincipalKind(models.TextChoices):
     ACTUAL_RESPONSIBLE = "responsible", "实际负责人"
 
 
+class StagedImportState(models.TextChoices):
+    PENDING = "pending", "待确认"
+    CLAIMED = "claimed", "导入中"
+    COMMITTED = "committed", "已导入"
+
+
 class AuditAction(models.TextChoices):
     CREATE = "create", "新增"
     UPDATE = "update", "修改"
