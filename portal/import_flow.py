@@ -176,7 +176,8 @@ def staged_imports_sweep(*, now: dt.datetime | None = None) -> SweepResult:
     cutoff = (now or timezone.now()) - staged_max_age()
     old = StagedImport.objects.filter(created_at__lt=cutoff)
     files = 0
-    for pk, path in old.filter(state=StagedImportState.PENDING).values_list("pk", "path").iterator():
+    # A list, not iterator(): SQLite gives no isolation between a cursor still reading and the deletes below.
+    for pk, path in list(old.filter(state=StagedImportState.PENDING).values_list("pk", "path")):
         if _delete_file(path):
             # Conditional, as the claim: a row claimed meanwhile is not taken from under its commit.
             files += StagedImport.objects.filter(pk=pk, state=StagedImportState.PENDING).delete()[0]
