@@ -67,10 +67,12 @@ def test_an_admins_page_costs_what_county_staffs_costs(
     expected, _ = queries(staff, url)
     assert expected <= QUERY_TARGET, url
     root = UserFactory(username="root", role=Role.ADMIN, is_staff=True, is_superuser=True)
-    for user in (cast.admin, root):
+    # The superuser's unscoped hazard list first asks PostgreSQL's planner for an estimate (hazards.paging).
+    estimate = int(url == "/hazards/" and connection.vendor == "postgresql")
+    for user, extra in ((cast.admin, 0), (root, estimate)):
         client = logged_in(user)
         client.get(url)  # the first page of a process reads the calendar's end into the shared cache
-        with django_assert_num_queries(expected):
+        with django_assert_num_queries(expected + extra):
             client.get(url)
 
 
