@@ -9,16 +9,22 @@ then say 节假日安排未录入 instead of counting on the guess, and admins a
 known calendar ends (`calendar_warning`).
 
 Each process keeps a year's days for CACHE_SECONDS; the calendar services clear it at once in the
-process that writes, other processes (worker, other web workers) see a change within that time.
+process that writes, other processes (worker, other web workers) see a change within that time. The end
+of the known calendar (`known_until`, asked on every admin page) is kept in the shared cache instead, which
+the calendar services clear for every process.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Iterator
 
+logger = logging.getLogger(__name__)
+
 CACHE_SECONDS = 300
+KNOWN_UNTIL_KEY = "inspections:calendar-known-until"  # (year asked for, last known day), shared by processes
 WARN_DAYS = 60
 _cache: dict[int, tuple[float, dict[dt.date, bool] | None]] = {}
 
@@ -42,8 +48,16 @@ def _year(year: int) -> dict[dt.date, bool] | None:
 
 
 def forget() -> None:
-    """Drop the cached calendar (after a change, or between tests)."""
+    """Drop the cached calendar (after a change, or between tests): this process's years, and the shared
+    `known_until` for every process, now and again once the caller's transaction commits (a page read in
+    between would otherwise cache the calendar from before the change)."""
+    from django.core.cache import cache
+    from django.db import transaction
+
     _cache.clear()
+    cache.delete(KNOWN_UNTIL_KEY)
+    if transaction.get_connection().in_atomic_block:  # an attribute: no connection is opened for it
+        transaction.on_commit(lambda: cache.delete(KNOWN_UNTIL_KEY))
 
 
 def calendar_known(year: int) -> bool:
@@ -65,15 +79,31 @@ def is_workday(day: dt.date) -> bool:
 def known_until(today: dt.date) -> dt.date:
     """The last day of the calendar known without a gap from `today`'s year (before `today` if that year is not).
 
-    One query, never cached: every admin page asks, and costs the same query every time.
+    Every admin page asks (the banner of `calendar_warning`), so the answer is kept in the cache shared by
+    every process for CACHE_SECONDS (the calendar services forget it at once): one query per CACHE_SECONDS,
+    not one more on every admin page than on the same page for county staff (bench/lists.py, ≤ 10 queries).
     """
+    from django.core.cache import cache
+
     from inspections.models import HolidayYear
 
+    try:
+        cached = cache.get(KNOWN_UNTIL_KEY)
+    except Exception:  # a cache server down must not take the admins' pages with it
+        logger.warning("calendar: shared cache unreadable, asking the database", exc_info=True)
+        cached = None
+    if isinstance(cached, tuple) and cached[0] == today.year:
+        return cached[1]  # type: ignore[no-any-return]
     entered = set(HolidayYear.objects.filter(year__gte=today.year).values_list("year", flat=True))
     year = today.year
     while year in entered:
         year += 1
-    return dt.date(year - 1, 12, 31)
+    last = dt.date(year - 1, 12, 31)
+    try:
+        cache.set(KNOWN_UNTIL_KEY, (today.year, last), CACHE_SECONDS)
+    except Exception:  # as above: the answer stands without the cache
+        logger.warning("calendar: shared cache unwritable", exc_info=True)
+    return last
 
 
 def calendar_warning(today: dt.date) -> str | None:

@@ -261,3 +261,27 @@ def enterprises_imported(
         extra={"summary": summary, "file": stored_path}, region_path=region_path,
         detail=f"{detail}：{summary}" + (f"；原文件 {stored_path}" if stored_path else ""),
     )  # fmt: skip
+
+
+# --- Backup and restore ------------------------------------------------------------------------
+
+
+def backup_restored(
+    *, archive: str, manifest: dict[str, Any], archive_sha256: str, forced: bool, unsigned: bool
+) -> AuditEvent:
+    # Filed under no region: only a superuser reads it (a restore replaces every county's data at once).
+    # Written into the restored database, so its own history says where it came from.
+    tables: dict[str, int] = manifest["tables"]
+    rows = sum(tables.values())
+    return audit_write(
+        kind=AuditKind.BACKUP_RESTORED, action=AuditAction.IMPORT, actor=None, actor_name="manage.py",
+        region_path="",
+        extra={
+            "file": archive, "sha256": archive_sha256, "created_at": manifest["created_at"],
+            "database_sha256": manifest["database"].get("sha256", ""), "rows": rows, "tables": tables,
+            "models": manifest.get("models", {}), "files": manifest["media"]["count"], "forced": forced,
+            "unsigned": unsigned,
+        },
+        detail=f"从备份 {archive}（{manifest['created_at']} 创建）恢复数据库和上传文件：{rows} 行，"
+        f"{manifest['media']['count']} 个文件" + ("；未验证签名（--allow-unsigned）" if unsigned else ""),
+    )  # fmt: skip

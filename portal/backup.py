@@ -28,6 +28,7 @@ import glob
 import hashlib
 import io
 import json
+import logging
 import os
 import platform
 import shutil
@@ -47,11 +48,11 @@ from typing import IO, Any
 import django
 from django.apps import apps
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
-from portal import backup_schema, backup_signing
+from portal import audit_events, backup_schema, backup_signing
 
 FORMAT = 2  # 2: manifest.json and manifest.sig first, signed with the deployment's key
 MANIFEST = "manifest.json"
@@ -64,6 +65,9 @@ CHUNK = 1024 * 1024
 # (the migrations seed the hazard catalogue, the campaigns and their issuing regions), so a deployment
 # that has just run `migrate` (compose's web does on start) takes a restore without --force.
 OCCUPIED_MODELS = ("portal.User", "portal.Enterprise", "hazards.Hazard")
+
+
+logger = logging.getLogger(__name__)
 
 
 class BackupError(Exception):
@@ -112,6 +116,7 @@ class RestoreResult:
     file_bytes: int
     signed_versions: int
     notes: list[str] = field(default_factory=list)
+    unsigned: bool = False  # restored with --allow-unsigned although the signature did not confirm it
 
 
 # --- small helpers ---------------------------------------------------------------------------------
@@ -863,11 +868,52 @@ def restore_backup(
     using: str = "default",
     log: Callable[[str], None] | None = None,
 ) -> RestoreResult:
-    """Restore `archive` into the configured database and MEDIA_ROOT (see the module docstring)."""
+    """Restore `archive` into the configured database and MEDIA_ROOT (see the module docstring), then record
+    the restore in the restored database's audit log (kind backup.restored).
+
+    A refusal writes nothing to the database (it may be the very database being replaced, or hold data the
+    operator did not mean to keep): it leaves its trace in the log (logger "portal.backup") instead.
+    """
+    try:
+        result = _restore(archive=archive, force=force, allow_unsigned=allow_unsigned, using=using, log=log)
+    except BackupError as exc:
+        logger.warning("restore of %s refused or failed: %s", archive, exc)
+        raise
+    note = _audit_restore(archive=archive, result=result, force=force, using=using)
+    if note:
+        result.notes.append(note)
+    logger.info("restored %s (backup of %s, %d rows)", archive, result.manifest["created_at"], result.rows)
+    return result
+
+
+def _audit_restore(*, archive: Path, result: RestoreResult, force: bool, using: str) -> str:
+    """Writes the backup.restored row after every check passed; answers a note when it could not be written."""
+    manifest = result.manifest
+    try:
+        # `using` is "default" for every caller, and the audit writer writes there too.
+        with transaction.atomic(using=using):
+            audit_events.backup_restored(
+                archive=archive.name, manifest=manifest, archive_sha256=sha256_file(archive), forced=force,
+                unsigned=result.unsigned,
+            )  # fmt: skip
+    except DatabaseError as exc:
+        # A backup older than the code may lack the audit table's newer columns until `migrate` has run.
+        logger.warning("restore of %s: audit row not written: %s", archive, exc)
+        return (
+            f"未能在操作日志中记录本次恢复（{exc}）；恢复的数据不受影响，"
+            "备份早于本程序时请运行 python manage.py migrate。"
+        )
+    return ""
+
+
+def _restore(
+    *, archive: Path, force: bool, allow_unsigned: bool, using: str, log: Callable[[str], None] | None
+) -> RestoreResult:
     started = time.perf_counter()
     say = log or (lambda message: None)
     media_root = Path(settings.MEDIA_ROOT)
     with opened_archive(archive, allow_unsigned=allow_unsigned) as (folder, manifest, notes):
+        unsigned = bool(notes)  # opened_archive notes only a signature it accepted by --allow-unsigned
         for note in notes:
             say(f"警告：{note}")
         say(
@@ -914,4 +960,5 @@ def restore_backup(
         file_bytes=int(manifest["media"]["bytes"]),
         signed_versions=len(manifest["signed_report_versions"]),
         notes=notes,
+        unsigned=unsigned,
     )

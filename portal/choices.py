@@ -94,6 +94,12 @@ class PrincipalKind(models.TextChoices):
     ACTUAL_RESPONSIBLE = "responsible", "实际负责人"
 
 
+class StagedImportState(models.TextChoices):
+    PENDING = "pending", "待确认"
+    CLAIMED = "claimed", "导入中"
+    COMMITTED = "committed", "已导入"
+
+
 class AuditAction(models.TextChoices):
     CREATE = "create", "新增"
     UPDATE = "update", "修改"
@@ -154,6 +160,7 @@ class AuditKind(models.TextChoices):
     TOKEN_REVOKED = "token.revoked", "作废 API 令牌"
     ENTERPRISES_EXPORTED = "enterprise.exported", "导出企业名录"
     ENTERPRISES_IMPORTED = "enterprise.imported", "导入企业名录"
+    BACKUP_RESTORED = "backup.restored", "恢复备份"
     # hazards
     HAZARD_REPORTED = "hazard.reported", "隐患上报"
     HAZARD_REPORT_SIGNED = "hazard.report_signed", "隐患主要负责人签字上报"
@@ -228,7 +235,7 @@ AUDIT_KIND_GROUP_LABELS: dict[str, str] = {
     "enterprise": "企业名录", "hazard": "事故隐患", "ledger": "隐患台账", "criteria": "判定依据",
     "notification": "通知", "inspection": "检查记录", "exam": "逢查必考", "selfcheck": "自查自改",
     "progress": "阶段性进展", "deliverable": "材料报送", "warning": "预警", "enforcement": "执法记录",
-    "report": "月度报表", "export": "后台任务", "schedule": "定时任务", "legacy": "旧记录",
+    "report": "月度报表", "export": "后台任务", "schedule": "定时任务", "backup": "备份恢复", "legacy": "旧记录",
 }  # fmt: skip
 
 

@@ -5,8 +5,9 @@ links of its pages (``ImportPage``) — and shares the rest:
 
 * ``StagedUploads``: how a previewed file waits for its confirmation. The file is stored, the browser
   gets a signed token naming it and bound to the uploader; the token expires after ``PREVIEW_MAX_AGE``
-  and is good for one commit only (the claim is an atomic ``cache.add``, released when the commit wrote
-  nothing, so a stale preview can still be fixed and re-uploaded).
+  and is good for one commit only (the claim is a conditional UPDATE of the file's ``StagedImport`` row,
+  released when the commit wrote nothing, so a stale preview can still be fixed and re-uploaded).
+  ``staged_imports_sweep`` (nightly, beat) deletes the files nobody confirmed.
 * ``sign_ref`` / ``unsign_ref``: the same signed, user-bound, expiring token for an importer that keeps
   its staged file in a row of its own (the ledger's ``LedgerUpload``, whose status makes it single-use).
 * ``import_page``: the page of an importer whose staging is ``StagedUploads`` — GET the form or the
@@ -20,6 +21,8 @@ importers open it through ``portal.spreadsheets.open_table`` (``check_workbook_b
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,13 +32,15 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
-from django.core.cache import cache
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.functional import Promise
 
-from portal.models import User
+from portal.choices import StagedImportState
+from portal.models import AuditEvent, StagedImport, User
 from portal.spreadsheets import ImportResult, SpreadsheetError, read_bytes
 from portal.uploads import PREVIEW_MAX_AGE, PreviewStore
 
@@ -43,6 +48,10 @@ PREVIEW_TEMPLATE = "portal/import_preview.html"
 EXPIRED_MESSAGE = "预览已过期或无效，请重新上传文件。"
 MISSING_MESSAGE = "找不到预览时上传的文件，请重新上传。"
 COMMITTED_MESSAGE = "该预览已确认导入，不能再次确认；如需再次导入，请重新上传文件。"
+# Every PreviewStore keeps its files in a folder under this one (the sweep walks it).
+STAGING_ROOT = "imports"
+
+logger = logging.getLogger(__name__)
 
 
 class Importer(Protocol):
@@ -93,20 +102,26 @@ class StagedUploads:
     store: PreviewStore
 
     def stage(self, *, user: User, data: bytes, file_name: str) -> str:
-        """Keep the file; the token the confirm form posts back.
+        """Keep the file and its `StagedImport` row (pending); the token the confirm form posts back.
 
-        Why no service: the staged file and the claim below are transient preview state, not records —
-        nothing in the portal reads them but this flow; the commit that follows goes through the importer's
-        service (atomic, scoped, audited). Staged files are kept under ``imports/<kind>/YYYY/MM/`` (no sweep
-        deletes them yet)."""
-        return self.store.sign(user=user, path=self.store.save(data), file_name=file_name)
+        Why no service: the staged file and its row are transient preview state, not records — nothing in
+        the portal reads them but this flow and the sweep (`staged_imports_sweep`); the commit that follows
+        goes through the importer's service (atomic, scoped, audited). Staged files are kept under
+        ``imports/<kind>/YYYY/MM/``; a committed one stays as the import's original file (its audit row names
+        it), a pending one is swept once older than ``IMPORT_STAGED_MAX_AGE_HOURS``."""
+        path = self.store.save(data)
+        StagedImport.objects.create(path=path, uploaded_by=user)
+        return self.store.sign(user=user, path=path, file_name=file_name)
 
     def load(self, token: str, *, user: User) -> Staged:
         try:
             path, file_name = self.store.unsign(token, user=user)
         except signing.BadSignature:  # SignatureExpired is a BadSignature
             raise StagedUploadGone(EXPIRED_MESSAGE) from None
-        if cache.get(self._claim_key(path)) is not None:
+        state = StagedImport.objects.filter(path=path).values_list("state", flat=True).first()
+        if state is None:  # swept (or staged before staging had rows): nothing to confirm
+            raise StagedUploadGone(EXPIRED_MESSAGE)
+        if state != StagedImportState.PENDING:
             raise StagedUploadGone(COMMITTED_MESSAGE)
         try:
             data = self.store.read(path)
@@ -118,12 +133,14 @@ class StagedUploads:
     def claim(self, staged: Staged) -> Iterator[Callable[[bool], None]]:
         """Hold the staged upload for one commit; call the yielded ``done(committed)`` with the outcome.
 
-        Two confirmations racing (a double click, two tabs) cannot both commit: the second finds
-        the claim taken. A commit that wrote nothing (the data changed since the preview) or failed
-        gives the claim back.
+        Two confirmations racing (a double click, two tabs, two web processes) cannot both commit: the
+        claim is one conditional UPDATE (pending → claimed) that only one of them can win, on SQLite and
+        PostgreSQL alike (PostgreSQL makes the second wait for the first's row lock, then re-reads the
+        state and matches nothing). A commit that wrote nothing (the data changed since the preview) or
+        failed gives the claim back, so a stale preview can still be fixed and re-uploaded.
         """
-        key = self._claim_key(staged.path)
-        if not cache.add(key, "claimed", timeout=PREVIEW_MAX_AGE):
+        rows = StagedImport.objects.filter(path=staged.path)
+        if rows.filter(state=StagedImportState.PENDING).update(state=StagedImportState.CLAIMED) != 1:
             raise StagedUploadGone(COMMITTED_MESSAGE)
         outcome = {"committed": False}
 
@@ -133,11 +150,82 @@ class StagedUploads:
         try:
             yield done
         finally:
-            if not outcome["committed"]:
-                cache.delete(key)
+            final = StagedImportState.COMMITTED if outcome["committed"] else StagedImportState.PENDING
+            rows.filter(state=StagedImportState.CLAIMED).update(state=final)
 
-    def _claim_key(self, path: str) -> str:
-        return f"import-flow:{self.store.salt}:{path}"
+
+def staged_max_age() -> dt.timedelta:
+    """How long an unconfirmed staged file is kept: IMPORT_STAGED_MAX_AGE_HOURS, never less than a preview
+    may wait for its confirmation (a token still good must find its file)."""
+    hours = dt.timedelta(hours=float(settings.IMPORT_STAGED_MAX_AGE_HOURS))
+    return max(hours, dt.timedelta(seconds=PREVIEW_MAX_AGE))
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    files: int  # pending staged files deleted with their rows
+    orphans: int  # files under STAGING_ROOT without a row nor an audit row naming them (staged before rows)
+    stuck: int  # claimed rows older than the bound (a commit that died midway), left alone
+
+
+def staged_imports_sweep(*, now: dt.datetime | None = None) -> SweepResult:
+    """Deletes the staged files nobody confirmed within ``staged_max_age()``, and their rows. Idempotent.
+
+    Kept: committed files (the imports' original files, named in their audit rows) and claimed ones (a
+    commit under way, or one that died midway and may have written: an operator decides)."""
+    cutoff = (now or timezone.now()) - staged_max_age()
+    old = StagedImport.objects.filter(created_at__lt=cutoff)
+    files = 0
+    # A list, not iterator(): SQLite gives no isolation between a cursor still reading and the deletes below.
+    for pk, path in list(old.filter(state=StagedImportState.PENDING).values_list("pk", "path")):
+        if _delete_file(path):
+            # Conditional, as the claim: a row claimed meanwhile is not taken from under its commit.
+            files += StagedImport.objects.filter(pk=pk, state=StagedImportState.PENDING).delete()[0]
+    orphans = sum(_delete_file(path) for path in _orphans(cutoff))
+    stuck = old.filter(state=StagedImportState.CLAIMED).count()
+    if stuck:
+        logger.warning("staged imports: %d claimed for longer than %s; left for an operator", stuck, staged_max_age())
+    logger.info("staged imports swept: %d files (and %d files without a row) older than %s", files, orphans, cutoff)
+    return SweepResult(files=files, orphans=orphans, stuck=stuck)
+
+
+def _delete_file(path: str) -> bool:
+    try:
+        default_storage.delete(path)  # no error when the file is already gone
+    except OSError as exc:
+        logger.warning("staged imports: could not delete %s: %s", path, exc)  # the row stays: tried again
+        return False
+    return True
+
+
+def _orphans(cutoff: dt.datetime) -> list[str]:
+    """Files under STAGING_ROOT older than `cutoff` without a row: staged before staging had rows. One that an
+    audit row names (an import's original file, in extra["file"]) is kept and gets a committed row, so that it
+    is looked up once; the others are answered, to be deleted."""
+    found: list[str] = []
+    paths = list(_walk(STAGING_ROOT))
+    for start in range(0, len(paths), 500):
+        chunk = paths[start : start + 500]
+        known = set(StagedImport.objects.filter(path__in=chunk).values_list("path", flat=True))
+        old = [path for path in chunk if path not in known and default_storage.get_modified_time(path) < cutoff]
+        named = set(AuditEvent.objects.filter(extra__file__in=old).values_list("extra__file", flat=True))
+        StagedImport.objects.bulk_create(
+            [StagedImport(path=path, state=StagedImportState.COMMITTED) for path in sorted(named)],
+            ignore_conflicts=True,
+        )
+        found += [path for path in old if path not in named]
+    return found
+
+
+def _walk(folder: str) -> Iterator[str]:
+    try:
+        dirs, names = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in sorted(names):
+        yield f"{folder}/{name}"
+    for name in sorted(dirs):
+        yield from _walk(f"{folder}/{name}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -286,5 +374,6 @@ __all__ = [
     "import_page",
     "render_preview",
     "sign_ref",
+    "staged_imports_sweep",
     "unsign_ref",
 ]

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from portal.choices import (
     REGION_LEVEL_TAGS,
@@ -21,6 +22,7 @@ from portal.choices import (
     RegionLevel,
     RiskGrade,
     Role,
+    StagedImportState,
     StandardizationGrade,
 )
 from portal.scoping import ScopedManager, ScopedQuerySet, path_within
@@ -385,6 +387,33 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()} {self.object_repr}"
+
+
+class StagedImport(models.Model):
+    """An uploaded spreadsheet between its preview and its confirmation (portal.import_flow.StagedUploads).
+
+    Not a record anyone reads: the row makes the confirmation single-use on every database (the claim is a
+    conditional UPDATE of `state`, atomic on SQLite and PostgreSQL alike, where the cache was atomic only on
+    Redis), and tells the sweep an abandoned file (pending, old) from the original file of an import
+    (committed, named in its audit row, kept)."""
+
+    path = models.CharField("存储路径", max_length=255, unique=True)
+    uploaded_by = models.ForeignKey(
+        User, verbose_name="上传人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(
+        "状态", max_length=10, choices=StagedImportState.choices, default=StagedImportState.PENDING
+    )
+    created_at = models.DateTimeField("上传时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "待确认的导入文件"
+        verbose_name_plural = "待确认的导入文件"
+        # The sweep reads the old pending rows.
+        indexes = [models.Index(fields=["state", "created_at"], name="staged_import_sweep_idx")]
+
+    def __str__(self) -> str:
+        return self.path
 
 
 # API tokens live in their own module (portal/tokens); imported here so that Django registers the model.

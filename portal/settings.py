@@ -342,6 +342,12 @@ CELERY_BEAT_SCHEDULE["purge-expired-api-tokens"] = {
     "task": "portal.tasks.purge_expired_api_tokens",
     "schedule": crontab(hour=3, minute=10),
 }
+# Import files previewed but never confirmed (portal.import_flow) are deleted nightly once older than this.
+IMPORT_STAGED_MAX_AGE_HOURS = float(os.environ.get("IMPORT_STAGED_MAX_AGE_HOURS", "24"))
+CELERY_BEAT_SCHEDULE["sweep-staged-imports"] = {
+    "task": "portal.tasks.sweep_staged_imports",
+    "schedule": crontab(hour=3, minute=40),
+}
 # 隐患整改到期提醒 (hazards): every morning, what falls due within 3 days and what is overdue.
 CELERY_BEAT_SCHEDULE["hazard-deadline-reminders"] = {
     "task": "hazards.tasks.send_deadline_reminders",

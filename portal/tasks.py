@@ -6,6 +6,8 @@ so what the worker writes here is what the health page and the tests read.
 
 from __future__ import annotations
 
+import dataclasses
+
 from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
@@ -39,3 +41,11 @@ def purge_expired_api_tokens() -> int:
     from portal.tokens.services import api_token_purge_expired
 
     return api_token_purge_expired()
+
+
+@shared_task(name="portal.tasks.sweep_staged_imports", **limits.PERIODIC_JOB)
+def sweep_staged_imports() -> dict[str, int]:
+    """Nightly: deletes the import files previewed but never confirmed (portal.import_flow), logged."""
+    from portal.import_flow import staged_imports_sweep
+
+    return dataclasses.asdict(staged_imports_sweep())

@@ -40,7 +40,8 @@ from hazards.models import HazardEvidence, LedgerUpload
 from inspections.models import EnforcementRecord
 from portal import backup_signing
 from portal.backup import _check_schema, find_binary, model_tables, opened_archive, pg_environment, sha256_file
-from portal.models import User
+from portal.choices import AuditKind
+from portal.models import AuditEvent, User
 from reporting import services as report_services
 from reporting.choices import ReportKind, VersionStatus
 from reporting.models import ReportVersion
@@ -243,6 +244,7 @@ def test_backup_restores_every_record_file_and_signed_checksum_into_a_fresh_data
     result = manage_restore(fresh, archive)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "恢复完成" in result.stdout and "已签字报表版本：1 个" in result.stdout
+    take_restore_audit_row(fresh, archive, manifest, forced=False)
 
     # Every row of every table is back, field for field; every file, byte for byte.
     restored_rows = table_rows(fresh.alias)
@@ -269,7 +271,25 @@ def test_backup_restores_every_record_file_and_signed_checksum_into_a_fresh_data
     forced = manage_restore(fresh, archive, "--force")
     assert forced.returncode == 0, forced.stderr + forced.stdout
     assert media_hashes(fresh.media) == source_files
+    # The replaced database's own restore row went with it: exactly the new one is there.
+    take_restore_audit_row(fresh, archive, manifest, forced=True)
     assert table_rows(fresh.alias) == source_rows
+
+
+def take_restore_audit_row(target: Target, archive: Path, manifest: dict[str, Any], *, forced: bool) -> None:
+    """The one backup.restored row the restore wrote into the restored database, with the archive's manifest
+    facts; deleted afterwards so that the rest of the database compares equal to the source."""
+    rows = AuditEvent.objects.using(target.alias).filter(kind=AuditKind.BACKUP_RESTORED)
+    event = rows.get()
+    assert (event.action, event.actor_id, event.actor_name, event.region_path) == ("import", None, "manage.py", "")
+    assert event.extra["file"] == archive.name and event.extra["sha256"] == sha256_file(archive)
+    assert event.extra["created_at"] == manifest["created_at"]
+    assert event.extra["tables"] == manifest["tables"] and event.extra["models"] == manifest["models"]
+    assert event.extra["rows"] == sum(manifest["tables"].values())
+    assert event.extra["files"] == manifest["media"]["count"]
+    assert (event.extra["forced"], event.extra["unsigned"]) == (forced, False)
+    assert archive.name in event.detail
+    rows.delete()
 
 
 # --- refusals: nothing changes ---------------------------------------------------------------------------
@@ -342,6 +362,47 @@ def test_a_tampered_or_damaged_archive_is_refused_and_nothing_changes(
     truncated = tmp_path / "truncated.tar.gz"
     truncated.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
     assert_refused(truncated, media, "不是有效的备份文件或已损坏", "--force")
+
+
+def test_a_refused_restore_writes_no_audit_row_but_logs_a_warning(
+    small_world: World, media: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    archive = backup(tmp_path)
+    tampered = rewrite(archive, tmp_path / "tampered.tar.gz", lambda name, data: data, extra={"media/x.php": b"<?"})
+    audit_rows = AuditEvent.objects.count()
+    with caplog.at_level("WARNING", logger="portal.backup"):
+        assert_refused(tampered, media, "清单未列出的文件", "--force")
+    assert AuditEvent.objects.count() == audit_rows
+    assert not AuditEvent.objects.filter(kind=AuditKind.BACKUP_RESTORED).exists()
+    [record] = [r for r in caplog.records if r.name == "portal.backup"]
+    assert record.levelname == "WARNING" and "tampered.tar.gz" in record.getMessage()
+    assert "清单未列出的文件" in record.getMessage()
+
+
+def test_only_a_superuser_reads_the_restore_in_the_audit_log(cast: Cast, tmp_path: Path) -> None:
+    """Filed under no region: a restore replaced every county's data, so no county's admin reads it."""
+    from django.test import Client
+
+    from portal import audit_events
+    from tests.factories import UserFactory
+
+    manifest = {"created_at": "2026-12-01T10:00:00+08:00", "tables": {"portal_user": 3}, "models": {},
+                "database": {"sha256": "ab"}, "media": {"count": 2}}  # fmt: skip
+    audit_events.backup_restored(
+        archive="portal-backup-20261201-100000.tar.gz", manifest=manifest, archive_sha256="cd", forced=True,
+        unsigned=False,
+    )  # fmt: skip
+    root = UserFactory(username="root", role="", is_superuser=True, is_staff=True)
+    seen = {}
+    for user in (root, cast.admin, cast.county_staff):
+        client = Client()
+        client.force_login(user)
+        response = client.get("/audit/", {"kind": "backup."})
+        seen[user.username] = (
+            response.status_code,
+            "portal-backup-20261201-100000.tar.gz" in response.content.decode(),
+        )
+    assert seen == {"root": (200, True), "admin": (200, False), "county": (403, False)}
 
 
 def test_a_target_holding_data_is_refused_without_force(small_world: World, media: Path, tmp_path: Path) -> None:
@@ -529,6 +590,8 @@ def test_an_altered_and_rehashed_archive_is_refused_unless_allowed_and_then_its_
     report = next(line for line in allowed.stdout.splitlines() if "拥有管理权限的账户" in line)
     assert "intruder（超级管理员）" in report and "admin（职员）" in report
     assert User.objects.using(fresh.alias).get(username="intruder").is_superuser
+    restored = AuditEvent.objects.using(fresh.alias).get(kind=AuditKind.BACKUP_RESTORED)
+    assert restored.extra["unsigned"] is True and "未验证签名" in restored.detail
 
 
 def test_privileged_accounts_the_target_already_had_are_not_reported(

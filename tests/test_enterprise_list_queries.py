@@ -42,6 +42,12 @@ def viewer(cast: Cast, name: str) -> User:
     return user
 
 
+def warm(client: Client) -> None:
+    """One page first: an admin's pages read the end of the holiday calendar from the shared cache after the
+    first (inspections.workdays.known_until), so the counts compared are those of a warm page."""
+    assert client.get("/").status_code == 200
+
+
 def query_count(client: Client, url: str) -> tuple[int, Any]:
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
@@ -62,6 +68,7 @@ def test_list_page_queries_do_not_grow_with_the_rows(
     urls = ["/enterprises/?page_size=100", "/enterprises/?page_size=20&ordering=-risk_grade&industry=open_pit"]
 
     add_enterprises(world, 5)
+    warm(client)
     small = {url: query_count(client, url)[0] for url in urls}
     add_enterprises(world, 45)
 
@@ -117,6 +124,7 @@ def test_detail_page_queries_do_not_grow_with_the_people(
     url = f"/enterprises/{enterprise.pk}/"
 
     PersonFactory.create_batch(4, enterprise=enterprise, role=PersonRole.SPECIAL_OPERATOR, certificate_number="T1")
+    warm(client)
     few, response = query_count(client, url)
     assert few <= QUERY_TARGET
     PersonFactory.create_batch(45, enterprise=enterprise, role=PersonRole.SPECIAL_OPERATOR, certificate_number="T1")
