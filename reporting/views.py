@@ -38,6 +38,8 @@ from reporting.figures import (
     Source,
     compute_rollup,
     compute_table,
+    compute_table_head,
+    list_length,
     parse_month,
 )
 from reporting.layouts import WINTER_CUMULATIVE, WINTER_INDUSTRY, Layout, header_rows
@@ -273,18 +275,24 @@ def table(request: HttpRequest, kind: str, code: str, month: str) -> HttpRespons
         scope = None
         context["error"] = exc.message
     if scope is not None:
-        live = compute_table(report_kind, scope)
+        report = Report.objects.filter(kind=report_kind, region=region, campaign=scope.campaign, month=first).first()
+        context.update(_version_context(user, report, report_kind, region))
+        version = context.get("open_version") or (context["versions"][0] if context["versions"] else None)
+        if version is None:
+            # nothing to compare with: the lists' first rows and their length are all the page shows
+            live, context["list_total"] = compute_table_head(report_kind, scope, PAGE_LIST_ROWS)
+            context["stale"] = False
+        else:
+            live = compute_table(report_kind, scope)
+            context["list_total"] = list_length(live)
+            # the records now give other figures than the latest version: say so (a new version is made by
+            # 生成草稿 or by the nightly check, never silently)
+            context["stale"] = services.differs_from(version, report_kind, live)
         context.update(scope=scope, table=live, period=scope.period)
         if report_kind != ReportKind.THREE_LISTS:
             grid = _grid(report_kind, live)
             grid.rows = _rows(report_kind, live, region, first)
             context["grid"] = grid
-        report = Report.objects.filter(kind=report_kind, region=region, campaign=scope.campaign, month=first).first()
-        context.update(_version_context(user, report, report_kind, region))
-        version = context.get("open_version") or (context["versions"][0] if context["versions"] else None)
-        # the records now give other figures than the latest version: say so (a new version is made by 生成草稿
-        # or by the nightly check, never silently)
-        context["stale"] = version is not None and services.differs_from(version, report_kind, live)
         if context.get("open_version") is not None:
             # 签字 posts this back: the sign job signs only the version exactly as this page showed it
             context["shown_fingerprint"] = services.shown_fingerprint(context["open_version"])
