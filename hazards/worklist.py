@@ -144,12 +144,17 @@ def _mine_condition(user: User) -> Q:
     return condition
 
 
+# Above this many late hazards in scope, the user's own five or more are read in the deadline index's order
+# rather than by sorting every late row (at county scale: a town's ~1,000 sort in 4 ms, where the index walk past
+# every other town's hazards took 65 ms; a county's 15,000 in 43 ms, where the walk took 6 ms).
+LATE_SORTED = 2000
+
+
 def deadline_sections(user: User, today: dt.date, *, late: Q | None = None, late_url: str = "") -> Iterable[Section]:
     """The hazards in scope due within 14 days and, given `late` (the warnings engine's condition for an open
     隐患整改逾期: inspections/worklist.py registers this selector with it), 逾期未整改的隐患, those waiting for
     the user's own step first. Two queries whatever the data size: the counts in one aggregate; the first due
-    and the first late rows in one read of two indexed top-five lists (every late row is sorted only when the
-    user has fewer than five of their own)."""
+    and the first late rows in one read of two top-five lists."""
     owed = Hazard.objects.visible_to(user).filter(status__in=S.rectification_owed())
     horizon = today + dt.timedelta(days=DUE_DAYS)
     due = Q(current_deadline__gte=today, current_deadline__lte=horizon)
@@ -158,18 +163,29 @@ def deadline_sections(user: User, today: dt.date, *, late: Q | None = None, late
     if late is not None:
         counts.update(late=Count("id", filter=late), late_mine=Count("id", filter=late & mine))
     totals = owed.aggregate(**counts)
-    wanted = Q(pk__in=owed.filter(due).order_by("current_deadline", "id").values("pk")[:FIRST_ITEMS])
-    if late is not None and totals["late"]:
-        flag = Case(When(mine, then=Value(True)), default=Value(False), output_field=BooleanField())
-        if totals["late_mine"] >= FIRST_ITEMS:
-            first_late = owed.filter(late & mine).order_by("current_deadline", "id")
-        else:
-            first_late = owed.filter(late).annotate(mine=flag).order_by("-mine", "current_deadline", "id")
-        wanted |= Q(pk__in=first_late.values("pk")[:FIRST_ITEMS])
-    if not totals["due"] and not (late is not None and totals["late"]):
-        return []
     flag = Case(When(mine, then=Value(True)), default=Value(False), output_field=BooleanField())
-    rows: list[Any] = list(owed.filter(wanted).select_related("enterprise").annotate(mine=flag))
+    wanted = []
+    if totals["due"]:
+        wanted.append(owed.filter(due).order_by("current_deadline", "id"))
+    if late is not None and totals["late"]:
+        # The user's own first, then the soonest deadlines. Three reads give these same rows; which is cheap
+        # depends on the scope: walking the (current_deadline, id) index until five rows qualify is quick when
+        # they are common, sorting every late row of the scope is quick when a scope (a town) has few of them.
+        if not totals["late_mine"]:
+            wanted.append(owed.filter(late).order_by("current_deadline", "id"))
+        elif totals["late_mine"] >= FIRST_ITEMS and totals["late"] > LATE_SORTED:
+            wanted.append(owed.filter(late & mine).order_by("current_deadline", "id"))
+        else:
+            wanted.append(owed.filter(late).annotate(mine=flag).order_by("-mine", "current_deadline", "id"))
+    if not wanted:
+        return []
+    # Each top five as its own `pk IN (…)` part of a UNION ALL: PostgreSQL answered `pk IN (…) OR pk IN (…)` by
+    # scanning every open hazard of the scope (150-190 ms for a county at county scale), these in a few ms.
+    parts = [
+        owed.filter(pk__in=first.values("pk")[:FIRST_ITEMS]).select_related("enterprise").annotate(mine=flag).order_by()
+        for first in wanted
+    ]
+    rows: list[Any] = list(parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0])
     sections: list[Section] = []
     due_rows = sorted((h for h in rows if h.current_deadline >= today), key=lambda h: (h.current_deadline, h.pk))
     if totals["due"]:

@@ -125,6 +125,33 @@ def test_due_and_late_hazards_in_scope_with_my_own_first(cast: Cast, world: Worl
     assert urls(kinds(cast.other_clerk)["hazard_overdue"]) == urls(other)  # their own enterprise's only
 
 
+@pytest.mark.parametrize("sorted_up_to", [0, 2000])
+def test_the_first_late_hazards_are_the_soonest_due_the_users_own_first(
+    cast: Cast, world: World, hazards: dict[str, Any], monkeypatch: pytest.MonkeyPatch, sorted_up_to: int
+) -> None:
+    """The first five late hazards, read one of three ways (none of them the user's own; one to four, or few late
+    rows in scope: all sorted; five or more in a large scope: in the deadline index's order): the soonest
+    deadlines, the user's own first."""
+    from hazards import worklist as hazard_worklist
+
+    monkeypatch.setattr(hazard_worklist, "LATE_SORTED", sorted_up_to)
+    others = [hz(world.enterprise_a, S.RECTIFYING, level=HazardLevel.GENERAL, days=-30 + i) for i in range(6)]
+    for user in (cast.county_leader, cast.county_staff):  # none waits for the leader's or the county's step
+        late = kinds(user)["hazard_overdue"]
+        assert late.count == 8 and urls(late) == [f"/hazards/{h.pk}/" for h in others[:5]], user
+        assert not any(item.mine for item in late.items)
+    own = [hz(world.enterprise_b, S.PENDING_COUNTY, days=-1)]  # one waits for the county: first, then the soonest
+    late = kinds(cast.county_staff)["hazard_overdue"]
+    assert urls(late) == [f"/hazards/{h.pk}/" for h in own + others[:4]]
+    assert [item.mine for item in late.items] == [True, False, False, False, False]
+    own += [hz(world.enterprise_b, S.PENDING_COUNTY, days=-10 + i) for i in (3, 0, 2, 1, 4)]
+    late = kinds(cast.county_staff)["hazard_overdue"]  # five or more of their own: only theirs, soonest first
+    soonest = sorted(own, key=lambda h: (h.current_deadline, h.pk))[:5]
+    assert late.count == 14 and urls(late) == [f"/hazards/{h.pk}/" for h in soonest]
+    assert all(item.mine for item in late.items)
+    assert urls(kinds(cast.county_leader)["hazard_overdue"]) == [f"/hazards/{h.pk}/" for h in others[:5]]
+
+
 def test_papers_expiring_for_the_enterprise_only(cast: Cast, world: World) -> None:
     world.enterprise_a.license_number = "（晋）FM安许证字〔2023〕0001"
     world.enterprise_a.license_expiry = TODAY - dt.timedelta(days=1)
