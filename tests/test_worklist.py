@@ -20,7 +20,7 @@ from inspections.choices import DeliverableKind, DeliverableSchedule, Deliverabl
 from inspections.models import Campaign, ChecklistArea, ChecklistItem, Deliverable, DeliverableSubmission
 from inspections.services import self_check_start
 from portal import worklist
-from portal.choices import PersonRole
+from portal.choices import PersonRole, Role
 from reporting.choices import ReportKind, VersionStatus
 from reporting.models import Report, ReportVersion
 from tests.conftest import Cast, World
@@ -150,6 +150,32 @@ def test_the_first_late_hazards_are_the_soonest_due_the_users_own_first(
     assert late.count == 14 and urls(late) == [f"/hazards/{h.pk}/" for h in soonest]
     assert all(item.mine for item in late.items)
     assert urls(kinds(cast.county_leader)["hazard_overdue"]) == [f"/hazards/{h.pk}/" for h in others[:5]]
+
+
+def test_one_windowed_read_gives_the_same_deadline_sections(
+    cast: Cast, world: World, hazards: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A town's and an enterprise's users get their due and late hazards from one windowed read, the others from
+    an aggregate and a read of the first rows: for every account, both give the same sections."""
+    from hazards import worklist as hazard_worklist
+
+    for i in range(7):  # more than five in each group, some the towns' or the county's own step
+        hz(world.enterprise_a, S.RECTIFYING, level=HazardLevel.GENERAL, days=-20 + i)
+        hz(world.enterprise_b, S.PENDING_TOWN if i % 2 else S.PENDING_COUNTY, days=-10 + i)
+        hz(world.enterprise_a, S.CONFIRMED, level=HazardLevel.GENERAL, days=1 + i)
+    found = {}
+    for small in (set(), {*Role}):
+        monkeypatch.setattr(hazard_worklist, "_SMALL_SCOPES", small)
+        found[len(small)] = {
+            name: [s for s in worklist.sections_for(user, TODAY) if s.kind in ("hazard_due", "hazard_overdue")]
+            for name, user in cast.all().items()
+        }
+    assert found[0] == found[len(Role)]
+    town_b = {s.kind: s for s in found[0]["town_b_staff"]}["hazard_overdue"]  # 高都镇's own waits come first
+    assert town_b.count == 8 and [item.mine for item in town_b.items] == [True] * 4 + [False]
+    county = {s.kind: s for s in found[0]["county_staff"]}
+    assert (county["hazard_due"].count, county["hazard_overdue"].count) == (8, 16)
+    assert [item.mine for item in county["hazard_overdue"].items] == [True] * 4 + [False]
 
 
 def test_papers_expiring_for_the_enterprise_only(cast: Cast, world: World) -> None:
@@ -373,6 +399,28 @@ def test_county_home_queries_stay_constant(
     assert few <= 15, few
     sections = {s.kind: s for g in response.context["groups"] for s in g[2]}
     assert sections["hazard_county_confirm"].count == 4
+
+
+@time_machine.travel(NOW, tick=False)
+def test_town_and_enterprise_home_queries_stay_constant(
+    cast: Cast, world: World, hazards: dict[str, Any], campaign: Campaign, django_assert_num_queries: Any
+) -> None:
+    """The town's and the enterprise's due and late hazards come from one windowed read: their rows carry no
+    field left to load one by one, and the town's home stays within 15 queries."""
+    clients = {}
+    for user in (cast.town_a_staff, cast.clerk):
+        clients[user.username] = Client()
+        clients[user.username].force_login(user)
+    few = {name: _home_queries(client) for name, client in clients.items()}
+    for i in range(3):
+        for status in (S.PENDING_TOWN, S.CONFIRMED, S.RECTIFYING):
+            hz(world.enterprise_a, status, days=-5 + i * 6)
+    for name, client in clients.items():
+        with django_assert_num_queries(few[name]):
+            response = client.get("/")
+        sections = {s.kind: s for g in response.context["groups"] for s in g[2]}
+        assert sections["hazard_overdue"].count >= 4 and sections["hazard_due"].count >= 3, name
+    assert few[cast.town_a_staff.username] <= 15, few
 
 
 @time_machine.travel(NOW, tick=False)
