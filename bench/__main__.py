@@ -23,6 +23,7 @@ BENCHES: dict[str, str] = {
     "home": "bench.home",
     "ledger": "bench.ledger",
     "reports": "bench.reports",
+    "report_table": "bench.report_table",
     "national": "bench.national",
 }
 # Run only when named (minutes of seeding on a PostgreSQL server of its own): not part of `make bench`.

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Value, When, Window
+from django.db.models import BooleanField, Case, CharField, Count, Exists, F, OuterRef, Q, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
@@ -144,32 +144,94 @@ def _mine_condition(user: User) -> Q:
     return condition
 
 
+def _mine_flag(mine: Q) -> Case:
+    return Case(When(mine, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def _counted_deadlines(owed: Any, *, due: Q, late: Q | None, mine: Q) -> tuple[dict[str, int], list[Any]]:
+    """(due, late) counts in one aggregate, then the first due and the first late rows, the user's own late
+    ones first, in one more read."""
+    counts: dict[str, Any] = {"due": Count("id", filter=due)}
+    if late is not None:
+        counts.update(late=Count("id", filter=late), late_mine=Count("id", filter=late & mine))
+    totals = {"late": 0, "late_mine": 0, **owed.aggregate(**counts)}
+    flag = _mine_flag(mine)
+    wanted = []
+    if totals["due"]:
+        wanted.append(owed.filter(due).order_by("current_deadline", "id"))
+    if late is not None and totals["late"]:
+        # The user's own first, then the soonest deadlines. Three reads give these same rows; which is cheap
+        # depends on the scope: walking the (current_deadline, id) index until five rows qualify is quick when
+        # they are common, sorting every late row of the scope is quick when a scope (a town) has few of them.
+        if not totals["late_mine"]:
+            wanted.append(owed.filter(late).order_by("current_deadline", "id"))
+        elif totals["late_mine"] >= FIRST_ITEMS and totals["late"] > LATE_SORTED:
+            wanted.append(owed.filter(late & mine).order_by("current_deadline", "id"))
+        else:
+            wanted.append(owed.filter(late).annotate(mine=flag).order_by("-mine", "current_deadline", "id"))
+    if not wanted:
+        return totals, []
+    # Each top five as its own `pk IN (…)` part of a UNION ALL: PostgreSQL answered `pk IN (…) OR pk IN (…)` by
+    # scanning every open hazard of the scope (150-190 ms for a county at county scale), these in a few ms.
+    parts = [
+        owed.filter(pk__in=first.values("pk")[:FIRST_ITEMS]).select_related("enterprise").annotate(mine=flag).order_by()
+        for first in wanted
+    ]
+    return totals, list(parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0])
+
+
+def _ranked_deadlines(owed: Any, *, due: Q, late: Q | None, mine: Q) -> tuple[dict[str, int], list[Any]]:
+    """The same counts and rows in one read: every due and late row of the scope numbered within its group (the
+    user's own late ones first, then the soonest deadline), the first five of each kept, each carrying its
+    group's size. Sorts every such row: for small scopes only."""
+    wanted = due if late is None else due | late
+    own_late = Value(1) if late is None else Case(When(late & mine, then=Value(0)), default=Value(1))
+    group = Case(When(due, then=Value(DUE)), default=Value(LATE), output_field=CharField())
+    rows: list[Any] = list(
+        owed.filter(wanted)
+        .select_related("enterprise")
+        .only("description", "current_deadline", "enterprise__name")
+        .annotate(mine=_mine_flag(mine), deadline_group=group)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("deadline_group")],
+                order_by=[own_late.asc(), F("current_deadline").asc(), F("id").asc()],
+            ),
+            group_size=Window(Count("id"), partition_by=[F("deadline_group")]),
+        )
+        .filter(rank__lte=FIRST_ITEMS)
+    )
+    totals = {DUE: 0, LATE: 0}
+    for row in rows:
+        totals[row.deadline_group] = row.group_size
+    return {"due": totals[DUE], "late": totals[LATE]}, rows
+
+
+# Above this many late hazards in scope, the user's own five or more are read in the deadline index's order
+# rather than by sorting every late row (at county scale: a town's ~1,000 sort in 4 ms, where the index walk past
+# every other town's hazards took 65 ms; a county's 15,000 in 43 ms, where the walk took 6 ms).
+LATE_SORTED = 2000
+
+
+# Roles whose scope is one town or one enterprise: few open hazards (a town's ~1,000 late ones at county
+# scale), counted and ranked in one windowed read instead of an aggregate and a read of the first rows.
+_SMALL_SCOPES = {Role.TOWN_STAFF, *Role.enterprise_roles()}
+
+
 def deadline_sections(user: User, today: dt.date, *, late: Q | None = None, late_url: str = "") -> Iterable[Section]:
     """The hazards in scope due within 14 days and, given `late` (the warnings engine's condition for an open
     隐患整改逾期: inspections/worklist.py registers this selector with it), 逾期未整改的隐患, those waiting for
-    the user's own step first. Two queries whatever the data size: the counts in one aggregate; the first due
-    and the first late rows in one read of two indexed top-five lists (every late row is sorted only when the
-    user has fewer than five of their own)."""
+    the user's own step first. Two queries whatever the data size (the counts in one aggregate; the first due
+    and the first late rows in one read of two top-five lists), one for a town's or an enterprise's users."""
     owed = Hazard.objects.visible_to(user).filter(status__in=S.rectification_owed())
     horizon = today + dt.timedelta(days=DUE_DAYS)
     due = Q(current_deadline__gte=today, current_deadline__lte=horizon)
     mine = _mine_condition(user)
-    counts: dict[str, Any] = {"due": Count("id", filter=due)}
-    if late is not None:
-        counts.update(late=Count("id", filter=late), late_mine=Count("id", filter=late & mine))
-    totals = owed.aggregate(**counts)
-    wanted = Q(pk__in=owed.filter(due).order_by("current_deadline", "id").values("pk")[:FIRST_ITEMS])
-    if late is not None and totals["late"]:
-        flag = Case(When(mine, then=Value(True)), default=Value(False), output_field=BooleanField())
-        if totals["late_mine"] >= FIRST_ITEMS:
-            first_late = owed.filter(late & mine).order_by("current_deadline", "id")
-        else:
-            first_late = owed.filter(late).annotate(mine=flag).order_by("-mine", "current_deadline", "id")
-        wanted |= Q(pk__in=first_late.values("pk")[:FIRST_ITEMS])
-    if not totals["due"] and not (late is not None and totals["late"]):
+    read = _ranked_deadlines if user.role in _SMALL_SCOPES else _counted_deadlines
+    totals, rows = read(owed, due=due, late=late, mine=mine)
+    if not totals["due"] and not totals["late"]:
         return []
-    flag = Case(When(mine, then=Value(True)), default=Value(False), output_field=BooleanField())
-    rows: list[Any] = list(owed.filter(wanted).select_related("enterprise").annotate(mine=flag))
     sections: list[Section] = []
     due_rows = sorted((h for h in rows if h.current_deadline >= today), key=lambda h: (h.current_deadline, h.pk))
     if totals["due"]:

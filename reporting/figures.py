@@ -513,8 +513,11 @@ def _plan(row: dict[str, Any]) -> str:
     return parts[0] + "\n" + "；".join(plan) + "。"
 
 
-def major_hazard_lines(scope: Scope) -> tuple[MajorHazardLine, ...]:
+def major_hazard_lines(scope: Scope, limit: int | None = None) -> tuple[MajorHazardLine, ...]:
+    """The 重大隐患明细, numbered; its first `limit` lines only when given."""
     rows = major_hazard_queryset(scope).values(*_HAZARD_FIELDS)
+    if limit is not None:
+        rows = rows[:limit]
     return tuple(
         MajorHazardLine(
             number=index,
@@ -540,8 +543,10 @@ def three_lists_queryset(scope: Scope) -> QuerySet[Hazard]:
     )
 
 
-def three_lists(scope: Scope, heading: Heading, county: str) -> ThreeListsTable:
-    rows = list(three_lists_queryset(scope).values(*_HAZARD_FIELDS))
+def three_lists(scope: Scope, heading: Heading, county: str, limit: int | None = None) -> ThreeListsTable:
+    """The three lists (one line per hazard in each, in the same order); their first `limit` lines only when given."""
+    rows_query = three_lists_queryset(scope).values(*_HAZARD_FIELDS)
+    rows = list(rows_query if limit is None else rows_query[:limit])
     enterprise_ids = {row["enterprise_id"] for row in rows}
     principals: dict[int, str] = {}
     for enterprise_id, name in (
@@ -680,6 +685,35 @@ def compute_table(kind: str, scope: Scope, signatures: Signatures | None = None)
     if kind == ReportKind.THREE_LISTS:
         return three_lists(scope, heading, county)
     raise ReportError(f"未知的报表类型：{kind}")
+
+
+def compute_table_head(kind: str, scope: Scope, rows: int) -> tuple[AnyTable, int]:
+    """`compute_table` with its lists (重大隐患明细, 三清单) cut to their first `rows` lines, and the length of
+    the whole list (0 for a table without one): what the table page shows when it compares nothing with the
+    whole table. At county scale the lists run to thousands of hazards; their first lines and a count cost a
+    fraction of building every line (the cells are computed exactly as by `compute_table`)."""
+    if kind == ReportKind.ACCOUNTABILITY:
+        return compute_table(kind, scope), 0
+    county = _county_name(scope.region)
+    heading = heading_for(kind, scope, None, county)
+    if kind == ReportKind.WINTER:
+        lines = major_hazard_lines(scope, rows)
+        total = len(lines) if len(lines) < rows else major_hazard_queryset(scope).count()
+        return _table_from_cells(kind, heading, compute_cells_compiled(kind, scope), lines), total
+    if kind == ReportKind.THREE_LISTS:
+        table = three_lists(scope, heading, county, rows)
+        total = len(table.problems) if len(table.problems) < rows else three_lists_queryset(scope).count()
+        return table, total
+    raise ReportError(f"未知的报表类型：{kind}")
+
+
+def list_length(table: AnyTable) -> int:
+    """How many lines the table's list has (重大隐患明细, or each of the 三清单); 0 for a table without one."""
+    if isinstance(table, WinterTable):
+        return len(table.major_hazards)
+    if isinstance(table, ThreeListsTable):
+        return len(table.problems)
+    return 0
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from inspections.choices import DeliverableKind, DeliverableSchedule, Deliverabl
 from inspections.models import Campaign, ChecklistArea, ChecklistItem, Deliverable, DeliverableSubmission
 from inspections.services import self_check_start
 from portal import worklist
-from portal.choices import PersonRole
+from portal.choices import PersonRole, Role
 from reporting.choices import ReportKind, VersionStatus
 from reporting.models import Report, ReportVersion
 from tests.conftest import Cast, World
@@ -123,6 +123,59 @@ def test_due_and_late_hazards_in_scope_with_my_own_first(cast: Cast, world: Worl
     other = kinds(cast.other_county_staff)["hazard_overdue"]
     assert other.count == 1 and urls(other) == [f"/hazards/{hazards['other_pending'].pk}/"]
     assert urls(kinds(cast.other_clerk)["hazard_overdue"]) == urls(other)  # their own enterprise's only
+
+
+@pytest.mark.parametrize("sorted_up_to", [0, 2000])
+def test_the_first_late_hazards_are_the_soonest_due_the_users_own_first(
+    cast: Cast, world: World, hazards: dict[str, Any], monkeypatch: pytest.MonkeyPatch, sorted_up_to: int
+) -> None:
+    """The first five late hazards, read one of three ways (none of them the user's own; one to four, or few late
+    rows in scope: all sorted; five or more in a large scope: in the deadline index's order): the soonest
+    deadlines, the user's own first."""
+    from hazards import worklist as hazard_worklist
+
+    monkeypatch.setattr(hazard_worklist, "LATE_SORTED", sorted_up_to)
+    others = [hz(world.enterprise_a, S.RECTIFYING, level=HazardLevel.GENERAL, days=-30 + i) for i in range(6)]
+    for user in (cast.county_leader, cast.county_staff):  # none waits for the leader's or the county's step
+        late = kinds(user)["hazard_overdue"]
+        assert late.count == 8 and urls(late) == [f"/hazards/{h.pk}/" for h in others[:5]], user
+        assert not any(item.mine for item in late.items)
+    own = [hz(world.enterprise_b, S.PENDING_COUNTY, days=-1)]  # one waits for the county: first, then the soonest
+    late = kinds(cast.county_staff)["hazard_overdue"]
+    assert urls(late) == [f"/hazards/{h.pk}/" for h in own + others[:4]]
+    assert [item.mine for item in late.items] == [True, False, False, False, False]
+    own += [hz(world.enterprise_b, S.PENDING_COUNTY, days=-10 + i) for i in (3, 0, 2, 1, 4)]
+    late = kinds(cast.county_staff)["hazard_overdue"]  # five or more of their own: only theirs, soonest first
+    soonest = sorted(own, key=lambda h: (h.current_deadline, h.pk))[:5]
+    assert late.count == 14 and urls(late) == [f"/hazards/{h.pk}/" for h in soonest]
+    assert all(item.mine for item in late.items)
+    assert urls(kinds(cast.county_leader)["hazard_overdue"]) == [f"/hazards/{h.pk}/" for h in others[:5]]
+
+
+def test_one_windowed_read_gives_the_same_deadline_sections(
+    cast: Cast, world: World, hazards: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A town's and an enterprise's users get their due and late hazards from one windowed read, the others from
+    an aggregate and a read of the first rows: for every account, both give the same sections."""
+    from hazards import worklist as hazard_worklist
+
+    for i in range(7):  # more than five in each group, some the towns' or the county's own step
+        hz(world.enterprise_a, S.RECTIFYING, level=HazardLevel.GENERAL, days=-20 + i)
+        hz(world.enterprise_b, S.PENDING_TOWN if i % 2 else S.PENDING_COUNTY, days=-10 + i)
+        hz(world.enterprise_a, S.CONFIRMED, level=HazardLevel.GENERAL, days=1 + i)
+    found = {}
+    for small in (set(), {*Role}):
+        monkeypatch.setattr(hazard_worklist, "_SMALL_SCOPES", small)
+        found[len(small)] = {
+            name: [s for s in worklist.sections_for(user, TODAY) if s.kind in ("hazard_due", "hazard_overdue")]
+            for name, user in cast.all().items()
+        }
+    assert found[0] == found[len(Role)]
+    town_b = {s.kind: s for s in found[0]["town_b_staff"]}["hazard_overdue"]  # 高都镇's own waits come first
+    assert town_b.count == 8 and [item.mine for item in town_b.items] == [True] * 4 + [False]
+    county = {s.kind: s for s in found[0]["county_staff"]}
+    assert (county["hazard_due"].count, county["hazard_overdue"].count) == (8, 16)
+    assert [item.mine for item in county["hazard_overdue"].items] == [True] * 4 + [False]
 
 
 def test_papers_expiring_for_the_enterprise_only(cast: Cast, world: World) -> None:
@@ -346,6 +399,28 @@ def test_county_home_queries_stay_constant(
     assert few <= 15, few
     sections = {s.kind: s for g in response.context["groups"] for s in g[2]}
     assert sections["hazard_county_confirm"].count == 4
+
+
+@time_machine.travel(NOW, tick=False)
+def test_town_and_enterprise_home_queries_stay_constant(
+    cast: Cast, world: World, hazards: dict[str, Any], campaign: Campaign, django_assert_num_queries: Any
+) -> None:
+    """The town's and the enterprise's due and late hazards come from one windowed read: their rows carry no
+    field left to load one by one, and the town's home stays within 15 queries."""
+    clients = {}
+    for user in (cast.town_a_staff, cast.clerk):
+        clients[user.username] = Client()
+        clients[user.username].force_login(user)
+    few = {name: _home_queries(client) for name, client in clients.items()}
+    for i in range(3):
+        for status in (S.PENDING_TOWN, S.CONFIRMED, S.RECTIFYING):
+            hz(world.enterprise_a, status, days=-5 + i * 6)
+    for name, client in clients.items():
+        with django_assert_num_queries(few[name]):
+            response = client.get("/")
+        sections = {s.kind: s for g in response.context["groups"] for s in g[2]}
+        assert sections["hazard_overdue"].count >= 4 and sections["hazard_due"].count >= 3, name
+    assert few[cast.town_a_staff.username] <= 15, few
 
 
 @time_machine.travel(NOW, tick=False)

@@ -293,3 +293,30 @@ def test_compiled_queries_give_the_orm_numbers(scenario, kind, month) -> None:
         if isinstance(scope, str):
             continue
         assert compute_cells_compiled(kind, scope) == compute_cells(specs_for(kind, scope.period), scope), region
+
+
+@pytest.mark.parametrize(
+    ("kind", "month"),
+    [(ReportKind.ACCOUNTABILITY, MAY), (ReportKind.WINTER, DEC), (ReportKind.THREE_LISTS, DEC)],
+)
+def test_the_head_of_a_table_is_the_table_with_its_lists_cut(scenario, kind, month) -> None:
+    """What the page shows without a version to compare with: the same heading and cells, the lists' first
+    lines exactly as the whole table numbers them, and the whole list's length."""
+    from reporting.figures import compute_table_head, list_length
+
+    w = scenario.world
+    for region in (w.town_a, w.county):
+        whole = compute_table(kind, _scope(kind, region, month))
+        length = list_length(whole)
+        assert length >= (2 if kind != ReportKind.ACCOUNTABILITY else 0), region.name
+        for rows in (1, length, length + 5):
+            head, total = compute_table_head(kind, _scope(kind, region, month), rows)
+            assert total == length, (region.name, rows)
+            assert head.heading == whole.heading
+            if kind == ReportKind.THREE_LISTS:
+                for name in ("problems", "rectifications", "responsibilities"):
+                    assert getattr(head, name) == getattr(whole, name)[:rows], (region.name, name, rows)
+            else:
+                assert head.cells() == whole.cells(), region.name
+            if kind == ReportKind.WINTER:
+                assert head.major_hazards == whole.major_hazards[:rows], (region.name, rows)

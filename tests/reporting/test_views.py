@@ -202,6 +202,34 @@ def test_long_lists_show_their_first_rows_on_the_page(scenario, cast, client, mo
     assert f"共 {total} 条，此处显示前 1 条；全部见导出的文件或“查看三清单所列隐患记录”。" in cut
 
 
+def test_the_major_hazards_list_is_cut_too_and_counted_whole(scenario, cast, client, monkeypatch) -> None:
+    """The 重大隐患明细 of a county: its first rows, and how many there are (counted, not built, when no version
+    is compared with the page); a new major hazard counts at once."""
+    import datetime as dt
+
+    from hazards.choices import HazardLevel, HazardStatus
+    from reporting import views
+    from tests.reporting.conftest import hazard
+
+    client.force_login(cast.county_staff)
+    url = _table("winter", "140525", "2023-12")
+    full = client.get(url).content.decode()
+    rows = re.search(r'data-testid="major-hazards">(.*?)</table>', full, re.S)
+    assert rows is not None
+    total = rows.group(1).count("<tr>") - 1
+    assert total >= 2 and 'data-testid="list-cut"' not in full
+
+    monkeypatch.setattr(views, "PAGE_LIST_ROWS", 1)
+    cut = client.get(url).content.decode()
+    rows = re.search(r'data-testid="major-hazards">(.*?)</table>', cut, re.S)
+    assert rows is not None and rows.group(1).count("<tr>") == 2
+    assert f"共 {total} 条，此处显示前 1 条；" in cut
+
+    enterprise = scenario.hazards["g2"].enterprise
+    hazard(enterprise, level=HazardLevel.MAJOR, found_on=dt.date(2023, 12, 5), status=HazardStatus.RECTIFYING)
+    assert f"共 {total + 1} 条，此处显示前 1 条；" in client.get(url).content.decode()
+
+
 @pytest.mark.parametrize("kind", ["three-lists", "winter"])
 def test_page_says_when_the_records_moved_on_from_the_latest_version(scenario, cast, client, kind) -> None:
     """The page compares the live figures with the latest version's snapshot (loaded alone, deferred in the list)."""
