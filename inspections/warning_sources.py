@@ -1,0 +1,437 @@
+"""The per-row 预警 rules as row sources: counted in SQL, and read one page at a time.
+
+Five rules give one warning per row of a table, possibly hundreds of thousands at province scale: 隐患整改逾期,
+重大事故隐患长期存在, 同类重大事故隐患反复出现 (hazards), 安全生产许可证到期 (enterprises) and 人员证书到期
+(people). Each is declared here once as a `RowSource`: the rule's rows in the user's scope (the very rule of
+inspections/warnings.py, written as a queryset), how the region and enterprise filters reach them, the date in
+the warning's key (to tell the handled ones), the order of the warnings (`on` newest first, then title, then the
+rule's own order for ties) as SQL, and the function building the warning of one row (the rule's own builder).
+
+`source_counts` counts them (`warning_counts`, the 预警 page's tabs) and `source_head` reads the first rows of one
+(`WarningListing`); both give exactly what `warnings_for` gives for those kinds (tests/inspections/
+test_warning_sources.py compares them on tricky data).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Collate, Concat, ExtractDay, ExtractMonth, ExtractYear, Lag, Mod, Substr
+
+from hazards.choices import MINE_TYPE_SECTION, HazardLevel, MineType
+from hazards.models import Hazard
+from inspections.choices import WarningKind
+from inspections.models import WarningResolution
+from inspections.warnings import (
+    DEFAULT_LONG_OPEN_DAYS,
+    Thresholds,
+    Warning,
+    _resolved_rows,
+    certificate_rows,
+    certificate_warning,
+    licence_rows,
+    licence_warning,
+    long_open_rows,
+    long_open_warning,
+    overdue_rows,
+    overdue_warning,
+    repeated_earlier,
+    repeated_rows,
+    repeated_warning,
+)
+from portal.choices import PersonRole
+from portal.models import Enterprise, Region, User
+from portal.scoping import in_subtree
+
+
+@dataclass
+class Scope:
+    """What a rule's rows depend on: whose scope, which day, the filters, the thresholds and resolutions read."""
+
+    user: User
+    today: dt.date
+    thresholds: Thresholds
+    resolutions: list[WarningResolution]
+    region: Region | None = None
+    enterprise: Enterprise | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Rows of a source whose `on` is an increasing function of one date field: ordered by that field."""
+
+    condition: Callable[[dt.date], Q]
+    order_field: str
+
+
+@dataclass(frozen=True)
+class RowSource:
+    kind: str
+    rows: Callable[[Scope], QuerySet[Any]]  # the rule's rows in the user's scope
+    region_path: str  # lookup to the row's town path (the region filter)
+    enterprise_field: str  # lookup to the row's enterprise id (the enterprise filter)
+    key_date: str | None  # the date field of the key `kind:pk:date`; None for keys `kind:pk`
+    segments: tuple[Segment, ...]
+    title: Callable[[], Any]  # an expression ordering one `on`'s warnings as their titles order them
+    tie: tuple[str, ...]  # the rule's own order among warnings of one `on` and title
+    related: tuple[str, ...]
+    build: Callable[[Scope, list[Any]], list[Warning]]  # the warnings of page rows, in their order
+    # Values the title and the builder read (the county's threshold): annotated on the page's rows only.
+    annotations: Callable[[Scope], dict[str, Any]] = lambda scope: {}
+
+
+def _binary(title: Any) -> Any:
+    """Titles compare by code point, as Python compares them: SQLite's default collation is binary (code point
+    order for UTF-8); PostgreSQL needs "C" for it."""
+    return Collate(title, "C") if connection.vendor == "postgresql" else title
+
+
+def _label(field_name: str, choices: Iterable[tuple[str, str]]) -> Case:
+    return Case(
+        *[When(**{field_name: value}, then=Value(label)) for value, label in choices],
+        default=Value(""),
+        output_field=CharField(),
+    )
+
+
+def _text(expression: Any) -> Cast:
+    return Cast(expression, output_field=CharField())
+
+
+# --- 隐患整改逾期 ---------------------------------------------------------------------------------------
+
+
+def _overdue_title() -> Any:
+    # `enterprise name：level`: the rest of the title is the same for the warnings of one deadline.
+    return _binary(
+        Concat("enterprise__name", Value("："), _label("level", HazardLevel.choices), output_field=CharField())
+    )
+
+
+OVERDUE = RowSource(
+    kind=WarningKind.OVERDUE_HAZARD,
+    rows=lambda scope: overdue_rows(scope.user, scope.today),
+    region_path="enterprise__town__path",
+    enterprise_field="enterprise_id",
+    key_date="current_deadline",
+    segments=(Segment(lambda today: Q(), "current_deadline"),),  # on = deadline + 1 day
+    title=_overdue_title,
+    tie=("id",),
+    related=("enterprise", "enterprise__town", "criterion"),
+    build=lambda scope, rows: [overdue_warning(h, scope.today) for h in rows],
+)
+
+
+# --- 重大事故隐患长期存在 ------------------------------------------------------------------------------
+
+
+def _long_open_rows(scope: Scope) -> QuerySet[Hazard]:
+    """Open major hazards found more than the county's N days ago: found before today - N."""
+    thresholds = scope.thresholds
+    fewest = min([DEFAULT_LONG_OPEN_DAYS, *(d for d, _ in thresholds.rows.values())])
+    since = Case(
+        *[
+            When(in_subtree(path, "enterprise__town__path"), then=Value(scope.today - dt.timedelta(days=d)))
+            for path, (d, _m) in sorted(thresholds.rows.items(), key=lambda item: (len(item[0]), item[0]))
+        ],
+        default=Value(scope.today - dt.timedelta(days=DEFAULT_LONG_OPEN_DAYS)),
+        output_field=DateField(),
+    )
+    # The plain bound first (an index range on found_on), the county's own one after.
+    rows = long_open_rows(scope.user).filter(found_on__lt=scope.today - dt.timedelta(days=fewest))
+    if thresholds.rows:
+        rows = rows.alias(_since=since).filter(found_on__lt=F("_since"))
+    return rows
+
+
+def _long_open_title() -> Any:
+    # `name：重大事故隐患发现 D 天仍未销号（超过 L 天）`: D is the same for one `on`; the name and L order them.
+    return _binary(Concat("enterprise__name", Value("："), _text("_limit"), Value(" 天）"), output_field=CharField()))
+
+
+LONG_OPEN = RowSource(
+    kind=WarningKind.LONG_OPEN_MAJOR_HAZARD,
+    rows=_long_open_rows,
+    region_path="enterprise__town__path",
+    enterprise_field="enterprise_id",
+    key_date=None,
+    segments=(Segment(lambda today: Q(), "found_on"),),
+    title=_long_open_title,
+    tie=("id",),
+    related=("enterprise", "enterprise__town", "criterion"),
+    build=lambda scope, rows: [long_open_warning(h, scope.today, h._limit) for h in rows],
+    annotations=lambda scope: {"_limit": scope.thresholds.expression("enterprise__town__path", 0)},
+)
+
+
+# --- 同类重大事故隐患反复出现 ----------------------------------------------------------------------------
+
+
+REPEATED_LOOKUPS = ("enterprise__town__path", "enterprise_id")
+
+
+def _date_part(field_name: str, part: str) -> Any:
+    """Year, month or day of a date column as an integer. SQLite keeps dates as ISO text: cut it (Django's
+    Extract calls back into Python for every row there); PostgreSQL extracts natively."""
+    if connection.vendor == "sqlite":
+        start, length = {"year": (1, 4), "month": (6, 2), "day": (9, 2)}[part]
+        return Cast(Substr(field_name, start, length), output_field=IntegerField())
+    extract = {"year": ExtractYear, "month": ExtractMonth, "day": ExtractDay}[part]
+    return extract(field_name)
+
+
+def _repeated_flagged(scope: Scope) -> QuerySet[Hazard]:
+    """The ids of the hazards the rule flags: `later` has an earlier hazard of its group (enterprise, 判定依据;
+    earlier by found_on, id) found on or after `_months_before(later.found_on, months)`. The latest of the
+    earlier ones decides, so one LAG over the group does.
+
+    In integers: a day is `month index * 64 + day` (month index = year * 12 + month), the window's start
+    `(index(later) - months) * 64 + day(later)`; the day of the month `_months_before` clamps to month end is
+    written as 63 when it is the last of its month, so that it is on or after any start in that month (the
+    clamped start is that last day or earlier)."""
+    year, month, day = (_date_part("found_on", part) for part in ("year", "month", "day"))
+    leap = Q(_y4=0) & (~Q(_y100=0) | Q(_y400=0))
+    last = Case(
+        When(_m__in=[4, 6, 9, 11], then=Value(30)),
+        When(Q(_m=2) & leap, then=Value(29)),
+        When(_m=2, then=Value(28)),
+        default=Value(31),
+        output_field=IntegerField(),
+    )
+    position = Case(When(_d=F("_last"), then=Value(63)), default=F("_d"), output_field=IntegerField())
+    months = scope.thresholds.expression("enterprise__town__path", 1)
+    # A group is one enterprise's: the filters may narrow the hazards compared before the LAG.
+    return (
+        _narrowed(REPEATED_LOOKUPS, repeated_rows(scope.user), scope)
+        .annotate(_y=year, _m=month, _d=day)
+        .annotate(_y4=Mod("_y", 4), _y100=Mod("_y", 100), _y400=Mod("_y", 400))
+        .annotate(_last=last)
+        .annotate(
+            _start=(F("_y") * 12 + F("_m") - months) * 64 + F("_d"),
+            _previous=Window(
+                Lag((F("_y") * 12 + F("_m")) * 64 + position),
+                partition_by=[F("enterprise_id"), F("criterion_id")],
+                order_by=[F("found_on").asc(), F("id").asc()],
+            ),
+        )
+        .filter(_previous__gte=F("_start"))
+        .values("pk")
+    )
+
+
+def _repeated_rows(scope: Scope) -> QuerySet[Hazard]:
+    return repeated_rows(scope.user).filter(pk__in=_repeated_flagged(scope))
+
+
+def _criterion_name() -> Any:
+    """`str(criterion)`: the mine type's name, the section and the item's label."""
+    kinds = [
+        When(criterion__mine_type=value, then=Value(f"{label}{MINE_TYPE_SECTION.get(value, '')}"))
+        for value, label in MineType.choices
+    ]
+    return Concat(
+        Case(*kinds, default=Value(""), output_field=CharField()), "criterion__label", output_field=CharField()
+    )
+
+
+def _repeated_title() -> Any:
+    return _binary(
+        Concat(
+            "enterprise__name",
+            Value("：同类重大事故隐患（"),
+            _criterion_name(),
+            Value("）"),
+            _text("_months"),
+            Value("个月内反复出现"),
+            output_field=CharField(),
+        )
+    )
+
+
+def _repeated_build(scope: Scope, rows: list[Hazard]) -> list[Warning]:
+    """The page's warnings, with the earlier hazards of their windows (one query for the page)."""
+    if not rows:
+        return []
+    group: dict[tuple[int, int | None], list[Hazard]] = defaultdict(list)
+    for hazard in (
+        repeated_rows(scope.user)
+        .filter(enterprise_id__in={h.enterprise_id for h in rows}, criterion_id__in={h.criterion_id for h in rows})
+        .select_related("enterprise", "enterprise__town", "criterion")
+        .order_by("found_on", "id")
+    ):
+        group[(hazard.enterprise_id, hazard.criterion_id)].append(hazard)
+    warnings = []
+    for later in rows:
+        before = [
+            h
+            for h in group[(later.enterprise_id, later.criterion_id)]
+            if (h.found_on, h.pk) < (later.found_on, later.pk)
+        ]
+        warnings.append(
+            repeated_warning(later, repeated_earlier(later, before, later._months), later._months, scope.today)
+        )
+    return warnings
+
+
+REPEATED = RowSource(
+    kind=WarningKind.REPEATED_MAJOR_HAZARD,
+    rows=_repeated_rows,
+    region_path="enterprise__town__path",
+    enterprise_field="enterprise_id",
+    key_date=None,
+    segments=(Segment(lambda today: Q(), "found_on"),),
+    title=_repeated_title,
+    # The rule walks the groups by (enterprise, 判定依据), each by (found_on, id).
+    tie=("enterprise_id", "criterion_id", "id"),
+    related=("enterprise", "enterprise__town", "criterion"),
+    build=_repeated_build,
+    annotations=lambda scope: {"_months": scope.thresholds.expression("enterprise__town__path", 1)},
+)
+
+
+# --- 安全生产许可证到期, 人员证书到期 -----------------------------------------------------------------
+
+
+def _expiry_segments(field_name: str) -> tuple[Segment, ...]:
+    # `on` is the expiry once expired, else the expiry less 90 days: increasing with the expiry on each side.
+    return (
+        Segment(lambda today: Q(**{f"{field_name}__lt": today}), field_name),
+        Segment(lambda today: Q(**{f"{field_name}__gte": today}), field_name),
+    )
+
+
+LICENCE = RowSource(
+    kind=WarningKind.LICENCE_EXPIRY,
+    rows=lambda scope: licence_rows(scope.user, scope.today),
+    region_path="town__path",
+    enterprise_field="pk",
+    key_date="license_expiry",
+    segments=_expiry_segments("license_expiry"),
+    # `name：安全生产许可证{text}`: the text is the same for one expiry (one `on` of a segment).
+    title=lambda: _binary(Concat("name", Value("：安全生产许可证"), output_field=CharField())),
+    tie=("id",),
+    related=("town",),
+    build=lambda scope, rows: [licence_warning(e, scope.today) for e in rows],
+)
+
+
+def _certificate_title() -> Any:
+    # `enterprise：{role}{name}的{certificate}{text}`: the text is the same for one expiry.
+    certificate = Case(When(certificate_type="", then=Value("证书")), default=F("certificate_type"))
+    return _binary(
+        Concat(
+            "enterprise__name",
+            Value("："),
+            _label("role", PersonRole.choices),
+            "name",
+            Value("的"),
+            certificate,
+            output_field=CharField(),
+        )
+    )
+
+
+CERTIFICATE = RowSource(
+    kind=WarningKind.CERTIFICATE_EXPIRY,
+    rows=lambda scope: certificate_rows(scope.user, scope.today),
+    region_path="enterprise__town__path",
+    enterprise_field="enterprise_id",
+    key_date="certificate_expiry",
+    segments=_expiry_segments("certificate_expiry"),
+    title=_certificate_title,
+    tie=("id",),
+    related=("enterprise", "enterprise__town"),
+    build=lambda scope, rows: [certificate_warning(p, scope.today) for p in rows],
+)
+
+
+SOURCES: dict[str, RowSource] = {s.kind: s for s in (OVERDUE, LONG_OPEN, REPEATED, LICENCE, CERTIFICATE)}
+
+
+# --- Counting and reading -----------------------------------------------------------------------------
+
+
+def source_rows(source: RowSource, scope: Scope) -> QuerySet[Any]:
+    """The source's rows in the user's scope, narrowed to the scope's region and enterprise."""
+    return _narrowed((source.region_path, source.enterprise_field), source.rows(scope), scope)
+
+
+def _narrowed(lookups: tuple[str, str], rows: QuerySet[Any], scope: Scope) -> QuerySet[Any]:
+    region_path, enterprise_field = lookups
+    if scope.region is not None:
+        rows = rows.filter(in_subtree(scope.region.path, region_path))
+    if scope.enterprise is not None:
+        rows = rows.filter(**{enterprise_field: scope.enterprise.pk})
+    return rows
+
+
+def unhandled(source: RowSource, scope: Scope) -> Q | None:
+    """The rows whose warning has not been handled among the scope's resolutions (keys `kind:pk` or `kind:pk:date`, the
+    date the row's own: a warning handled for an earlier date stands again), None when none was."""
+    resolved = _resolved_rows(scope.user, [source.kind], [r.key for r in scope.resolutions])[source.kind]
+    if not resolved:
+        return None
+    if source.key_date is None:
+        return ~Q(pk__in=sorted({pk for pk, _ in resolved}))
+    handled: dict[str, list[int]] = defaultdict(list)
+    for pk, day in resolved:
+        handled[day].append(pk)
+    condition = Q()
+    for day, pks in sorted(handled.items()):
+        try:
+            date = dt.date.fromisoformat(day)
+        except ValueError:  # not a key this engine wrote: it handles nothing here
+            continue
+        condition &= ~Q(**{source.key_date: date, "pk__in": sorted(pks)})
+    return condition
+
+
+def source_counts(source: RowSource, scope: Scope) -> tuple[int, int]:
+    """(warnings, open warnings) of the source: one query."""
+    rows = source_rows(source, scope)
+    open_condition = unhandled(source, scope)
+    if open_condition is None:
+        total = rows.count()
+        return total, total
+    counted = rows.aggregate(total=Count("pk"), open=Count("pk", filter=open_condition))
+    return counted["total"], counted["open"]
+
+
+def source_head(source: RowSource, scope: Scope, stop: int, *, only_open: bool) -> list[Warning]:
+    """The source's first `stop` warnings in `warnings_for`'s order (`on` newest first, then title, ties in the
+    rule's order), or fewer: one query per segment (the repeated rule's evidence one more)."""
+    rows = source_rows(source, scope)
+    if only_open and (open_condition := unhandled(source, scope)) is not None:
+        rows = rows.filter(open_condition)
+    head: list[Any] = []
+    for segment in source.segments:
+        head += list(
+            rows.filter(segment.condition(scope.today))
+            .select_related(*source.related)
+            .annotate(**source.annotations(scope))
+            .annotate(_title=source.title())
+            .order_by(F(segment.order_field).desc(), F("_title").desc(), *source.tie)[:stop]
+        )
+    found = source.build(scope, head)
+    by_key = {r.key: r for r in scope.resolutions}
+    for warning in found:
+        warning.resolution = by_key.get(warning.key)
+    return found
