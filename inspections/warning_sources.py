@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
@@ -30,11 +30,23 @@ from django.db.models import (
     IntegerField,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
     Window,
 )
-from django.db.models.functions import Cast, Collate, Concat, ExtractDay, ExtractMonth, ExtractYear, Lag, Mod, Substr
+from django.db.models.functions import (
+    Cast,
+    Coalesce,
+    Collate,
+    Concat,
+    ExtractDay,
+    ExtractMonth,
+    ExtractYear,
+    Lag,
+    Mod,
+    Substr,
+)
 
 from hazards.choices import MINE_TYPE_SECTION, HazardLevel, MineType
 from hazards.models import Hazard
@@ -72,6 +84,8 @@ class Scope:
     resolutions: list[WarningResolution]
     region: Region | None = None
     enterprise: Enterprise | None = None
+    # The rows of the sources that find theirs in Python (`RowSource.flagged`), read once per scope.
+    flagged: dict[str, list[tuple[int, dt.date]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,9 @@ class Segment:
 
     condition: Callable[[dt.date], Q]
     order_field: str
+    # The start of the title's text after the part `RowSource.title` orders by, the same for one `on` of the
+    # segment: without it, a title that is a prefix of another's (安全资格证, 安全资格证书) would order first.
+    tail: Callable[[], list[Any]] = lambda: []
 
 
 @dataclass(frozen=True)
@@ -90,12 +107,16 @@ class RowSource:
     enterprise_field: str  # lookup to the row's enterprise id (the enterprise filter)
     key_date: str | None  # the date field of the key `kind:pk:date`; None for keys `kind:pk`
     segments: tuple[Segment, ...]
-    title: Callable[[], Any]  # an expression ordering one `on`'s warnings as their titles order them
+    # An expression ordering one `on`'s warnings as their titles order them, given the segment's tail.
+    title: Callable[[list[Any]], Any]
     tie: tuple[str, ...]  # the rule's own order among warnings of one `on` and title
     related: tuple[str, ...]
     build: Callable[[Scope, list[Any]], list[Warning]]  # the warnings of page rows, in their order
     # Values the title and the builder read (the county's threshold): annotated on the page's rows only.
     annotations: Callable[[Scope], dict[str, Any]] = lambda scope: {}
+    # For a rule whose rows cost a pass over many (the repeat window): (pk, order date) of every row, read in
+    # one query and kept in the scope; counting is then len(), and a page reads its rows by pk. Single segment.
+    flagged: Callable[[Scope], list[tuple[int, dt.date]]] | None = None
 
 
 def _binary(title: Any) -> Any:
@@ -119,10 +140,10 @@ def _text(expression: Any) -> Cast:
 # --- 隐患整改逾期 ---------------------------------------------------------------------------------------
 
 
-def _overdue_title() -> Any:
+def _overdue_title(tail: list[Any]) -> Any:
     # `enterprise name：level`: the rest of the title is the same for the warnings of one deadline.
     return _binary(
-        Concat("enterprise__name", Value("："), _label("level", HazardLevel.choices), output_field=CharField())
+        Concat("enterprise__name", Value("："), _label("level", HazardLevel.choices), *tail, output_field=CharField())
     )
 
 
@@ -162,9 +183,10 @@ def _long_open_rows(scope: Scope) -> QuerySet[Hazard]:
     return rows
 
 
-def _long_open_title() -> Any:
+def _long_open_title(tail: list[Any]) -> Any:
     # `name：重大事故隐患发现 D 天仍未销号（超过 L 天）`: D is the same for one `on`; the name and L order them.
-    return _binary(Concat("enterprise__name", Value("："), _text("_limit"), Value(" 天）"), output_field=CharField()))
+    limit = [_text("_limit"), Value(" 天）")]
+    return _binary(Concat("enterprise__name", Value("："), *limit, *tail, output_field=CharField()))
 
 
 LONG_OPEN = RowSource(
@@ -233,12 +255,12 @@ def _repeated_flagged(scope: Scope) -> QuerySet[Hazard]:
             ),
         )
         .filter(_previous__gte=F("_start"))
-        .values("pk")
+        .order_by()
     )
 
 
 def _repeated_rows(scope: Scope) -> QuerySet[Hazard]:
-    return repeated_rows(scope.user).filter(pk__in=_repeated_flagged(scope))
+    return repeated_rows(scope.user).filter(pk__in=_repeated_flagged(scope).values("pk"))
 
 
 def _criterion_name() -> Any:
@@ -252,7 +274,7 @@ def _criterion_name() -> Any:
     )
 
 
-def _repeated_title() -> Any:
+def _repeated_title(tail: list[Any]) -> Any:
     return _binary(
         Concat(
             "enterprise__name",
@@ -261,6 +283,7 @@ def _repeated_title() -> Any:
             Value("）"),
             _text("_months"),
             Value("个月内反复出现"),
+            *tail,
             output_field=CharField(),
         )
     )
@@ -304,6 +327,7 @@ REPEATED = RowSource(
     related=("enterprise", "enterprise__town", "criterion"),
     build=_repeated_build,
     annotations=lambda scope: {"_months": scope.thresholds.expression("enterprise__town__path", 1)},
+    flagged=lambda scope: list(_repeated_flagged(scope).values_list("pk", "found_on")),
 )
 
 
@@ -312,9 +336,18 @@ REPEATED = RowSource(
 
 def _expiry_segments(field_name: str) -> tuple[Segment, ...]:
     # `on` is the expiry once expired, else the expiry less 90 days: increasing with the expiry on each side.
+    # The title ends with portal.expiry's wording: 已于 {expiry} 过期（N 天） / 将于 {expiry} 到期（还有 N 天）.
     return (
-        Segment(lambda today: Q(**{f"{field_name}__lt": today}), field_name),
-        Segment(lambda today: Q(**{f"{field_name}__gte": today}), field_name),
+        Segment(
+            lambda today: Q(**{f"{field_name}__lt": today}),
+            field_name,
+            lambda: [Value("已于 "), _text(field_name), Value(" 过期（")],
+        ),
+        Segment(
+            lambda today: Q(**{f"{field_name}__gte": today}),
+            field_name,
+            lambda: [Value("将于 "), _text(field_name), Value(" 到期（还有 ")],
+        ),
     )
 
 
@@ -326,14 +359,14 @@ LICENCE = RowSource(
     key_date="license_expiry",
     segments=_expiry_segments("license_expiry"),
     # `name：安全生产许可证{text}`: the text is the same for one expiry (one `on` of a segment).
-    title=lambda: _binary(Concat("name", Value("：安全生产许可证"), output_field=CharField())),
+    title=lambda tail: _binary(Concat("name", Value("：安全生产许可证"), *tail, output_field=CharField())),
     tie=("id",),
     related=("town",),
     build=lambda scope, rows: [licence_warning(e, scope.today) for e in rows],
 )
 
 
-def _certificate_title() -> Any:
+def _certificate_title(tail: list[Any]) -> Any:
     # `enterprise：{role}{name}的{certificate}{text}`: the text is the same for one expiry.
     certificate = Case(When(certificate_type="", then=Value("证书")), default=F("certificate_type"))
     return _binary(
@@ -344,6 +377,7 @@ def _certificate_title() -> Any:
             "name",
             Value("的"),
             certificate,
+            *tail,
             output_field=CharField(),
         )
     )
@@ -404,8 +438,24 @@ def unhandled(source: RowSource, scope: Scope) -> Q | None:
     return condition
 
 
+def _flagged(source: RowSource, scope: Scope) -> list[tuple[int, dt.date]] | None:
+    if source.flagged is None:
+        return None
+    if source.kind not in scope.flagged:
+        scope.flagged[source.kind] = source.flagged(scope)
+    return scope.flagged[source.kind]
+
+
+def _handled_pks(source: RowSource, scope: Scope) -> set[int]:
+    """For keys `kind:pk` (a flagged source's): the rows handled."""
+    return {pk for pk, _ in _resolved_rows(scope.user, [source.kind], [r.key for r in scope.resolutions])[source.kind]}
+
+
 def source_counts(source: RowSource, scope: Scope) -> tuple[int, int]:
     """(warnings, open warnings) of the source: one query."""
+    if (flagged := _flagged(source, scope)) is not None:
+        handled = _handled_pks(source, scope)
+        return len(flagged), sum(pk not in handled for pk, _ in flagged)
     rows = source_rows(source, scope)
     open_condition = unhandled(source, scope)
     if open_condition is None:
@@ -415,21 +465,41 @@ def source_counts(source: RowSource, scope: Scope) -> tuple[int, int]:
     return counted["total"], counted["open"]
 
 
+def _ordered(source: RowSource, scope: Scope, segment: Segment, rows: QuerySet[Any], stop: int) -> list[Any]:
+    """The first `stop` of `rows` in the warnings' order."""
+    return list(
+        rows.select_related(*source.related)
+        .annotate(**source.annotations(scope))
+        .annotate(_title=source.title(segment.tail()))
+        .order_by(F(segment.order_field).desc(), F("_title").desc(), *source.tie)[:stop]
+    )
+
+
 def source_head(source: RowSource, scope: Scope, stop: int, *, only_open: bool) -> list[Warning]:
     """The source's first `stop` warnings in `warnings_for`'s order (`on` newest first, then title, ties in the
     rule's order), or fewer: one query per segment (the repeated rule's evidence one more)."""
-    rows = source_rows(source, scope)
-    if only_open and (open_condition := unhandled(source, scope)) is not None:
-        rows = rows.filter(open_condition)
+    if (flagged := _flagged(source, scope)) is not None:
+        handled = _handled_pks(source, scope) if only_open else set()
+        dates = sorted((day for pk, day in flagged if pk not in handled), reverse=True)
+        cutoff = dates[stop - 1] if len(dates) >= stop else dt.date.min
+        pks = sorted(pk for pk, day in flagged if day >= cutoff and pk not in handled)
+        rows = source.rows(scope).model._default_manager.filter(pk__in=pks)  # in scope: the flagged rows are
+    else:
+        rows = source_rows(source, scope)
+        if only_open and (open_condition := unhandled(source, scope)) is not None:
+            rows = rows.filter(open_condition)
     head: list[Any] = []
     for segment in source.segments:
-        head += list(
-            rows.filter(segment.condition(scope.today))
-            .select_related(*source.related)
-            .annotate(**source.annotations(scope))
-            .annotate(_title=source.title())
-            .order_by(F(segment.order_field).desc(), F("_title").desc(), *source.tie)[:stop]
-        )
+        part = rows.filter(segment.condition(scope.today))
+        if flagged is not None:  # the cutoff is applied already
+            head += _ordered(source, scope, segment, part, stop)
+            continue
+        # Only rows on or after the `stop`-th row's date can be among the first `stop`: found first from the
+        # date alone (an index walk), so that titles are built and sorted for those rows only, not for all of
+        # them (300,000 overdue hazards for the superuser). The oldest date when there are fewer rows.
+        cutoff = part.order_by(F(segment.order_field).desc()).values(segment.order_field)[stop - 1 : stop]
+        part = part.filter(**{f"{segment.order_field}__gte": Coalesce(Subquery(cutoff), Value(dt.date.min))})
+        head += _ordered(source, scope, segment, part, stop)
     found = source.build(scope, head)
     by_key = {r.key: r for r in scope.resolutions}
     for warning in found:
