@@ -358,11 +358,8 @@ class Hazard(models.Model):
             models.Index(fields=["enterprise", "-found_on", "-id"], name="hazard_enterprise_found_idx"),
             # 同类重大事故隐患反复出现 (inspections/warning_sources.py): the major hazards of each (enterprise,
             # 判定依据) in date order, read from this index alone (50,000 of a million rows at province scale).
-            models.Index(
-                fields=["enterprise", "criterion", "found_on", "id"],
-                name="hazard_major_group_idx",
-                condition=Q(level=HazardLevel.MAJOR),
-            ),
+            # Not a partial index: Django binds level as a parameter, for which SQLite reads every row to check it.
+            models.Index(fields=["level", "enterprise", "criterion", "found_on", "id"], name="hazard_major_group_idx"),
             models.Index(
                 fields=["supervision_level", "status"],
                 name="hazard_supervised_idx",

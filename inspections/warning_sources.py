@@ -44,7 +44,6 @@ from django.db.models.functions import (
     ExtractMonth,
     ExtractYear,
     Lag,
-    Mod,
     Substr,
 )
 
@@ -56,6 +55,7 @@ from inspections.warnings import (
     DEFAULT_LONG_OPEN_DAYS,
     Thresholds,
     Warning,
+    _months_before,
     _resolved_rows,
     certificate_rows,
     certificate_warning,
@@ -220,47 +220,32 @@ def _date_part(field_name: str, part: str) -> Any:
     return extract(field_name)
 
 
-def _repeated_flagged(scope: Scope) -> QuerySet[Hazard]:
-    """The ids of the hazards the rule flags: `later` has an earlier hazard of its group (enterprise, 判定依据;
-    earlier by found_on, id) found on or after `_months_before(later.found_on, months)`. The latest of the
-    earlier ones decides, so one LAG over the group does.
+def _repeated_flagged(scope: Scope) -> list[tuple[int, dt.date]]:
+    """(pk, found_on) of the hazards the rule flags: `later` has an earlier hazard of its group (enterprise,
+    判定依据; earlier by found_on, id) found on or after `_months_before(later.found_on, months)`. The latest
+    of the earlier ones decides, so one LAG over the group (read from `hazard_major_group_idx`) does.
 
-    In integers: a day is `month index * 64 + day` (month index = year * 12 + month), the window's start
-    `(index(later) - months) * 64 + day(later)`; the day of the month `_months_before` clamps to month end is
-    written as 63 when it is the last of its month, so that it is on or after any start in that month (the
-    clamped start is that last day or earlier)."""
-    year, month, day = (_date_part("found_on", part) for part in ("year", "month", "day"))
-    leap = Q(_y4=0) & (~Q(_y100=0) | Q(_y400=0))
-    last = Case(
-        When(_m__in=[4, 6, 9, 11], then=Value(30)),
-        When(Q(_m=2) & leap, then=Value(29)),
-        When(_m=2, then=Value(28)),
-        default=Value(31),
-        output_field=IntegerField(),
-    )
-    position = Case(When(_d=F("_last"), then=Value(63)), default=F("_d"), output_field=IntegerField())
-    months = scope.thresholds.expression("enterprise__town__path", 1)
+    SQL keeps the hazards whose predecessor is at most `months` calendar months earlier (year * 12 + month):
+    a superset, exact but for the first month of the window, where the day decides (clamped to the month's
+    end). The rule's own `_months_before` then decides in Python, on those tuples only."""
+    index = _date_part("found_on", "year") * 12 + _date_part("found_on", "month")
+    group = {"partition_by": [F("enterprise_id"), F("criterion_id")], "order_by": [F("found_on").asc(), F("id").asc()]}
     # A group is one enterprise's: the filters may narrow the hazards compared before the LAG.
-    return (
+    candidates = (
         _narrowed(REPEATED_LOOKUPS, repeated_rows(scope.user), scope)
-        .annotate(_y=year, _m=month, _d=day)
-        .annotate(_y4=Mod("_y", 4), _y100=Mod("_y", 100), _y400=Mod("_y", 400))
-        .annotate(_last=last)
         .annotate(
-            _start=(F("_y") * 12 + F("_m") - months) * 64 + F("_d"),
-            _previous=Window(
-                Lag((F("_y") * 12 + F("_m")) * 64 + position),
-                partition_by=[F("enterprise_id"), F("criterion_id")],
-                order_by=[F("found_on").asc(), F("id").asc()],
-            ),
+            _months=scope.thresholds.expression("enterprise__town__path", 1),
+            _earliest=index - F("_months"),
+            _previous_index=Window(Lag(index), **group),
+            _previous=Window(Lag("found_on"), **group),
         )
-        .filter(_previous__gte=F("_start"))
+        .filter(_previous_index__gte=F("_earliest"))
         .order_by()
+        .values_list("pk", "found_on", "_previous", "_months")
     )
-
-
-def _repeated_rows(scope: Scope) -> QuerySet[Hazard]:
-    return repeated_rows(scope.user).filter(pk__in=_repeated_flagged(scope).values("pk"))
+    return [
+        (pk, found_on) for pk, found_on, previous, months in candidates if previous >= _months_before(found_on, months)
+    ]
 
 
 def _criterion_name() -> Any:
@@ -316,7 +301,7 @@ def _repeated_build(scope: Scope, rows: list[Hazard]) -> list[Warning]:
 
 REPEATED = RowSource(
     kind=WarningKind.REPEATED_MAJOR_HAZARD,
-    rows=_repeated_rows,
+    rows=lambda scope: repeated_rows(scope.user),  # the flagged ones: `flagged`
     region_path="enterprise__town__path",
     enterprise_field="enterprise_id",
     key_date=None,
@@ -327,7 +312,7 @@ REPEATED = RowSource(
     related=("enterprise", "enterprise__town", "criterion"),
     build=_repeated_build,
     annotations=lambda scope: {"_months": scope.thresholds.expression("enterprise__town__path", 1)},
-    flagged=lambda scope: list(_repeated_flagged(scope).values_list("pk", "found_on")),
+    flagged=_repeated_flagged,
 )
 
 
@@ -483,7 +468,7 @@ def source_head(source: RowSource, scope: Scope, stop: int, *, only_open: bool) 
         dates = sorted((day for pk, day in flagged if pk not in handled), reverse=True)
         cutoff = dates[stop - 1] if len(dates) >= stop else dt.date.min
         pks = sorted(pk for pk, day in flagged if day >= cutoff and pk not in handled)
-        rows = source.rows(scope).model._default_manager.filter(pk__in=pks)  # in scope: the flagged rows are
+        rows = source.rows(scope).filter(pk__in=pks)
     else:
         rows = source_rows(source, scope)
         if only_open and (open_condition := unhandled(source, scope)) is not None:
