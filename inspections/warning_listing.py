@@ -74,7 +74,7 @@ class WarningListing(Sequence[Warning]):
         if stop <= 0:
             return []
         lazy = {
-            kind: source_head(SOURCES[kind], self._scope, stop, only_open=self._only_open)
+            kind: source_head(SOURCES[kind], self._scope, stop, only_open=self._only_open, rows_total=number)
             for kind, number in self._sourced
             if number
         }

@@ -14,6 +14,7 @@ test_warning_sources.py compares them on tricky data).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -176,8 +177,16 @@ def _long_open_rows(scope: Scope) -> QuerySet[Hazard]:
         default=Value(scope.today - dt.timedelta(days=DEFAULT_LONG_OPEN_DAYS)),
         output_field=DateField(),
     )
-    # The plain bound first (an index range on found_on), the county's own one after.
-    rows = long_open_rows(scope.user).filter(found_on__lt=scope.today - dt.timedelta(days=fewest))
+    rows = long_open_rows(scope.user)
+    bound = scope.today - dt.timedelta(days=fewest)  # every county's bound is this day or earlier
+    if scope.user.is_superuser and scope.region is None and scope.enterprise is None:
+        # Every major hazard of the province: the plain bound first, an index range on (level, found_on).
+        rows = rows.filter(found_on__lt=bound)
+    else:
+        # A region's are better read from its enterprises, but SQLite would take that range for them too (it
+        # cannot tell that 重大 is 5% of the rows) and read the province's: the bound on an expression it
+        # cannot look up in an index (the same value) leaves it the enterprises' indexes.
+        rows = rows.alias(_found=Coalesce("found_on", "found_on")).filter(_found__lt=bound)
     if thresholds.rows:
         rows = rows.alias(_since=since).filter(found_on__lt=F("_since"))
     return rows
@@ -281,21 +290,20 @@ def _repeated_build(scope: Scope, rows: list[Hazard]) -> list[Warning]:
     group: dict[tuple[int, int | None], list[Hazard]] = defaultdict(list)
     for hazard in (
         repeated_rows(scope.user)
-        .filter(enterprise_id__in={h.enterprise_id for h in rows}, criterion_id__in={h.criterion_id for h in rows})
+        # The page's enterprises' major hazards (a few each, from `hazard_major_group_idx`); by 判定依据 below:
+        # a criterion_id IN here made SQLite read those criteria's hazards province-wide.
+        .filter(enterprise_id__in=sorted({h.enterprise_id for h in rows}))
         .select_related("enterprise", "enterprise__town", "criterion")
         .order_by("found_on", "id")
     ):
         group[(hazard.enterprise_id, hazard.criterion_id)].append(hazard)
+    keys = {group_key: [(h.found_on, h.pk) for h in hazards] for group_key, hazards in group.items()}
     warnings = []
     for later in rows:
-        before = [
-            h
-            for h in group[(later.enterprise_id, later.criterion_id)]
-            if (h.found_on, h.pk) < (later.found_on, later.pk)
-        ]
-        warnings.append(
-            repeated_warning(later, repeated_earlier(later, before, later._months), later._months, scope.today)
-        )
+        group_key = (later.enterprise_id, later.criterion_id)
+        before = group[group_key][: bisect.bisect_left(keys[group_key], (later.found_on, later.pk))]
+        earlier = repeated_earlier(later, before, later._months)
+        warnings.append(repeated_warning(later, earlier, later._months, scope.today))
     return warnings
 
 
@@ -460,7 +468,10 @@ def _ordered(source: RowSource, scope: Scope, segment: Segment, rows: QuerySet[A
     )
 
 
-def source_head(source: RowSource, scope: Scope, stop: int, *, only_open: bool) -> list[Warning]:
+CUTOFF_ROWS = 5000  # above this many rows a page first finds the date of its last row (see source_head)
+
+
+def source_head(source: RowSource, scope: Scope, stop: int, *, only_open: bool, rows_total: int) -> list[Warning]:
     """The source's first `stop` warnings in `warnings_for`'s order (`on` newest first, then title, ties in the
     rule's order), or fewer: one query per segment (the repeated rule's evidence one more)."""
     if (flagged := _flagged(source, scope)) is not None:
@@ -476,12 +487,13 @@ def source_head(source: RowSource, scope: Scope, stop: int, *, only_open: bool) 
     head: list[Any] = []
     for segment in source.segments:
         part = rows.filter(segment.condition(scope.today))
-        if flagged is not None:  # the cutoff is applied already
+        if flagged is not None or rows_total <= CUTOFF_ROWS:  # the cutoff is applied already, or not worth it
             head += _ordered(source, scope, segment, part, stop)
             continue
         # Only rows on or after the `stop`-th row's date can be among the first `stop`: found first from the
         # date alone (an index walk), so that titles are built and sorted for those rows only, not for all of
-        # them (300,000 overdue hazards for the superuser). The oldest date when there are fewer rows.
+        # them (300,000 overdue hazards for the superuser). The oldest date when there are fewer rows. For a few
+        # thousand rows (a town's) sorting them all is cheaper than the planner's take on the two steps.
         cutoff = part.order_by(F(segment.order_field).desc()).values(segment.order_field)[stop - 1 : stop]
         part = part.filter(**{f"{segment.order_field}__gte": Coalesce(Subquery(cutoff), Value(dt.date.min))})
         head += _ordered(source, scope, segment, part, stop)

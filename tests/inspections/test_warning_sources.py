@@ -185,3 +185,15 @@ def test_page_and_api_queries_are_few_and_fixed(
         assert page.get("/inspections/warnings/").status_code == 200
     with django_assert_num_queries(len(before_api.captured_queries)):
         assert api.get("/api/v1/warnings/").status_code == 200
+
+
+def test_without_county_settings_the_defaults_apply(cast: Cast, world: World, tricky: Tricky, today: dt.date) -> None:
+    WarningSettings.objects.all().delete()  # 60 days, 12 months everywhere
+    for user in _roles(cast, tricky):
+        for filters in ({}, {"region": world.town_a}):
+            expected = warnings.warnings_for(user=user, today=today, kinds=SOURCED, **filters)
+            listing = WarningListing(user=user, today=today, kinds=SOURCED, counted=True, **filters)
+            assert _keys(listing[0 : len(listing)]) == _keys(expected), (user, filters)
+            assert listing.counts == expected.counts and listing.open_counts == expected.open_counts
+    repeated = {w.key for w in warnings.warnings_for(user=tricky.superuser, today=today, kinds=[REPEATED])}
+    assert f"{REPEATED}:{max(tricky.not_flagged)}" in repeated  # 2023-03-01 after 2023-01-30: within 12 months now
