@@ -19,7 +19,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import (
@@ -238,15 +238,15 @@ def _repeated_flagged(scope: Scope) -> list[tuple[int, dt.date]]:
     a superset, exact but for the first month of the window, where the day decides (clamped to the month's
     end). The rule's own `_months_before` then decides in Python, on those tuples only."""
     index = _date_part("found_on", "year") * 12 + _date_part("found_on", "month")
-    group = {"partition_by": [F("enterprise_id"), F("criterion_id")], "order_by": [F("found_on").asc(), F("id").asc()]}
+    partition, order = [F("enterprise_id"), F("criterion_id")], [F("found_on").asc(), F("id").asc()]
     # A group is one enterprise's: the filters may narrow the hazards compared before the LAG.
     candidates = (
         _narrowed(REPEATED_LOOKUPS, repeated_rows(scope.user), scope)
         .annotate(
             _months=scope.thresholds.expression("enterprise__town__path", 1),
             _earliest=index - F("_months"),
-            _previous_index=Window(Lag(index), **group),
-            _previous=Window(Lag("found_on"), **group),
+            _previous_index=Window(Lag(index), partition_by=partition, order_by=order),
+            _previous=Window(Lag("found_on"), partition_by=partition, order_by=order),
         )
         .filter(_previous_index__gte=F("_earliest"))
         .order_by()
@@ -302,8 +302,8 @@ def _repeated_build(scope: Scope, rows: list[Hazard]) -> list[Warning]:
     for later in rows:
         group_key = (later.enterprise_id, later.criterion_id)
         before = group[group_key][: bisect.bisect_left(keys[group_key], (later.found_on, later.pk))]
-        earlier = repeated_earlier(later, before, later._months)
-        warnings.append(repeated_warning(later, earlier, later._months, scope.today))
+        months: int = cast(Any, later)._months  # annotated (`annotations`)
+        warnings.append(repeated_warning(later, repeated_earlier(later, before, months), months, scope.today))
     return warnings
 
 
@@ -494,8 +494,8 @@ def source_head(source: RowSource, scope: Scope, stop: int, *, only_open: bool, 
         # date alone (an index walk), so that titles are built and sorted for those rows only, not for all of
         # them (300,000 overdue hazards for the superuser). The oldest date when there are fewer rows. For a few
         # thousand rows (a town's) sorting them all is cheaper than the planner's take on the two steps.
-        cutoff = part.order_by(F(segment.order_field).desc()).values(segment.order_field)[stop - 1 : stop]
-        part = part.filter(**{f"{segment.order_field}__gte": Coalesce(Subquery(cutoff), Value(dt.date.min))})
+        last = part.order_by(F(segment.order_field).desc()).values(segment.order_field)[stop - 1 : stop]
+        part = part.filter(**{f"{segment.order_field}__gte": Coalesce(Subquery(last), Value(dt.date.min))})
         head += _ordered(source, scope, segment, part, stop)
     found = source.build(scope, head)
     by_key = {r.key: r for r in scope.resolutions}

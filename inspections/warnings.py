@@ -6,9 +6,10 @@ The 预警 page, the dashboard's 预警 box, the 工作台 and `GET /api/v1/warn
 and what was done about it — `resolution`), newest first, with `.counts` (per kind, all) and
 `.open_counts` (per kind, not yet handled). Where only the numbers are needed (the dashboard box, the
 工作台's badges), `warning_counts(...)` (same arguments) gives the same numbers, counting the per-row
-rules in SQL from the very querysets the rules read. Each rule costs a fixed number of queries, whatever the
-number of records (tests/inspections/test_warning_engine.py counts them). Only the handling is stored:
-`WarningResolution`, keyed by the warning's stable `key`, written by
+rules in SQL with the row sources of inspections/warning_sources.py (the rules' own querysets and builders,
+with which the 预警 page and API also read one page: inspections/warning_listing.py). Each rule costs a fixed
+number of queries, whatever the number of records (tests/inspections/test_warning_engine.py counts them).
+Only the handling is stored: `WarningResolution`, keyed by the warning's stable `key`, written by
 `inspections.warning_services.warning_resolve`.
 
 - 隐患整改逾期: a hazard whose current deadline has passed while the rectification is owed
