@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import overload
+from typing import Any, overload
 
 from inspections.choices import WarningKind
-from inspections.warning_sources import SOURCES, Scope, source_counts, source_head
+from inspections.warning_sources import SOURCES, Scope, source_counts, source_head, source_warnings
 from inspections.warnings import Thresholds, Warning, last_complete_month, resolutions_of, warnings_for
 from portal.models import Enterprise, Region, User
 
@@ -69,22 +69,30 @@ class WarningListing(Sequence[Warning]):
     def __len__(self) -> int:
         return len(self._eager) + sum(n for _, n in self._sourced)
 
-    def _head(self, stop: int) -> list[Warning]:
-        """The first `stop` warnings: only the first `stop` of each source can be among them."""
-        if stop <= 0:
+    def _page(self, start: int, stop: int) -> list[Warning]:
+        """Warnings `start` to `stop`: only the first `stop` rows of each source can be among them; they are
+        merged by their (on, title) and the warnings built for the page's rows alone."""
+        if stop <= start:
             return []
-        lazy = {
+        rows = {
             kind: source_head(SOURCES[kind], self._scope, stop, only_open=self._only_open, rows_total=number)
             for kind, number in self._sourced
             if number
         }
         # Gathered in the rules' order, as `warnings_for` gathers them: the stable sort keeps ties in that order.
-        gathered = [
-            warning
-            for kind in WarningKind.values
-            for warning in (lazy[kind] if kind in lazy else [w for w in self._eager if w.kind == kind])
-        ]
-        return sorted(gathered, key=lambda w: (w.on, w.title), reverse=True)[:stop]
+        gathered: list[tuple[tuple[dt.date, str], str, Any]] = []
+        for kind in WarningKind.values:
+            if kind in rows:
+                key = SOURCES[kind].key
+                gathered += [(key(self._scope, row), kind, row) for row in rows[kind]]
+            else:
+                gathered += [((w.on, w.title), kind, w) for w in self._eager if w.kind == kind]
+        page = sorted(gathered, key=lambda item: item[0], reverse=True)[start:stop]
+        built = {
+            kind: iter(source_warnings(SOURCES[kind], self._scope, [row for _, k, row in page if k == kind]))
+            for kind in rows
+        }
+        return [next(built[kind]) if kind in built else item for _, kind, item in page]
 
     @overload
     def __getitem__(self, index: int) -> Warning: ...
@@ -95,9 +103,9 @@ class WarningListing(Sequence[Warning]):
     def __getitem__(self, index: int | slice) -> Warning | list[Warning]:
         if isinstance(index, slice):
             start, stop, step = index.indices(len(self))
-            return self._head(stop)[start:stop:step]
+            return self._page(start, stop)[::step] if step > 0 else self._page(0, len(self))[index]
         if index < 0:
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError(index)
-        return self._head(index + 1)[index]
+        return self._page(index, index + 1)[0]

@@ -56,18 +56,24 @@ from inspections.warnings import (
     DEFAULT_LONG_OPEN_DAYS,
     Thresholds,
     Warning,
+    _expiry_since,
     _months_before,
     _resolved_rows,
     certificate_rows,
+    certificate_title,
     certificate_warning,
     licence_rows,
+    licence_title,
     licence_warning,
     long_open_rows,
+    long_open_title,
     long_open_warning,
     overdue_rows,
+    overdue_title,
     overdue_warning,
     repeated_earlier,
     repeated_rows,
+    repeated_title,
     repeated_warning,
 )
 from portal.choices import PersonRole
@@ -113,6 +119,9 @@ class RowSource:
     tie: tuple[str, ...]  # the rule's own order among warnings of one `on` and title
     related: tuple[str, ...]
     build: Callable[[Scope, list[Any]], list[Warning]]  # the warnings of page rows, in their order
+    # A row's warning's (on, title), from the rule's own title function: a page merges the sources' rows by it
+    # and builds the warnings of its own rows only (a deep page reads thousands of rows, shows 20).
+    key: Callable[[Scope, Any], tuple[dt.date, str]]
     # Values the title and the builder read (the county's threshold): annotated on the page's rows only.
     annotations: Callable[[Scope], dict[str, Any]] = lambda scope: {}
     # For a rule whose rows cost a pass over many (the repeat window): (pk, order date) of every row, read in
@@ -159,6 +168,7 @@ OVERDUE = RowSource(
     tie=("id",),
     related=("enterprise", "enterprise__town", "criterion"),
     build=lambda scope, rows: [overdue_warning(h, scope.today) for h in rows],
+    key=lambda scope, h: (h.current_deadline + dt.timedelta(days=1), overdue_title(h, scope.today)),
 )
 
 
@@ -209,6 +219,7 @@ LONG_OPEN = RowSource(
     tie=("id",),
     related=("enterprise", "enterprise__town", "criterion"),
     build=lambda scope, rows: [long_open_warning(h, scope.today, h._limit) for h in rows],
+    key=lambda scope, h: (h.found_on, long_open_title(h, scope.today, h._limit)),
     annotations=lambda scope: {"_limit": scope.thresholds.expression("enterprise__town__path", 0)},
 )
 
@@ -319,6 +330,7 @@ REPEATED = RowSource(
     tie=("enterprise_id", "criterion_id", "id"),
     related=("enterprise", "enterprise__town", "criterion"),
     build=_repeated_build,
+    key=lambda scope, h: (h.found_on, repeated_title(h, h._months)),
     annotations=lambda scope: {"_months": scope.thresholds.expression("enterprise__town__path", 1)},
     flagged=_repeated_flagged,
 )
@@ -356,6 +368,7 @@ LICENCE = RowSource(
     tie=("id",),
     related=("town",),
     build=lambda scope, rows: [licence_warning(e, scope.today) for e in rows],
+    key=lambda scope, e: (_expiry_since(e.license_expiry, scope.today), licence_title(e, scope.today)),
 )
 
 
@@ -387,6 +400,7 @@ CERTIFICATE = RowSource(
     tie=("id",),
     related=("enterprise", "enterprise__town"),
     build=lambda scope, rows: [certificate_warning(p, scope.today) for p in rows],
+    key=lambda scope, p: (_expiry_since(p.certificate_expiry, scope.today), certificate_title(p, scope.today)),
 )
 
 
@@ -471,9 +485,9 @@ def _ordered(source: RowSource, scope: Scope, segment: Segment, rows: QuerySet[A
 CUTOFF_ROWS = 5000  # above this many rows a page first finds the date of its last row (see source_head)
 
 
-def source_head(source: RowSource, scope: Scope, stop: int, *, only_open: bool, rows_total: int) -> list[Warning]:
-    """The source's first `stop` warnings in `warnings_for`'s order (`on` newest first, then title, ties in the
-    rule's order), or fewer: one query per segment (the repeated rule's evidence one more)."""
+def source_head(source: RowSource, scope: Scope, stop: int, *, only_open: bool, rows_total: int) -> list[Any]:
+    """The rows of the source's first `stop` warnings, each segment's in `warnings_for`'s order (`on` newest
+    first, then title, ties in the rule's order), or fewer: one query per segment."""
     if (flagged := _flagged(source, scope)) is not None:
         handled = _handled_pks(source, scope) if only_open else set()
         dates = sorted((day for pk, day in flagged if pk not in handled), reverse=True)
@@ -497,7 +511,12 @@ def source_head(source: RowSource, scope: Scope, stop: int, *, only_open: bool, 
         last = part.order_by(F(segment.order_field).desc()).values(segment.order_field)[stop - 1 : stop]
         part = part.filter(**{f"{segment.order_field}__gte": Coalesce(Subquery(last), Value(dt.date.min))})
         head += _ordered(source, scope, segment, part, stop)
-    found = source.build(scope, head)
+    return head
+
+
+def source_warnings(source: RowSource, scope: Scope, rows: list[Any]) -> list[Warning]:
+    """The warnings of `rows` (of `source_head`), with what was done about them."""
+    found = source.build(scope, rows)
     by_key = {r.key: r for r in scope.resolutions}
     for warning in found:
         warning.resolution = by_key.get(warning.key)

@@ -347,6 +347,10 @@ def long_open_major_hazards(*, user: User, today: dt.date, thresholds: Threshold
     return warnings
 
 
+def long_open_title(hazard: Hazard, today: dt.date, limit: int) -> str:
+    return f"{hazard.enterprise.name}：重大事故隐患发现 {(today - hazard.found_on).days} 天仍未销号（超过 {limit} 天）"
+
+
 def long_open_warning(hazard: Hazard, today: dt.date, limit: int) -> Warning:
     """The 重大事故隐患长期存在 warning of one hazard (with `enterprise`, `enterprise__town`, `criterion`)."""
     days = (today - hazard.found_on).days
@@ -355,7 +359,7 @@ def long_open_warning(hazard: Hazard, today: dt.date, limit: int) -> Warning:
         kind=WarningKind.LONG_OPEN_MAJOR_HAZARD,
         key=f"{WarningKind.LONG_OPEN_MAJOR_HAZARD}:{hazard.pk}",
         severity=WarningSeverity.HIGH,
-        title=f"{hazard.enterprise.name}：重大事故隐患发现 {days} 天仍未销号（超过 {limit} 天）",
+        title=long_open_title(hazard, today, limit),
         on=hazard.found_on,
         enterprise=hazard.enterprise,
         evidence=[_hazard_evidence(hazard, today)],
@@ -396,6 +400,10 @@ def repeated_earlier(later: Hazard, before: Iterable[Hazard], months: int) -> li
     return [h for h in before if h.found_on >= start]
 
 
+def repeated_title(later: Hazard, months: int) -> str:
+    return f"{later.enterprise.name}：同类重大事故隐患（{later.criterion}）{months}个月内反复出现"
+
+
 def repeated_warning(later: Hazard, earlier: list[Hazard], months: int, today: dt.date) -> Warning:
     """The 同类重大事故隐患反复出现 warning of `later` given the `earlier` ones of its window (all with
     `enterprise`, `criterion`)."""
@@ -405,7 +413,7 @@ def repeated_warning(later: Hazard, earlier: list[Hazard], months: int, today: d
         kind=WarningKind.REPEATED_MAJOR_HAZARD,
         key=f"{WarningKind.REPEATED_MAJOR_HAZARD}:{later.pk}",
         severity=WarningSeverity.HIGH,
-        title=f"{enterprise.name}：同类重大事故隐患（{later.criterion}）{months}个月内反复出现",
+        title=repeated_title(later, months),
         on=later.found_on,
         enterprise=enterprise,
         evidence=[_hazard_evidence(h, today) for h in [*earlier, later]],
@@ -597,6 +605,13 @@ def overdue_hazards(*, user: User, today: dt.date) -> list[Warning]:
     return [overdue_warning(hazard, today) for hazard in rows]
 
 
+def overdue_title(hazard: Hazard, today: dt.date) -> str:
+    deadline = hazard.current_deadline
+    assert deadline is not None
+    days = (today - deadline).days
+    return f"{hazard.enterprise.name}：{hazard.get_level_display()}整改逾期 {days} 天（期限 {deadline:%Y-%m-%d}）"
+
+
 def overdue_warning(hazard: Hazard, today: dt.date) -> Warning:
     """The 隐患整改逾期 warning of one overdue hazard (with `enterprise`, `enterprise__town`, `criterion`)."""
     deadline = hazard.current_deadline
@@ -608,7 +623,7 @@ def overdue_warning(hazard: Hazard, today: dt.date) -> Warning:
         kind=WarningKind.OVERDUE_HAZARD,
         key=f"{WarningKind.OVERDUE_HAZARD}:{hazard.pk}:{deadline:%Y-%m-%d}",
         severity=WarningSeverity.HIGH if hazard.level == HazardLevel.MAJOR else WarningSeverity.MEDIUM,
-        title=f"{enterprise.name}：{hazard.get_level_display()}整改逾期 {days} 天（期限 {deadline:%Y-%m-%d}）",
+        title=overdue_title(hazard, today),
         on=deadline + dt.timedelta(days=1),
         enterprise=enterprise,
         evidence=[_hazard_evidence(hazard, today)],
@@ -643,6 +658,11 @@ def expiring_licences(*, user: User, today: dt.date) -> list[Warning]:
     return [licence_warning(enterprise, today) for enterprise in enterprises]
 
 
+def licence_title(enterprise: Enterprise, today: dt.date) -> str:
+    assert enterprise.license_expiry is not None
+    return f"{enterprise.name}：安全生产许可证{_expiry_text(enterprise.license_expiry, today)}"
+
+
 def licence_warning(enterprise: Enterprise, today: dt.date) -> Warning:
     """The 安全生产许可证到期 warning of one enterprise of `licence_rows`."""
     expiry = enterprise.license_expiry
@@ -653,7 +673,7 @@ def licence_warning(enterprise: Enterprise, today: dt.date) -> Warning:
         kind=WarningKind.LICENCE_EXPIRY,
         key=f"{WarningKind.LICENCE_EXPIRY}:{enterprise.pk}:{expiry:%Y-%m-%d}",
         severity=_expiry_severity(expiry, today),
-        title=f"{enterprise.name}：安全生产许可证{text}",
+        title=licence_title(enterprise, today),
         on=_expiry_since(expiry, today),
         enterprise=enterprise,
         evidence=[
@@ -681,6 +701,13 @@ def expiring_certificates(*, user: User, today: dt.date) -> list[Warning]:
     return [certificate_warning(person, today) for person in people]
 
 
+def certificate_title(person: Person, today: dt.date) -> str:
+    expiry, enterprise = person.certificate_expiry, person.enterprise
+    assert expiry is not None and enterprise is not None
+    certificate = person.certificate_type or "证书"
+    return f"{enterprise.name}：{person.get_role_display()}{person.name}的{certificate}{_expiry_text(expiry, today)}"
+
+
 def certificate_warning(person: Person, today: dt.date) -> Warning:
     """The 人员证书到期 warning of one person of `certificate_rows` (with `enterprise`)."""
     expiry, enterprise = person.certificate_expiry, person.enterprise
@@ -691,7 +718,7 @@ def certificate_warning(person: Person, today: dt.date) -> Warning:
         kind=WarningKind.CERTIFICATE_EXPIRY,
         key=f"{WarningKind.CERTIFICATE_EXPIRY}:{person.pk}:{expiry:%Y-%m-%d}",
         severity=_expiry_severity(expiry, today),
-        title=f"{enterprise.name}：{person.get_role_display()}{person.name}的{certificate}{text}",
+        title=certificate_title(person, today),
         on=_expiry_since(expiry, today),
         enterprise=enterprise,
         evidence=[

@@ -164,9 +164,7 @@ def test_scope_clerk_sees_own_enterprise_only(cast: Cast, world: World, tricky: 
     assert {w.enterprise.town.parent for w in other[0 : len(other)] if w.enterprise} == {world.other_county}
 
 
-def test_page_and_api_queries_are_few_and_fixed(
-    cast: Cast, world: World, tricky: Tricky, today: dt.date, django_assert_num_queries: Any
-) -> None:
+def test_page_and_api_queries_are_few_and_fixed(cast: Cast, world: World, tricky: Tricky, today: dt.date) -> None:
     page, api = Client(), APIClient()
     page.force_login(tricky.superuser)
     api.force_authenticate(tricky.superuser)
@@ -181,10 +179,13 @@ def test_page_and_api_queries_are_few_and_fixed(
         major(enterprise, today - dt.timedelta(days=200 + i), c1)
         major(enterprise, today - dt.timedelta(days=199 + i), c1)
         PersonFactory(enterprise=enterprise, certificate_expiry=today - dt.timedelta(days=i))
-    with django_assert_num_queries(len(before_page.captured_queries)):
+    # At most as many: a page without a repeated warning spends no query on the repeat evidence.
+    with CaptureQueriesContext(connection) as after_page:
         assert page.get("/inspections/warnings/").status_code == 200
-    with django_assert_num_queries(len(before_api.captured_queries)):
+    with CaptureQueriesContext(connection) as after_api:
         assert api.get("/api/v1/warnings/").status_code == 200
+    assert len(after_page.captured_queries) <= len(before_page.captured_queries)
+    assert len(after_api.captured_queries) <= len(before_api.captured_queries)
 
 
 def test_without_county_settings_the_defaults_apply(cast: Cast, world: World, tricky: Tricky, today: dt.date) -> None:
