@@ -1,11 +1,12 @@
 """One page of 预警 at province scale: what the 预警 page and `GET /api/v1/warnings/` show.
 
-`warnings_for` builds every warning of the scope, which is fine for the rules that give a few hundred but not
-for 隐患整改逾期: one warning per overdue hazard, 300,000 at province scale for the superuser (47 s to build).
-`WarningListing` keeps that kind in SQL: it is counted there (`count()`, open ones with
-`open_overdue_condition`) and only the rows a page needs are read, in the order `warnings_for` gives (newest
-`on` first, then title, ties in the rule's own order), merged with the other kinds' warnings. The list is
-therefore identical to `warnings_for(...)` filtered the same way; it is a sequence a `Paginator` can page.
+`warnings_for` builds every warning of the scope, which is fine for the rules that give a few hundred but not for
+the per-row rules (inspections/warning_sources.py: 隐患整改逾期, 重大事故隐患长期存在, 同类重大事故隐患反复出现,
+安全生产许可证到期, 人员证书到期: 300,000 overdue hazards alone at province scale for the superuser).
+`WarningListing` keeps those in SQL: they are counted there and only the rows a page needs are read, each source
+in the order `warnings_for` gives (newest `on` first, then title, ties in the rule's own order), merged with the
+other kinds' warnings. The list is therefore identical to `warnings_for(...)` filtered the same way; it is a
+sequence a `Paginator` can page.
 """
 
 from __future__ import annotations
@@ -14,40 +15,10 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any, overload
 
-from django.db import connection
-from django.db.models import Case, CharField, F, QuerySet, Value, When
-from django.db.models.functions import Collate, Concat
-
-from hazards.choices import HazardLevel
-from hazards.models import Hazard
 from inspections.choices import WarningKind
-from inspections.warnings import (
-    Warning,
-    last_complete_month,
-    open_overdue_condition,
-    overdue_rows,
-    overdue_warning,
-    resolutions_of,
-    warnings_for,
-    with_resolutions,
-)
+from inspections.warning_sources import SOURCES, Scope, source_counts, source_head, source_warnings
+from inspections.warnings import Thresholds, Warning, last_complete_month, resolutions_of, warnings_for
 from portal.models import Enterprise, Region, User
-from portal.scoping import in_subtree
-
-LAZY = WarningKind.OVERDUE_HAZARD
-
-
-def _title_order(field: str) -> Any:
-    """The start of a 隐患整改逾期 title (`enterprise name：level`), which orders warnings of one deadline (the
-    rest of the title is the same for them). Compared by code point, as Python compares the titles."""
-    level = Case(
-        *[When(level=value, then=Value(label)) for value, label in HazardLevel.choices],
-        default=Value(""),
-        output_field=CharField(),
-    )
-    title = Concat(field, Value("："), level, output_field=CharField())
-    # SQLite's default collation is binary (code point order for UTF-8); PostgreSQL needs "C" for it.
-    return Collate(title, "C") if connection.vendor == "postgresql" else title
 
 
 class WarningListing(Sequence[Warning]):
@@ -67,12 +38,19 @@ class WarningListing(Sequence[Warning]):
         only_open: bool = False,
         counted: bool = False,
     ) -> None:
-        self.user, self.today = user, today
         listed = set(WarningKind.values) if kinds is None else set(kinds) & set(WarningKind.values)
-        evaluated = (set(WarningKind.values) if counted else listed) - {LAZY}
-        month = month or last_complete_month(today)
+        wanted = set(WarningKind.values) if counted else listed
+        evaluated, sourced = wanted - set(SOURCES), wanted & set(SOURCES)
+        # One read of the thresholds and of what was handled, for the rules evaluated and the sources alike.
+        thresholds = Thresholds()
+        self._scope = Scope(
+            user=user, today=today, thresholds=thresholds, resolutions=resolutions_of(user, wanted) if wanted else [],
+            region=region, enterprise=enterprise,
+        )  # fmt: skip
+        self._only_open = only_open
         found = warnings_for(
-            user=user, today=today, month=month, kinds=evaluated, region=region, enterprise=enterprise
+            user=user, today=today, month=month or last_complete_month(today), kinds=evaluated, region=region,
+            enterprise=enterprise, thresholds=thresholds, resolutions=self._scope.resolutions,
         ) if evaluated else []  # fmt: skip
         self._eager = [w for w in found if w.kind in listed and (w.is_open or not only_open)]
         self.counts = dict.fromkeys(WarningKind.values, 0)
@@ -80,42 +58,41 @@ class WarningListing(Sequence[Warning]):
         for warning in found:
             self.counts[warning.kind] += 1
             self.open_counts[warning.kind] += warning.is_open
-        self._lazy: QuerySet[Hazard] | None = None
-        self._lazy_count = 0
-        self._resolutions = []
-        if LAZY in listed or counted:
-            rows = overdue_rows(user, today)
-            if region is not None:
-                rows = rows.filter(in_subtree(region.path, "enterprise__town__path"))
-            if enterprise is not None:
-                rows = rows.filter(enterprise_id=enterprise.pk)
-            self._resolutions = resolutions_of(user, [LAZY])
-            open_rows = rows.filter(open_overdue_condition(user, today, self._resolutions))
-            if counted:
-                self.counts[LAZY] = rows.count()
-                self.open_counts[LAZY] = open_rows.count()
-            if LAZY in listed:
-                self._lazy = open_rows if only_open else rows
-                if counted:
-                    self._lazy_count = self.open_counts[LAZY] if only_open else self.counts[LAZY]
-                else:
-                    self._lazy_count = self._lazy.count()
+        # The sources listed, in the rules' order, each with the number of its warnings listed.
+        self._sourced: list[tuple[str, int]] = []
+        for kind in WarningKind.values:
+            if kind in sourced:
+                self.counts[kind], self.open_counts[kind] = source_counts(SOURCES[kind], self._scope)
+                if kind in listed:
+                    self._sourced.append((kind, self.open_counts[kind] if only_open else self.counts[kind]))
 
     def __len__(self) -> int:
-        return len(self._eager) + self._lazy_count
+        return len(self._eager) + sum(n for _, n in self._sourced)
 
-    def _head(self, stop: int) -> list[Warning]:
-        """The first `stop` warnings: only the first `stop` overdue hazards can be among them."""
-        head: list[Warning] = []
-        if self._lazy is not None and stop > 0:
-            rows = (
-                self._lazy.select_related("enterprise", "enterprise__town", "criterion")
-                .annotate(_title=_title_order("enterprise__name"))
-                .order_by(F("current_deadline").desc(), F("_title").desc(), "id")[:stop]
-            )
-            head = with_resolutions(self.user, [overdue_warning(h, self.today) for h in rows], self._resolutions)
-        # The overdue ones first, as `warnings_for` gathers them: the stable sort keeps ties in that order.
-        return sorted([*head, *self._eager], key=lambda w: (w.on, w.title), reverse=True)[:stop]
+    def _page(self, start: int, stop: int) -> list[Warning]:
+        """Warnings `start` to `stop`: only the first `stop` rows of each source can be among them; they are
+        merged by their (on, title) and the warnings built for the page's rows alone."""
+        if stop <= start:
+            return []
+        rows = {
+            kind: source_head(SOURCES[kind], self._scope, stop, only_open=self._only_open, rows_total=number)
+            for kind, number in self._sourced
+            if number
+        }
+        # Gathered in the rules' order, as `warnings_for` gathers them: the stable sort keeps ties in that order.
+        gathered: list[tuple[tuple[dt.date, str], str, Any]] = []
+        for kind in WarningKind.values:
+            if kind in rows:
+                key = SOURCES[kind].key
+                gathered += [(key(self._scope, row), kind, row) for row in rows[kind]]
+            else:
+                gathered += [((w.on, w.title), kind, w) for w in self._eager if w.kind == kind]
+        page = sorted(gathered, key=lambda item: item[0], reverse=True)[start:stop]
+        built = {
+            kind: iter(source_warnings(SOURCES[kind], self._scope, [row for _, k, row in page if k == kind]))
+            for kind in rows
+        }
+        return [next(built[kind]) if kind in built else item for _, kind, item in page]
 
     @overload
     def __getitem__(self, index: int) -> Warning: ...
@@ -126,9 +103,9 @@ class WarningListing(Sequence[Warning]):
     def __getitem__(self, index: int | slice) -> Warning | list[Warning]:
         if isinstance(index, slice):
             start, stop, step = index.indices(len(self))
-            return self._head(stop)[start:stop:step]
+            return self._page(start, stop)[::step] if step > 0 else self._page(0, len(self))[index]
         if index < 0:
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError(index)
-        return self._head(index + 1)[index]
+        return self._page(index, index + 1)[0]

@@ -6,9 +6,10 @@ The 预警 page, the dashboard's 预警 box, the 工作台 and `GET /api/v1/warn
 and what was done about it — `resolution`), newest first, with `.counts` (per kind, all) and
 `.open_counts` (per kind, not yet handled). Where only the numbers are needed (the dashboard box, the
 工作台's badges), `warning_counts(...)` (same arguments) gives the same numbers, counting the per-row
-rules in SQL from the very querysets the rules read. Each rule costs a fixed number of queries, whatever the
-number of records (tests/inspections/test_warning_engine.py counts them). Only the handling is stored:
-`WarningResolution`, keyed by the warning's stable `key`, written by
+rules in SQL with the row sources of inspections/warning_sources.py (the rules' own querysets and builders,
+with which the 预警 page and API also read one page: inspections/warning_listing.py). Each rule costs a fixed
+number of queries, whatever the number of records (tests/inspections/test_warning_engine.py counts them).
+Only the handling is stored: `WarningResolution`, keyed by the warning's stable `key`, written by
 `inspections.warning_services.warning_resolve`.
 
 - 隐患整改逾期: a hazard whose current deadline has passed while the rectification is owed
@@ -43,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import timezone
 
@@ -164,7 +165,9 @@ class Thresholds:
     def __init__(self) -> None:
         self._rows: dict[str, tuple[int, int]] | None = None
 
-    def for_region(self, region: Region | None) -> tuple[int, int]:
+    @property
+    def rows(self) -> dict[str, tuple[int, int]]:
+        """County path → (long-open days, repeat window months)."""
         if self._rows is None:
             self._rows = {
                 path: (days, months)
@@ -172,11 +175,29 @@ class Thresholds:
                     "county__path", "long_open_major_hazard_days", "repeat_window_months"
                 )
             }
+        return self._rows
+
+    def for_region(self, region: Region | None) -> tuple[int, int]:
         if region is not None:
             for path in ancestor_paths(region.path):
-                if path in self._rows:
-                    return self._rows[path]
+                if path in self.rows:
+                    return self.rows[path]
         return DEFAULT_LONG_OPEN_DAYS, DEFAULT_REPEAT_MONTHS
+
+    def expression(self, town_path: str, index: int) -> Case | Value:
+        """`for_region` in SQL for the town at lookup `town_path`: the days (index 0) or the months (1) of the
+        county above it. The topmost setting on the town's way up wins, as in `for_region`: shortest path first."""
+        default = (DEFAULT_LONG_OPEN_DAYS, DEFAULT_REPEAT_MONTHS)[index]
+        if not self.rows:
+            return Value(default, output_field=IntegerField())
+        return Case(
+            *[
+                When(in_subtree(path, town_path), then=Value(values[index]))
+                for path, values in sorted(self.rows.items(), key=lambda item: (len(item[0]), item[0]))
+            ],
+            default=Value(default),
+            output_field=IntegerField(),
+        )
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:
@@ -308,41 +329,52 @@ def perfunctory_self_checks(*, user: User, today: dt.date) -> list[Warning]:
     return warnings
 
 
+def long_open_rows(user: User) -> QuerySet[Hazard]:
+    """The candidates of 重大事故隐患长期存在: major hazards not 销号 (the age is checked per county)."""
+    return Hazard.objects.visible_to(user).filter(level=HazardLevel.MAJOR, status__in=sorted(HazardStatus.open()))
+
+
 def long_open_major_hazards(*, user: User, today: dt.date, thresholds: Thresholds | None = None) -> list[Warning]:
-    open_statuses = sorted(HazardStatus.open())
     hazards = (
-        Hazard.objects.visible_to(user)
-        .filter(level=HazardLevel.MAJOR, status__in=open_statuses)
-        .select_related("enterprise", "enterprise__town", "criterion")
-        .order_by("found_on", "id")
+        long_open_rows(user).select_related("enterprise", "enterprise__town", "criterion").order_by("found_on", "id")
     )
     thresholds = thresholds or Thresholds()
     warnings = []
     for hazard in hazards:
         limit = thresholds.for_region(hazard.enterprise.town)[0]
-        days = (today - hazard.found_on).days
-        if days <= limit:
-            continue
-        why = f"重大事故隐患长期存在：{hazard.description[:60]}，发现已 {days} 天仍未销号"
-        warnings.append(
-            Warning(
-                kind=WarningKind.LONG_OPEN_MAJOR_HAZARD,
-                key=f"{WarningKind.LONG_OPEN_MAJOR_HAZARD}:{hazard.pk}",
-                severity=WarningSeverity.HIGH,
-                title=f"{hazard.enterprise.name}：重大事故隐患发现 {days} 天仍未销号（超过 {limit} 天）",
-                on=hazard.found_on,
-                enterprise=hazard.enterprise,
-                evidence=[_hazard_evidence(hazard, today)],
-                actions=_enterprise_actions(hazard.enterprise, why),
-            )
-        )
+        if (today - hazard.found_on).days > limit:
+            warnings.append(long_open_warning(hazard, today, limit))
     return warnings
+
+
+def long_open_title(hazard: Hazard, today: dt.date, limit: int) -> str:
+    return f"{hazard.enterprise.name}：重大事故隐患发现 {(today - hazard.found_on).days} 天仍未销号（超过 {limit} 天）"
+
+
+def long_open_warning(hazard: Hazard, today: dt.date, limit: int) -> Warning:
+    """The 重大事故隐患长期存在 warning of one hazard (with `enterprise`, `enterprise__town`, `criterion`)."""
+    days = (today - hazard.found_on).days
+    why = f"重大事故隐患长期存在：{hazard.description[:60]}，发现已 {days} 天仍未销号"
+    return Warning(
+        kind=WarningKind.LONG_OPEN_MAJOR_HAZARD,
+        key=f"{WarningKind.LONG_OPEN_MAJOR_HAZARD}:{hazard.pk}",
+        severity=WarningSeverity.HIGH,
+        title=long_open_title(hazard, today, limit),
+        on=hazard.found_on,
+        enterprise=hazard.enterprise,
+        evidence=[_hazard_evidence(hazard, today)],
+        actions=_enterprise_actions(hazard.enterprise, why),
+    )
+
+
+def repeated_rows(user: User) -> QuerySet[Hazard]:
+    """The hazards 同类重大事故隐患反复出现 compares: major hazards citing a 判定依据."""
+    return Hazard.objects.visible_to(user).filter(level=HazardLevel.MAJOR, criterion__isnull=False)
 
 
 def repeated_major_hazards(*, user: User, today: dt.date, thresholds: Thresholds | None = None) -> list[Warning]:
     hazards = (
-        Hazard.objects.visible_to(user)
-        .filter(level=HazardLevel.MAJOR, criterion__isnull=False)
+        repeated_rows(user)
         .select_related("enterprise", "enterprise__town", "criterion")
         .order_by("enterprise_id", "criterion_id", "found_on", "id")
     )
@@ -356,24 +388,37 @@ def repeated_major_hazards(*, user: User, today: dt.date, thresholds: Thresholds
             continue
         months = thresholds.for_region(group[0].enterprise.town)[1]
         for index, later in enumerate(group[1:], start=1):
-            earlier = [h for h in group[:index] if h.found_on >= _months_before(later.found_on, months)]
-            if not earlier:
-                continue
-            enterprise = later.enterprise
-            why = f"同类重大事故隐患反复出现：{later.criterion}，{months}个月内第{len(earlier) + 1}次"
-            warnings.append(
-                Warning(
-                    kind=WarningKind.REPEATED_MAJOR_HAZARD,
-                    key=f"{WarningKind.REPEATED_MAJOR_HAZARD}:{later.pk}",
-                    severity=WarningSeverity.HIGH,
-                    title=f"{enterprise.name}：同类重大事故隐患（{later.criterion}）{months}个月内反复出现",
-                    on=later.found_on,
-                    enterprise=enterprise,
-                    evidence=[_hazard_evidence(h, today) for h in [*earlier, later]],
-                    actions=_enterprise_actions(enterprise, why),
-                )
-            )
+            earlier = repeated_earlier(later, group[:index], months)
+            if earlier:
+                warnings.append(repeated_warning(later, earlier, months, today))
     return warnings
+
+
+def repeated_earlier(later: Hazard, before: Iterable[Hazard], months: int) -> list[Hazard]:
+    """Of `before` (hazards of the same group found before `later`), those within the window."""
+    start = _months_before(later.found_on, months)
+    return [h for h in before if h.found_on >= start]
+
+
+def repeated_title(later: Hazard, months: int) -> str:
+    return f"{later.enterprise.name}：同类重大事故隐患（{later.criterion}）{months}个月内反复出现"
+
+
+def repeated_warning(later: Hazard, earlier: list[Hazard], months: int, today: dt.date) -> Warning:
+    """The 同类重大事故隐患反复出现 warning of `later` given the `earlier` ones of its window (all with
+    `enterprise`, `criterion`)."""
+    enterprise = later.enterprise
+    why = f"同类重大事故隐患反复出现：{later.criterion}，{months}个月内第{len(earlier) + 1}次"
+    return Warning(
+        kind=WarningKind.REPEATED_MAJOR_HAZARD,
+        key=f"{WarningKind.REPEATED_MAJOR_HAZARD}:{later.pk}",
+        severity=WarningSeverity.HIGH,
+        title=repeated_title(later, months),
+        on=later.found_on,
+        enterprise=enterprise,
+        evidence=[_hazard_evidence(h, today) for h in [*earlier, later]],
+        actions=_enterprise_actions(enterprise, why),
+    )
 
 
 def failed_retakes(*, user: User, today: dt.date) -> list[Warning]:
@@ -560,6 +605,13 @@ def overdue_hazards(*, user: User, today: dt.date) -> list[Warning]:
     return [overdue_warning(hazard, today) for hazard in rows]
 
 
+def overdue_title(hazard: Hazard, today: dt.date) -> str:
+    deadline = hazard.current_deadline
+    assert deadline is not None
+    days = (today - deadline).days
+    return f"{hazard.enterprise.name}：{hazard.get_level_display()}整改逾期 {days} 天（期限 {deadline:%Y-%m-%d}）"
+
+
 def overdue_warning(hazard: Hazard, today: dt.date) -> Warning:
     """The 隐患整改逾期 warning of one overdue hazard (with `enterprise`, `enterprise__town`, `criterion`)."""
     deadline = hazard.current_deadline
@@ -571,7 +623,7 @@ def overdue_warning(hazard: Hazard, today: dt.date) -> Warning:
         kind=WarningKind.OVERDUE_HAZARD,
         key=f"{WarningKind.OVERDUE_HAZARD}:{hazard.pk}:{deadline:%Y-%m-%d}",
         severity=WarningSeverity.HIGH if hazard.level == HazardLevel.MAJOR else WarningSeverity.MEDIUM,
-        title=f"{enterprise.name}：{hazard.get_level_display()}整改逾期 {days} 天（期限 {deadline:%Y-%m-%d}）",
+        title=overdue_title(hazard, today),
         on=deadline + dt.timedelta(days=1),
         enterprise=enterprise,
         evidence=[_hazard_evidence(hazard, today)],
@@ -603,31 +655,35 @@ def licence_rows(user: User, today: dt.date) -> QuerySet[Enterprise]:
 def expiring_licences(*, user: User, today: dt.date) -> list[Warning]:
     """安全生产许可证 expired or expiring within 90 days, for mines 正常生产/正常建设."""
     enterprises = licence_rows(user, today).select_related("town").order_by("license_expiry", "id")
-    warnings = []
-    for enterprise in enterprises:
-        expiry = enterprise.license_expiry
-        assert expiry is not None
-        text = _expiry_text(expiry, today)
-        number = f"（编号 {enterprise.license_number}）" if enterprise.license_number else ""
-        warnings.append(
-            Warning(
-                kind=WarningKind.LICENCE_EXPIRY,
-                key=f"{WarningKind.LICENCE_EXPIRY}:{enterprise.pk}:{expiry:%Y-%m-%d}",
-                severity=_expiry_severity(expiry, today),
-                title=f"{enterprise.name}：安全生产许可证{text}",
-                on=_expiry_since(expiry, today),
-                enterprise=enterprise,
-                evidence=[
-                    Evidence(
-                        f"安全生产许可证{number}有效期至 {expiry:%Y-%m-%d}，"
-                        f"{enterprise.get_production_status_display()}",
-                        enterprise.get_absolute_url(),
-                    )
-                ],
-                actions=_enterprise_actions(enterprise, f"安全生产许可证{text}"),
+    return [licence_warning(enterprise, today) for enterprise in enterprises]
+
+
+def licence_title(enterprise: Enterprise, today: dt.date) -> str:
+    assert enterprise.license_expiry is not None
+    return f"{enterprise.name}：安全生产许可证{_expiry_text(enterprise.license_expiry, today)}"
+
+
+def licence_warning(enterprise: Enterprise, today: dt.date) -> Warning:
+    """The 安全生产许可证到期 warning of one enterprise of `licence_rows`."""
+    expiry = enterprise.license_expiry
+    assert expiry is not None
+    text = _expiry_text(expiry, today)
+    number = f"（编号 {enterprise.license_number}）" if enterprise.license_number else ""
+    return Warning(
+        kind=WarningKind.LICENCE_EXPIRY,
+        key=f"{WarningKind.LICENCE_EXPIRY}:{enterprise.pk}:{expiry:%Y-%m-%d}",
+        severity=_expiry_severity(expiry, today),
+        title=licence_title(enterprise, today),
+        on=_expiry_since(expiry, today),
+        enterprise=enterprise,
+        evidence=[
+            Evidence(
+                f"安全生产许可证{number}有效期至 {expiry:%Y-%m-%d}，{enterprise.get_production_status_display()}",
+                enterprise.get_absolute_url(),
             )
-        )
-    return warnings
+        ],
+        actions=_enterprise_actions(enterprise, f"安全生产许可证{text}"),
+    )
 
 
 def certificate_rows(user: User, today: dt.date) -> QuerySet[Person]:
@@ -642,32 +698,39 @@ def expiring_certificates(*, user: User, today: dt.date) -> list[Warning]:
         .select_related("enterprise", "enterprise__town")
         .order_by("certificate_expiry", "id")
     )
-    warnings = []
-    for person in people:
-        expiry, enterprise = person.certificate_expiry, person.enterprise
-        assert expiry is not None and enterprise is not None
-        text = _expiry_text(expiry, today)
-        certificate = person.certificate_type or "证书"
-        warnings.append(
-            Warning(
-                kind=WarningKind.CERTIFICATE_EXPIRY,
-                key=f"{WarningKind.CERTIFICATE_EXPIRY}:{person.pk}:{expiry:%Y-%m-%d}",
-                severity=_expiry_severity(expiry, today),
-                title=f"{enterprise.name}：{person.get_role_display()}{person.name}的{certificate}{text}",
-                on=_expiry_since(expiry, today),
-                enterprise=enterprise,
-                evidence=[
-                    Evidence(
-                        f"{person.name}（{person.get_role_display()}）{certificate}"
-                        f"{('编号 ' + person.certificate_number) if person.certificate_number else ''}，"
-                        f"有效期至 {expiry:%Y-%m-%d}",
-                        enterprise.get_absolute_url(),
-                    )
-                ],
-                actions=_enterprise_actions(enterprise, f"{person.name}的{certificate}{text}"),
+    return [certificate_warning(person, today) for person in people]
+
+
+def certificate_title(person: Person, today: dt.date) -> str:
+    expiry, enterprise = person.certificate_expiry, person.enterprise
+    assert expiry is not None and enterprise is not None
+    certificate = person.certificate_type or "证书"
+    return f"{enterprise.name}：{person.get_role_display()}{person.name}的{certificate}{_expiry_text(expiry, today)}"
+
+
+def certificate_warning(person: Person, today: dt.date) -> Warning:
+    """The 人员证书到期 warning of one person of `certificate_rows` (with `enterprise`)."""
+    expiry, enterprise = person.certificate_expiry, person.enterprise
+    assert expiry is not None and enterprise is not None
+    text = _expiry_text(expiry, today)
+    certificate = person.certificate_type or "证书"
+    return Warning(
+        kind=WarningKind.CERTIFICATE_EXPIRY,
+        key=f"{WarningKind.CERTIFICATE_EXPIRY}:{person.pk}:{expiry:%Y-%m-%d}",
+        severity=_expiry_severity(expiry, today),
+        title=certificate_title(person, today),
+        on=_expiry_since(expiry, today),
+        enterprise=enterprise,
+        evidence=[
+            Evidence(
+                f"{person.name}（{person.get_role_display()}）{certificate}"
+                f"{('编号 ' + person.certificate_number) if person.certificate_number else ''}，"
+                f"有效期至 {expiry:%Y-%m-%d}",
+                enterprise.get_absolute_url(),
             )
-        )
-    return warnings
+        ],
+        actions=_enterprise_actions(enterprise, f"{person.name}的{certificate}{text}"),
+    )
 
 
 def late_deliverable_candidates(deliverables: Iterable[Deliverable], today: dt.date) -> list[Deliverable]:
@@ -790,18 +853,21 @@ def warnings_for(
     kinds: Iterable[str] | None = None,
     region: Region | None = None,
     enterprise: Enterprise | None = None,
+    thresholds: Thresholds | None = None,
+    resolutions: list[WarningResolution] | None = None,
 ) -> WarningList:
     """Every warning the user's scope holds, newest first, each with what was done about it.
 
     `kinds` limits the rules evaluated (the others cost nothing); `region` keeps the warnings of that
     region's subtree, `enterprise` those of one enterprise (both within the user's scope: they narrow,
     never widen). `month` is the month the quotas are checked for (default: the last complete one).
-    The result's `.counts` / `.open_counts` give the number per kind, every kind present.
+    The result's `.counts` / `.open_counts` give the number per kind, every kind present. A caller that read
+    them already may pass the `thresholds` and the `resolutions_of` the kinds (no query for them here).
     """
     today = today or timezone.localdate()
     month = workdays.month_start(month) if month else last_complete_month(today)
     wanted = set(WarningKind.values) if kinds is None else set(kinds) & set(WarningKind.values)
-    thresholds = Thresholds()
+    thresholds = thresholds or Thresholds()
     rules: dict[str, Callable[[], list[Warning]]] = {
         WarningKind.OVERDUE_HAZARD: lambda: overdue_hazards(user=user, today=today),
         WarningKind.PERFUNCTORY_SELF_CHECK: lambda: perfunctory_self_checks(user=user, today=today),
@@ -825,7 +891,7 @@ def warnings_for(
         found = [w for w in found if w.enterprise is not None and w.enterprise.pk == enterprise.pk]
     if region is not None:
         found = [w for w in found if (unit := w.unit) is not None and path_within(unit.path, region.path)]
-    with_resolutions(user, found)
+    with_resolutions(user, found, resolutions)
     return WarningList(sorted(found, key=lambda w: (w.on, w.title), reverse=True))
 
 
@@ -856,25 +922,6 @@ def with_resolutions(
 
 
 @dataclass(frozen=True)
-class _Countable:
-    """A rule whose warnings are one per row of a queryset, keyed `kind:pk:date`: counted in SQL."""
-
-    rows: Callable[[User, dt.date], QuerySet[Any]]
-    date_field: str
-    region_path: str
-    enterprise_field: str
-
-
-COUNTABLE: dict[str, _Countable] = {
-    WarningKind.OVERDUE_HAZARD: _Countable(overdue_rows, "current_deadline", "enterprise__town__path", "enterprise_id"),
-    WarningKind.LICENCE_EXPIRY: _Countable(licence_rows, "license_expiry", "town__path", "pk"),
-    WarningKind.CERTIFICATE_EXPIRY: _Countable(
-        certificate_rows, "certificate_expiry", "enterprise__town__path", "enterprise_id"
-    ),
-}
-
-
-@dataclass(frozen=True)
 class WarningCounts:
     total: dict[str, int]
     open: dict[str, int]
@@ -890,28 +937,31 @@ def warning_counts(
     enterprise: Enterprise | None = None,
 ) -> WarningCounts:
     """The numbers `warnings_for(...)` gives (`.counts`, `.open_counts`), without building every warning:
-    the per-row rules (overdue hazards, licences, certificates: possibly thousands) are counted in SQL
-    from the very querysets the rules read; the others (a few dozen at most) are evaluated."""
+    the per-row rules (inspections/warning_sources.py: overdue hazards, long-open and repeated major hazards,
+    licences, certificates: possibly hundreds of thousands) are counted in SQL by the very row sources the
+    预警 page lists them with; the others (a few hundred at most) are evaluated."""
+    from inspections.warning_sources import SOURCES, Scope, source_counts
+
     today = today or timezone.localdate()
     wanted = set(WarningKind.values) if kinds is None else set(kinds) & set(WarningKind.values)
-    counted = wanted & set(COUNTABLE)
+    counted = wanted & set(SOURCES)
     rest = wanted - counted
     total = dict.fromkeys(WarningKind.values, 0)
     open_ = dict.fromkeys(WarningKind.values, 0)
+    thresholds = Thresholds()
+    scope = Scope(
+        user=user, today=today, thresholds=thresholds, resolutions=resolutions_of(user, wanted) if wanted else [],
+        region=region, enterprise=enterprise,
+    )  # fmt: skip
     if rest:
-        found = warnings_for(user=user, today=today, month=month, kinds=rest, region=region, enterprise=enterprise)
+        found = warnings_for(
+            user=user, today=today, month=month, kinds=rest, region=region, enterprise=enterprise,
+            thresholds=thresholds, resolutions=scope.resolutions,
+        )  # fmt: skip
         total.update({k: n for k, n in found.counts.items() if k in rest})
         open_.update({k: n for k, n in found.open_counts.items() if k in rest})
-    resolved = _resolved_rows(user, counted)
     for kind in sorted(counted):
-        rule = COUNTABLE[kind]
-        rows = rule.rows(user, today)
-        if region is not None:
-            rows = rows.filter(in_subtree(region.path, rule.region_path))
-        if enterprise is not None:
-            rows = rows.filter(**{rule.enterprise_field: enterprise.pk})
-        total[kind] = rows.count()
-        open_[kind] = total[kind] - len(_handled_pks(rule, rows, resolved[kind]))
+        total[kind], open_[kind] = source_counts(SOURCES[kind], scope)
     return WarningCounts(total=total, open=open_)
 
 
@@ -934,18 +984,6 @@ def _resolved_rows(
             if kind in resolved and pk.isdigit():
                 resolved[kind].add((int(pk), day))
     return resolved
-
-
-def _handled_pks(rule: _Countable, rows: QuerySet[Any], resolved: set[tuple[int, str]]) -> list[int]:
-    """The rows among `rows` whose warning (for the row's current date) has been handled."""
-    if not resolved:
-        return []
-    pks = sorted({pk for pk, _ in resolved})
-    return [
-        pk
-        for pk, day in rows.filter(pk__in=pks).values_list("pk", rule.date_field)
-        if (pk, f"{day:%Y-%m-%d}") in resolved
-    ]
 
 
 def open_overdue_condition(user: User, today: dt.date, resolutions: Iterable[WarningResolution]) -> Q:
