@@ -166,8 +166,8 @@ def overdue_condition(today: datetime.date) -> Q:
 
 
 class HazardQuerySet(ScopedQuerySet["Hazard"]):
-    def visible_to(self, user: Any) -> HazardQuerySet:
-        return cast(HazardQuerySet, super().visible_to(user))
+    def visible_to(self, user: Any, *, semijoin: bool = False) -> HazardQuerySet:
+        return cast(HazardQuerySet, super().visible_to(user, semijoin=semijoin))
 
     def overdue(self, today: datetime.date | None = None) -> HazardQuerySet:
         """逾期: the current deadline has passed and the rectification is not done (`overdue_condition`)."""
@@ -201,8 +201,8 @@ class HazardManager(ScopedManager["Hazard"]):
     def get_queryset(self) -> HazardQuerySet:
         return HazardQuerySet(self.model, using=self._db)
 
-    def visible_to(self, user: Any) -> HazardQuerySet:
-        return self.get_queryset().visible_to(user)
+    def visible_to(self, user: Any, *, semijoin: bool = False) -> HazardQuerySet:
+        return self.get_queryset().visible_to(user, semijoin=semijoin)
 
     def overdue(self, today: datetime.date | None = None) -> HazardQuerySet:
         return self.get_queryset().overdue(today)

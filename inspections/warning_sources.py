@@ -78,7 +78,7 @@ from inspections.warnings import (
 )
 from portal.choices import PersonRole
 from portal.models import Enterprise, Region, User
-from portal.scoping import in_subtree
+from portal.scoping import in_subtree, subtree_semijoin
 
 
 @dataclass
@@ -252,7 +252,7 @@ def _repeated_flagged(scope: Scope) -> list[tuple[int, dt.date]]:
     partition, order = [F("enterprise_id"), F("criterion_id")], [F("found_on").asc(), F("id").asc()]
     # A group is one enterprise's: the filters may narrow the hazards compared before the LAG.
     candidates = (
-        _narrowed(REPEATED_LOOKUPS, repeated_rows(scope.user), scope)
+        _narrowed(REPEATED_LOOKUPS, repeated_rows(scope.user), scope, semijoin=True)
         .annotate(
             _months=scope.thresholds.expression("enterprise__town__path", 1),
             _earliest=index - F("_months"),
@@ -415,10 +415,13 @@ def source_rows(source: RowSource, scope: Scope) -> QuerySet[Any]:
     return _narrowed((source.region_path, source.enterprise_field), source.rows(scope), scope)
 
 
-def _narrowed(lookups: tuple[str, str], rows: QuerySet[Any], scope: Scope) -> QuerySet[Any]:
+def _narrowed(lookups: tuple[str, str], rows: QuerySet[Any], scope: Scope, *, semijoin: bool = False) -> QuerySet[Any]:
     region_path, enterprise_field = lookups
     if scope.region is not None:
-        rows = rows.filter(in_subtree(scope.region.path, region_path))
+        path = scope.region.path
+        rows = rows.filter(
+            subtree_semijoin(rows.model, region_path, path) if semijoin else in_subtree(path, region_path)
+        )
     if scope.enterprise is not None:
         rows = rows.filter(**{enterprise_field: scope.enterprise.pk})
     return rows

@@ -369,7 +369,9 @@ def long_open_warning(hazard: Hazard, today: dt.date, limit: int) -> Warning:
 
 def repeated_rows(user: User) -> QuerySet[Hazard]:
     """The hazards 同类重大事故隐患反复出现 compares: major hazards citing a 判定依据."""
-    return Hazard.objects.visible_to(user).filter(level=HazardLevel.MAJOR, criterion__isnull=False)
+    # By the scope's enterprises (a semi-join): its window over every group is read through them, not by a
+    # scan of the province's major hazards joined to their towns (a town: 770 ms → 10 ms on SQLite).
+    return Hazard.objects.visible_to(user, semijoin=True).filter(level=HazardLevel.MAJOR, criterion__isnull=False)
 
 
 def repeated_major_hazards(*, user: User, today: dt.date, thresholds: Thresholds | None = None) -> list[Warning]:

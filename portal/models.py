@@ -259,8 +259,8 @@ class ScopedUserManager(UserManager["User"]):
     def get_queryset(self) -> ScopedQuerySet[User]:
         return ScopedQuerySet(self.model, using=self._db).select_related("region", "enterprise__town")
 
-    def visible_to(self, user: Any) -> ScopedQuerySet[User]:
-        return self.get_queryset().visible_to(user)
+    def visible_to(self, user: Any, *, semijoin: bool = False) -> ScopedQuerySet[User]:
+        return self.get_queryset().visible_to(user, semijoin=semijoin)
 
 
 class User(AbstractUser):
