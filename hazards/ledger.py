@@ -55,10 +55,10 @@ from __future__ import annotations
 import copy
 import datetime
 import decimal
-import functools
 import hashlib
+import operator
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,7 +93,7 @@ from hazards.services import enterprise_users, notify, record_events_many, town_
 from hazards.validation import criterion_errors, hazard_date_errors, rectified_on_errors
 from portal import limits
 from portal.audit import audit_record_many, snapshot
-from portal.bulk import bulk_insert
+from portal.bulk import bulk_insert, gc_paused
 from portal.choices import AuditAction, Role
 from portal.models import Enterprise, User
 from portal.spreadsheet_calamine import open_calamine
@@ -345,12 +345,35 @@ def parse_funds(value: Any) -> decimal.Decimal | None:
     return number
 
 
-def _text(value: Any, name: str) -> str:
-    text = clean_text(value)
-    message = limits.too_long(text, _TEXT_LIMITS.get(name))
-    if message:
-        raise CellError(message)
-    return text
+def _text_parser(name: str) -> Callable[[Any], str]:
+    """The parser of a text column: the cell's clean text, within the field's length (its limit looked up once)."""
+    limit = _TEXT_LIMITS.get(name)
+
+    def parse(value: Any) -> str:
+        text = clean_text(value)
+        if limit and len(text) > limit:
+            raise CellError(limits.too_long(text, limit))
+        return text
+
+    return parse
+
+
+def _remembered(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`parse` answering once per distinct cell value (by type and value: True is not 1), for the columns whose
+    values repeat down a ledger (level, category, source, dates, amounts). A refused value raises each time."""
+    answers: dict[tuple[type, Any], Any] = {}
+
+    def remembered(value: Any) -> Any:
+        key = (value.__class__, value)
+        try:
+            return answers[key]
+        except KeyError:
+            answer = answers[key] = parse(value)
+            return answer
+        except TypeError:  # unhashable
+            return parse(value)
+
+    return remembered
 
 
 @dataclass
@@ -396,7 +419,9 @@ class _RowReader:
             if name in ("serial", "ledger_number") and name != self.number_field:
                 continue
             target = {"serial": "ledger_number", "criterion": "criterion_text"}.get(name, name)
-            parse = parsers.get(name) or functools.partial(_text, name=target)
+            parser = parsers.get(name)
+            # Per reader (one file): what is remembered never outlives the upload.
+            parse = _remembered(parser) if parser is not None else _text_parser(target)
             self.plan.append((name, target, parse, name in REQUIRED))
 
     def label(self, name: str) -> str:
@@ -863,6 +888,7 @@ def _validate(
     return result, planned
 
 
+@gc_paused()
 def ledger_validate(
     *, source: Any, enterprise: Enterprise, actor: User | None = None, file_name: str = ""
 ) -> ImportResult:
@@ -884,24 +910,30 @@ def _actor_name(actor: User | None) -> str:
 
 
 _TEMPORAL = (models.DateField, models.TimeField)  # DateTimeField is a DateField
-_SNAPSHOT_PLAIN = [
-    (f.name, f.attname) for f in Hazard._meta.concrete_fields if not isinstance(f, (*_TEMPORAL, models.DecimalField))
-]
-_SNAPSHOT_ISO = [(f.name, f.attname) for f in Hazard._meta.concrete_fields if isinstance(f, _TEMPORAL)]
-_SNAPSHOT_STR = [(f.name, f.attname) for f in Hazard._meta.concrete_fields if isinstance(f, models.DecimalField)]
+_SNAPSHOT_NAMES = [f.name for f in Hazard._meta.concrete_fields]
+_SNAPSHOT_ATTNAMES = [f.attname for f in Hazard._meta.concrete_fields]
+_SNAPSHOT_VALUES = operator.itemgetter(*_SNAPSHOT_ATTNAMES)
+_SNAPSHOT_ISO = [f.name for f in Hazard._meta.concrete_fields if isinstance(f, _TEMPORAL)]
+_SNAPSHOT_STR = [f.name for f in Hazard._meta.concrete_fields if isinstance(f, models.DecimalField)]
 
 
 def _snapshot(hazard: Hazard) -> dict[str, Any]:
     """`portal.audit.snapshot` of a hazard (the same keys and JSON values), with the field types decided once
-    instead of per value (10,000 audit rows)."""
+    instead of per value (10,000 audit rows): the values picked in C, then the dates and amounts made text."""
     values = hazard.__dict__
-    data = {name: values.get(attname) for name, attname in _SNAPSHOT_PLAIN}
-    for name, attname in _SNAPSHOT_ISO:
-        value = values.get(attname)
-        data[name] = value.isoformat() if value is not None else None
-    for name, attname in _SNAPSHOT_STR:
-        value = values.get(attname)
-        data[name] = str(value) if value is not None else None
+    try:
+        picked = _SNAPSHOT_VALUES(values)
+    except KeyError:  # a field not loaded (never in an import): None
+        picked = tuple(values.get(attname) for attname in _SNAPSHOT_ATTNAMES)
+    data = dict(zip(_SNAPSHOT_NAMES, picked, strict=True))
+    for name in _SNAPSHOT_ISO:
+        value = data[name]
+        if value is not None:
+            data[name] = value.isoformat()
+    for name in _SNAPSHOT_STR:
+        value = data[name]
+        if value is not None:
+            data[name] = str(value)
     return data
 
 
@@ -1094,6 +1126,7 @@ def _conflict(file_name: str) -> ImportResult:
     return result
 
 
+@gc_paused()
 def ledger_upload_create(
     *, actor: User, enterprise: Enterprise, source: Any, file_name: str = ""
 ) -> tuple[ImportResult, LedgerUpload | None]:
@@ -1124,6 +1157,7 @@ def ledger_upload_create(
     return result, upload
 
 
+@gc_paused()
 def ledger_upload_preview(*, actor: User, upload: LedgerUpload) -> ImportResult:
     """The preview of a stored upload, validated again against the hazards as they are now."""
     check_uploader(actor, upload.enterprise)
@@ -1133,6 +1167,7 @@ def ledger_upload_preview(*, actor: User, upload: LedgerUpload) -> ImportResult:
     return result
 
 
+@gc_paused()
 def ledger_upload_commit(*, actor: User, upload: LedgerUpload) -> ImportResult:
     """Import a 待确认 upload: re-read and re-validate the stored file, then write every row or none.
 
@@ -1170,6 +1205,7 @@ def ledger_upload_commit(*, actor: User, upload: LedgerUpload) -> ImportResult:
     return result
 
 
+@gc_paused()
 def ledger_import(
     *,
     source: Any,
