@@ -978,34 +978,35 @@ def _write(
     audit_name = "" if actor is not None else CLI_ACTOR_NAME
     events: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
+    created_kind, updated_kind = STEP_KINDS[HazardAction.LEDGER_IMPORT], STEP_KINDS[HazardAction.UPDATE]
     for item in [*creates, *updates]:
         hazard = item.hazard
         created = item.existing is None
+        status = _status_before(item)
         data: dict[str, Any] = {"ledger_upload": upload.pk, "row": item.row}
         if not created:
             data["fields"] = item.fields
         # What `hazards.services._record` and `portal.audit.audit_record` take for one event, many at once.
-        events.append(
-            {
-                "hazard": hazard, "actor": actor, "actor_name": name,
-                "action": HazardAction.LEDGER_IMPORT if created else HazardAction.UPDATE,
-                "from_status": "" if created else _status_before(item), "to_status": _status_before(item),
-                "comment": detail if created else f"{detail}（重新上传，更新）", "data": data,
-            }
-        )  # fmt: skip
-        audits.append(
-            {
-                "actor": actor, "actor_name": audit_name,
-                "action": AuditAction.CREATE if created else AuditAction.UPDATE, "instance": hazard,
-                "kind": STEP_KINDS[HazardAction.LEDGER_IMPORT if created else HazardAction.UPDATE],
-                "extra": {"hazard_id": hazard.pk, "ledger_upload": upload.pk, "row": item.row},
-                "before": None if created else item.before, "after": _snapshot(hazard),
-                "detail": f"{detail} 第{item.row}行", "region_path": region_path,
-            }
-        )  # fmt: skip
-        for step_event, step_audit in _history_records(item, events[-1], audits[-1]):
-            events.append(step_event)
-            audits.append(step_audit)
+        event = {
+            "hazard": hazard, "actor": actor, "actor_name": name,
+            "action": HazardAction.LEDGER_IMPORT if created else HazardAction.UPDATE,
+            "from_status": "" if created else status, "to_status": status,
+            "comment": detail if created else f"{detail}（重新上传，更新）", "data": data,
+        }  # fmt: skip
+        audit = {
+            "actor": actor, "actor_name": audit_name,
+            "action": AuditAction.CREATE if created else AuditAction.UPDATE, "instance": hazard,
+            "kind": created_kind if created else updated_kind,
+            "extra": {"hazard_id": hazard.pk, "ledger_upload": upload.pk, "row": item.row},
+            "before": None if created else item.before, "after": _snapshot(hazard),
+            "detail": f"{detail} 第{item.row}行", "region_path": region_path,
+        }  # fmt: skip
+        events.append(event)
+        audits.append(audit)
+        if item.steps:
+            for step_event, step_audit in _history_records(item, event, audit):
+                events.append(step_event)
+                audits.append(step_audit)
         if len(audits) >= RECORD_CHUNK:  # a chunk at a time: the snapshots of 10,000 hazards are never all held
             record_events_many(events, at=now)
             audit_record_many(audits, at=now)

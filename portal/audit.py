@@ -32,7 +32,12 @@ current_channel: contextvars.ContextVar[str] = contextvars.ContextVar("current_c
 _batch: contextvars.ContextVar[list[AuditEvent] | None] = contextvars.ContextVar("audit_batch", default=None)
 
 
+_JSON_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _JSON_PLAIN:  # most values: no isinstance chain
+        return value
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -200,7 +205,9 @@ def audit_record_many(entries: Iterable[Mapping[str, Any]], *, at: datetime.date
     one timestamp (``at``, the caller's own when its rows share one), written by `portal.bulk.bulk_insert`
     (COPY on PostgreSQL). Answers how many rows were written."""
     now = at or timezone.now()
-    rows = [{**audit_values(**entry), "created_at": now} for entry in entries]
+    rows = [audit_values(**entry) for entry in entries]
+    for row in rows:
+        row["created_at"] = now
     bulk_insert(AuditEvent, rows)
     return len(rows)
 
