@@ -401,6 +401,7 @@ class _RowReader:
         self.present = [name for name in LEDGER_COLUMNS if table.has(name)]
         self.today = local_today()
         self.criteria_cache: dict[str, Any] = {}
+        self.date_errors: dict[tuple[datetime.date | None, datetime.date | None], dict[str, str]] = {}
         self.labels = {name: table.label(name) for name in LEDGER_COLUMNS}
         self.labels["ledger_number"] = table.label(self.number_field)
         self.labels["criterion_text"] = self.labels["criterion"]
@@ -465,8 +466,14 @@ class _RowReader:
 
         level = values.get("level")
         found_on = values.get("found_on")
-        # The services' own rules (hazards.validation), worded for a row: the dates the message compares.
-        dates = hazard_date_errors(found_on=found_on, deadline=values.get("deadline"), today=self.today, dated=True)
+        # The services' own rules (hazards.validation), worded for a row: the dates the message compares. Asked
+        # once per pair of dates (a ledger's rows share them).
+        deadline = values.get("deadline")
+        dates = self.date_errors.get((found_on, deadline))
+        if dates is None:
+            dates = self.date_errors[found_on, deadline] = hazard_date_errors(
+                found_on=found_on, deadline=deadline, today=self.today, dated=True
+            )
         for name, message in dates.items():
             self.fail(number, name, message)
         if level == HazardLevel.MAJOR:
@@ -555,13 +562,9 @@ def _new_hazard(row: _Row, *, enterprise: Enterprise, actor: User | None) -> Haz
     """A new hazard for a row, its fields set directly (every concrete field, as `Model.__init__` would set
     them, without its per-field work: at 10,000 rows the constructor was a tenth of the import)."""
     values = dict(_HAZARD_DEFAULTS)
-    for name, value in row.values.items():
-        if name == "criterion":
-            values["criterion_id"] = value.pk
-        else:
-            values[name] = value
-    if row.level != HazardLevel.MAJOR:
-        values["criterion_id"] = None
+    values.update(row.values)
+    criterion = values.pop("criterion", None)  # the matched item: its id is the field
+    values["criterion_id"] = criterion.pk if criterion is not None and row.level == HazardLevel.MAJOR else None
     values.update(
         enterprise_id=enterprise.pk,
         level=row.level,
@@ -573,11 +576,11 @@ def _new_hazard(row: _Row, *, enterprise: Enterprise, actor: User | None) -> Haz
         current_deadline=row.values.get("deadline"),
     )
     hazard = Hazard.__new__(Hazard)
-    hazard.__dict__.update(values)
-    hazard._state = ModelState()
-    cache = hazard._state.fields_cache
+    values["_state"] = state = ModelState()
+    hazard.__dict__ = values
+    cache = state.fields_cache
     cache["enterprise"] = enterprise
-    cache["criterion"] = row.values.get("criterion") if values["criterion_id"] is not None else None
+    cache["criterion"] = criterion if values["criterion_id"] is not None else None
     return hazard
 
 
@@ -913,19 +916,30 @@ _TEMPORAL = (models.DateField, models.TimeField)  # DateTimeField is a DateField
 _SNAPSHOT_NAMES = [f.name for f in Hazard._meta.concrete_fields]
 _SNAPSHOT_ATTNAMES = [f.attname for f in Hazard._meta.concrete_fields]
 _SNAPSHOT_VALUES = operator.itemgetter(*_SNAPSHOT_ATTNAMES)
-_SNAPSHOT_ISO = [f.name for f in Hazard._meta.concrete_fields if isinstance(f, _TEMPORAL)]
+_SNAPSHOT_STAMPS = [f.name for f in Hazard._meta.concrete_fields if isinstance(f, models.DateTimeField)]
+_SNAPSHOT_ISO = [
+    f.name for f in Hazard._meta.concrete_fields if isinstance(f, _TEMPORAL) and f.name not in _SNAPSHOT_STAMPS
+]
 _SNAPSHOT_STR = [f.name for f in Hazard._meta.concrete_fields if isinstance(f, models.DecimalField)]
 
 
-def _snapshot(hazard: Hazard) -> dict[str, Any]:
+def _snapshot(hazard: Hazard, stamps: dict[int, tuple[Any, str]]) -> dict[str, Any]:
     """`portal.audit.snapshot` of a hazard (the same keys and JSON values), with the field types decided once
-    instead of per value (10,000 audit rows): the values picked in C, then the dates and amounts made text."""
+    instead of per value (10,000 audit rows): the values picked in C, then the dates and amounts made text.
+    `stamps` remembers the text of each timestamp object (by identity: the import's one `now` on every hazard)."""
     values = hazard.__dict__
     try:
         picked = _SNAPSHOT_VALUES(values)
     except KeyError:  # a field not loaded (never in an import): None
         picked = tuple(values.get(attname) for attname in _SNAPSHOT_ATTNAMES)
     data = dict(zip(_SNAPSHOT_NAMES, picked, strict=True))
+    for name in _SNAPSHOT_STAMPS:
+        value = data[name]
+        if value is not None:
+            seen = stamps.get(id(value))
+            if seen is None or seen[0] is not value:
+                seen = stamps[id(value)] = (value, value.isoformat())
+            data[name] = seen[1]
     for name in _SNAPSHOT_ISO:
         value = data[name]
         if value is not None:
@@ -979,11 +993,13 @@ def _write(
     events: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     created_kind, updated_kind = STEP_KINDS[HazardAction.LEDGER_IMPORT], STEP_KINDS[HazardAction.UPDATE]
+    upload_pk = upload.pk
+    stamps: dict[int, tuple[Any, str]] = {}
     for item in [*creates, *updates]:
         hazard = item.hazard
         created = item.existing is None
         status = _status_before(item)
-        data: dict[str, Any] = {"ledger_upload": upload.pk, "row": item.row}
+        data: dict[str, Any] = {"ledger_upload": upload_pk, "row": item.row}
         if not created:
             data["fields"] = item.fields
         # What `hazards.services._record` and `portal.audit.audit_record` take for one event, many at once.
@@ -997,8 +1013,8 @@ def _write(
             "actor": actor, "actor_name": audit_name,
             "action": AuditAction.CREATE if created else AuditAction.UPDATE, "instance": hazard,
             "kind": created_kind if created else updated_kind,
-            "extra": {"hazard_id": hazard.pk, "ledger_upload": upload.pk, "row": item.row},
-            "before": None if created else item.before, "after": _snapshot(hazard),
+            "extra": {"hazard_id": hazard.pk, "ledger_upload": upload_pk, "row": item.row},
+            "before": None if created else item.before, "after": _snapshot(hazard, stamps),
             "detail": f"{detail} 第{item.row}行", "region_path": region_path,
         }  # fmt: skip
         events.append(event)

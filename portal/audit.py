@@ -110,13 +110,14 @@ def audit_values(
         detail = f"{channel}：{detail}" if detail else channel
     if region_path is None:
         region_path = region_path_of(instance) or (region_path_of(actor) if actor is not None else "")
+    pk = instance.pk if instance is not None else None
     return {
-        "actor_id": actor.pk if actor is not None and actor.pk else None,
+        "actor_id": (actor.pk or None) if actor is not None else None,
         "actor_name": actor_name or (actor.get_username() if actor is not None else ""),
         "action": action,
         "kind": kind,
         "object_type": str(instance._meta.verbose_name) if instance is not None else "",
-        "object_id": str(instance.pk) if instance is not None and instance.pk is not None else "",
+        "object_id": str(pk) if pk is not None else "",
         "object_repr": str(instance)[:200] if instance is not None else "",
         "before": before,
         "after": after,
