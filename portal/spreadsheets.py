@@ -44,7 +44,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
-from portal.spreadsheet_bounds import BoundsExceeded, SpreadsheetBounds, check_archive_bounds
+from portal.spreadsheet_bounds import BoundsExceeded, MemberObserver, SpreadsheetBounds, check_archive_bounds
 
 HEADER_SEARCH_ROWS = 10
 # Members smaller than this are never counted as a bomb by their ratio alone.
@@ -198,11 +198,11 @@ def _check_xml_members(archive: zipfile.ZipFile) -> None:
             )
 
 
-def _check_bounds(archive: zipfile.ZipFile) -> None:
+def _check_bounds(archive: zipfile.ZipFile, observe: MemberObserver | None = None) -> None:
     """Rows, columns, declared dimensions and shared strings, counted by streaming every member before
     anything is parsed (`portal.spreadsheet_bounds`)."""
     try:
-        check_archive_bounds(archive)
+        check_archive_bounds(archive, observe=observe)
     except BoundsExceeded as exc:
         raise SpreadsheetError(exc.message) from None
 
@@ -250,9 +250,10 @@ def open_workbook(source: Any) -> Workbook:
         raise _parse_error(exc) from exc
 
 
-def check_workbook_bytes(data: bytes) -> None:
+def check_workbook_bytes(data: bytes, *, observe: MemberObserver | None = None) -> None:
     """The hostile-file checks of an .xlsx, before any XML is parsed (``open_workbook``'s, and those of any
-    other reader of an upload, e.g. `portal.spreadsheet_calamine`): `SpreadsheetError` when refused."""
+    other reader of an upload, e.g. `portal.spreadsheet_calamine`): `SpreadsheetError` when refused.
+    `observe` reads the members' bytes as the bounds scan decompresses them (`check_archive_bounds`)."""
     if not data:
         raise SpreadsheetError("文件为空：请上传填写好的 Excel 工作簿（.xlsx）。")
     _refuse_by_magic(data[:1024])
@@ -261,7 +262,7 @@ def check_workbook_bytes(data: bytes) -> None:
         with zipfile.ZipFile(buffer) as archive:
             _check_archive(archive)
             _check_xml_members(archive)
-            _check_bounds(archive)
+            _check_bounds(archive, observe)
     except SpreadsheetError:
         raise
     except (
