@@ -563,7 +563,7 @@ def _new_hazard(row: _Row, *, enterprise: Enterprise, actor: User | None) -> Haz
     them, without its per-field work: at 10,000 rows the constructor was a tenth of the import)."""
     values = dict(_HAZARD_DEFAULTS)
     values.update(row.values)
-    criterion = values.pop("criterion", None)  # the matched item: its id is the field
+    criterion: Any = values.pop("criterion", None)  # the matched item: its id is the field
     values["criterion_id"] = criterion.pk if criterion is not None and row.level == HazardLevel.MAJOR else None
     values.update(
         enterprise_id=enterprise.pk,
