@@ -152,7 +152,7 @@ def _copy_lines(rows: list[dict[str, Any]], plan: _Plan, ids: list[int] | None) 
     """The rows in COPY's text format (tab-separated, one line per row, the id first when given), a batch of
     `BATCH_SIZE` rows per string: the whole text of 10,000 rows is never held at once. Each batch is turned
     into columns and converted a column at a time, so that the per-value work runs in C (joins, maps, set
-    lookups) rather than in a Python call per cell: that was most of the write time of a ledger import."""
+    lookups) rather than in a Python call per cell: that was the largest part of a ledger import's write."""
     attnames = plan.attnames
     getter = operator.itemgetter(*attnames)
     converters = [_copy_column(field) for field in plan.fields]
@@ -229,7 +229,7 @@ def gc_paused() -> Iterator[None]:
     each time the allocations pass the collector's threshold it scans them again, for nothing: a fifth of a
     10,000-row ledger import's CPU went to some 300 collections. Reference counting still frees everything
     as usual (an import makes no cycles worth waiting for); the collector resumes when the last paused
-    caller leaves, and collects then as it would have.
+    caller leaves, and its next collections look at the survivors once.
     """
     global _gc_pauses
     with _gc_lock:

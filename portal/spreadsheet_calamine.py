@@ -179,7 +179,7 @@ class CalamineSheet:
             raw = rows[index]
             if release:
                 rows[index] = []
-            # Texts (most cells) inline: a call of `_value` per cell was a tenth of reading a sheet.
+            # Texts (most cells) converted inline, without a call of `_value` per cell.
             cells = [
                 (cell or None) if type(cell) is str else _value(cell)
                 for cell in (raw[start : start + width] if width is not None else raw[start:])
