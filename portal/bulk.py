@@ -124,12 +124,28 @@ def _mapped(convert: Callable[[Any], str]) -> Callable[[tuple[Any, ...]], Sequen
     return column
 
 
+_mapped_text = _mapped(_text)
+
+
+def _plain_column(values: tuple[Any, ...]) -> Sequence[str]:
+    """Numbers, foreign keys, IP addresses: plain ints (ids) are their digits, mapped in C; anything else is
+    converted once per distinct value and escaped."""
+    nulls = values.count(None)
+    if nulls == len(values):
+        return [_NULL] * nulls
+    if not nulls and set(map(type, values)) == {int}:
+        return list(map(str, values))
+    return _mapped_text(values)
+
+
 def _json_column(field: Any) -> Callable[[tuple[Any, ...]], Sequence[str]]:
     # One encoder for the column: json.dumps(value, cls=…) would build one per value. Its output is
     # json.dumps's (the same defaults), as JSONField writes it.
     encode = (field.encoder or json.JSONEncoder)().encode
 
     def column(values: tuple[Any, ...]) -> Sequence[str]:
+        if values.count(None) == len(values):  # a create's `before`
+            return [_NULL] * len(values)
         return [_NULL if value is None else _escape(encode(value)) for value in values]
 
     return column
@@ -145,7 +161,7 @@ def _copy_column(field: Any) -> Callable[[tuple[Any, ...]], Sequence[str]]:
         return _mapped(lambda value: value.isoformat())
     if isinstance(field, models.CharField | models.TextField):
         return _text_column
-    return _mapped(_text)  # numbers, foreign keys, IP addresses
+    return _plain_column  # numbers, foreign keys, IP addresses
 
 
 def _copy_lines(rows: list[dict[str, Any]], plan: _Plan, ids: list[int] | None) -> Iterator[str]:
