@@ -55,10 +55,10 @@ from __future__ import annotations
 import copy
 import datetime
 import decimal
-import functools
 import hashlib
+import operator
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,7 +93,7 @@ from hazards.services import enterprise_users, notify, record_events_many, town_
 from hazards.validation import criterion_errors, hazard_date_errors, rectified_on_errors
 from portal import limits
 from portal.audit import audit_record_many, snapshot
-from portal.bulk import bulk_insert
+from portal.bulk import bulk_insert, gc_paused
 from portal.choices import AuditAction, Role
 from portal.models import Enterprise, User
 from portal.spreadsheet_calamine import open_calamine
@@ -345,12 +345,35 @@ def parse_funds(value: Any) -> decimal.Decimal | None:
     return number
 
 
-def _text(value: Any, name: str) -> str:
-    text = clean_text(value)
-    message = limits.too_long(text, _TEXT_LIMITS.get(name))
-    if message:
-        raise CellError(message)
-    return text
+def _text_parser(name: str) -> Callable[[Any], str]:
+    """The parser of a text column: the cell's clean text, within the field's length (its limit looked up once)."""
+    limit = _TEXT_LIMITS.get(name)
+
+    def parse(value: Any) -> str:
+        text = clean_text(value)
+        if limit and len(text) > limit:
+            raise CellError(limits.too_long(text, limit))
+        return text
+
+    return parse
+
+
+def _remembered(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`parse` answering once per distinct cell value (by type and value: True is not 1), for the columns whose
+    values repeat down a ledger (level, category, source, dates, amounts). A refused value raises each time."""
+    answers: dict[tuple[type, Any], Any] = {}
+
+    def remembered(value: Any) -> Any:
+        key = (value.__class__, value)
+        try:
+            return answers[key]
+        except KeyError:
+            answer = answers[key] = parse(value)
+            return answer
+        except TypeError:  # unhashable
+            return parse(value)
+
+    return remembered
 
 
 @dataclass
@@ -378,6 +401,7 @@ class _RowReader:
         self.present = [name for name in LEDGER_COLUMNS if table.has(name)]
         self.today = local_today()
         self.criteria_cache: dict[str, Any] = {}
+        self.date_errors: dict[tuple[datetime.date | None, datetime.date | None], dict[str, str]] = {}
         self.labels = {name: table.label(name) for name in LEDGER_COLUMNS}
         self.labels["ledger_number"] = table.label(self.number_field)
         self.labels["criterion_text"] = self.labels["criterion"]
@@ -396,7 +420,9 @@ class _RowReader:
             if name in ("serial", "ledger_number") and name != self.number_field:
                 continue
             target = {"serial": "ledger_number", "criterion": "criterion_text"}.get(name, name)
-            parse = parsers.get(name) or functools.partial(_text, name=target)
+            parser = parsers.get(name)
+            # Per reader (one file): what is remembered never outlives the upload.
+            parse = _remembered(parser) if parser is not None else _text_parser(target)
             self.plan.append((name, target, parse, name in REQUIRED))
 
     def label(self, name: str) -> str:
@@ -440,8 +466,14 @@ class _RowReader:
 
         level = values.get("level")
         found_on = values.get("found_on")
-        # The services' own rules (hazards.validation), worded for a row: the dates the message compares.
-        dates = hazard_date_errors(found_on=found_on, deadline=values.get("deadline"), today=self.today, dated=True)
+        # The services' own rules (hazards.validation), worded for a row: the dates the message compares. Asked
+        # once per pair of dates (a ledger's rows share them).
+        deadline = values.get("deadline")
+        dates = self.date_errors.get((found_on, deadline))
+        if dates is None:
+            dates = self.date_errors[found_on, deadline] = hazard_date_errors(
+                found_on=found_on, deadline=deadline, today=self.today, dated=True
+            )
         for name, message in dates.items():
             self.fail(number, name, message)
         if level == HazardLevel.MAJOR:
@@ -530,13 +562,9 @@ def _new_hazard(row: _Row, *, enterprise: Enterprise, actor: User | None) -> Haz
     """A new hazard for a row, its fields set directly (every concrete field, as `Model.__init__` would set
     them, without its per-field work: at 10,000 rows the constructor was a tenth of the import)."""
     values = dict(_HAZARD_DEFAULTS)
-    for name, value in row.values.items():
-        if name == "criterion":
-            values["criterion_id"] = value.pk
-        else:
-            values[name] = value
-    if row.level != HazardLevel.MAJOR:
-        values["criterion_id"] = None
+    values.update(row.values)
+    criterion: Any = values.pop("criterion", None)  # the matched item: its id is the field
+    values["criterion_id"] = criterion.pk if criterion is not None and row.level == HazardLevel.MAJOR else None
     values.update(
         enterprise_id=enterprise.pk,
         level=row.level,
@@ -548,11 +576,11 @@ def _new_hazard(row: _Row, *, enterprise: Enterprise, actor: User | None) -> Haz
         current_deadline=row.values.get("deadline"),
     )
     hazard = Hazard.__new__(Hazard)
-    hazard.__dict__.update(values)
-    hazard._state = ModelState()
-    cache = hazard._state.fields_cache
+    values["_state"] = state = ModelState()
+    hazard.__dict__ = values
+    cache = state.fields_cache
     cache["enterprise"] = enterprise
-    cache["criterion"] = row.values.get("criterion") if values["criterion_id"] is not None else None
+    cache["criterion"] = criterion if values["criterion_id"] is not None else None
     return hazard
 
 
@@ -863,6 +891,7 @@ def _validate(
     return result, planned
 
 
+@gc_paused()
 def ledger_validate(
     *, source: Any, enterprise: Enterprise, actor: User | None = None, file_name: str = ""
 ) -> ImportResult:
@@ -884,24 +913,41 @@ def _actor_name(actor: User | None) -> str:
 
 
 _TEMPORAL = (models.DateField, models.TimeField)  # DateTimeField is a DateField
-_SNAPSHOT_PLAIN = [
-    (f.name, f.attname) for f in Hazard._meta.concrete_fields if not isinstance(f, (*_TEMPORAL, models.DecimalField))
+_SNAPSHOT_NAMES = [f.name for f in Hazard._meta.concrete_fields]
+_SNAPSHOT_ATTNAMES = [f.attname for f in Hazard._meta.concrete_fields]
+_SNAPSHOT_VALUES = operator.itemgetter(*_SNAPSHOT_ATTNAMES)
+_SNAPSHOT_STAMPS = [f.name for f in Hazard._meta.concrete_fields if isinstance(f, models.DateTimeField)]
+_SNAPSHOT_ISO = [
+    f.name for f in Hazard._meta.concrete_fields if isinstance(f, _TEMPORAL) and f.name not in _SNAPSHOT_STAMPS
 ]
-_SNAPSHOT_ISO = [(f.name, f.attname) for f in Hazard._meta.concrete_fields if isinstance(f, _TEMPORAL)]
-_SNAPSHOT_STR = [(f.name, f.attname) for f in Hazard._meta.concrete_fields if isinstance(f, models.DecimalField)]
+_SNAPSHOT_STR = [f.name for f in Hazard._meta.concrete_fields if isinstance(f, models.DecimalField)]
 
 
-def _snapshot(hazard: Hazard) -> dict[str, Any]:
+def _snapshot(hazard: Hazard, stamps: dict[int, tuple[Any, str]]) -> dict[str, Any]:
     """`portal.audit.snapshot` of a hazard (the same keys and JSON values), with the field types decided once
-    instead of per value (10,000 audit rows)."""
+    instead of per value (10,000 audit rows): the values picked in C, then the dates and amounts made text.
+    `stamps` remembers the text of each timestamp object (by identity: the import's one `now` on every hazard)."""
     values = hazard.__dict__
-    data = {name: values.get(attname) for name, attname in _SNAPSHOT_PLAIN}
-    for name, attname in _SNAPSHOT_ISO:
-        value = values.get(attname)
-        data[name] = value.isoformat() if value is not None else None
-    for name, attname in _SNAPSHOT_STR:
-        value = values.get(attname)
-        data[name] = str(value) if value is not None else None
+    try:
+        picked = _SNAPSHOT_VALUES(values)
+    except KeyError:  # a field not loaded (never in an import): None
+        picked = tuple(values.get(attname) for attname in _SNAPSHOT_ATTNAMES)
+    data = dict(zip(_SNAPSHOT_NAMES, picked, strict=True))
+    for name in _SNAPSHOT_STAMPS:
+        value = data[name]
+        if value is not None:
+            seen = stamps.get(id(value))
+            if seen is None or seen[0] is not value:
+                seen = stamps[id(value)] = (value, value.isoformat())
+            data[name] = seen[1]
+    for name in _SNAPSHOT_ISO:
+        value = data[name]
+        if value is not None:
+            data[name] = value.isoformat()
+    for name in _SNAPSHOT_STR:
+        value = data[name]
+        if value is not None:
+            data[name] = str(value)
     return data
 
 
@@ -946,34 +992,37 @@ def _write(
     audit_name = "" if actor is not None else CLI_ACTOR_NAME
     events: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
+    created_kind, updated_kind = STEP_KINDS[HazardAction.LEDGER_IMPORT], STEP_KINDS[HazardAction.UPDATE]
+    upload_pk = upload.pk
+    stamps: dict[int, tuple[Any, str]] = {}
     for item in [*creates, *updates]:
         hazard = item.hazard
         created = item.existing is None
-        data: dict[str, Any] = {"ledger_upload": upload.pk, "row": item.row}
+        status = _status_before(item)
+        data: dict[str, Any] = {"ledger_upload": upload_pk, "row": item.row}
         if not created:
             data["fields"] = item.fields
         # What `hazards.services._record` and `portal.audit.audit_record` take for one event, many at once.
-        events.append(
-            {
-                "hazard": hazard, "actor": actor, "actor_name": name,
-                "action": HazardAction.LEDGER_IMPORT if created else HazardAction.UPDATE,
-                "from_status": "" if created else _status_before(item), "to_status": _status_before(item),
-                "comment": detail if created else f"{detail}（重新上传，更新）", "data": data,
-            }
-        )  # fmt: skip
-        audits.append(
-            {
-                "actor": actor, "actor_name": audit_name,
-                "action": AuditAction.CREATE if created else AuditAction.UPDATE, "instance": hazard,
-                "kind": STEP_KINDS[HazardAction.LEDGER_IMPORT if created else HazardAction.UPDATE],
-                "extra": {"hazard_id": hazard.pk, "ledger_upload": upload.pk, "row": item.row},
-                "before": None if created else item.before, "after": _snapshot(hazard),
-                "detail": f"{detail} 第{item.row}行", "region_path": region_path,
-            }
-        )  # fmt: skip
-        for step_event, step_audit in _history_records(item, events[-1], audits[-1]):
-            events.append(step_event)
-            audits.append(step_audit)
+        event = {
+            "hazard": hazard, "actor": actor, "actor_name": name,
+            "action": HazardAction.LEDGER_IMPORT if created else HazardAction.UPDATE,
+            "from_status": "" if created else status, "to_status": status,
+            "comment": detail if created else f"{detail}（重新上传，更新）", "data": data,
+        }  # fmt: skip
+        audit = {
+            "actor": actor, "actor_name": audit_name,
+            "action": AuditAction.CREATE if created else AuditAction.UPDATE, "instance": hazard,
+            "kind": created_kind if created else updated_kind,
+            "extra": {"hazard_id": hazard.pk, "ledger_upload": upload_pk, "row": item.row},
+            "before": None if created else item.before, "after": _snapshot(hazard, stamps),
+            "detail": f"{detail} 第{item.row}行", "region_path": region_path,
+        }  # fmt: skip
+        events.append(event)
+        audits.append(audit)
+        if item.steps:
+            for step_event, step_audit in _history_records(item, event, audit):
+                events.append(step_event)
+                audits.append(step_audit)
         if len(audits) >= RECORD_CHUNK:  # a chunk at a time: the snapshots of 10,000 hazards are never all held
             record_events_many(events, at=now)
             audit_record_many(audits, at=now)
@@ -1094,6 +1143,7 @@ def _conflict(file_name: str) -> ImportResult:
     return result
 
 
+@gc_paused()
 def ledger_upload_create(
     *, actor: User, enterprise: Enterprise, source: Any, file_name: str = ""
 ) -> tuple[ImportResult, LedgerUpload | None]:
@@ -1124,6 +1174,7 @@ def ledger_upload_create(
     return result, upload
 
 
+@gc_paused()
 def ledger_upload_preview(*, actor: User, upload: LedgerUpload) -> ImportResult:
     """The preview of a stored upload, validated again against the hazards as they are now."""
     check_uploader(actor, upload.enterprise)
@@ -1133,6 +1184,7 @@ def ledger_upload_preview(*, actor: User, upload: LedgerUpload) -> ImportResult:
     return result
 
 
+@gc_paused()
 def ledger_upload_commit(*, actor: User, upload: LedgerUpload) -> ImportResult:
     """Import a 待确认 upload: re-read and re-validate the stored file, then write every row or none.
 
@@ -1170,6 +1222,7 @@ def ledger_upload_commit(*, actor: User, upload: LedgerUpload) -> ImportResult:
     return result
 
 
+@gc_paused()
 def ledger_import(
     *,
     source: Any,

@@ -32,7 +32,12 @@ current_channel: contextvars.ContextVar[str] = contextvars.ContextVar("current_c
 _batch: contextvars.ContextVar[list[AuditEvent] | None] = contextvars.ContextVar("audit_batch", default=None)
 
 
+_JSON_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _JSON_PLAIN:  # most values: no isinstance chain
+        return value
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -105,13 +110,14 @@ def audit_values(
         detail = f"{channel}：{detail}" if detail else channel
     if region_path is None:
         region_path = region_path_of(instance) or (region_path_of(actor) if actor is not None else "")
+    pk = instance.pk if instance is not None else None
     return {
-        "actor_id": actor.pk if actor is not None and actor.pk else None,
+        "actor_id": (actor.pk or None) if actor is not None else None,
         "actor_name": actor_name or (actor.get_username() if actor is not None else ""),
         "action": action,
         "kind": kind,
         "object_type": str(instance._meta.verbose_name) if instance is not None else "",
-        "object_id": str(instance.pk) if instance is not None and instance.pk is not None else "",
+        "object_id": str(pk) if pk is not None else "",
         "object_repr": str(instance)[:200] if instance is not None else "",
         "before": before,
         "after": after,
@@ -200,7 +206,9 @@ def audit_record_many(entries: Iterable[Mapping[str, Any]], *, at: datetime.date
     one timestamp (``at``, the caller's own when its rows share one), written by `portal.bulk.bulk_insert`
     (COPY on PostgreSQL). Answers how many rows were written."""
     now = at or timezone.now()
-    rows = [{**audit_values(**entry), "created_at": now} for entry in entries]
+    rows = [audit_values(**entry) for entry in entries]
+    for row in rows:
+        row["created_at"] = now
     bulk_insert(AuditEvent, rows)
     return len(rows)
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -229,11 +230,19 @@ class _MemberScan:
             raise BoundsExceeded(self.bounds.dimension_message(self.declared_beyond))
 
 
-def check_archive_bounds(archive: zipfile.ZipFile, bounds: SpreadsheetBounds | None = None) -> None:
+# Another reader of the members' bytes (`portal.spreadsheet_calamine`'s scan): given a member, a function fed
+# its decompressed chunks as they come and b"" at its end, or None when the member is not its concern.
+MemberObserver = Callable[[zipfile.ZipInfo], Callable[[bytes], None] | None]
+
+
+def check_archive_bounds(
+    archive: zipfile.ZipFile, bounds: SpreadsheetBounds | None = None, *, observe: MemberObserver | None = None
+) -> None:
     """Stream every member and refuse (`BoundsExceeded`) a sheet or table beyond the bounds.
 
     The caller has checked the zip directory (member count, total uncompressed size, ratios); this
-    reads each member once, decompressed in 1 MB chunks, and stops at the first bound passed.
+    reads each member once, decompressed in 1 MB chunks, and stops at the first bound passed. `observe`
+    lets another scan read the same decompressed bytes (a worksheet is then decompressed once, not twice).
     """
     bounds = bounds or SpreadsheetBounds.current()
     deadline = time.monotonic() + bounds.scan_seconds
@@ -241,12 +250,15 @@ def check_archive_bounds(archive: zipfile.ZipFile, bounds: SpreadsheetBounds | N
         if info.is_dir():
             continue
         scan = _MemberScan(bounds)
+        also = observe(info) if observe is not None else None
         carry = b""
         with archive.open(info) as member:
             while True:
                 chunk = member.read(_CHUNK)
                 if not chunk:
                     break
+                if also is not None:
+                    also(chunk)
                 data = carry + chunk
                 cut = data.rfind(b">") + 1
                 if cut:
@@ -261,12 +273,15 @@ def check_archive_bounds(archive: zipfile.ZipFile, bounds: SpreadsheetBounds | N
             if carry:
                 scan.feed(carry)
         scan.finish()
+        if also is not None:
+            also(b"")
 
 
 __all__ = [
     "EXCEL_MAX_COLUMN",
     "EXCEL_MAX_ROW",
     "BoundsExceeded",
+    "MemberObserver",
     "SpreadsheetBounds",
     "check_archive_bounds",
     "column_letters",

@@ -2,9 +2,10 @@
 openpyxl's time (issue 14 §5), with the values openpyxl's read-only reader gives.
 
 Order: `portal.spreadsheets.check_workbook_bytes` first (type, size, zip bomb, DOCTYPE/ENTITY, and the
-row/column/shared-string bounds of `portal.spreadsheet_bounds`, all before any XML is parsed); then a
-byte scan of the worksheet parts (`_scan`) decides whether calamine can give openpyxl's values; only then
-calamine parses.
+row/column/shared-string bounds of `portal.spreadsheet_bounds`, all before any XML is parsed); a byte scan
+of the worksheet parts (`_Scan`, fed the bytes the bounds scan decompresses, so that each part is
+decompressed once) decides whether calamine can give openpyxl's values; only when both pass does calamine
+parse.
 
 Where calamine cannot serve, `open_calamine` answers None and the caller keeps its openpyxl reader:
 * a formula: the portal reads a formula as its text (``data_only=False``, never evaluated); calamine
@@ -27,7 +28,7 @@ import datetime
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
@@ -37,7 +38,6 @@ from portal.spreadsheets import SpreadsheetError, check_workbook_bytes, read_byt
 # Cells of the dense rectangle calamine may build for one sheet (~32 bytes each in Rust, and one Python
 # object each once converted): 1.5 million is a 50,000-row ledger of 30 columns.
 MAX_DENSE_CELLS = 1_500_000
-_CHUNK = 1024 * 1024
 _INTEGRAL_LIMIT = 1e15
 _MIDNIGHT = datetime.time()
 
@@ -80,29 +80,45 @@ class _Scan:
             self.last_column = max(self.last_column, column)
 
 
-def _calamine_can_read(data: bytes) -> bool:
-    """Every worksheet part is one whose values calamine gives as openpyxl does, within the dense budget."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for info in archive.infolist():
-            if info.is_dir() or not info.filename.startswith("xl/worksheets/"):
-                continue
-            scan = _Scan()
-            carry = b""
-            with archive.open(info) as member:
-                while chunk := member.read(_CHUNK):
-                    chunk = carry + chunk
-                    cut = chunk.rfind(b">") + 1
-                    scan.feed(chunk[:cut])
-                    carry = chunk[cut:]
-                    if scan.unsupported:
-                        return False
+class _SheetScans:
+    """The `_Scan` of every worksheet part, fed by the hostile-file checks' bounds scan as it decompresses the
+    parts (`check_workbook_bytes(observe=…)`): each worksheet is decompressed once for both scans."""
+
+    def __init__(self) -> None:
+        self.unsupported = False
+        self.worksheets = 0
+
+    def member(self, info: zipfile.ZipInfo) -> Callable[[bytes], None] | None:
+        if not info.filename.startswith("xl/worksheets/"):
+            return None
+        self.worksheets += 1
+        scan = _Scan()
+        carry = b""
+
+        def feed(chunk: bytes) -> None:
+            nonlocal carry
+            if self.unsupported:
+                return
+            if chunk:
+                chunk = carry + chunk
+                cut = chunk.rfind(b">") + 1
+                scan.feed(chunk[:cut])
+                carry = chunk[cut:]
+            else:  # the part's end
                 if carry:
                     scan.feed(carry)
-            if scan.unsupported or scan.last_row * scan.last_column > MAX_DENSE_CELLS:
-                return False
-        # Worksheets kept elsewhere than xl/worksheets/ (legal through the relationships): openpyxl's reader.
-        names = archive.namelist()
-    return any(name.startswith("xl/worksheets/") for name in names)
+                carry = b""
+                if scan.last_row * scan.last_column > MAX_DENSE_CELLS:
+                    self.unsupported = True
+            if scan.unsupported:
+                self.unsupported = True
+
+        return feed
+
+    def calamine_can_read(self) -> bool:
+        """Every worksheet part is one whose values calamine gives as openpyxl does, within the dense budget;
+        worksheets kept elsewhere than xl/worksheets/ (legal through the relationships): openpyxl's reader."""
+        return self.worksheets > 0 and not self.unsupported
 
 
 def _value(cell: Any) -> Any:
@@ -163,7 +179,11 @@ class CalamineSheet:
             raw = rows[index]
             if release:
                 rows[index] = []
-            cells = [_value(cell) for cell in (raw[start : start + width] if width is not None else raw[start:])]
+            # Texts (most cells) converted inline, without a call of `_value` per cell.
+            cells = [
+                (cell or None) if type(cell) is str else _value(cell)
+                for cell in (raw[start : start + width] if width is not None else raw[start:])
+            ]
             if width is not None:
                 cells.extend([None] * (width - len(cells)))
             else:
@@ -202,8 +222,9 @@ def open_calamine(source: Any) -> CalamineReadOnlyWorkbook | None:
     """The workbook read by calamine after the hostile-file checks (`SpreadsheetError` when refused), or None
     when calamine would not give openpyxl's values for it (see the module's docstring): use openpyxl then."""
     data = read_bytes(source)
-    check_workbook_bytes(data)
-    if not _calamine_can_read(data):
+    scans = _SheetScans()
+    check_workbook_bytes(data, observe=scans.member)
+    if not scans.calamine_can_read():
         return None
     return CalamineReadOnlyWorkbook(data)
 

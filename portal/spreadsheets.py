@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import io
+import operator
 import os
 import re
 import tempfile
@@ -43,7 +44,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
-from portal.spreadsheet_bounds import BoundsExceeded, SpreadsheetBounds, check_archive_bounds
+from portal.spreadsheet_bounds import BoundsExceeded, MemberObserver, SpreadsheetBounds, check_archive_bounds
 
 HEADER_SEARCH_ROWS = 10
 # Members smaller than this are never counted as a bomb by their ratio alone.
@@ -197,11 +198,11 @@ def _check_xml_members(archive: zipfile.ZipFile) -> None:
             )
 
 
-def _check_bounds(archive: zipfile.ZipFile) -> None:
+def _check_bounds(archive: zipfile.ZipFile, observe: MemberObserver | None = None) -> None:
     """Rows, columns, declared dimensions and shared strings, counted by streaming every member before
     anything is parsed (`portal.spreadsheet_bounds`)."""
     try:
-        check_archive_bounds(archive)
+        check_archive_bounds(archive, observe=observe)
     except BoundsExceeded as exc:
         raise SpreadsheetError(exc.message) from None
 
@@ -249,9 +250,10 @@ def open_workbook(source: Any) -> Workbook:
         raise _parse_error(exc) from exc
 
 
-def check_workbook_bytes(data: bytes) -> None:
+def check_workbook_bytes(data: bytes, *, observe: MemberObserver | None = None) -> None:
     """The hostile-file checks of an .xlsx, before any XML is parsed (``open_workbook``'s, and those of any
-    other reader of an upload, e.g. `portal.spreadsheet_calamine`): `SpreadsheetError` when refused."""
+    other reader of an upload, e.g. `portal.spreadsheet_calamine`): `SpreadsheetError` when refused.
+    `observe` reads the members' bytes as the bounds scan decompresses them (`check_archive_bounds`)."""
     if not data:
         raise SpreadsheetError("文件为空：请上传填写好的 Excel 工作簿（.xlsx）。")
     _refuse_by_magic(data[:1024])
@@ -260,7 +262,7 @@ def check_workbook_bytes(data: bytes) -> None:
         with zipfile.ZipFile(buffer) as archive:
             _check_archive(archive)
             _check_xml_members(archive)
-            _check_bounds(archive)
+            _check_bounds(archive, observe)
     except SpreadsheetError:
         raise
     except (
@@ -306,10 +308,20 @@ def normalize_header(value: Any) -> str:
 
 
 def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not fold_width(value).strip())
+    if not isinstance(value, str):
+        return value is None
+    # A text that starts with a visible character is not blank: folding never makes one a space (the quick
+    # answer for nearly every cell, without folding the whole text).
+    first = value[:1]
+    if first and not first.isspace() and ord(first) not in _INVISIBLE:
+        return False
+    return not fold_width(value).strip()
 
 
 _TEXT_SPACES_RE = re.compile(r"[ \t]+")
+# What `clean_text` changes inside a text: control characters (the illegal ones, tabs and line breaks) and the
+# characters it folds or drops; runs of spaces and outer spaces are checked apart.
+_NEEDS_CLEANING_RE = re.compile("[\x00-\x1f" + "".join(re.escape(chr(code)) for code in sorted(_TEXT_FOLD)) + "]")
 # Our own export guard ("'=…"): read back as the text it protected.
 _GUARDED_RE = re.compile(r"^'(?=[=+\-@\t\r＝＋－＠])")
 
@@ -321,13 +333,14 @@ def clean_text(value: Any) -> str:
     export neutralises them again). Numbers keep their digits (13800001234 stays 13800001234).
     """
     if isinstance(value, str):
-        # Fast path: plain printable ASCII with nothing to fold, trim or unguard.
+        # Fast path (most cells): nothing to remove, fold, join or trim, and no guard to unwrap — one regex
+        # search in C instead of three passes over the text.
         if (
-            value.isascii()
-            and value.isprintable()
+            _NEEDS_CLEANING_RE.search(value) is None
             and "  " not in value
-            and value[:1] not in (" ", "'")
-            and value[-1:] != " "
+            and not value[:1].isspace()
+            and not value[-1:].isspace()
+            and value[:1] != "'"
         ):
             return value
     elif value is None:
@@ -516,15 +529,31 @@ _FOOTER_RE = re.compile(
 )
 
 
+# The first characters of the footer words; values whose text is digits (numbers, dates) never start one.
+_FOOTER_FIRST = frozenset(word[0] for word in FOOTER_KEYWORDS)
+_NEVER_FOOTER = frozenset({int, float, decimal.Decimal, datetime.datetime, datetime.date, datetime.time})
+
+
 def is_footer_row(row: Sequence[Any]) -> bool:
     """A signature, notes or totals row: its first non-empty cell is a footer word, alone or followed by
     a colon ("填表人：张三", "主要负责人（签字）：", "备注：…", "合计"). "负责人未带班下井" is data."""
     for cell in row:
         if is_blank(cell):
             continue
-        text = fold_width(clean_text(cell)).replace(" ", "").replace("\n", "")
-        return _FOOTER_RE.match(text) is not None
+        if not isinstance(cell, str):
+            return type(cell) not in _NEVER_FOOTER and _is_footer_text(cell)
+        first = cell[0]  # not blank: not empty
+        if first not in _FOOTER_FIRST and first.isprintable() and not first.isspace():
+            # Cleaning and folding keep a visible first character where it is, and no folded character begins
+            # a footer word (they are all Chinese): the data rows are answered without cleaning their cell.
+            return False
+        return _is_footer_text(cell)
     return False
+
+
+def _is_footer_text(cell: Any) -> bool:
+    text = fold_width(clean_text(cell)).replace(" ", "").replace("\n", "")
+    return _FOOTER_RE.match(text) is not None
 
 
 @dataclass
@@ -559,6 +588,12 @@ class Table:
         bounds = self.bounds
         deadline = bounds.parse_deadline()
         width = max(self.columns.values()) + 1
+        names = list(self.columns)
+        # The record of a row: its cells picked by column (a row is padded to the width first, its trailing
+        # empty cells being left off by the readers).
+        pick = operator.itemgetter(*self.columns.values())
+        single = len(names) == 1
+        padding = (None,) * width
         iterator = _parsed_rows(self.worksheet, min_row=self.data_start, max_col=width)
         for number, values in enumerate(iterator, start=self.data_start):
             if number > EXCEL_MAX_ROW:
@@ -569,7 +604,8 @@ class Table:
                 raise SpreadsheetError(bounds.parse_time_message())
             if all(is_blank(cell) for cell in values):
                 continue
-            record = {name: (values[index] if index < len(values) else None) for name, index in self.columns.items()}
+            cells = values if len(values) >= width else values + padding[len(values) :]
+            record = {names[0]: pick(cells)} if single else dict(zip(names, pick(cells), strict=True))
             if is_footer_row(values):
                 pending.append((number, record))
                 continue

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import gc
+import json
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from hazards import services as hazard_services
@@ -166,3 +168,68 @@ class CountedStatements:
     def __exit__(self, *exc: Any) -> None:
         self.wrapper.__exit__(*exc)
         bulk._copy = self.original  # type: ignore[assignment]
+
+
+def _copy_text(value: Any, field: Any) -> str:
+    """One value in COPY's text format, worked out value by value (what the column-wise writer must give)."""
+    if value is None:
+        return "\\N"
+    if isinstance(field, models.JSONField):
+        text = json.dumps(value, cls=field.encoder)
+    elif isinstance(field, models.BooleanField):
+        text = "t" if value else "f"
+    elif isinstance(field, models.DateField | models.TimeField):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def test_copy_lines_convert_each_value_as_copy_reads_it() -> None:
+    """The column-wise COPY text: NULLs, escapes, a value that is not a str in a text column, repeated and
+    distinct dates, JSON with a backslash — each cell as a value-by-value conversion gives it."""
+    at = datetime.datetime(2024, 5, 1, 8, 30, tzinfo=datetime.UTC)
+    rows: list[dict[str, Any]] = []
+    for number in range(bulk.BATCH_SIZE + 3):  # two batches
+        rows.append(
+            {
+                "hazard_id": number + 1, "actor_id": None if number % 2 else 7,
+                "actor_name": AWKWARD if number == 5 else ("甲" if number % 3 else 42),
+                "created_at": at + datetime.timedelta(days=number % 4), "action": "update",
+                "from_status": "", "to_status": "reported", "comment": "无" if number % 5 else "a\\b\r\nc",
+                "data": AWKWARD_JSON if number == 7 else {"row": number},
+            }
+        )  # fmt: skip
+    plan = bulk._plan(HazardEvent, connection)
+    text = "".join(bulk._copy_lines(rows, plan, ids=None))
+    expected = "".join(
+        "\t".join(_copy_text(row[attname], field) for attname, field in zip(plan.attnames, plan.fields, strict=True))
+        + "\n"
+        for row in rows
+    )
+    assert text == expected
+    with_ids = "".join(bulk._copy_lines(rows[:3], plan, ids=[11, 12, 13]))
+    assert [line.split("\t", 1)[0] for line in with_ids.splitlines()] == ["11", "12", "13"]
+
+
+def test_gc_paused_pauses_the_collector_until_the_last_caller_leaves() -> None:
+    assert gc.isenabled()
+    with bulk.gc_paused():
+        assert not gc.isenabled()
+        with bulk.gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer caller still holds it
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), bulk.gc_paused():
+        raise RuntimeError("an import that fails")
+    assert gc.isenabled()
+
+
+def test_gc_paused_leaves_a_collector_someone_else_turned_off() -> None:
+    gc.disable()
+    try:
+        with bulk.gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

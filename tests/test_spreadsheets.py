@@ -600,3 +600,55 @@ def test_a_broken_worksheet_part_is_a_clear_refusal() -> None:
     data = rewrite_member(valid_xlsx(), "xl/worksheets/sheet1.xml", b"<worksheet><sheetData><row r='1'><c")
     with pytest.raises(SpreadsheetError, match="已损坏"):
         read_all(data)
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("边坡浮石未清理", "边坡浮石未清理"),
+        ("边坡\u3000浮石", "边坡 浮石"),  # an ideographic space inside: folded
+        ("\u3000边坡", "边坡"),  # outer spaces of any kind: trimmed
+        ("边坡\u00a0", "边坡"),
+        ("边坡\u2028", "边坡"),
+        ("边坡  浮石", "边坡 浮石"),
+        ("边坡\t浮石", "边坡 浮石"),
+        ("边坡\u200b浮石", "边坡浮石"),  # invisible: dropped
+        ("第１２处", "第12处"),  # full-width digits: folded
+        ("边坡\r\n\n浮石 ", "边坡\n浮石"),
+        ("'＝1+1", "＝1+1"),  # the export guard before a full-width sign
+        ("'边坡", "'边坡"),
+        ("边坡\x1f浮石", "边坡浮石"),
+    ],
+)
+def test_clean_text_of_chinese_text(raw: str, clean: str) -> None:
+    """Text that is not ASCII takes the same cleaning (the quick answer for text with nothing to clean)."""
+    assert clean_text(raw) == clean
+
+
+@pytest.mark.parametrize(
+    ("value", "blank"),
+    [(None, True), ("", True), ("\u3000 \t", True), ("\u200b", True), ("\u200b\u3000", True), ("Ａ", False),
+     ("\u200bx", False), (" x", False), (0, False), ("边坡", False)],
+)  # fmt: skip
+def test_is_blank(value: Any, blank: bool) -> None:
+    from portal.spreadsheets import is_blank
+
+    assert is_blank(value) is blank
+
+
+@pytest.mark.parametrize(
+    ("row", "footer"),
+    [
+        (["\u200b填表人：张三"], True),  # an invisible character before the footer word
+        (["\u3000 填表人：张三"], True),
+        (["（填表人）"], False),
+        (["Ａ填表人"], False),
+        ([5, "填表人：张三"], False),  # the first non-blank cell decides: a number is data
+        ([datetime.datetime(2024, 5, 1), "合计"], False),
+        ([None, "  ", "合计"], True),
+    ],
+)
+def test_footer_rows_by_their_first_non_blank_cell(row: list[Any], footer: bool) -> None:
+    from portal.spreadsheets import is_footer_row
+
+    assert is_footer_row(row) is footer

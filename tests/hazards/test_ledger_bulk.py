@@ -8,6 +8,8 @@ Runs in both sessions: ``pytest tests/hazards/test_ledger_bulk.py`` and ``… --
 from __future__ import annotations
 
 import datetime
+import decimal
+import gc
 import io
 import tracemalloc
 from typing import Any
@@ -23,6 +25,7 @@ from hazards.models import Hazard, HazardEvent
 from portal import bulk
 from portal.choices import AuditAction
 from portal.models import AuditEvent
+from portal.spreadsheets import CellError
 from tests.conftest import Cast, World
 from tests.hazards.ledger_xlsx import HEADER, counts, row
 
@@ -116,3 +119,34 @@ def test_reading_a_large_ledger_keeps_python_allocations_bounded(world: World, c
 
 def _plain(hazard: Hazard) -> dict[str, Any]:
     return {f.attname: getattr(hazard, f.attname) for f in Hazard._meta.concrete_fields if not f.primary_key}
+
+
+def test_the_import_runs_with_the_collector_paused_and_gives_it_back(
+    world: World, cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    write = hazard_ledger._write
+
+    def watched(*args: Any, **kwargs: Any) -> None:
+        seen.append(gc.isenabled())
+        write(*args, **kwargs)
+
+    monkeypatch.setattr(hazard_ledger, "_write", watched)
+    assert gc.isenabled()
+    result = ledger_import(source=ledger(3), enterprise=world.enterprise_a, actor=cast.clerk)
+    assert result.committed and seen == [False]
+    assert gc.isenabled()
+    # Refused (a 发现日期 after today): given back all the same.
+    assert not ledger_import(source=ledger(3, bad_row=2), enterprise=world.enterprise_b, actor=cast.county_staff).ok
+    assert gc.isenabled()
+
+
+def test_a_remembered_parser_tells_true_from_one_and_never_remembers_a_refusal() -> None:
+    parse = hazard_ledger._remembered(hazard_ledger.parse_funds)
+    assert parse(1) == decimal.Decimal("1.00")
+    with pytest.raises(CellError, match="不是有效的数字"):
+        parse(True)  # equal to 1, but a 是/否 cell is no amount
+    for _ in range(2):
+        with pytest.raises(CellError, match="不是有效的数字"):
+            parse("十万")
+    assert parse(1) == decimal.Decimal("1.00")
