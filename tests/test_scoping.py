@@ -95,3 +95,21 @@ def test_several_ways_into_a_region_are_semi_joins_with_the_rows_of_the_joined_c
                 assert " JOIN " not in str(scoped.query), str(scoped.query)
         county = set(model.objects.visible_to(cast.county_staff))
         assert county and county != set(model.objects.all())
+
+
+def test_semijoin_scoping_gives_the_same_hazards_without_joining_them(cast, world) -> None:
+    """`visible_to(user, semijoin=True)` (the warnings' window over a scope's major hazards) reads the same rows
+    as the joined condition, for every member of the cast, by `enterprise_id IN (SELECT …)`."""
+    from hazards.choices import HazardLevel
+    from hazards.models import Hazard
+    from tests.hazards.conftest import make_hazard
+
+    for enterprise in (world.enterprise_a, world.enterprise_b, world.enterprise_other):
+        make_hazard(enterprise, level=HazardLevel.GENERAL)
+    for name in vars(cast):
+        user = getattr(cast, name)
+        semi = Hazard.objects.visible_to(user, semijoin=True)
+        assert set(semi) == set(Hazard.objects.visible_to(user)), name
+        if user.region_id is not None:
+            assert " JOIN " not in str(semi.query)
+    assert Hazard.objects.visible_to(cast.town_a_staff, semijoin=True).count() == 1
