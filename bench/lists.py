@@ -77,6 +77,7 @@ APIS = (
     "/api/v1/self-check-reports/",
     "/api/v1/progress-reports/",
     "/api/v1/deliverable-submissions/",
+    "/api/v1/warnings/",
     "/api/v1/hazards/",
     "/api/v1/hazard-extensions/",
     "/api/v1/hazard-criteria/",
