@@ -6,9 +6,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
+import tinycss2
 
 from bench.pdf_floor import floor_html, render_floor
-from reporting.builders.pdf import build_pdf, lists_of
+from reporting.builders.pdf import STYLESHEET, build_pdf, lists_of, render_html
 from tests.reporting import pdftext, samples
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="需要 Debian 软件包 poppler-utils")
@@ -33,3 +34,43 @@ def test_the_floor_prints_the_lists_cells_with_their_line_breaks() -> None:
     text = pdftext.text(render_floor(major.columns, major.widths, major.rows))
     assert all(title in text for title in major.columns)
     assert "泽州县第4石料有限公司" in text
+
+
+def test_the_print_stylesheet_uses_only_simple_selectors() -> None:
+    """Each rule is matched against each of the list's thousands of cells: no descendant, child,
+    sibling, attribute or pseudo-class selector (a descendant selector walks every cell's ancestors)."""
+    rules = tinycss2.parse_stylesheet(STYLESHEET.read_text(encoding="utf-8"), skip_comments=True, skip_whitespace=True)
+    selectors = [
+        part.strip()
+        for rule in rules
+        if rule.type == "qualified-rule"
+        for part in tinycss2.serialize(rule.prelude).split(",")
+    ]
+    assert "td" in selectors and ".grid" in selectors
+    compound = [s for s in selectors if any(mark in s for mark in (" ", ">", "+", "~", "[", ":"))]
+    assert not compound, compound
+
+
+def test_the_list_is_a_fixed_table_with_its_widths_on_the_columns_not_the_cells() -> None:
+    table = samples.winter(lines=30)
+    major = lists_of(table)[0]
+    html = render_html(table)
+    listing = html.split('class="grid list list-major"', 1)[1].split("</table>", 1)[0]
+    cols = "".join(f'<col style="width: {width}%">' for width in major.widths)
+    assert f"<colgroup>{cols}</colgroup>" in listing
+    assert "style=" not in listing.split("</colgroup>", 1)[1]  # no per-cell styling
+    rule = STYLESHEET.read_text(encoding="utf-8").split(".grid {", 1)[1].split("}", 1)[0]
+    assert "table-layout: fixed" in rule
+
+    # The widths are the ones laid out: each title sits centred in its column on every page of the
+    # list (A4 landscape 841.89 pt less the 12 mm margins; the title is the header repeated on the page).
+    data = build_pdf(table)
+    left = 12 / 25.4 * 72
+    width = 841.89 - 2 * left
+    starts = [sum(major.widths[:index]) for index in range(len(major.widths))]
+    for page in range(2, pdftext.pages(data) + 1):
+        words = pdftext.page_words(data, page=page)
+        for title, start, share in zip(major.columns, starts, major.widths, strict=True):
+            (x_min, x_max) = next((w[1], w[2]) for w in words if w[0] == title)
+            centre = left + (start + share / 2) / 100 * width
+            assert abs((x_min + x_max) / 2 - centre) < 2, (page, title)
