@@ -58,7 +58,14 @@ def page_words(data: bytes, *, page: int = 1) -> list[tuple[str, float, float, f
         source = out.read_text(encoding="utf-8").replace('xmlns="http://www.w3.org/1999/xhtml"', "")
     root = ElementTree.fromstring(source)
     return [
-        (w.text or "", *(float(w.get(edge, 0)) for edge in ("xMin", "xMax", "yMin", "yMax"))) for w in root.iter("word")
+        (
+            w.text or "",
+            float(w.get("xMin", 0)),
+            float(w.get("xMax", 0)),
+            float(w.get("yMin", 0)),
+            float(w.get("yMax", 0)),
+        )
+        for w in root.iter("word")
     ]
 
 
