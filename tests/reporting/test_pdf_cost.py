@@ -4,6 +4,8 @@ only when there is one, and the bench's WeasyPrint floor prints the same cells a
 from __future__ import annotations
 
 import shutil
+import subprocess
+import tempfile
 
 import pytest
 import tinycss2
@@ -74,3 +76,31 @@ def test_the_list_is_a_fixed_table_with_its_widths_on_the_columns_not_the_cells(
             (x_min, x_max) = next((w[1], w[2]) for w in words if w[0] == title)
             centre = left + (start + share / 2) / 100 * width
             assert abs((x_min + x_max) / 2 - centre) < 2, (page, title)
+
+
+def _background_left_of(data: bytes, *, page: int, word: str) -> tuple[int, ...]:
+    """The colour 2 pt left of the word's first occurrence on the page (inside its cell's padding)."""
+    from PIL import Image
+
+    x_min, _, y_min, y_max = next(w[1:] for w in pdftext.page_words(data, page=page) if w[0] == word)
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run(
+            ["pdftoppm", "-r", "72", "-png", "-f", str(page), "-l", str(page), "-singlefile", "-", f"{folder}/p"],
+            input=data,
+            check=True,
+        )
+        with Image.open(f"{folder}/p.png") as image:
+            return tuple(image.convert("RGB").getpixel((round(x_min - 2), round((y_min + y_max) / 2))))
+
+
+def test_the_header_cells_are_grey_on_every_header_row_and_every_page() -> None:
+    """The list's header is shaded by its row group, the summary tables' header cell by cell: a row
+    group's grey stops at its tallest cell, short of the accountability table's third header row."""
+    grey = (242, 242, 242)
+    accountability = build_pdf(samples.accountability())
+    assert _background_left_of(accountability, page=1, word="人次") == grey  # the units, third header row
+    winter = build_pdf(samples.winter(lines=30))
+    assert _background_left_of(winter, page=1, word="非煤矿山") == grey  # a row's title
+    for page in range(2, pdftext.pages(winter) + 1):
+        assert _background_left_of(winter, page=page, word="序号") == grey, page
+    assert _background_left_of(winter, page=2, word="1") == (255, 255, 255)  # the cells are not
