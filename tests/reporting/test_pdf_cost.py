@@ -90,7 +90,9 @@ def _background_left_of(data: bytes, *, page: int, word: str) -> tuple[int, ...]
             check=True,
         )
         with Image.open(f"{folder}/p.png") as image:
-            return tuple(image.convert("RGB").getpixel((round(x_min - 2), round((y_min + y_max) / 2))))
+            colour = image.convert("RGB").getpixel((round(x_min - 2), round((y_min + y_max) / 2)))
+    assert isinstance(colour, tuple), colour  # an RGB image's pixel
+    return colour
 
 
 def test_the_header_cells_are_grey_on_every_header_row_and_every_page() -> None:
