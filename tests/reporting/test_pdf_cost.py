@@ -10,7 +10,7 @@ import tempfile
 import pytest
 import tinycss2
 
-from bench.pdf_floor import floor_html, render_floor
+from bench.pdf_floor import Comparison, compare_with_floor, floor_html, render_floor
 from reporting.builders.pdf import STYLESHEET, build_pdf, lists_of, render_html
 from tests.reporting import pdftext, samples
 
@@ -106,3 +106,15 @@ def test_the_header_cells_are_grey_on_every_header_row_and_every_page() -> None:
     for page in range(2, pdftext.pages(winter) + 1):
         assert _background_left_of(winter, page=page, word="序号") == grey, page
     assert _background_left_of(winter, page=2, word="1") == (255, 255, 255)  # the cells are not
+
+
+def test_the_bench_interleaves_the_renders_and_judges_the_medians() -> None:
+    calls: list[str] = []
+    compared = compare_with_floor(lambda: calls.append("doc"), lambda: calls.append("floor"), reps=3)
+    # One warm-up each, then the first to go alternates, so that a burst of load falls on both.
+    assert calls == ["doc", "floor", "doc", "floor", "floor", "doc", "doc", "floor"]
+    assert len(compared.document_cpu) == len(compared.floor_cpu) == 3
+    slow = Comparison(document_cpu=[1.2, 9.0, 1.4], floor_cpu=[1.0, 1.0, 5.0], document_wall=[], floor_wall=[])
+    assert slow.ratio == pytest.approx(1.4)  # medians: one slowed render each does not decide
+    assert not slow.ok and "1.40× ✗ ≤ 1.3×" in slow.summary()
+    assert Comparison([1.2, 1.3, 1.25], [1.0, 1.0, 1.0], [], []).ok
