@@ -11,7 +11,11 @@ whole real document, which is laid out fixed.)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from html import escape
 
 FLOOR_CSS = """
@@ -42,3 +46,61 @@ def render_floor(columns: Sequence[str], widths: Sequence[float], rows: Sequence
 
     html = HTML(string=floor_html(columns, widths, rows))
     return bytes(html.write_pdf(stylesheets=[CSS(string=FLOOR_CSS)]))
+
+
+@dataclass
+class Comparison:
+    """CPU and wall seconds of each timed render, the document's and the floor's, in the order taken."""
+
+    document_cpu: list[float]
+    floor_cpu: list[float]
+    document_wall: list[float]
+    floor_wall: list[float]
+
+    @property
+    def ratio(self) -> float:
+        """The verdict: the median document render's CPU over the median floor render's."""
+        floor = statistics.median(self.floor_cpu)
+        return statistics.median(self.document_cpu) / floor if floor else float("inf")
+
+    @property
+    def pair_ratios(self) -> list[float]:
+        """Each document render over the floor render next to it (same load), for the spread."""
+        return [doc / floor for doc, floor in zip(self.document_cpu, self.floor_cpu, strict=True) if floor]
+
+    @property
+    def ok(self) -> bool:
+        return self.ratio <= TARGET_RATIO
+
+    def summary(self) -> str:
+        pairs = sorted(self.pair_ratios)
+        return (
+            f"PDF vs WeasyPrint floor, median of {len(self.document_cpu)} interleaved renders each: CPU "
+            f"{statistics.median(self.document_cpu):.2f} s / {statistics.median(self.floor_cpu):.2f} s = "
+            f"{self.ratio:.2f}× {'✓' if self.ok else '✗'} ≤ {TARGET_RATIO}× "
+            f"(render by render {pairs[0]:.2f}–{pairs[-1]:.2f}×, median {statistics.median(pairs):.2f}×)"
+        )
+
+
+def _timed(render: Callable[[], object]) -> tuple[float, float]:
+    # The previous render's box tree is cyclic garbage: collected here, it is not charged to this render.
+    gc.collect()
+    started, started_cpu = time.perf_counter(), time.process_time()
+    render()
+    return time.perf_counter() - started, time.process_time() - started_cpu
+
+
+def compare_with_floor(document: Callable[[], object], floor: Callable[[], object], *, reps: int) -> Comparison:
+    """`reps` CPU-timed renders of each, interleaved in this process after one warm-up each (fonts,
+    Pango and the stylesheet caches), who goes first alternating: a burst of load on the shared
+    machine falls on both alike. Medians, not means: a render slowed by the machine is an outlier."""
+    document()
+    floor()
+    result = Comparison([], [], [], [])
+    for rep in range(reps):
+        order = ("document", "floor") if rep % 2 == 0 else ("floor", "document")
+        for which in order:
+            wall, cpu = _timed(document if which == "document" else floor)
+            getattr(result, f"{which}_cpu").append(cpu)
+            getattr(result, f"{which}_wall").append(wall)
+    return result

@@ -12,7 +12,9 @@ Figures, for 泽州县 (300 enterprises, 50,000 hazards, 5,000 enforcement recor
 - `xlsx` / `pdf`: the whole file as the worker and the shell command build it (campaign lookup,
   figures, builder);
 - `pdf floor` (winter table only): the 重大隐患明细 cells as a bare WeasyPrint table (bench/pdf_floor.py),
-  rendered interleaved with the real PDF; target: the real PDF within 1.3× its CPU time (issue 14 §4);
+  rendered interleaved with the real PDF (`compare_with_floor`: `--reps` renders each, at least 5 and at
+  most 9, garbage collected before each, medians of CPU time); target: the real PDF within 1.3× its CPU
+  time (issue 14 §4);
 - `raw SQL`: hand-written SQL computing the same cells (one statement per source table, CASE
   expressions, plus the 重大隐患明细 rows), run through the same connection — the floor. The bench
   checks that it gives the same numbers as the portal.
@@ -50,7 +52,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bench.harness import ensure_scale, format_table, save_json
 from bench.pdf_floor import TARGET_RATIO as PDF_FLOOR_RATIO
-from bench.pdf_floor import render_floor
+from bench.pdf_floor import compare_with_floor, render_floor
 
 NAME = "reports"
 COUNTY_CODE = "140525"
@@ -72,7 +74,8 @@ COUNTY_XLSX_SECONDS = 1.0
 COUNTY_QUERIES = 20
 RAW_RATIO = 3.0
 PROVINCE_SECONDS = 10.0
-PDF_REPS = 3  # interleaved renders of the winter PDF and its floor (about 3 s each)
+# Timed renders each of the winter PDF and of its floor (about 3 s each), interleaved: `--reps`, within these.
+PDF_REPS = (5, 9)
 
 
 # --------------------------------------------------------------------------------------------
@@ -518,6 +521,18 @@ def figure_json(figure: Figure) -> dict[str, Any]:
     }
 
 
+def count(function: Callable[[], Any]) -> tuple[int, float, Any]:
+    """Queries, peak MiB (tracemalloc, a run of its own) and the result of one run each."""
+    with CaptureQueriesContext(connection) as captured:
+        result = function()
+    queries = len(captured.captured_queries)
+    tracemalloc.start()
+    function()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return queries, peak / (1024 * 1024), result
+
+
 def measure(functions: dict[str, Callable[[], Any]], reps: int, *, warmup: bool = True) -> dict[str, Figure]:
     """Queries and peak memory on a separate run each; then `reps` timed runs, interleaved (round robin,
     rotating who goes first) so that the functions share the machine's load alike."""
@@ -525,14 +540,7 @@ def measure(functions: dict[str, Callable[[], Any]], reps: int, *, warmup: bool 
     for name, function in functions.items():
         if warmup:
             function()
-        with CaptureQueriesContext(connection) as captured:
-            result = function()
-        queries = len(captured.captured_queries)
-        tracemalloc.start()
-        function()
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        counted[name] = (queries, peak / (1024 * 1024), result)
+        counted[name] = count(function)
     names = list(functions)
     wall: dict[str, list[float]] = {name: [] for name in names}
     cpu: dict[str, list[float]] = {name: [] for name in names}
@@ -556,6 +564,7 @@ def run(*, reps: int, log: Callable[[str], None] = print) -> dict[str, Any]:
     from reporting.choices import ReportKind
     from reporting.figures import compute_rollup, compute_table
 
+    pdf_reps = max(PDF_REPS[0], min(reps, PDF_REPS[1]))
     reps = max(3, min(reps, 10))
     ensure_scale("county")
     county = Region.objects.get(code=COUNTY_CODE)
@@ -594,7 +603,8 @@ def run(*, reps: int, log: Callable[[str], None] = print) -> dict[str, Any]:
         same = table.cells() == raw_cells
         if kind == ReportKind.WINTER:
             same = same and got["raw"].result[1] == len(table.major_hazards)
-        check_same_as_floor(same, kind=kind, rows=len(table.major_hazards), log=log)
+        detail_rows = len(table.major_hazards) if kind == ReportKind.WINTER else 0  # none in the accountability table
+        check_same_as_floor(same, kind=kind, rows=detail_rows, log=log)
 
         def pdf_file(table: Any = table) -> bytes:
             return build_pdf(table)
@@ -607,8 +617,14 @@ def run(*, reps: int, log: Callable[[str], None] = print) -> dict[str, Any]:
             def floor_file(major: Any = major) -> bytes:
                 return render_floor(major.columns, major.widths, major.rows)
 
-            pdfs = measure({"pdf": pdf_file, "floor": floor_file}, PDF_REPS, warmup=False)
-            pdf, pdf_floor = pdfs["pdf"], pdfs["floor"]
+            compared = compare_with_floor(pdf_file, floor_file, reps=pdf_reps)
+            log(compared.summary())
+            pdf = Figure(
+                statistics.median(compared.document_wall), statistics.median(compared.document_cpu), *count(pdf_file)
+            )
+            pdf_floor = Figure(
+                statistics.median(compared.floor_wall), statistics.median(compared.floor_cpu), *count(floor_file)
+            )
         else:
             pdf = measure({"pdf": pdf_file}, 1, warmup=False)["pdf"]
         raw_fig = got["raw"]

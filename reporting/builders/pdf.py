@@ -113,14 +113,6 @@ VERSION_BOX = """@page { @bottom-right {
 } }"""
 
 
-def _list_css(lists: list[_List]) -> str:
-    rules = []
-    for item in lists:
-        for index, width in enumerate(item.widths, start=1):
-            rules.append(f"table.list-{item.name} col:nth-child({index}) {{ width: {width}%; }}")
-    return "\n".join(rules)
-
-
 def _context(table: AnyTable) -> tuple[str, dict[str, Any], list[_List]]:
     heading = table.heading
     context: dict[str, Any] = {
@@ -241,11 +233,12 @@ def build_pdf(table: AnyTable, remark: str = "", *, seal: str = "") -> bytes:
     and `seal` (签字人, 签字时间, 版本号, 校验码 of a signed version) at its foot."""
     from weasyprint import CSS, HTML  # imported here: WeasyPrint loads Pango at import time
 
-    template, context, lists = _context(table)
+    template, context, _ = _context(table)
     context["remark"] = remark
     context["seal"] = seal
     html = render_to_string(template, context)
-    page_css = _list_css(lists) + ("\n" + VERSION_BOX if table.heading.version_label else "")
-    stylesheets = [CSS(filename=str(STYLESHEET)), CSS(string=page_css)]
+    stylesheets = [CSS(filename=str(STYLESHEET))]
+    if table.heading.version_label:
+        stylesheets.append(CSS(string=VERSION_BOX))
     document = HTML(string=html, base_url=str(STYLESHEET.parent))
     return bytes(document.write_pdf(stylesheets=stylesheets))

@@ -48,12 +48,8 @@ def fonts(data: bytes) -> str:
         return _run("pdffonts", str(path))
 
 
-def cell_texts(data: bytes, *, page: int = 1) -> list[str]:
-    """The words of a page joined into the cells they sit in.
-
-    pdftotext gives each word with its box; words stacked in the same column with only a line's
-    leading between them are one wrapped cell (a table border and padding leave a wider gap).
-    """
+def page_words(data: bytes, *, page: int = 1) -> list[tuple[str, float, float, float, float]]:
+    """The words of a page with their boxes in points: (text, xMin, xMax, yMin, yMax)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "b.pdf"
         path.write_bytes(data)
@@ -61,9 +57,25 @@ def cell_texts(data: bytes, *, page: int = 1) -> list[str]:
         _run("pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(path), str(out))
         source = out.read_text(encoding="utf-8").replace('xmlns="http://www.w3.org/1999/xhtml"', "")
     root = ElementTree.fromstring(source)
-    words = [
-        (w.text or "", *(float(w.get(edge, 0)) for edge in ("xMin", "xMax", "yMin", "yMax"))) for w in root.iter("word")
+    return [
+        (
+            w.text or "",
+            float(w.get("xMin", 0)),
+            float(w.get("xMax", 0)),
+            float(w.get("yMin", 0)),
+            float(w.get("yMax", 0)),
+        )
+        for w in root.iter("word")
     ]
+
+
+def cell_texts(data: bytes, *, page: int = 1) -> list[str]:
+    """The words of a page joined into the cells they sit in.
+
+    pdftotext gives each word with its box; words stacked in the same column with only a line's
+    leading between them are one wrapped cell (a table border and padding leave a wider gap).
+    """
+    words = page_words(data, page=page)
     parent = list(range(len(words)))
 
     def find(i: int) -> int:
