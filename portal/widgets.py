@@ -47,7 +47,7 @@ class _QuickOptions:
         parts.append("</select>")
         # Every value and label above went through escape()/conditional_escape(), the names and attributes
         # through flatatt (which escapes): the markup is safe.
-        return mark_safe("".join(parts))  # noqa: S308  # nosec B308 B703  # escaped piece by piece
+        return mark_safe("".join(parts))  # noqa: S308 - escaped piece by piece above  # nosec B308, B703 # escaped
 
 
 class QuickSelect(_QuickOptions, forms.Select):
