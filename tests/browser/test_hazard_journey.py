@@ -200,6 +200,9 @@ def test_major_hazard_from_report_to_closure(
     county.get_by_test_id("queue-table").get_by_role("link", name="办理").click()
     thumbnail = county.get_by_test_id("evidence").locator("img")
     expect(thumbnail).to_be_visible()
+    # The thumbnail is visible as soon as its box is laid out; its pixels arrive with a request of their own
+    # (slow on a busy machine): wait for the image to finish loading, then check it is the 320 px thumbnail.
+    county.wait_for_function("() => document.querySelector('[data-testid=evidence] img').complete")
     assert county.evaluate("document.querySelector('[data-testid=evidence] img').naturalWidth") == 320
     _step(county, "close").get_by_label("验收意见").fill("整改到位，同意销号。")
     county.get_by_test_id("submit-close").click()
